@@ -1,0 +1,86 @@
+"""`python -m bot` / `lapor-netral`: run the bot, or the terminal demo, or a maintenance command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.logs import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+NO_TOKEN_HELP = (
+    "TELEGRAM_BOT_TOKEN is not set: open Telegram, talk to @BotFather, send /newbot and copy the token.\n"
+    "Put it in .env (see .env.example) and run again. Meanwhile, here is the demo in your terminal."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lapor-netral", description="Lapor Netral bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default); the demo when no token is set")
+    demo = sub.add_parser("demo", help="the report conversation in this terminal")
+    demo.add_argument("--database", type=Path, default=None, help="SQLite file (default: data/demo.sqlite3)")
+    backup = sub.add_parser("backup", help="consistent online copy of the database")
+    backup.add_argument("path", type=Path)
+    return parser
+
+
+def _secrets(settings: Settings) -> list[str]:
+    return [settings.telegram_bot_token.get_secret_value()] if settings.telegram_bot_token else []
+
+
+def run(settings: Settings) -> None:
+    from bot.services import Services
+    from bot.telegram_app import TelegramChannel
+
+    settings.require_telegram()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    services = loop.run_until_complete(Services.open(settings))
+    try:
+        TelegramChannel(services).run()
+    finally:
+        loop.run_until_complete(services.close())
+        loop.close()
+
+
+async def backup(settings: Settings, target: Path) -> None:
+    from storage.db import Database
+
+    db = await Database.open(settings.database_path)
+    try:
+        await db.backup(target)
+    finally:
+        await db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command in (None, "run") and settings.telegram_bot_token is not None:
+            settings.require_telegram()
+    except SettingsError as exc:
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        return 2
+    setup_logging(settings.log_level, _secrets(settings))
+    command = args.command or "run"
+    if command == "backup":
+        asyncio.run(backup(settings, args.path))
+        sys.stderr.write(f"Backup written to {args.path}\n")
+        return 0
+    if command == "demo" or settings.telegram_bot_token is None:
+        from bot.demo import run_demo
+
+        if command != "demo":
+            sys.stderr.write(NO_TOKEN_HELP + "\n")
+        database = getattr(args, "database", None) or settings.database_path.parent / "demo.sqlite3"
+        return asyncio.run(run_demo(settings, database))
+    run(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Configuration, read once at start from the environment and `.env`.
+
+A wrong or missing key stops the program with one line naming it (`SettingsError`); the bot token is a
+`SecretStr`, so it never appears in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_DEFAULT_API: Final = "https://api.telegram.org"
+_TOKEN_RE: Final = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the key and never its secret value."""
+
+
+class Settings(BaseSettings):
+    """Every key documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = TELEGRAM_DEFAULT_API
+    supervisor_chat_id: int | None = None
+    summary_chat_id: int | None = None
+    supervisor_ids: str = ""
+    database_path: Path = Path("data/lapor-netral.sqlite3")
+    evidence_dir: Path = Path("data/evidence")
+    default_locale: str = "id"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    timezone: str = "Asia/Jakarta"
+    region_file: Path | None = None
+    max_image_mb: float = Field(default=20.0, gt=0, le=2000)
+    max_photos: int = Field(default=10, ge=1, le=10)
+    messages_per_minute: int = Field(default=30, ge=1)
+    reports_per_day: int = Field(default=10, ge=1)
+    summary_time: time = time(7, 0)
+    contact_retention_days: int = Field(default=180, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _token_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or not _TOKEN_RE.match(value.strip()):
+            # Never echo the value: a mistyped token is still mostly a secret.
+            raise ValueError("does not look like a BotFather token (digits:letters)")
+        return value.strip()
+
+    @field_validator("supervisor_chat_id", "summary_chat_id", "region_file", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("id", "en"):
+            raise ValueError("must be 'id' or 'en'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not an IANA time zone such as Asia/Jakarta") from exc
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram only calls HTTPS webhooks)")
+        return value
+
+    @field_validator("supervisor_ids")
+    @classmethod
+    def _id_list(cls, value: str) -> str:
+        for part in value.replace(",", " ").split():
+            if not part.lstrip("-").isdigit():
+                raise ValueError("must be Telegram user ids separated by commas")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def supervisor_allow_list(self) -> frozenset[int]:
+        return frozenset(int(p) for p in self.supervisor_ids.replace(",", " ").split())
+
+    @property
+    def max_image_bytes(self) -> int:
+        return int(self.max_image_mb * 1024 * 1024)
+
+    @property
+    def custom_api_server(self) -> bool:
+        """A self-hosted Bot API server lifts Telegram's 20 MB download limit."""
+        return self.telegram_api_url.rstrip("/") != TELEGRAM_DEFAULT_API
+
+    def require_telegram(self) -> None:
+        """Check the keys the Telegram channel cannot run without."""
+        if self.supervisor_chat_id is None:
+            raise SettingsError("SUPERVISOR_CHAT_ID is missing: the supervisors' group id (see README).")
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Read settings, turning pydantic's report into one line that names the first bad key."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = str(first["loc"][0]).upper() if first["loc"] else "?"
+        raise SettingsError(f"{key} {first['msg']}.") from None

@@ -1,0 +1,114 @@
+"""The Telegram channel: the PTB `Application`, wired to the shared services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.services import Services
+from bot.telegram_citizen import CitizenChat, internal_error_text
+from bot.telegram_group import GroupForwarder
+from handlers.intake import FORWARD_KIND
+from locales import t
+
+log = logging.getLogger(__name__)
+
+CITIZEN_COMMANDS = ("start", "lapor", "status", "bahasa", "batal", "bantuan")
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+class TelegramChannel:
+    def __init__(self, services: Services, *, rate_limit: bool = True, album_delay: float = 1.2) -> None:
+        settings = services.settings
+        settings.require_telegram()
+        assert settings.telegram_bot_token is not None and settings.supervisor_chat_id is not None
+        self.services = services
+        api = settings.telegram_api_url.rstrip("/")
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            Application.builder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(f"{api}/bot")
+            .base_file_url(f"{api}/file/bot")
+            .concurrent_updates(64)
+            .post_init(self._post_init)
+            .post_shutdown(self._post_shutdown)
+        )
+        if rate_limit:
+            # Telegram's published limits: ~30 messages/s overall, 20/min to one group. Retries are
+            # the outbox's job, so the limiter only paces (max_retries=0).
+            builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20,
+                                                          max_retries=0))
+        self.application: TelegramApp = builder.build()
+        self.citizen = CitizenChat(services.intake, settings.default_locale, album_delay=album_delay)
+        self.citizen.register(self.application)
+        self.forwarder = GroupForwarder(
+            self.application.bot, services.store, services.regions, settings.supervisor_chat_id,
+            settings.default_locale, settings.tz,
+        )
+        services.outbox.register(FORWARD_KIND, self.forwarder)
+        self.application.add_error_handler(self._on_error)
+
+    async def _post_init(self, application: TelegramApp) -> None:
+        await self._set_commands()
+        self.services.outbox.start()
+
+    async def _post_shutdown(self, application: TelegramApp) -> None:
+        await self.citizen.flush()
+        await self.services.outbox.stop()
+
+    async def _set_commands(self) -> None:
+        bot = self.application.bot
+        scope = BotCommandScopeAllPrivateChats()
+        for language in ("id", "en"):
+            commands = [BotCommand(name, t(language, f"cmd.{name}")) for name in CITIZEN_COMMANDS]
+            # Indonesian is the default menu; English users get theirs by language_code.
+            await bot.set_my_commands(commands, scope=scope,
+                                      language_code=None if language == "id" else language)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the machine's error first, then tell the citizen their draft is safe."""
+        log.error("error while handling an update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+            user = update.effective_user
+            text = internal_error_text(user.language_code if user else None,
+                                       self.services.settings.default_locale)
+            try:
+                await context.bot.send_message(update.effective_chat.id, text)
+            except Exception:
+                log.warning("could not send the error notice")
+
+    def run(self) -> None:
+        """Long polling, or a webhook when WEBHOOK_URL is set; blocks until SIGINT/SIGTERM."""
+        settings = self.services.settings
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            self.application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
+                webhook_url=settings.webhook_url.rstrip("/") + "/telegram", secret_token=secret,
+                allowed_updates=Update.ALL_TYPES, close_loop=False,
+            )
+        else:
+            self.application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+
+    @asynccontextmanager
+    async def running(self, *, poll_timeout: int = 1) -> AsyncIterator[TelegramApp]:
+        """Start polling inside an existing event loop (tests, benchmarks); stop on exit."""
+        app = self.application
+        await app.initialize()
+        await self._post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout,
+                                        allowed_updates=Update.ALL_TYPES)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await self._post_shutdown(app)
+            await app.shutdown()

@@ -1,0 +1,93 @@
+"""Forwarding a committed report to the supervisors' group: its photos as an album, then its card."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from bot.outbox import RetryLater
+from handlers.intake import PREVIEW_KIND
+from handlers.regions import RegionCatalog
+from handlers.reporting import card_text
+from locales import t
+from storage.models import OutboxItem, Report
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+CardMarkup = Callable[[Report], InlineKeyboardMarkup | None]
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class GroupForwarder:
+    """The outbox deliverer of `forward_report`: exactly once per report, resumable between its calls."""
+
+    def __init__(
+        self, bot: Bot, store: Store, regions: RegionCatalog, chat_id: int, locale: str, tz: ZoneInfo,
+        card_markup: CardMarkup = lambda report: None,
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._regions = regions
+        self._chat_id = chat_id
+        self._locale = locale
+        self._tz = tz
+        self.card_markup = card_markup
+
+    async def __call__(self, item: OutboxItem) -> None:
+        report_id = int(str(item.payload["report_id"]))
+        store = self._store
+        report = await store.reports.get(report_id)
+        if report is None:
+            raise RetryLater(60, "report not visible yet")
+        try:
+            await self._deliver(item, report)
+        except RetryAfter as exc:
+            raise RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control") from exc
+        except (BadRequest, Forbidden) as exc:
+            # A wrong SUPERVISOR_CHAT_ID or a bot removed from the group: keep retrying, loudly,
+            # because the report must reach the supervisors once the setting is fixed.
+            log.error("cannot post to the supervisors' group: %s", exc.message)
+            raise RetryLater(300, type(exc).__name__) from exc
+
+    async def _deliver(self, item: OutboxItem, report: Report) -> None:
+        store = self._store
+        progress = dict(item.progress)
+        evidence = await store.reports.evidence(report.id)
+        photos = [e.photo for e in evidence if e.photo is not None]
+        if photos and "album" not in progress:
+            caption = t(self._locale, "card.album_caption", code=report.code)
+            previews = [await store.files.get_derived(p.sha256, PREVIEW_KIND) for p in photos[:10]]
+            if len(previews) == 1:
+                sent = [await self._bot.send_photo(self._chat_id, previews[0], caption=caption)]
+            else:
+                media = [InputMediaPhoto(data, caption=caption if i == 0 else None)
+                         for i, data in enumerate(previews)]
+                sent = list(await self._bot.send_media_group(self._chat_id, media))
+            progress["album"] = sent[0].message_id
+            # Recorded at once: a retry after a failed card must not post the album twice.
+            await store.outbox.save_progress(item.id, progress)
+        reporter = await store.reporters.get(report.reporter_id)
+        contact = await store.reports.contact(report.id) if report.contact_shared else None
+        text = card_text(report, evidence, contact, reporter.pseudonym if reporter else "?",
+                         self._regions, self._locale, self._tz)
+        album = progress.get("album")
+        card = await self._bot.send_message(
+            self._chat_id, text, parse_mode=ParseMode.HTML,
+            reply_markup=self.card_markup(report),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_parameters=ReplyParameters(int(str(album)), allow_sending_without_reply=True)
+            if album is not None else None,
+        )
+        await store.reports.set_card(report.id, self._chat_id, card.message_id)
+        log.info("report %s forwarded to the supervisors' group", report.code)

@@ -1,0 +1,74 @@
+"""Cleaning what people type before it is stored, and escaping it before it is shown."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from typing import Final
+
+# Bidi overrides and isolates can make a card read differently from what was sent; zero-width spaces and
+# BOMs hide text. ZWJ/ZWNJ stay: emoji sequences and some scripts need them.
+_INVISIBLE: Final = dict.fromkeys(
+    map(ord, "\u200b\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u2060"),
+    None,
+)
+_URL_RE: Final = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_PHONE_RE: Final = re.compile(r"^\+?[\d\s().-]{8,20}$")
+MAX_URL: Final = 2000
+
+
+def clean(text: str) -> str:
+    """NFC, no control characters but newlines and tabs, no invisible marks, trimmed."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def one_line(text: str) -> str:
+    return " ".join(clean(text).split())
+
+
+def esc(text: str) -> str:
+    """Escape for Telegram's HTML parse mode (and thus for any renderer of our HTML subset)."""
+    return html.escape(text, quote=False)
+
+
+def find_links(text: str) -> list[str]:
+    links = []
+    for match in _URL_RE.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)]}")
+        if url.lower().startswith("www."):
+            url = "https://" + url
+        if len(url) <= MAX_URL:
+            links.append(url)
+    return links
+
+
+def looks_like_phone(text: str) -> bool:
+    digits = sum(ch.isdigit() for ch in text)
+    return bool(_PHONE_RE.match(text.strip())) and 8 <= digits <= 15
+
+
+def normalize_phone(text: str) -> str:
+    """Indonesian numbers in one form, +62…: 0812…, 62812… and +62 812-… compare equal."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if text.strip().startswith("+"):
+        return "+" + digits
+    if digits.startswith("0"):
+        return "+62" + digits[1:]
+    if digits.startswith("62"):
+        return "+" + digits
+    return "+" + digits if len(digits) > 10 else digits
+
+
+def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
+    return text if len(text) <= limit else text[: max(0, limit - len(ellipsis))].rstrip() + ellipsis
+
+
+def normalize_label(text: str) -> str:
+    """For matching typed text to a button label: no emoji, case or extra spaces."""
+    kept = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum() or ch.isspace())
+    return " ".join(kept.lower().split())

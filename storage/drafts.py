@@ -1,0 +1,43 @@
+"""Conversation drafts and processed update ids, saved together so a turn is all-or-nothing."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.db import Database, iso, utcnow
+
+
+class Drafts:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self, reporter_id: int) -> str | None:
+        row = await self._db.fetchone("SELECT data FROM drafts WHERE reporter_id = ?", (reporter_id,))
+        return str(row["data"]) if row else None
+
+    async def already_processed(self, channel: str, update_id: str) -> bool:
+        row = await self._db.fetchone(
+            "SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?", (channel, update_id)
+        )
+        return row is not None
+
+    @staticmethod
+    async def save_in(conn: aiosqlite.Connection, reporter_id: int, data: str | None) -> None:
+        """Store (or, with None, drop) the draft inside the caller's transaction."""
+        if data is None:
+            await conn.execute("DELETE FROM drafts WHERE reporter_id = ?", (reporter_id,))
+        else:
+            await conn.execute(
+                "INSERT INTO drafts (reporter_id, data, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (reporter_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                (reporter_id, data, iso(utcnow())),
+            )
+
+    @staticmethod
+    async def mark_processed_in(conn: aiosqlite.Connection, channel: str, update_id: str) -> bool:
+        """Record an update id; False when it was already there (a redelivery)."""
+        cur = await conn.execute(
+            "INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+            (channel, update_id, iso(utcnow())),
+        )
+        return cur.rowcount == 1

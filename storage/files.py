@@ -1,0 +1,142 @@
+"""Content-addressed evidence files: originals by SHA-256, plus derived copies (previews).
+
+Layout under ``root``::
+
+    ab/cd/<sha256>                       original bytes, exactly as uploaded
+    derived/<kind>/ab/<sha256>.jpg       e.g. kind="preview": metadata-free JPEG for moderators
+
+The hash is the identity, so a report can cite it and anyone can re-check the file later
+(``verify``). Every write is atomic (temp file in the same directory, fsync, rename, fsync
+of the directory): a crash leaves either the complete file or none, never a torn one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Final
+
+__all__ = ["EvidenceStore"]
+
+_SHA256: Final = re.compile(r"[0-9a-fA-F]{64}")
+_KIND: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+_DERIVED_DIR: Final = "derived"
+_DERIVED_SUFFIX: Final = ".jpg"
+_HASH_CHUNK: Final = 1 << 20
+
+
+class EvidenceStore:
+    def __init__(self, root: Path) -> None:
+        self.root: Final = Path(root)
+
+    # ----------------------------------------------------------------- paths
+
+    def path(self, sha256: str) -> Path:
+        digest = _checked_sha256(sha256)
+        return self.root / digest[:2] / digest[2:4] / digest
+
+    def derived_path(self, sha256: str, kind: str) -> Path:
+        digest = _checked_sha256(sha256)
+        return self.root / _DERIVED_DIR / _checked_kind(kind) / digest[:2] / f"{digest}{_DERIVED_SUFFIX}"
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    # ----------------------------------------------------------------- writing
+
+    async def put(self, data: bytes) -> str:
+        """Store ``data`` and return its hex SHA-256. Storing the same bytes again is a no-op."""
+        return await asyncio.to_thread(self._put_sync, data)
+
+    async def put_derived(self, sha256: str, kind: str, data: bytes) -> Path:
+        """Store (or replace) the ``kind`` copy derived from original ``sha256``."""
+        target = self.derived_path(sha256, kind)
+        await asyncio.to_thread(_atomic_write, target, data)
+        return target
+
+    def _put_sync(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        # Same name means same bytes; a size mismatch can only be damage, which we heal.
+        with contextlib.suppress(FileNotFoundError):
+            if target.stat().st_size == len(data):
+                return digest
+        _atomic_write(target, data)
+        return digest
+
+    # ----------------------------------------------------------------- reading
+
+    async def get(self, sha256: str) -> bytes:
+        """Original bytes; FileNotFoundError if never stored."""
+        return await asyncio.to_thread(self.path(sha256).read_bytes)
+
+    async def get_derived(self, sha256: str, kind: str) -> bytes:
+        return await asyncio.to_thread(self.derived_path(sha256, kind).read_bytes)
+
+    def verify(self, sha256: str) -> bool:
+        """Re-hash the stored original. Blocking (reads the whole file): from async code
+        call it through ``asyncio.to_thread``. False if missing or altered."""
+        digest = _checked_sha256(sha256)
+        hasher = hashlib.sha256()
+        try:
+            with self.path(digest).open("rb") as fh:
+                while chunk := fh.read(_HASH_CHUNK):
+                    hasher.update(chunk)
+        except FileNotFoundError:
+            return False
+        return hasher.hexdigest() == digest
+
+
+def _checked_sha256(sha256: str) -> str:
+    # fullmatch, not match with "$": "$" would also accept a trailing newline.
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise ValueError(f"not a hex SHA-256 digest: {sha256!r}")
+    return sha256.lower()
+
+
+def _checked_kind(kind: str) -> str:
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        raise ValueError(f"invalid derived kind: {kind!r}")
+    return kind
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    _make_dirs(target.parent)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    # The rename lives in the directory: without this a power cut can forget it.
+    _fsync_dir(target.parent)
+
+
+def _make_dirs(directory: Path) -> None:
+    """mkdir -p that also fsyncs each new directory's parent, so new paths survive a crash."""
+    if directory.is_dir():
+        return
+    _make_dirs(directory.parent)
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        return  # a concurrent put created it
+    _fsync_dir(directory.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,202 @@
+"""Reports, their evidence, contacts and the append-only event log."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from datetime import date, datetime
+from typing import Final
+
+import aiosqlite
+
+from storage.db import Database, from_iso, iso, utcnow
+from storage.models import (
+    Category,
+    Channel,
+    Contact,
+    Event,
+    Evidence,
+    NewReport,
+    PhotoEvidence,
+    Report,
+    ReportState,
+    SubjectStatus,
+)
+
+_CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: codes are read over the phone
+CODE_PREFIX: Final = "LN-"
+CODE_LENGTH: Final = 6
+
+
+def new_code() -> str:
+    return CODE_PREFIX + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(text: str) -> str:
+    """Accept what people type: lower case, spaces, a missing prefix."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    if cleaned.startswith("LN"):
+        cleaned = cleaned[2:]
+    return CODE_PREFIX + cleaned
+
+
+def _opt_dt(text: str | None) -> datetime | None:
+    return from_iso(text) if text else None
+
+
+def row_to_report(row: sqlite3.Row) -> Report:
+    return Report(
+        id=row["id"], code=row["code"], reporter_id=row["reporter_id"], channel=Channel(row["channel"]),
+        state=ReportState(row["state"]), category=Category(row["category"]),
+        subject_name=row["subject_name"], subject_agency=row["subject_agency"],
+        subject_status=SubjectStatus(row["subject_status"]), region_id=row["region_id"],
+        place=row["place"], latitude=row["latitude"], longitude=row["longitude"],
+        incident_date=date.fromisoformat(row["incident_date"]), description=row["description"],
+        contact_shared=bool(row["contact_shared"]), locale=row["locale"],
+        created_at=from_iso(row["created_at"]), updated_at=from_iso(row["updated_at"]),
+        card_chat_id=row["card_chat_id"], card_message_id=row["card_message_id"],
+    )
+
+
+def _row_to_evidence(row: sqlite3.Row) -> Evidence:
+    photo = None
+    if row["kind"] == "photo":
+        photo = PhotoEvidence(
+            sha256=row["sha256"], mime=row["mime"] or "image/jpeg", size_bytes=row["size_bytes"] or 0,
+            width=row["width"] or 0, height=row["height"] or 0, captured_at=_opt_dt(row["captured_at"]),
+            latitude=row["latitude"], longitude=row["longitude"], dhash=row["dhash"],
+        )
+    return Evidence(
+        kind=row["kind"], position=row["position"], photo=photo, url=row["url"],
+        added_at=from_iso(row["added_at"]),
+    )
+
+
+async def insert_evidence_in(
+    conn: aiosqlite.Connection, report_id: int, photos: tuple[PhotoEvidence, ...], links: tuple[str, ...]
+) -> None:
+    """Append evidence after what the report already holds (a reporter may add more later)."""
+    async with conn.execute(
+        "SELECT COALESCE(MAX(position), -1) FROM evidence WHERE report_id = ?", (report_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    position = int(row[0]) + 1 if row else 0
+    now = iso(utcnow())
+    for photo in photos:
+        await conn.execute(
+            "INSERT INTO evidence (report_id, position, kind, sha256, mime, size_bytes, width, height,"
+            " captured_at, latitude, longitude, dhash, added_at)"
+            " VALUES (?, ?, 'photo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (report_id, position, photo.sha256, photo.mime, photo.size_bytes, photo.width, photo.height,
+             iso(photo.captured_at) if photo.captured_at else None, photo.latitude, photo.longitude,
+             photo.dhash, now),
+        )
+        position += 1
+    for url in links:
+        await conn.execute(
+            "INSERT INTO evidence (report_id, position, kind, url, added_at) VALUES (?, ?, 'link', ?, ?)",
+            (report_id, position, url, now),
+        )
+        position += 1
+
+
+async def append_event_in(
+    conn: aiosqlite.Connection, report_id: int, actor: str, action: str, *,
+    from_state: ReportState | None = None, to_state: ReportState | None = None, note: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO events (report_id, at, actor, action, from_state, to_state, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (report_id, iso(at or utcnow()), actor, action, from_state, to_state, note),
+    )
+
+
+class Reports:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    async def create_in(conn: aiosqlite.Connection, new: NewReport, *, now: datetime | None = None) -> Report:
+        """Insert a report with its evidence, contact and first event; the code is unique."""
+        moment = iso(now or utcnow())
+        for _ in range(20):
+            code = new_code()
+            try:
+                cur = await conn.execute(
+                    "INSERT INTO reports (code, reporter_id, channel, state, category, subject_name,"
+                    " subject_agency, subject_status, region_id, place, latitude, longitude, incident_date,"
+                    " description, contact_shared, locale, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (code, new.reporter_id, new.channel, new.category, new.subject_name, new.subject_agency,
+                     new.subject_status, new.region_id, new.place, new.latitude, new.longitude,
+                     new.incident_date.isoformat(), new.description, int(new.contact is not None),
+                     new.locale, moment, moment),
+                )
+            except sqlite3.IntegrityError:
+                continue  # the rare code collision: draw again
+            break
+        else:  # pragma: no cover - 31^6 codes make this practically unreachable
+            raise RuntimeError("could not draw a unique report code")
+        report_id = cur.lastrowid
+        assert report_id is not None
+        await insert_evidence_in(conn, report_id, new.photos, new.links)
+        if new.contact is not None:
+            await conn.execute(
+                "INSERT INTO contacts (report_id, name, phone, created_at) VALUES (?, ?, ?, ?)",
+                (report_id, new.contact.name, new.contact.phone, moment),
+            )
+        await append_event_in(conn, report_id, "reporter", "created", to_state=ReportState.BARU,
+                              at=from_iso(moment))
+        async with conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)) as cur2:
+            row = await cur2.fetchone()
+        assert row is not None
+        return row_to_report(row)
+
+    async def get(self, report_id: int) -> Report | None:
+        row = await self._db.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,))
+        return row_to_report(row) if row else None
+
+    async def by_code(self, code: str) -> Report | None:
+        row = await self._db.fetchone("SELECT * FROM reports WHERE code = ?", (normalize_code(code),))
+        return row_to_report(row) if row else None
+
+    async def by_reporter(self, reporter_id: int, limit: int = 20) -> list[Report]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM reports WHERE reporter_id = ? ORDER BY created_at DESC LIMIT ?",
+            (reporter_id, limit),
+        )
+        return [row_to_report(r) for r in rows]
+
+    async def count_since(self, reporter_id: int, since: datetime) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM reports WHERE reporter_id = ? AND created_at >= ?", (reporter_id, iso(since))
+        )
+        return int(row[0]) if row else 0
+
+    async def evidence(self, report_id: int) -> list[Evidence]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM evidence WHERE report_id = ? ORDER BY position", (report_id,)
+        )
+        return [_row_to_evidence(r) for r in rows]
+
+    async def contact(self, report_id: int) -> Contact | None:
+        row = await self._db.fetchone("SELECT name, phone FROM contacts WHERE report_id = ?", (report_id,))
+        return Contact(name=row["name"], phone=row["phone"]) if row else None
+
+    async def events(self, report_id: int) -> list[Event]:
+        rows = await self._db.fetchall("SELECT * FROM events WHERE report_id = ? ORDER BY id", (report_id,))
+        return [
+            Event(
+                report_id=r["report_id"], at=from_iso(r["at"]), actor=r["actor"], action=r["action"],
+                from_state=ReportState(r["from_state"]) if r["from_state"] else None,
+                to_state=ReportState(r["to_state"]) if r["to_state"] else None, note=r["note"],
+            )
+            for r in rows
+        ]
+
+    async def set_card(self, report_id: int, chat_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE reports SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
+            (chat_id, message_id, report_id),
+        )

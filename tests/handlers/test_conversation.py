@@ -1,0 +1,251 @@
+"""The conversation core without any transport: every step, back/cancel/edit, and bad input."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import pytest
+
+from handlers import conversation
+from handlers.conversation import Context, Turn
+from handlers.draft import Draft, Step
+from handlers.events import (
+    Choice,
+    Command,
+    Event,
+    Image,
+    Location,
+    SharedContact,
+    Text,
+    Unsupported,
+    UnsupportedKind,
+)
+from handlers.images import ImageRejected, RejectReason
+from handlers.prompts import View
+from handlers.regions import RegionCatalog
+from storage.models import Category, PhotoEvidence, SubjectStatus
+
+TODAY = date(2023, 11, 20)
+REGIONS = RegionCatalog.load()
+
+
+async def fake_store(data: bytes) -> PhotoEvidence:
+    if data == b"broken":
+        raise ImageRejected(RejectReason.BROKEN)
+    return PhotoEvidence(sha256=hashlib.sha256(data).hexdigest(), mime="image/jpeg", size_bytes=len(data),
+                         width=800, height=600)
+
+
+def ctx(locale: str = "id") -> Context:
+    return Context(View(locale, TODAY, REGIONS, max_photos=10), fake_store, max_image_bytes=1000)
+
+
+def image(data: bytes, group: str | None = None, size: int | None = None) -> Image:
+    async def fetch() -> bytes:
+        return data
+
+    return Image(fetch=fetch, size=size if size is not None else len(data), group_id=group)
+
+
+async def run(events: list[Event], draft: Draft | None = None, locale: str = "id") -> Turn:
+    turn = Turn(draft=draft or Draft())
+    for event in events:
+        turn = await conversation.handle(event, turn.draft, ctx(locale))
+    return turn
+
+
+HAPPY: list[Event] = [
+    Choice("go:start"), Choice("cat:medsos"), Text("Budi Santoso"), Text("Dinas Pendidikan Kab. Klaten, guru"),
+    Choice("st:pns"), Choice("grp:surakarta"), Choice("reg:kab-klaten"), Text("Balai Desa Karanganom"),
+    Choice("loc:skip"), Text("15/11/2023"), Text("Ia membagikan poster calon bupati di grup WhatsApp dinas."),
+    image(b"photo-1"), Text("lihat https://instagram.com/p/abc123 ya"), Choice("ev:done"), Choice("ct:skip"),
+]
+
+
+async def test_a_whole_report_reaches_review_then_submits() -> None:
+    turn = await run(HAPPY)
+    draft = turn.draft
+    assert draft.step is Step.REVIEW
+    assert draft.category is Category.MEDSOS
+    assert draft.subject_name == "Budi Santoso"
+    assert draft.subject_status is SubjectStatus.PNS
+    assert draft.region_id == "kab-klaten"
+    assert draft.incident_date == date(2023, 11, 15)
+    assert draft.links == ["https://instagram.com/p/abc123"]
+    assert len(draft.photos) == 1
+    review = turn.replies[-1].text
+    assert "Budi Santoso" in review and "Kab. Klaten" in review and "Rabu, 15 November 2023" in review
+    assert [b.data for b in turn.replies[-1].choices()] == ["rv:send", "rv:edit", "nav:cancel"]
+    sent = await conversation.handle(Choice("rv:send"), draft, ctx())
+    assert sent.submit
+
+
+async def test_typed_answers_work_where_buttons_are_offered() -> None:
+    turn = await run([Choice("go:start"), Text("media sosial"), Text("tidak tahu namanya"),
+                      Text("Tidak tahu instansinya"), Text("2")])
+    assert turn.draft.category is Category.MEDSOS
+    assert turn.draft.subject_name is None and turn.draft.subject_known is False
+    assert turn.draft.subject_agency is None
+    assert turn.draft.subject_status is SubjectStatus.PPPK
+    assert turn.draft.step is Step.REGION_GROUP
+
+
+@pytest.mark.parametrize(("typed", "region"), [("solo", "kota-surakarta"), ("kab semarang", "kab-semarang"),
+                                               ("Surakrta", "kota-surakarta")])
+async def test_region_can_be_typed_with_fuzzy_matching(typed: str, region: str) -> None:
+    turn = await run(HAPPY[:5] + [Text(typed)])
+    assert turn.draft.region_id == region
+    assert turn.draft.step is Step.PLACE
+
+
+async def test_ambiguous_region_offers_candidates() -> None:
+    turn = await run(HAPPY[:5] + [Text("semarang")])
+    assert turn.draft.step is Step.REGION
+    assert [b.data for b in turn.replies[-1].choices()][:2] == ["reg:kota-semarang", "reg:kab-semarang"]
+    turn = await run([Choice("reg:kab-semarang")], turn.draft)
+    assert turn.draft.region_id == "kab-semarang"
+
+
+async def test_unknown_region_is_explained() -> None:
+    turn = await run(HAPPY[:5] + [Text("Jakarta")])
+    assert turn.draft.step is Step.REGION_GROUP
+    assert "tidak kami temukan" in turn.replies[0].text
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("1/1/2030", "belum terjadi"), ("besok", "belum terjadi"), ("kapan-kapan", "tidak kami pahami"),
+])
+async def test_bad_dates_are_refused_politely(typed: str, message: str) -> None:
+    turn = await run(HAPPY[:9] + [Text(typed)])
+    assert turn.draft.step is Step.WHEN
+    assert message in turn.replies[0].text
+
+
+async def test_today_and_yesterday_buttons() -> None:
+    turn = await run(HAPPY[:9] + [Choice("when:yesterday")])
+    assert turn.draft.incident_date == date(2023, 11, 19)
+
+
+@pytest.mark.parametrize(("text", "message"), [("pendek", "terlalu singkat"), ("x" * 3001, "terlalu panjang")])
+async def test_description_length_is_checked(text: str, message: str) -> None:
+    turn = await run(HAPPY[:10] + [Text(text)])
+    assert turn.draft.step is Step.DESCRIPTION
+    assert message in turn.replies[0].text
+
+
+async def test_evidence_needs_a_photo_or_link_before_done() -> None:
+    turn = await run(HAPPY[:11])
+    assert turn.draft.step is Step.EVIDENCE
+    assert "ev:done" not in [b.data for b in turn.replies[-1].choices()]
+    forged = await run([Choice("ev:done")], turn.draft)
+    assert forged.draft.step is Step.EVIDENCE
+    assert "tidak berlaku" in forged.replies[0].text
+    words = await run([Text("ada fotonya nanti")], turn.draft)
+    assert "foto atau tautan" in words.replies[0].text
+
+
+async def test_album_photos_share_one_coalesced_acknowledgement() -> None:
+    turn = await run(HAPPY[:11] + [image(b"a", "album1"), image(b"b", "album1"), image(b"c", "album1")])
+    assert len(turn.draft.photos) == 3
+    last = turn.replies[-1]
+    assert last.coalesce_key == "album1"
+    assert "3 foto diterima (total 3/10)" in last.text
+
+
+async def test_photo_problems_are_explained() -> None:
+    base = await run(HAPPY[:11])
+    broken = await run([image(b"broken")], base.draft)
+    assert "rusak" in broken.replies[0].text and not broken.draft.photos
+    big = await run([image(b"x", size=5000)], base.draft)
+    assert "terlalu besar" in big.replies[0].text
+    twice = await run([image(b"same"), image(b"same")], base.draft)
+    assert len(twice.draft.photos) == 1 and "sudah Anda kirim" in twice.replies[0].text
+    early = await run([Choice("go:start"), image(b"early")])
+    assert early.draft.step is Step.CATEGORY and "langkah bukti" in early.replies[0].text
+
+
+async def test_at_most_ten_photos() -> None:
+    turn = await run(HAPPY[:11] + [image(bytes([i])) for i in range(11)])
+    assert len(turn.draft.photos) == 10
+    assert "Batas 10 foto" in turn.replies[0].text
+
+
+@pytest.mark.parametrize("kind", list(UnsupportedKind))
+async def test_unsupported_messages_get_an_explanation_and_the_question_again(kind: UnsupportedKind) -> None:
+    base = await run(HAPPY[:3])
+    turn = await run([Unsupported(kind)], base.draft)
+    assert turn.draft.step is base.draft.step
+    assert len(turn.replies) == 2 and "SUBJECT" not in turn.replies[0].text
+    assert turn.replies[1].text == (await run([Command("lapor")], base.draft)).replies[1].text
+
+
+async def test_back_returns_to_the_previous_question_keeping_answers() -> None:
+    turn = await run(HAPPY[:5] + [Choice("nav:back")])
+    assert turn.draft.step is Step.SUBJECT_STATUS
+    assert turn.draft.subject_name == "Budi Santoso"
+    first = await run([Choice("go:start"), Choice("nav:back")])
+    assert first.draft.step is Step.CATEGORY and "langkah pertama" in first.replies[0].text
+
+
+async def test_cancel_asks_first_then_deletes_the_draft() -> None:
+    turn = await run(HAPPY[:4] + [Choice("nav:cancel")])
+    assert turn.draft.step is Step.CONFIRM_CANCEL
+    kept = await run([Choice("nav:cancel_no")], turn.draft)
+    assert kept.draft.step is Step.SUBJECT_STATUS
+    gone = await run([Text("Ya, batalkan")], turn.draft)
+    assert not gone.draft.active and gone.draft.dump() is None
+
+
+async def test_edit_one_field_from_review_then_back_to_review() -> None:
+    review = await run(HAPPY)
+    turn = await run([Choice("rv:edit"), Choice("ed:subject"), Text("Siti Aminah"), Choice("agency:unknown"),
+                      Choice("st:pppk")], review.draft)
+    assert turn.draft.step is Step.REVIEW
+    assert turn.draft.subject_name == "Siti Aminah" and turn.draft.subject_status is SubjectStatus.PPPK
+    assert turn.draft.category is Category.MEDSOS  # untouched
+    when = await run([Choice("rv:edit"), Choice("ed:when"), Text("kemarin")], review.draft)
+    assert when.draft.step is Step.REVIEW and when.draft.incident_date == date(2023, 11, 19)
+
+
+async def test_location_and_contact() -> None:
+    turn = await run(HAPPY[:7] + [Location(-7.7, 110.6), Text("Pasar Klaten")])
+    assert (turn.draft.latitude, turn.draft.place) == (-7.7, "Pasar Klaten")
+    turn = await run([Location(-7.71, 110.61)], turn.draft)
+    assert turn.draft.step is Step.WHEN and turn.replies[0].remove_keyboard
+    contact = await run(HAPPY[:14] + [SharedContact("0812-3456-7890", "Ani")])
+    assert contact.draft.contact is not None and contact.draft.contact.phone == "+6281234567890"
+    typed = await run(HAPPY[:14] + [Text("+62 812 3456 7890")])
+    assert typed.draft.contact is not None and typed.draft.step is Step.REVIEW
+
+
+async def test_forged_and_stale_buttons_are_refused() -> None:
+    base = await run(HAPPY[:2])
+    for data in ("cat:medsos", "st:hacker", "reg:kab-klaten", "rv:send", "x" * 64, ""):
+        turn = await run([Choice(data)], base.draft.model_copy(deep=True))
+        assert turn.draft.step is Step.SUBJECT_NAME, data
+        assert "tidak berlaku" in turn.replies[0].text
+
+
+async def test_commands_during_a_report() -> None:
+    base = await run(HAPPY[:3])
+    unknown = await run([Command("hapus")], base.draft)
+    assert "tidak dikenal" in unknown.replies[0].text and unknown.draft.step is base.draft.step
+    start = await run([Command("start")], base.draft)
+    assert "belum selesai" in start.replies[1].text
+    idle = await run([Text("halo")])
+    assert idle.replies[0].choices()[0].data == "go:start"
+
+
+async def test_user_text_is_escaped_in_the_review() -> None:
+    events = list(HAPPY)
+    events[2] = Text("<b>Budi</b> & co\u202e\x00")
+    turn = await run(events)
+    review = turn.replies[-1].text
+    assert "&lt;b&gt;Budi&lt;/b&gt; &amp; co" in review
+    assert "\u202e" not in review and "\x00" not in review
+
+
+async def test_english_locale() -> None:
+    turn = await run([Choice("go:start")], locale="en")
+    assert "Kind of violation" in turn.replies[-1].text
