@@ -52,12 +52,13 @@ PREVIEW_QUALITY: Final = 85
 JAKARTA: Final = ZoneInfo("Asia/Jakarta")
 
 # JPEG draft mode lets libjpeg decode at 1/2, 1/4 or 1/8 scale in the DCT domain. Measured
-# on a 12 MP, 3.5 MB, q92 photo (bench/bench_evidence.py): full decode ~79 ms; draft 1/2
-# ~40 ms but then a 2000->1280 px Lanczos resize costs another ~45 ms, which loses the
-# race against a full decode; draft 1/4 ~37 ms and needs no resize at all. Entropy
-# decoding dominates, so 1/8 would save only ~5 ms more while halving the preview. Hence:
-# pick the smallest scale whose long edge still reaches ~1000 px (phone photos land on
-# 1000-1008 px), and only resize when the draft overshoots preview_edge.
+# on a 12 MP, 3.5 MB, q92 photo (bench/bench_evidence.py): full decode ~75 ms; draft 1/2
+# ~40 ms, but the 2000->1280 px Lanczos resize it then needs costs another ~45 ms (22 ms
+# even bilinear), which loses the race against a full decode; draft 1/4 ~37 ms and needs
+# no resize at all. Entropy decoding dominates, so 1/8 would save only ~5 ms more while
+# halving the preview. Hence: the coarsest scale whose long edge still reaches ~1000 px
+# (4000/4032 px phone photos land on 1000/1008 px), resizing only when the draft overshoots
+# preview_edge. Whole inspect ~45 ms, i.e. ~0.6 of one full decode.
 _DRAFT_MIN_LONG_EDGE: Final = 1000
 _DRAFT_SCALES: Final = (8, 4, 2, 1)
 
@@ -279,9 +280,7 @@ _UNSUPPORTED_MAGIC: Final = (
     b"qoif",
 )
 # ISO-BMFF brands of still images; other brands (mp4, mov) are videos, i.e. not images.
-_HEIF_BRANDS: Final = frozenset(
-    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
-)
+_HEIF_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"})
 _BMP_INFO_HEADER_SIZES: Final = frozenset({12, 40, 52, 56, 64, 108, 124})
 
 
@@ -292,10 +291,10 @@ def _is_known_unsupported(data: bytes) -> bool:
         return True
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
         return True
-    # "BM" alone would also match text starting with those letters.
-    return data.startswith(b"BM") and len(data) >= 18 and struct.unpack_from("<I", data, 14)[0] in (
-        _BMP_INFO_HEADER_SIZES
-    )
+    if not data.startswith(b"BM") or len(data) < 18:
+        return False
+    # "BM" alone would also match text starting with those letters; the DIB header size won't.
+    return struct.unpack_from("<I", data, 14)[0] in _BMP_INFO_HEADER_SIZES
 
 
 def _declared_size(fmt: str, data: bytes) -> tuple[int, int] | None:
@@ -360,6 +359,7 @@ def _decode(img: Image.Image, fmt: str, preview_edge: int) -> None:
     ImageFile.LOAD_TRUNCATED_IMAGES stays False, so a file cut short raises here."""
     if fmt == "jpeg":
         _draft_jpeg(img, preview_edge)
+    # PNG's load() parses trailing chunks and warns on e.g. a late APNG acTL; JPEG never warns.
     guard: AbstractContextManager[None] = nullcontext() if fmt == "jpeg" else _quiet_pillow()
     try:
         with guard:

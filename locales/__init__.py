@@ -24,10 +24,20 @@ class MissingTranslation(KeyError):
 
 @cache
 def catalog(locale: str) -> dict[str, str]:
-    """The key → text mapping of one locale, read from its `.po` file once."""
-    with (_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        po = read_po(handle, locale=locale)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    """The key → text mapping of one locale, read once from all its `.po` domains.
+
+    One domain per area (messages, triage, summary, whatsapp) keeps catalogs small for translators.
+    """
+    texts: dict[str, str] = {}
+    for path in sorted((_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=locale)
+        for message in po:
+            if message.id and message.string and not message.fuzzy:
+                if message.id in texts:
+                    raise ValueError(f"{path.name}: key {message.id} defined twice")
+                texts[str(message.id)] = str(message.string)
+    return texts
 
 
 def normalize_locale(code: str | None, default: str = DEFAULT_LOCALE) -> str:

@@ -257,12 +257,7 @@ def decompression_bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
         + struct.pack(">I", adler)
     )
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", stream)
-        + _png_chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", stream) + _png_chunk(b"IEND", b"")
 
 
 def _deflate_flushed(raw: bytes) -> bytes:

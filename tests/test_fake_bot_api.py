@@ -152,9 +152,7 @@ async def test_edit_message_applies_to_stored_message(bot: Bot, api: FakeBotApi)
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Kirim", callback_data="send")]])
     sent = await bot.send_message(USER, "Draf", reply_markup=markup)
 
-    edited = await bot.edit_message_text(
-        "Terkirim", chat_id=USER, message_id=sent.message_id, reply_markup=markup
-    )
+    edited = await bot.edit_message_text("Terkirim", chat_id=USER, message_id=sent.message_id, reply_markup=markup)
     assert not isinstance(edited, bool)
     assert edited.text == "Terkirim" and edited.edit_date is not None
     assert api.message(USER, sent.message_id)["text"] == "Terkirim"
@@ -316,9 +314,7 @@ async def test_application_polls_and_replies(api: FakeBotApi) -> None:
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="ok")]])
-        await update.effective_message.reply_text(
-            f"Diterima: {update.effective_message.text}", reply_markup=markup
-        )
+        await update.effective_message.reply_text(f"Diterima: {update.effective_message.text}", reply_markup=markup)
 
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -326,9 +322,7 @@ async def test_application_polls_and_replies(api: FakeBotApi) -> None:
         await query.answer("Siap")
         await query.edit_message_text(f"Dipilih: {query.data}")
 
-    application = (
-        ApplicationBuilder().token(TOKEN).base_url(api.base_url).base_file_url(api.base_file_url).build()
-    )
+    application = ApplicationBuilder().token(TOKEN).base_url(api.base_url).base_file_url(api.base_file_url).build()
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     application.add_handler(CallbackQueryHandler(on_button))
 
@@ -364,9 +358,7 @@ async def test_application_polls_and_replies(api: FakeBotApi) -> None:
 # ----------------------------------------------------------------------------- faults
 
 
-async def test_retry_after_raises_ptb_retry_after(
-    bot: Bot, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_retry_after_raises_ptb_retry_after(bot: Bot, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # opt in, else .retry_after emits a deprecation warning
     api.fail("sendMessage", times=1, mode=RetryAfter(1))
 
@@ -469,9 +461,7 @@ async def test_standalone_process_with_control_api(monkeypatch: pytest.MonkeyPat
         assert match, line
         url = match.group(0)
         async with aiohttp.ClientSession() as http:
-            async with http.post(
-                f"{url}/_control/build/private_text", json={"user_id": USER, "text": "hai"}
-            ) as r:
+            async with http.post(f"{url}/_control/build/private_text", json={"user_id": USER, "text": "hai"}) as r:
                 pushed = await r.json()
             async with http.post(f"{url}/_control/file?file_name=a.png", data=_image("PNG", "red")) as r:
                 file_id = (await r.json())["file_id"]
@@ -487,9 +477,7 @@ async def test_standalone_process_with_control_api(monkeypatch: pytest.MonkeyPat
                 await bot.send_message(USER, "y")
                 assert await (await bot.get_file(file_id)).download_as_bytearray()
 
-            async with http.get(
-                f"{url}/_control/wait", params={"method": "sendMessage", "timeout": "2"}
-            ) as r:
+            async with http.get(f"{url}/_control/wait", params={"method": "sendMessage", "timeout": "2"}) as r:
                 assert (await r.json())["ok"] is True
             async with http.get(f"{url}/_control/calls", params={"method": "sendMessage"}) as r:
                 calls = await r.json()

@@ -139,9 +139,7 @@ def fault_from_json(data: JSON) -> Fault:
     if kind == "retry_after":
         return RetryAfter(int(data.get("seconds", 1)))
     if kind == "server_error":
-        return ServerError(
-            int(data.get("status", 500)), str(data.get("description", "Internal Server Error"))
-        )
+        return ServerError(int(data.get("status", 500)), str(data.get("description", "Internal Server Error")))
     if kind == "timeout":
         return Timeout(float(data.get("seconds", 5.0)), bool(data.get("deliver", False)))
     if kind == "drop":
@@ -367,8 +365,7 @@ def _render_html(text: str) -> str:
             expected = f'"</{stack[-1]}>"' if stack else "nothing"
             raise _ApiFailure(
                 400,
-                f"{_PARSE_ERROR}: Unmatched end tag at byte offset "
-                f'{offset}, expected {expected}, found "</{name}>"',
+                f'{_PARSE_ERROR}: Unmatched end tag at byte offset {offset}, expected {expected}, found "</{name}>"',
             )
         else:
             stack.pop()
@@ -702,9 +699,7 @@ class FakeBotApi:
         unique = file_unique_id or "U" + hashlib.sha256(data).hexdigest()[:15]
         ext = _guess_ext(data, file_name)
         folder = "photos" if ext in {".jpg", ".jpeg", ".png", ".webp"} else "documents"
-        stored = _StoredFile(
-            file_id, unique, bytes(data), f"{folder}/file_{self._counter}{ext}", file_name, mime_type
-        )
+        stored = _StoredFile(file_id, unique, bytes(data), f"{folder}/file_{self._counter}{ext}", file_name, mime_type)
         self._files[file_id] = stored
         self._files_by_path[stored.file_path] = stored
         return file_id
@@ -712,14 +707,16 @@ class FakeBotApi:
     def file_data(self, file_id: str) -> bytes:
         return self._files[file_id].data
 
-    def fail(self, method: str, times: int = 1, mode: Fault | None = None) -> None:
+    def fail(self, method: str, times: int = 1, mode: Fault | None = None, *, chat_id: ChatId | None = None) -> None:
         """Answer the next ``times`` calls of ``method`` with ``mode`` (default ``ServerError()``).
 
         ``method`` is the Bot API name (``"sendMessage"``) or ``DOWNLOAD`` for file downloads.
-        Queued faults for the same method are consumed in order.
+        Queued faults for the same method are consumed in order; with ``chat_id`` only calls to
+        that chat are failed (the group, not the citizen's replies).
         """
         if times > 0:
-            self._faults.setdefault(method.lower(), []).append([mode or ServerError(), times])
+            target = _chat_key(chat_id) if chat_id is not None else None
+            self._faults.setdefault(method.lower(), []).append([mode or ServerError(), times, target])
 
     def fail_rate(
         self,
@@ -855,9 +852,7 @@ class FakeBotApi:
         }
         return self._user_update(user_id, user_id, {"sticker": sticker})
 
-    def private_voice(
-        self, user_id: int, file_id: str, duration: int = 3, file_size: int | None = None
-    ) -> JSON:
+    def private_voice(self, user_id: int, file_id: str, duration: int = 3, file_size: int | None = None) -> JSON:
         voice = {**self._file_obj(file_id, file_size), "duration": duration, "mime_type": "audio/ogg"}
         return self._user_update(user_id, user_id, {"voice": voice})
 
@@ -876,9 +871,7 @@ class FakeBotApi:
         self._group(chat_id, title)
         return self._user_update(user_id, chat_id, {"text": text})
 
-    def group_command(
-        self, chat_id: int, user_id: int, command: str, args: str = "", *, mention: bool = True
-    ) -> JSON:
+    def group_command(self, chat_id: int, user_id: int, command: str, args: str = "", *, mention: bool = True) -> JSON:
         """``/cmd@BotName args`` by default, as Telegram clients send it in groups."""
         self._group(chat_id, None)
         return self._user_update(user_id, chat_id, self._command_content(command, args, mention=mention))
@@ -1052,11 +1045,7 @@ class FakeBotApi:
         if kind in {"document", "audio", "voice"}:
             if stored.file_name:
                 base["file_name"] = stored.file_name
-            mime = (
-                stored.mime_type
-                or mimetypes.guess_type(stored.file_name or "")[0]
-                or "application/octet-stream"
-            )
+            mime = stored.mime_type or mimetypes.guess_type(stored.file_name or "")[0] or "application/octet-stream"
             base["mime_type"] = mime
             if kind != "document":
                 base["duration"] = 1
@@ -1140,14 +1129,14 @@ class FakeBotApi:
         (self.failed_calls if failed else self.calls).append(call)
         self._changed.notify_all()
 
-    def _next_fault(self, method: str) -> Fault | None:
+    def _next_fault(self, method: str, chat_id: ChatId | None = None) -> Fault | None:
         key = method.lower()
         queue = self._faults.get(key)
-        if queue:
-            entry = queue[0]
+        entry = next((e for e in queue or [] if e[2] is None or e[2] == chat_id), None)
+        if queue and entry is not None:
             entry[1] -= 1
             if entry[1] <= 0:
-                queue.pop(0)
+                queue.remove(entry)
             fault: Fault = entry[0]
             return fault
         for rule_key in (key, None):
@@ -1193,6 +1182,11 @@ class FakeBotApi:
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         if self.token is not None and request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
+        # A real token "<id>:<secret>" determines the bot id; keep PTB's bot.id and the
+        # "from" of sent messages consistent with it.
+        prefix = request.match_info["token"].split(":", 1)[0]
+        if prefix.isdigit():
+            self.bot_user["id"] = int(prefix)
         params, uploads = await self._read_params(request)
         raw_method = request.match_info["method"]
         name, handler = self._methods.get(raw_method.lower(), (raw_method, None))
@@ -1216,12 +1210,10 @@ class FakeBotApi:
             self._record(make_call(), failed=False)
             return _ok(result)
 
-        fault = self._next_fault(name)
+        fault = self._next_fault(name, chat_id)
         if fault is None:
             return await proceed()
-        return await self._apply_fault(
-            request, fault, make_call(fault=fault, error=type(fault).__name__), proceed
-        )
+        return await self._apply_fault(request, fault, make_call(fault=fault, error=type(fault).__name__), proceed)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if self.token is not None and request.match_info["token"] != self.token:
@@ -1246,12 +1238,7 @@ class FakeBotApi:
         return True
 
     async def _get_me(self, req: _Req) -> JSON:
-        token = req.request.match_info["token"]
         me = copy.deepcopy(self.bot_user)
-        # A real token "<id>:<secret>" determines the bot id; keep PTB's bot.id consistent.
-        prefix = token.split(":", 1)[0]
-        if self.token is None and prefix.isdigit():
-            me["id"] = self.bot_user["id"] = int(prefix)
         me.update(
             {
                 "can_join_groups": True,
@@ -1361,8 +1348,7 @@ class FakeBotApi:
         self._counter += 1
         group_id = f"{13_000_000_000_000_000 + self._counter}"
         return [
-            self._new_bot_message(chat_id, {**content, "media_group_id": group_id}, req.params)
-            for content in contents
+            self._new_bot_message(chat_id, {**content, "media_group_id": group_id}, req.params) for content in contents
         ]
 
     async def _edit_message_text(self, req: _Req) -> JSON | bool:
@@ -1400,9 +1386,7 @@ class FakeBotApi:
 
     async def _answer_callback_query(self, req: _Req) -> bool:
         if str(req.params.get("callback_query_id")) not in self._callback_ids:
-            raise _ApiFailure(
-                400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
-            )
+            raise _ApiFailure(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         text = req.params.get("text")
         if isinstance(text, str) and _utf16_len(text) > 200:
             raise _ApiFailure(400, "Bad Request: MESSAGE_TOO_LONG")
@@ -1416,9 +1400,7 @@ class FakeBotApi:
             name = str(command.get("command", "")) if isinstance(command, dict) else ""
             if not re.fullmatch(r"[a-z0-9_]{1,32}", name) or not command.get("description"):
                 raise _ApiFailure(400, "Bad Request: BOT_COMMAND_INVALID")
-        self._commands[self._commands_key(req.params.get("scope"), req.params.get("language_code"))] = (
-            commands
-        )
+        self._commands[self._commands_key(req.params.get("scope"), req.params.get("language_code"))] = commands
         return True
 
     async def _delete_my_commands(self, req: _Req) -> bool:
@@ -1426,9 +1408,7 @@ class FakeBotApi:
         return True
 
     async def _get_my_commands(self, req: _Req) -> list[JSON]:
-        return self._commands.get(
-            self._commands_key(req.params.get("scope"), req.params.get("language_code")), []
-        )
+        return self._commands.get(self._commands_key(req.params.get("scope"), req.params.get("language_code")), [])
 
     async def _get_file(self, req: _Req) -> JSON:
         stored = self._files.get(str(req.params.get("file_id")))
@@ -1645,9 +1625,7 @@ async def _serve(host: str, port: int, token: str | None, max_poll: float) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with FakeBotApi(
-        host=host, port=port, token=token, max_poll_seconds=max_poll, control_api=True
-    ) as api:
+    async with FakeBotApi(host=host, port=port, token=token, max_poll_seconds=max_poll, control_api=True) as api:
         # One parseable line so a parent process can pick up the port when --port 0 is used.
         print(f"fake-bot-api listening on {api.url}", flush=True)
         await stop.wait()

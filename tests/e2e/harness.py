@@ -1,0 +1,115 @@
+"""Running the real bot against the fake Bot API server, and a simulated citizen to talk to it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.telegram_app import TelegramChannel
+from tests.fakes.bot_api import Call, FakeBotApi
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+GROUP = -1001234567890
+
+
+def make_settings(api: FakeBotApi, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": TOKEN, "telegram_api_url": api.url, "supervisor_chat_id": GROUP,
+        "database_path": tmp_path / "db.sqlite3", "evidence_dir": tmp_path / "evidence",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, *, album_delay: float = 0.4) -> AsyncIterator[TelegramChannel]:
+    """The real PTB Application, polling the fake server, with a real SQLite file; always stopped."""
+    services = await Services.open(settings, outbox_base_delay=0.2)
+    try:
+        channel = TelegramChannel(services, rate_limit=False, album_delay=album_delay)
+        async with channel.running():
+            yield channel
+    finally:
+        await services.close()
+
+
+class Citizen:
+    """One Telegram user in a private chat with the bot."""
+
+    def __init__(self, api: FakeBotApi, user_id: int, language: str = "id") -> None:
+        self.api = api
+        self.user_id = user_id
+        api.add_user(user_id, f"Warga{user_id}", username=f"warga{user_id}", language_code=language)
+
+    def _mark(self) -> int:
+        return len(self.api.calls)
+
+    async def _reply_after(self, mark: int, timeout: float = 5.0) -> Call:
+        return await self.api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == self.user_id, timeout, since=mark
+        )
+
+    def replies_since(self, mark: int) -> list[Call]:
+        return [c for c in self.api.calls[mark:] if c.method == "sendMessage" and c.chat_id == self.user_id]
+
+    async def settle(self, mark: int, quiet: float = 0.15) -> list[Call]:
+        """All replies after `mark`, once the bot has been quiet for a moment."""
+        import asyncio
+
+        count = -1
+        while count != len(self.replies_since(mark)):
+            count = len(self.replies_since(mark))
+            await asyncio.sleep(quiet)
+        return self.replies_since(mark)
+
+    async def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        return self.api.push_update(update)
+
+    async def say(self, text: str) -> list[Call]:
+        mark = self._mark()
+        if text.startswith("/"):
+            command, _, args = text[1:].partition(" ")
+            self.api.push_update(self.api.private_command(self.user_id, command, args))
+        else:
+            self.api.push_update(self.api.private_text(self.user_id, text))
+        await self._reply_after(mark)
+        return await self.settle(mark)
+
+    def last_buttons(self) -> tuple[int, dict[str, str]]:
+        """The message id and label→data of the newest bot message in this chat with inline buttons."""
+        for message in reversed(self.api.messages(self.user_id)):
+            markup = message.get("reply_markup") or {}
+            rows = markup.get("inline_keyboard")
+            if rows and message.get("from", {}).get("is_bot"):
+                return message["message_id"], {b["text"]: b["callback_data"] for row in rows for b in row}
+        raise AssertionError("no message with inline buttons")
+
+    async def press(self, data: str) -> list[Call]:
+        message_id, buttons = self.last_buttons()
+        assert data in buttons.values(), f"{data} not among {sorted(buttons.values())}"
+        mark = self._mark()
+        self.api.push_update(self.api.callback_query(self.user_id, self.user_id, message_id, data))
+        await self._reply_after(mark)
+        return await self.settle(mark)
+
+    async def send_photos(self, images: list[bytes], *, album: str | None = None) -> list[Call]:
+        mark = self._mark()
+        for data in images:
+            file_id = self.api.add_file(data)
+            self.api.push_update(self.api.private_photo(self.user_id, file_id, media_group_id=album))
+        await self._reply_after(mark)
+        return await self.settle(mark, quiet=0.6)
+
+
+def text_of(call: Call) -> str:
+    return str(call.params.get("text", ""))
+
+
+def markup_of(call: Call) -> dict[str, Any]:
+    markup = call.params.get("reply_markup") or {}
+    return markup if isinstance(markup, dict) else json.loads(markup)

@@ -1,0 +1,126 @@
+"""A citizen's whole report over the real PTB Application, the fake Bot API server and real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
+from tests.fakes.bot_api import FakeBotApi, RetryAfter, ServerError
+from tests.images import make_jpeg
+
+DESCRIPTION = "Kepala dinas berfoto dengan pose dua jari bersama calon bupati di acara kantor."
+
+
+async def fill_until_evidence(citizen: Citizen) -> None:
+    replies = await citizen.say("/start")
+    assert "Lapor Netral" in text_of(replies[0])
+    await citizen.press("go:start")
+    await citizen.press("cat:foto")
+    await citizen.say("Budi <Santoso>")
+    await citizen.say("Dinas Pendidikan Kab. Klaten")
+    await citizen.press("st:pns")
+    replies = await citizen.say("solo")  # typed and fuzzy-matched
+    assert "Kota Surakarta" in text_of(replies[0])
+    await citizen.say("Balai Kota Surakarta")
+    await citizen.say("Lewati lokasi")  # the reply keyboard's label, typed back
+    await citizen.press("when:yesterday")
+    await citizen.say(DESCRIPTION)
+
+
+async def finish_report(citizen: Citizen) -> str:
+    await citizen.press("ev:done")
+    await citizen.say("Lewati (tetap anonim)")
+    replies = await citizen.press("rv:send")
+    ticket = text_of(replies[-1])
+    assert "Terima kasih atas laporan Anda" in ticket
+    return ticket.split("<code>")[1].split("</code>")[0]
+
+
+async def test_report_with_album_and_link_reaches_the_group(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path)
+    photos = [make_jpeg(1600, 1200, gps=(-7.5666, 110.8166)), make_jpeg(1024, 768)]
+    async with running_bot(settings):
+        citizen = Citizen(api, 5001)
+        await fill_until_evidence(citizen)
+        acks = await citizen.send_photos(photos, album="ALBUM-1")
+        assert len(acks) == 1, [text_of(a) for a in acks]  # one acknowledgement for the whole album
+        assert "2 foto diterima (total 2/10)" in text_of(acks[0])
+        await citizen.say("https://www.instagram.com/p/XYZ123/")
+        code = await finish_report(citizen)
+
+        album = await api.wait_for(lambda c: c.method == "sendMediaGroup" and c.chat_id == GROUP)
+        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP)
+    assert len(album.params["media"]) == 2
+    text = text_of(card)
+    assert code in text and "Kota Surakarta" in text and "instagram.com/p/XYZ123" in text
+    assert "Budi &lt;Santoso&gt;" in text  # escaped user text
+    assert "GPS -7.56660, 110.81660" in text
+    assert "5001" not in text and "Warga5001" not in text and "warga5001" not in text
+    assert card.params["reply_parameters"]["message_id"] > 0
+
+    with sqlite3.connect(settings.database_path) as db:
+        row = db.execute("SELECT id, state, region_id, subject_name FROM reports WHERE code = ?", (code,)).fetchone()
+        assert row[1:] == ("baru", "kota-surakarta", "Budi <Santoso>")
+        stored = db.execute("SELECT sha256 FROM evidence WHERE report_id = ? AND kind = 'photo' ORDER BY position",
+                            (row[0],)).fetchall()
+        links = db.execute("SELECT url FROM evidence WHERE kind = 'link'").fetchall()
+    assert [s for (s,) in stored] == [hashlib.sha256(p).hexdigest() for p in photos]
+    assert links == [("https://www.instagram.com/p/XYZ123/",)]
+    for photo in photos:
+        digest = hashlib.sha256(photo).hexdigest()
+        original = settings.evidence_dir / digest[:2] / digest[2:4] / digest
+        assert original.read_bytes() == photo  # byte for byte
+    # The group's copies carry no metadata: no EXIF block at all.
+    for data in album.files.values():
+        assert b"Exif\x00\x00" not in data
+
+
+async def test_a_restart_mid_conversation_resumes_the_draft(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path)
+    citizen = Citizen(api, 5002)
+    async with running_bot(settings):
+        await fill_until_evidence(citizen)
+    async with running_bot(settings):
+        replies = await citizen.say("/lapor")
+        assert "Melanjutkan laporan" in text_of(replies[0]) and "6/8" in text_of(replies[1])
+        await citizen.send_photos([make_jpeg(800, 600)])
+        code = await finish_report(citizen)
+        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
+
+
+async def test_group_failures_are_retried_and_delivered_exactly_once(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path)
+    api.fail("sendPhoto", times=1, mode=RetryAfter(1), chat_id=GROUP)
+    # The card then fails with a 500 after the photo went through: the photo must not be sent again.
+    api.fail("sendMessage", times=1, mode=ServerError(), chat_id=GROUP)
+    async with running_bot(settings):
+        citizen = Citizen(api, 5003)
+        await fill_until_evidence(citizen)
+        await citizen.send_photos([make_jpeg(800, 600)])
+        code = await finish_report(citizen)
+        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP, timeout=15)
+        await asyncio.sleep(1.0)
+    assert code in text_of(card)
+    group_calls = [c for c in api.calls if c.chat_id == GROUP]
+    assert [c.method for c in group_calls] == ["sendPhoto", "sendMessage"]
+    failed = [(c.method, type(c.fault).__name__) for c in api.failed_calls if c.chat_id == GROUP]
+    assert failed == [("sendPhoto", "RetryAfter"), ("sendMessage", "ServerError")]
+
+
+async def test_a_redelivered_update_is_ignored(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path)
+    async with running_bot(settings):
+        citizen = Citizen(api, 5004)
+        await citizen.say("/start")
+        await citizen.press("go:start")
+        update = api.push_update(api.callback_query(5004, 5004, citizen.last_buttons()[0], "cat:medsos"))
+        await citizen.settle(0)
+        mark = len(api.calls)
+        api.push_update(update)  # the same update_id again, as after a lost confirmation
+        await asyncio.sleep(1.0)
+        assert citizen.replies_since(mark) == []
+    with sqlite3.connect(settings.database_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM processed_updates").fetchone()[0] >= 3

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from handlers.images import inspect_image
+from storage.files import EvidenceStore
+from tests.images import make_jpeg
+
+DATA = b"bukti foto pelanggaran netralitas ASN" * 100
+SHA = hashlib.sha256(DATA).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EvidenceStore:
+    return EvidenceStore(tmp_path / "evidence")
+
+
+def _all_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+async def test_put_returns_sha256_and_lays_out_by_prefix(store: EvidenceStore) -> None:
+    digest = await store.put(DATA)
+    assert digest == SHA
+    expected = store.root / SHA[:2] / SHA[2:4] / SHA
+    assert store.path(SHA) == expected
+    assert expected.read_bytes() == DATA
+    assert store.exists(SHA)
+    assert await store.get(SHA) == DATA
+    assert store.verify(SHA)
+
+
+async def test_second_put_is_a_no_op(store: EvidenceStore) -> None:
+    await store.put(DATA)
+    before = store.path(SHA).stat()
+    assert await store.put(DATA) == SHA
+    after = store.path(SHA).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert _all_files(store.root) == [store.path(SHA)]
+
+
+async def test_concurrent_puts_of_same_bytes_leave_one_file(store: EvidenceStore) -> None:
+    digests = await asyncio.gather(*(store.put(DATA) for _ in range(16)))
+    assert set(digests) == {SHA}
+    assert _all_files(store.root) == [store.path(SHA)]
+    assert store.verify(SHA)
+
+
+async def test_write_is_atomic_when_rename_fails(store: EvidenceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(src: str, dst: str) -> None:
+        raise OSError("disk pulled out")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk pulled out"):
+        await store.put(DATA)
+    assert not store.exists(SHA)
+    assert _all_files(store.root) == []  # the temp file is cleaned up too
+
+
+async def test_data_is_fsynced_before_it_becomes_visible(store: EvidenceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        assert Path(src).parent == Path(dst).parent  # same directory: rename is atomic
+        assert Path(src).read_bytes() == DATA
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    await store.put(DATA)
+    first_replace = events.index("replace")
+    assert "fsync" in events[:first_replace]
+    assert events[-1] == "fsync"  # the directory entry, after the rename
+
+
+async def test_damaged_file_is_healed_by_put(store: EvidenceStore) -> None:
+    await store.put(DATA)
+    store.path(SHA).write_bytes(DATA[:10])
+    assert not store.verify(SHA)
+    await store.put(DATA)
+    assert store.verify(SHA)
+
+
+async def test_verify_detects_tampering_and_absence(store: EvidenceStore) -> None:
+    assert not store.verify(SHA)
+    await store.put(DATA)
+    tampered = bytearray(DATA)
+    tampered[5] ^= 0xFF
+    store.path(SHA).write_bytes(bytes(tampered))
+    assert not store.verify(SHA)
+
+
+async def test_get_missing_raises(store: EvidenceStore) -> None:
+    with pytest.raises(FileNotFoundError):
+        await store.get(SHA)
+    with pytest.raises(FileNotFoundError):
+        await store.get_derived(SHA, "preview")
+    assert not store.exists(SHA)
+
+
+async def test_uppercase_digest_is_the_same_file(store: EvidenceStore) -> None:
+    await store.put(DATA)
+    assert store.path(SHA.upper()) == store.path(SHA)
+    assert await store.get(SHA.upper()) == DATA
+
+
+async def test_derived_copies(store: EvidenceStore) -> None:
+    digest = await store.put(DATA)
+    target = await store.put_derived(digest, "preview", b"jpeg v1")
+    assert target == store.root / "derived" / "preview" / SHA[:2] / f"{SHA}.jpg"
+    assert await store.get_derived(digest, "preview") == b"jpeg v1"
+    await store.put_derived(digest, "preview", b"jpeg v2")  # regenerated, e.g. new settings
+    assert await store.get_derived(digest, "preview") == b"jpeg v2"
+    assert [p.name for p in _all_files(target.parent)] == [f"{SHA}.jpg"]
+    assert await store.get(digest) == DATA  # the original is untouched
+
+
+BAD_DIGESTS = [
+    "../../etc/passwd",
+    "../" + SHA[3:],
+    SHA[:63],
+    SHA + "0",
+    SHA + "\n",
+    "g" * 64,
+    " " + SHA[1:],
+    SHA[:32] + "/" + SHA[33:],
+    "",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_DIGESTS)
+async def test_rejects_non_digests(store: EvidenceStore, bad: str) -> None:
+    with pytest.raises(ValueError):
+        store.path(bad)
+    with pytest.raises(ValueError):
+        await store.get(bad)
+    with pytest.raises(ValueError):
+        await store.get_derived(bad, "preview")
+    with pytest.raises(ValueError):
+        await store.put_derived(bad, "preview", b"x")
+    with pytest.raises(ValueError):
+        store.exists(bad)
+    with pytest.raises(ValueError):
+        store.verify(bad)
+    assert not (store.root.exists() and _all_files(store.root))
+
+
+@pytest.mark.parametrize("kind", ["../x", "a/b", "", ".", "..", "Preview", "x" * 40, "pre view"])
+async def test_rejects_bad_kinds(store: EvidenceStore, kind: str) -> None:
+    with pytest.raises(ValueError):
+        await store.put_derived(SHA, kind, b"x")
+    with pytest.raises(ValueError):
+        await store.get_derived(SHA, kind)
+
+
+async def test_stores_an_inspected_photo_end_to_end(store: EvidenceStore) -> None:
+    photo = make_jpeg(1600, 1200, exif_datetime="2024:02:14 08:00:00")
+    inspected = inspect_image(photo, max_bytes=10_000_000)
+    assert await store.put(photo) == inspected.sha256
+    await store.put_derived(inspected.sha256, "preview", inspected.preview_jpeg)
+    assert await store.get(inspected.sha256) == photo
+    assert await store.get_derived(inspected.sha256, "preview") == inspected.preview_jpeg
+    assert store.verify(inspected.sha256)
