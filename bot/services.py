@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.notify import NOTIFY_KIND, ReporterNotifier
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
 from handlers.intake import Intake, IntakeConfig
@@ -21,6 +22,7 @@ class Services:
     regions: RegionCatalog
     intake: Intake
     outbox: OutboxWorker
+    notifier: ReporterNotifier
 
     @classmethod
     async def open(
@@ -38,7 +40,9 @@ class Services:
             reports_per_day=settings.reports_per_day,
         )
         intake = Intake(store, regions, config, clock, on_report=worker.wake)
-        return cls(settings, store, regions, intake, worker)
+        notifier = ReporterNotifier(store, settings.default_locale)
+        worker.register(NOTIFY_KIND, notifier)
+        return cls(settings, store, regions, intake, worker, notifier)
 
     async def close(self) -> None:
         await self.outbox.stop()

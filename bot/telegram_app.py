@@ -8,13 +8,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.outbox import GiveUp, RetryLater
 from bot.services import Services
 from bot.telegram_citizen import CitizenChat, internal_error_text
-from bot.telegram_group import GroupForwarder
+from bot.telegram_group import GroupForwarder, retry_after_seconds
+from bot.telegram_render import NO_PREVIEW, markup_for
+from handlers.events import Reply
 from handlers.intake import FORWARD_KIND
 from locales import t
+from storage.models import Channel, Reporter
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +57,21 @@ class TelegramChannel:
             settings.default_locale, settings.tz,
         )
         services.outbox.register(FORWARD_KIND, self.forwarder)
+        services.notifier.register(Channel.TELEGRAM, self._send_to_reporter)
         self.application.add_error_handler(self._on_error)
+
+    async def _send_to_reporter(self, reporter: Reporter, reply: Reply, locale: str) -> str | None:
+        """Deliver an outbox notice; failures become the outbox's retry decisions."""
+        try:
+            message = await self.application.bot.send_message(
+                int(reporter.address), reply.text, parse_mode=ParseMode.HTML,
+                reply_markup=markup_for(reply, locale), link_preview_options=NO_PREVIEW,
+            )
+        except RetryAfter as exc:
+            raise RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control") from exc
+        except Forbidden as exc:
+            raise GiveUp("the reporter blocked the bot") from exc
+        return str(message.message_id)
 
     async def _post_init(self, application: TelegramApp) -> None:
         await self._set_commands()

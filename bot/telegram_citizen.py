@@ -108,8 +108,10 @@ class CitizenChat:
         user = update.effective_user
         if message is None or user is None:
             return
+        replied = message.reply_to_message
         await self._dispatch(update, message.chat_id, event_from_message(message), context,
-                             language=user.language_code)
+                             language=user.language_code,
+                             reply_to=str(replied.message_id) if replied is not None else None)
 
     async def receive_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A citizen's inline button: answer the query at once, then treat it as a choice."""
@@ -125,10 +127,11 @@ class CitizenChat:
 
     async def _dispatch(
         self, update: Update, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE,
-        *, language: str | None,
+        *, language: str | None, reply_to: str | None = None,
     ) -> None:
         answer = await self._intake.handle(
             Channel.TELEGRAM, str(chat_id), event, update_id=str(update.update_id), language_hint=language,
+            reply_to=reply_to,
         )
         locale = answer.locale
         bot = context.bot

@@ -176,18 +176,19 @@ def inspect_image(
     declared = _declared_size(fmt, data)
     if declared is not None:
         _check_pixels(declared, max_pixels)
-    sha256 = hashlib.sha256(data).hexdigest()
     with _open(data, fmt) as img:
         _check_pixels(img.size, max_pixels)
-        original_size = img.size
+        width, height = img.size  # before draft mode shrinks it
         _decode(img, fmt, preview_edge)
         meta = _read_metadata(img)
+        # Still inside the block: the preview may be img itself, unusable once closed.
         preview = _make_preview(img, fmt, meta.orientation, preview_edge)
-    width, height = original_size
+        dhash = _dhash(preview)
+        preview_jpeg = _encode_jpeg(preview)
     if meta.orientation in _SWAPS_AXES:
         width, height = height, width
     return InspectedImage(
-        sha256=sha256,
+        sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
         format=fmt,
         width=width,
@@ -195,8 +196,8 @@ def inspect_image(
         mime=_MIME[fmt],
         captured_at=meta.captured_at,
         gps=meta.gps,
-        preview_jpeg=_encode_jpeg(preview),
-        dhash=_dhash(preview),
+        preview_jpeg=preview_jpeg,
+        dhash=dhash,
     )
 
 
@@ -214,7 +215,8 @@ async def inspect_image_async(
 
 
 def hamming(a_hex: str, b_hex: str) -> int:
-    """Number of differing bits between two 64-bit dHashes (0 = same picture, >~20 = different)."""
+    """Differing bits between two 64-bit dHashes: <= ~5 is the same picture re-encoded,
+    resized or re-sent; unrelated pictures are typically 20-40 apart."""
     for value in (a_hex, b_hex):
         if not _HEX64.fullmatch(value):
             raise ValueError(f"not a 16-digit hex dhash: {value!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +44,12 @@ class IntakeConfig:
     max_photos: int = 10
     messages_per_minute: int = 30
     reports_per_day: int = 10
+
+
+# A hook that may claim an event before the report conversation sees it: a reporter answering a
+# supervisor's question (triage). It gets the reporter, the event, and the id of the message the event
+# replies to (if the channel tells); it returns the replies when it handled the event, else None.
+EventRouter = Callable[[Reporter, str, Event, str | None], Awaitable[list[Reply] | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,7 @@ class Intake:
         clock: Callable[[], datetime], on_report: Callable[[], None] = lambda: None,
     ) -> None:
         self._on_report = on_report
+        self._routers: list[EventRouter] = []
         self._store = store
         self._regions = regions
         self._config = config
@@ -88,9 +95,13 @@ class Intake:
         self._locks = KeyedLocks()
         self._flood = FloodGuard(config.messages_per_minute)
 
+    def add_router(self, router: EventRouter) -> None:
+        """Let another part of the bot (triage's answers) claim events first."""
+        self._routers.append(router)
+
     async def handle(
         self, channel: Channel, address: str, event: Event, *,
-        update_id: str | None = None, language_hint: str | None = None,
+        update_id: str | None = None, language_hint: str | None = None, reply_to: str | None = None,
     ) -> Answer:
         """Answer one event from one sender; an already-processed update answers nothing."""
         key = f"{channel}:{address}"
@@ -105,6 +116,12 @@ class Intake:
             if verdict != "ok":
                 return Answer([Reply(t(locale, "flood.slow_down"))] if verdict == "warn" else [], locale)
             draft = Draft.load(await store.drafts.load(reporter.id))
+            routed = await self._route(reporter, locale, event, reply_to)
+            if routed is not None:
+                if update_id is not None:
+                    async with store.db.transaction() as conn:
+                        await store.drafts.mark_processed_in(conn, channel, update_id)
+                return Answer(routed, locale)
             replies, new_draft, report = await self._turn(reporter, locale, event, draft)
             if isinstance(event, Command) and event.name in ("bahasa", "language"):
                 locale = LOCALES[(LOCALES.index(locale) + 1) % len(LOCALES)]
@@ -120,6 +137,13 @@ class Intake:
                 log.info("report %s committed", created.code)
                 self._on_report()
             return Answer(replies, locale)
+
+    async def _route(self, reporter: Reporter, locale: str, event: Event, reply_to: str | None) -> list[Reply] | None:
+        for router in self._routers:
+            replies = await router(reporter, locale, event, reply_to)
+            if replies is not None:
+                return replies
+        return None
 
     async def _turn(
         self, reporter: Reporter, locale: str, event: Event, draft: Draft

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageCms, ImageFile, ImageStat
+from PIL.JpegImagePlugin import JpegImageFile
 from PIL.TiffImagePlugin import IFDRational
 
 from handlers.images import (
@@ -375,6 +376,7 @@ def test_preview_has_no_metadata_at_all() -> None:
     preview = open_preview(result)
     assert not preview.getexif()
     assert not {"exif", "icc_profile", "comment", "xmp", "photoshop"} & set(preview.info)
+    assert isinstance(preview, JpegImageFile)
     assert [segment for segment, _ in preview.applist] == ["APP0"]  # JFIF only
     assert b"Exif" not in result.preview_jpeg
     assert b"someone@example.org" not in result.preview_jpeg
