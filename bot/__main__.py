@@ -65,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         return 2
-    setup_logging(settings.log_level, _secrets(settings))
     command = args.command or "run"
+    demo = command == "demo" or (command == "run" and settings.telegram_bot_token is None)
+    # The demo's terminal is the user's screen: only warnings, unless asked for more.
+    level = "WARNING" if demo and settings.log_level.upper() == "INFO" else settings.log_level
+    setup_logging(level, _secrets(settings))
     if command == "backup":
         asyncio.run(backup(settings, args.path))
         sys.stderr.write(f"Backup written to {args.path}\n")

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from telegram import Bot, File, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.coalesce import Coalescer
@@ -15,6 +16,7 @@ from handlers.events import (
     Choice,
     Command,
     Event,
+    FetchFailed,
     Image,
     Location,
     Reply,
@@ -43,8 +45,11 @@ def _downloader(get_file: Callable[[], Awaitable[File]]) -> Callable[[], Awaitab
     """Fetch the bytes only when the core asks: oversized files are refused before any download."""
 
     async def fetch() -> bytes:
-        telegram_file = await get_file()
-        return bytes(await telegram_file.download_as_bytearray())
+        try:
+            telegram_file = await get_file()
+            return bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as exc:
+            raise FetchFailed(type(exc).__name__) from exc
 
     return fetch
 

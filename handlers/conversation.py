@@ -17,6 +17,7 @@ from handlers.events import (
     Choice,
     Command,
     Event,
+    FetchFailed,
     Image,
     Location,
     Reply,
@@ -354,6 +355,8 @@ async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
     try:
         data = await event.fetch()
         photo = await ctx.store_image(data)
+    except FetchFailed:
+        return Turn([_say(ctx, "image.download_failed")], draft)
     except ImageRejected as rejected:
         if rejected.reason is RejectReason.TOO_LARGE:
             return Turn([_say(ctx, "image.too_large", max_mb=limit_mb)], draft)

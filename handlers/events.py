@@ -29,9 +29,16 @@ class Choice:
     data: str
 
 
+class FetchFailed(Exception):
+    """The channel could not download an image the citizen sent (a network error, an expired file)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Image:
-    """A photo or an image file; bytes are fetched only after the cheap checks pass."""
+    """A photo or an image file; bytes are fetched only after the cheap checks pass.
+
+    `fetch` raises FetchFailed when the channel cannot deliver the bytes.
+    """
 
     fetch: Callable[[], Awaitable[bytes]]
     size: int | None = None

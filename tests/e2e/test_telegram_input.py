@@ -85,3 +85,14 @@ async def test_language_commands_and_status(api: FakeBotApi, tmp_path: Path) -> 
         assert code in detail and "Kota Surakarta" in detail
         # Someone else's code reveals nothing.
         assert "tidak ditemukan" in text_of((await visitor.say(f"/status {code}"))[0])
+
+
+async def test_a_failed_download_is_explained_and_the_draft_kept(api: FakeBotApi, tmp_path: Path) -> None:
+    async with running_bot(make_settings(api, tmp_path)):
+        citizen = Citizen(api, 6005)
+        await fill_until_evidence(citizen)
+        photo = api.add_file(make_jpeg(640, 480))
+        api.fail("getFile", times=1)
+        assert "gagal diunduh" in (await send(citizen, api.private_photo(6005, photo)))[0]
+        acks = await citizen.send_photos([make_jpeg(640, 480, seed=3)])
+        assert "1 foto diterima" in text_of(acks[0])

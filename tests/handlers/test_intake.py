@@ -1,0 +1,121 @@
+"""The report service with a real SQLite file: drafts survive, reports commit before the reply."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from handlers.events import Choice, Command, Event, Image, Text
+from handlers.intake import Intake, IntakeConfig, KeyedLocks
+from handlers.limits import FloodGuard
+from handlers.regions import RegionCatalog
+from storage.models import Channel
+from storage.store import Store
+from tests.images import make_jpeg
+
+NOW = datetime(2023, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def photo(data: bytes) -> Image:
+    async def fetch() -> bytes:
+        return data
+
+    return Image(fetch=fetch, size=len(data))
+
+
+REPORT: list[Event] = [
+    Choice("go:start"), Choice("cat:kampanye"), Text("Tidak tahu namanya"), Text("Camat Tengaran"),
+    Choice("st:pns"), Text("kab semarang"), Text("Lapangan Tengaran"), Choice("loc:skip"), Choice("when:today"),
+    Text("Camat berorasi di atas panggung kampanye calon bupati."), photo(make_jpeg(640, 480)),
+    Choice("ev:done"), Choice("ct:skip"), Choice("rv:send"),
+]
+
+
+async def open_intake(tmp_path: Path, **config: int) -> tuple[Store, Intake]:
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    settings = IntakeConfig(default_locale="id", tz=ZoneInfo("Asia/Jakarta"), max_image_bytes=5_000_000, **config)
+    return store, Intake(store, RegionCatalog.load(), settings, clock=lambda: NOW)
+
+
+async def test_a_report_is_committed_with_its_outbox_entry_before_the_ticket(tmp_path: Path) -> None:
+    store, intake = await open_intake(tmp_path)
+    try:
+        for number, event in enumerate(REPORT):
+            answer = await intake.handle(Channel.TELEGRAM, "77", event, update_id=str(number))
+        ticket = answer.replies[0].text
+        code = ticket.split("<code>")[1].split("</code>")[0]
+        with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+            assert db.execute("SELECT region_id, state FROM reports WHERE code = ?", (code,)).fetchone() == (
+                "kab-semarang", "baru")
+            assert db.execute("SELECT kind, state FROM outbox").fetchall() == [("forward_report", "pending")]
+            assert db.execute("SELECT COUNT(*) FROM drafts").fetchone() == (0,)
+    finally:
+        await store.close()
+
+
+async def test_the_draft_survives_a_restart_and_redelivery_is_ignored(tmp_path: Path) -> None:
+    store, intake = await open_intake(tmp_path)
+    for number, event in enumerate(REPORT[:5]):
+        await intake.handle(Channel.TELEGRAM, "77", event, update_id=str(number))
+    await store.close()
+    store, intake = await open_intake(tmp_path)
+    try:
+        again = await intake.handle(Channel.TELEGRAM, "77", REPORT[4], update_id="4")
+        assert again.replies == []
+        resumed = await intake.handle(Channel.TELEGRAM, "77", Command("lapor"), update_id="5")
+        assert "3/8" in resumed.replies[1].text
+    finally:
+        await store.close()
+
+
+async def test_one_sender_is_handled_in_order_and_others_in_parallel(tmp_path: Path) -> None:
+    store, intake = await open_intake(tmp_path)
+    try:
+        senders = [str(n) for n in range(5)]
+        await asyncio.gather(*(intake.handle(Channel.TELEGRAM, s, e) for s in senders for e in REPORT[:3]))
+        for sender in senders:
+            reporter = await store.reporters.get_or_create(Channel.TELEGRAM, sender)
+            draft = await store.drafts.load(reporter.id)
+            assert draft is not None and '"step":"subject_agency"' in draft
+    finally:
+        await store.close()
+
+
+async def test_flooding_is_refused_once_politely_and_then_silently(tmp_path: Path) -> None:
+    store, intake = await open_intake(tmp_path, messages_per_minute=3)
+    try:
+        answers = [await intake.handle(Channel.TELEGRAM, "9", Text("halo")) for _ in range(6)]
+        assert [len(a.replies) for a in answers[3:]] == [1, 0, 0]
+        assert "terlalu banyak pesan" in answers[3].replies[0].text
+        other = await intake.handle(Channel.TELEGRAM, "10", Text("halo"))
+        assert "terlalu banyak" not in other.replies[0].text
+    finally:
+        await store.close()
+
+
+async def test_reports_per_day_are_limited(tmp_path: Path) -> None:
+    store, intake = await open_intake(tmp_path, reports_per_day=1)
+    try:
+        for event in REPORT:
+            await intake.handle(Channel.TELEGRAM, "5", event)
+        refused = await intake.handle(Channel.TELEGRAM, "5", Choice("go:start"))
+        assert "1 laporan dalam 24 jam" in refused.replies[0].text
+    finally:
+        await store.close()
+
+
+def test_flood_guard_window_slides() -> None:
+    guard = FloodGuard(per_minute=2)
+    assert [guard.check("a", t) for t in (0, 1, 2, 3)] == ["ok", "ok", "warn", "drop"]
+    assert guard.check("a", 61) == "ok"
+    assert guard.check("b", 3) == "ok"
+
+
+async def test_keyed_locks_forget_idle_keys() -> None:
+    locks = KeyedLocks()
+    async with locks.hold("a"):
+        pass
+    assert locks._locks == {}
