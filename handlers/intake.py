@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import conversation
 from handlers.draft import Draft
-from handlers.events import Button, Command, Event, Reply
+from handlers.events import Button, Choice, Command, Event, Reply
 from handlers.images import inspect_image_async
 from handlers.limits import FloodGuard
 from handlers.prompts import View, prompt
@@ -148,22 +148,20 @@ class Intake:
     async def _turn(
         self, reporter: Reporter, locale: str, event: Event, draft: Draft
     ) -> tuple[list[Reply], Draft, NewReport | None]:
-        ctx = self._context(locale)
-        if isinstance(event, Command):
-            if event.name in ("status", "cek"):
-                return await self._status(reporter, locale, event.args, draft), draft, None
-            if event.name in ("bahasa", "language"):
-                return await self._switch_language(reporter, locale, draft), draft, None
-            if event.name in ("lapor", "report") and not draft.active and await self._over_daily_limit(reporter):
-                return [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))], draft, None
-        if not draft.active and getattr(event, "data", None) == "go:start" \
-                and await self._over_daily_limit(reporter):
-            return [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))], draft, None
-        turn = await conversation.handle(event, draft, ctx)
+        if isinstance(event, Command) and event.name in ("status", "cek"):
+            return await self._status(reporter, locale, event.args, draft), draft, None
+        if isinstance(event, Command) and event.name in ("bahasa", "language"):
+            return await self._switch_language(reporter, locale, draft), draft, None
+        limit_reply = [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))]
+        starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice("go:start")
+        if starts and not draft.active and await self._over_daily_limit(reporter):
+            return limit_reply, draft, None
+        turn = await conversation.handle(event, draft, self._context(locale))
         if not turn.submit:
             return turn.replies, turn.draft, None
+        # Checked again at Kirim: several drafts may have been started before the limit was reached.
         if await self._over_daily_limit(reporter):
-            return [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))], turn.draft, None
+            return limit_reply, turn.draft, None
         return [], Draft(), self._new_report(reporter, locale, turn.draft)
 
     def _context(self, locale: str) -> conversation.Context:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.prompts import category_label, status_label
 from handlers.regions import RegionCatalog
-from handlers.text import esc, truncate
+from handlers.text import esc, esc_within
 from handlers.when import format_long_date
 from locales import t
 from storage.models import Contact, Event, Evidence, Report
@@ -29,16 +29,17 @@ def card_text(
 ) -> str:
     """The supervisors' card: every field, user text escaped, within one Telegram message."""
     region = regions.region(report.region_id)
-    place = esc(report.place)
+    place = esc_within(report.place, 200)
     if report.latitude is not None and report.longitude is not None:
         place += t(locale, "card.map", lat=f"{report.latitude:.5f}", lon=f"{report.longitude:.5f}")
     photos = [e.photo for e in evidence if e.photo is not None]
     links = [e.url for e in evidence if e.url]
     lines = [
         t(locale, "card.header", code=report.code, category=category_label(locale, report.category)),
-        t(locale, "card.subject", name=esc(report.subject_name) if report.subject_name
+        t(locale, "card.subject", name=esc_within(report.subject_name, 150) if report.subject_name
           else t(locale, "report.unknown_name"),
-          agency=esc(report.subject_agency) if report.subject_agency else t(locale, "report.unknown_agency"),
+          agency=esc_within(report.subject_agency, 200) if report.subject_agency
+          else t(locale, "report.unknown_agency"),
           status=status_label(locale, report.subject_status)),
         t(locale, "card.place", region=esc(region.name) if region else esc(report.region_id), place=place),
         t(locale, "card.when", date=format_long_date(report.incident_date, locale)),
@@ -61,12 +62,12 @@ def card_text(
             meta.append(t(locale, "card.photo_gps", lat=f"{photo.latitude:.5f}", lon=f"{photo.longitude:.5f}"))
         if meta:
             evidence_lines.append(t(locale, "card.photo_meta", number=number, meta="; ".join(meta)))
-    evidence_lines += [f"• {esc(truncate(url, 300))}" for url in links]
+    evidence_lines += [f"• {esc_within(url, 150)}" for url in links]
     head = "\n".join(lines + evidence_lines)
-    room = MESSAGE_LIMIT - len(head) - 200
-    description = esc(truncate(report.description, max(200, min(CARD_DESCRIPTION_MAX, room))))
-    text = head + "\n\n" + t(locale, "card.description", description=description)
-    return text if len(text) <= MESSAGE_LIMIT else truncate(head, MESSAGE_LIMIT - 10)
+    frame = len(t(locale, "card.description", description=""))
+    room = MESSAGE_LIMIT - len(head) - frame - 2
+    description = esc_within(report.description, min(CARD_DESCRIPTION_MAX, room))
+    return head + "\n\n" + t(locale, "card.description", description=description)
 
 
 def status_lines(report: Report, events: list[Event], locale: str, tz: ZoneInfo,

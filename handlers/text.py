@@ -64,11 +64,22 @@ def normalize_phone(text: str) -> str:
     return "+" + digits if len(digits) > 10 else digits
 
 
-def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
-    return text if len(text) <= limit else text[: max(0, limit - len(ellipsis))].rstrip() + ellipsis
-
-
 def normalize_label(text: str) -> str:
     """For matching typed text to a button label: no emoji, case or extra spaces."""
     kept = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum() or ch.isspace())
     return " ".join(kept.lower().split())
+
+
+def esc_within(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Escape `text` and cut it so the escaped form fits `limit` characters, never inside an entity."""
+    escaped = esc(text)
+    if len(escaped) <= limit:
+        return escaped
+    low, high = 0, len(text)
+    while low < high:  # the longest raw prefix whose escaped form still fits
+        middle = (low + high + 1) // 2
+        if len(esc(text[:middle])) + len(ellipsis) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return esc(text[:low].rstrip()) + ellipsis
