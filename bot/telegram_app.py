@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,11 +21,13 @@ from bot.telegram_render import NO_PREVIEW, markup_for
 from handlers.events import Reply
 from handlers.intake import FORWARD_KIND
 from locales import t
+from storage.db import utcnow
 from storage.models import Channel, Reporter
 
 log = logging.getLogger(__name__)
 
 CITIZEN_COMMANDS = ("start", "lapor", "status", "bahasa", "batal", "bantuan")
+PRUNE_EVERY = timedelta(hours=24)
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -76,6 +79,14 @@ class TelegramChannel:
     async def _post_init(self, application: TelegramApp) -> None:
         await self._set_commands()
         self.services.outbox.start()
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(self._prune, interval=PRUNE_EVERY, first=60, name="prune")
+
+    async def _prune(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Daily housekeeping: old update ids (Telegram redelivers for at most a day) and stale drafts."""
+        now = utcnow()
+        updates, drafts = await self.services.store.drafts.prune(now - timedelta(days=7), now - timedelta(days=30))
+        log.info("pruned %d processed update ids and %d abandoned drafts", updates, drafts)
 
     async def _post_shutdown(self, application: TelegramApp) -> None:
         await self.citizen.flush()

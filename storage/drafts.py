@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import aiosqlite
 
 from storage.db import Database, iso, utcnow
@@ -20,6 +22,16 @@ class Drafts:
             "SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?", (channel, update_id)
         )
         return row is not None
+
+    async def prune(self, processed_before: datetime, drafts_before: datetime) -> tuple[int, int]:
+        """Forget update ids Telegram can no longer redeliver, and drafts abandoned long ago.
+
+        Abandoned drafts may hold a phone number someone typed: they are not kept forever.
+        """
+        async with self._db.transaction() as conn:
+            updates = await conn.execute("DELETE FROM processed_updates WHERE at < ?", (iso(processed_before),))
+            drafts = await conn.execute("DELETE FROM drafts WHERE updated_at < ?", (iso(drafts_before),))
+            return updates.rowcount, drafts.rowcount
 
     @staticmethod
     async def save_in(conn: aiosqlite.Connection, reporter_id: int, data: str | None) -> None:

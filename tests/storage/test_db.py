@@ -110,3 +110,21 @@ async def test_pseudonyms_are_stable_and_distinct(tmp_path: Path) -> None:
         assert len(first.pseudonym) == 4 and "1001" not in first.pseudonym
     finally:
         await db.close()
+
+
+async def test_prune_forgets_old_update_ids_and_abandoned_drafts(tmp_path: Path) -> None:
+    from storage.drafts import Drafts
+
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        drafts = Drafts(db)
+        reporter = await Reporters(db).get_or_create(Channel.TELEGRAM, "1")
+        async with db.transaction() as conn:
+            await drafts.mark_processed_in(conn, "telegram", "1")
+            await drafts.save_in(conn, reporter.id, '{"step":"category"}')
+        future = datetime.now(UTC) + timedelta(days=1)
+        assert await drafts.prune(future, datetime.now(UTC) - timedelta(days=1)) == (1, 0)
+        assert await drafts.prune(future, future) == (0, 1)
+        assert await drafts.load(reporter.id) is None
+    finally:
+        await db.close()
