@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from telegram import Bot, File, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.coalesce import Coalescer
@@ -32,7 +32,8 @@ from storage.models import Channel
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp", ".gif")
-CITIZEN_CALLBACK: Final = r"^(?!tr:)"  # triage buttons carry "tr:"; everything else is the citizen's
+CITIZEN_CALLBACK: Final = r"^(?!tr:)"
+MAX_TRACKED_CHATS: Final = 100_000  # triage buttons carry "tr:"; everything else is the citizen's
 
 
 def parse_command(text: str) -> Command:
@@ -98,6 +99,7 @@ class CitizenChat:
         self._intake = intake
         self._default_locale = default_locale
         self._albums = Coalescer(album_delay)
+        self._keyboards: dict[int, int] = {}
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -129,6 +131,8 @@ class CitizenChat:
             return
         await self._dispatch(update, message.chat.id, Choice(query.data or ""), context,
                              language=query.from_user.language_code)
+        if self._keyboards.get(message.chat.id) != message.message_id:
+            await _clear_keyboard(context.bot, message.chat.id, message.message_id)
 
     async def _dispatch(
         self, update: Update, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE,
@@ -138,20 +142,44 @@ class CitizenChat:
             Channel.TELEGRAM, str(chat_id), event, update_id=str(update.update_id), language_hint=language,
             reply_to=reply_to,
         )
-        locale = answer.locale
         bot = context.bot
         for reply in answer.replies:
             if reply.coalesce_key is not None:
-                self._albums.submit(f"{chat_id}:{reply.coalesce_key}", _sender(bot, chat_id, reply, locale))
+                self._albums.submit(f"{chat_id}:{reply.coalesce_key}", self._sender(bot, chat_id, reply, answer.locale))
             else:
-                await send_reply(bot, chat_id, reply, locale)
+                await self._send(bot, chat_id, reply, answer.locale)
+
+    def _sender(self, bot: Bot, chat_id: int, reply: Reply, locale: str) -> Callable[[], Awaitable[None]]:
+        async def send() -> None:
+            await self._send(bot, chat_id, reply, locale)
+
+        return send
+
+    async def _send(self, bot: Bot, chat_id: int, reply: Reply, locale: str) -> None:
+        """Send a reply; a new question with buttons takes the buttons off the previous one.
+
+        The chat then reads as a record, and an old button cannot be pressed by mistake. The last
+        keyboard is remembered in memory only: after a restart an old button still answers politely.
+        """
+        sent = await send_reply(bot, chat_id, reply, locale)
+        if sent is None or not reply.buttons or reply.request is not None:
+            return
+        previous = self._keyboards.get(chat_id)
+        self._keyboards[chat_id] = sent.message_id
+        if len(self._keyboards) > MAX_TRACKED_CHATS:
+            self._keyboards.pop(next(iter(self._keyboards)))
+        if previous is not None and previous != sent.message_id:
+            await _clear_keyboard(bot, chat_id, previous)
 
 
-def _sender(bot: Bot, chat_id: int, reply: Reply, locale: str) -> Callable[[], Awaitable[None]]:
-    async def send() -> None:
-        await send_reply(bot, chat_id, reply, locale)
-
-    return send
+async def _clear_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
+    try:
+        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as exc:
+        # Already cleared, or too old to edit: nothing to do either way.
+        log.debug("keyboard not cleared: %s", exc.message)
+    except TelegramError as exc:
+        log.info("keyboard not cleared: %s", type(exc).__name__)
 
 
 def internal_error_text(language: str | None, default_locale: str) -> str:

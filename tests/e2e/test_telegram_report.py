@@ -51,6 +51,9 @@ async def test_report_with_album_and_link_reaches_the_group(api: FakeBotApi, tmp
         await citizen.say("https://www.instagram.com/p/XYZ123/")
         code = await finish_report(citizen)
 
+        # Answered questions lose their buttons: no stale button stays pressable in the chat.
+        with_buttons = [m for m in api.messages(5001) if (m.get("reply_markup") or {}).get("inline_keyboard")]
+        assert len(with_buttons) == 1 and "Terima kasih" in with_buttons[0]["text"]
         album = await api.wait_for(lambda c: c.method == "sendMediaGroup" and c.chat_id == GROUP)
         card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP)
     assert len(album.params["media"]) == 2
