@@ -1,0 +1,391 @@
+"""Triage's tables: moves and their events, questions to reporters, prompts, searches, and the queries
+behind the card (duplicates), the group commands and the export.
+
+A move is one conditional UPDATE (`WHERE id = ? AND state = ?`) and its event row in the caller's
+transaction: of two supervisors pressing at once, exactly one UPDATE matches.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Final
+
+import aiosqlite
+
+from storage.db import Database, from_iso, iso, utcnow
+from storage.models import Category, Contact, Record, Report, ReportState
+from storage.reports import row_to_report
+
+PAGE_MAX: Final = 100
+
+
+class TriageEvent(Record):
+    id: int
+    report_id: int
+    at: datetime
+    actor: str
+    actor_name: str | None
+    action: str
+    from_state: ReportState | None
+    to_state: ReportState | None
+    note: str | None
+    detail: str | None
+
+
+class InfoRequest(Record):
+    id: int
+    report_id: int
+    reporter_id: int
+    event_id: int
+    question: str
+    asked_at: datetime
+    message_id: str | None
+    answered_at: datetime | None
+
+
+class Prompt(Record):
+    chat_id: int
+    message_id: int
+    report_id: int
+    kind: str
+    user_id: int
+    expected_state: ReportState
+    created_at: datetime
+    used_at: datetime | None
+
+
+class PhotoMatch(Record):
+    """A photo of another report: its ticket and the hashes to compare."""
+
+    report_id: int
+    code: str
+    sha256: str
+    dhash: str | None
+
+
+class ReportFilter(Record):
+    """What /cari narrows by; None means "any". Dates are instants (received time, UTC)."""
+
+    region_ids: tuple[str, ...] | None = None
+    categories: tuple[Category, ...] | None = None
+    states: tuple[ReportState, ...] | None = None
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+    name: str | None = None
+
+
+class ExportRow(Record):
+    report: Report
+    pseudonym: str
+    photos: int
+    links: tuple[str, ...]
+    contact: Contact | None  # only when the reporter chose to share it
+    last_move: TriageEvent | None
+
+
+def _opt_dt(text: str | None) -> datetime | None:
+    return from_iso(text) if text else None
+
+
+def _row_to_event(row: sqlite3.Row) -> TriageEvent:
+    return TriageEvent(
+        id=row["id"], report_id=row["report_id"], at=from_iso(row["at"]), actor=row["actor"],
+        actor_name=row["actor_name"], action=row["action"],
+        from_state=ReportState(row["from_state"]) if row["from_state"] else None,
+        to_state=ReportState(row["to_state"]) if row["to_state"] else None,
+        note=row["note"], detail=row["detail"],
+    )
+
+
+def _row_to_info(row: sqlite3.Row) -> InfoRequest:
+    return InfoRequest(
+        id=row["id"], report_id=row["report_id"], reporter_id=row["reporter_id"], event_id=row["event_id"],
+        question=row["question"], asked_at=from_iso(row["asked_at"]), message_id=row["message_id"],
+        answered_at=_opt_dt(row["answered_at"]),
+    )
+
+
+def _row_to_prompt(row: sqlite3.Row) -> Prompt:
+    return Prompt(
+        chat_id=row["chat_id"], message_id=row["message_id"], report_id=row["report_id"], kind=row["kind"],
+        user_id=row["user_id"], expected_state=ReportState(row["expected_state"]),
+        created_at=from_iso(row["created_at"]), used_at=_opt_dt(row["used_at"]),
+    )
+
+
+async def move_in(
+    conn: aiosqlite.Connection, report_id: int, expected: ReportState, to_state: ReportState, at: datetime,
+) -> bool:
+    """Move the report only if it is still in `expected`; False when someone else moved it first."""
+    cur = await conn.execute(
+        "UPDATE reports SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+        (to_state, iso(at), report_id, expected),
+    )
+    return cur.rowcount == 1
+
+
+async def touch_in(conn: aiosqlite.Connection, report_id: int, at: datetime) -> None:
+    await conn.execute("UPDATE reports SET updated_at = ? WHERE id = ?", (iso(at), report_id))
+
+
+async def append_event_in(
+    conn: aiosqlite.Connection, report_id: int, *, actor: str, action: str, at: datetime,
+    actor_name: str | None = None, from_state: ReportState | None = None, to_state: ReportState | None = None,
+    note: str | None = None, detail: str | None = None,
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO events (report_id, at, actor, actor_name, action, from_state, to_state, note, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (report_id, iso(at), actor, actor_name, action, from_state, to_state, note, detail),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+async def insert_info_request_in(
+    conn: aiosqlite.Connection, report_id: int, reporter_id: int, event_id: int, question: str, at: datetime,
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO triage_info_requests (report_id, reporter_id, event_id, question, asked_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (report_id, reporter_id, event_id, question, iso(at)),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+async def mark_answered_in(conn: aiosqlite.Connection, report_id: int, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE triage_info_requests SET answered_at = ? WHERE report_id = ? AND answered_at IS NULL",
+        (iso(at), report_id),
+    )
+
+
+async def use_prompt_in(conn: aiosqlite.Connection, chat_id: int, message_id: int, at: datetime) -> bool:
+    """Consume a prompt once: a redelivered reply must not ask the reporter twice."""
+    cur = await conn.execute(
+        "UPDATE triage_prompts SET used_at = ? WHERE chat_id = ? AND message_id = ? AND used_at IS NULL",
+        (iso(at), chat_id, message_id),
+    )
+    return cur.rowcount == 1
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _in(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN ({', '.join('?' for _ in values)})"
+
+
+class TriageStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---------------------------------------------------------------- events
+
+    async def events(self, report_id: int) -> list[TriageEvent]:
+        rows = await self._db.fetchall("SELECT * FROM events WHERE report_id = ? ORDER BY id", (report_id,))
+        return [_row_to_event(r) for r in rows]
+
+    async def event(self, event_id: int) -> TriageEvent | None:
+        row = await self._db.fetchone("SELECT * FROM events WHERE id = ?", (event_id,))
+        return _row_to_event(row) if row else None
+
+    async def last_move(self, report_id: int) -> TriageEvent | None:
+        """The newest event that set a state (a supervisor's move, or the reporter's answer)."""
+        row = await self._db.fetchone(
+            "SELECT * FROM events WHERE report_id = ? AND to_state IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (report_id,),
+        )
+        return _row_to_event(row) if row else None
+
+    # ---------------------------------------------------------------- questions to reporters
+
+    async def set_info_message(self, request_id: int, message_id: str) -> None:
+        await self._db.execute(
+            "UPDATE triage_info_requests SET message_id = ? WHERE id = ?", (message_id, request_id)
+        )
+
+    async def info_request_by_message(self, reporter_id: int, message_id: str) -> InfoRequest | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM triage_info_requests WHERE reporter_id = ? AND message_id = ? ORDER BY id DESC LIMIT 1",
+            (reporter_id, message_id),
+        )
+        return _row_to_info(row) if row else None
+
+    async def latest_info_request(self, report_id: int) -> InfoRequest | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM triage_info_requests WHERE report_id = ? ORDER BY id DESC LIMIT 1", (report_id,)
+        )
+        return _row_to_info(row) if row else None
+
+    # ---------------------------------------------------------------- prompts in the group
+
+    async def add_prompt(
+        self, chat_id: int, message_id: int, report_id: int, kind: str, user_id: int, expected: ReportState,
+    ) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO triage_prompts"
+            " (chat_id, message_id, report_id, kind, user_id, expected_state, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (chat_id, message_id, report_id, kind, user_id, expected, iso(utcnow())),
+        )
+
+    async def prompt_at(self, chat_id: int, message_id: int) -> Prompt | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM triage_prompts WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+        return _row_to_prompt(row) if row else None
+
+    async def open_prompt(self, report_id: int, user_id: int, since: datetime) -> Prompt | None:
+        """The user's newest unused prompt for this report: their reply to the card itself answers it."""
+        row = await self._db.fetchone(
+            "SELECT * FROM triage_prompts WHERE report_id = ? AND user_id = ? AND used_at IS NULL"
+            " AND created_at >= ? ORDER BY created_at DESC LIMIT 1",
+            (report_id, user_id, iso(since)),
+        )
+        return _row_to_prompt(row) if row else None
+
+    async def use_prompt(self, chat_id: int, message_id: int, at: datetime) -> bool:
+        async with self._db.transaction() as conn:
+            return await use_prompt_in(conn, chat_id, message_id, at)
+
+    async def report_by_card(self, chat_id: int, message_id: int) -> Report | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM reports WHERE card_chat_id = ? AND card_message_id = ?", (chat_id, message_id)
+        )
+        return row_to_report(row) if row else None
+
+    # ---------------------------------------------------------------- the reporter's answer mode
+
+    async def set_answer_mode(self, reporter_id: int, report_id: int, until: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO triage_answer_modes (reporter_id, report_id, until) VALUES (?, ?, ?)"
+            " ON CONFLICT (reporter_id) DO UPDATE SET report_id = excluded.report_id, until = excluded.until",
+            (reporter_id, report_id, iso(until)),
+        )
+
+    async def answer_mode(self, reporter_id: int, now: datetime) -> int | None:
+        row = await self._db.fetchone(
+            "SELECT report_id FROM triage_answer_modes WHERE reporter_id = ? AND until > ?",
+            (reporter_id, iso(now)),
+        )
+        return int(row[0]) if row else None
+
+    async def clear_answer_mode(self, reporter_id: int) -> None:
+        await self._db.execute("DELETE FROM triage_answer_modes WHERE reporter_id = ?", (reporter_id,))
+
+    # ---------------------------------------------------------------- lists
+
+    async def save_search(self, query: str) -> int:
+        return await self._db.execute(
+            "INSERT INTO triage_searches (query, created_at) VALUES (?, ?)", (query, iso(utcnow()))
+        )
+
+    async def search_query(self, search_id: int) -> str | None:
+        row = await self._db.fetchone("SELECT query FROM triage_searches WHERE id = ?", (search_id,))
+        return str(row[0]) if row else None
+
+    async def search(self, where: ReportFilter, *, limit: int, offset: int,
+                     oldest_first: bool = False) -> tuple[list[Report], int]:
+        """One page of reports matching the filter, and how many match in all."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if where.region_ids is not None:
+            clauses.append(_in("region_id", where.region_ids) if where.region_ids else "0")
+            params += where.region_ids
+        if where.categories is not None:
+            clauses.append(_in("category", where.categories) if where.categories else "0")
+            params += where.categories
+        if where.states is not None:
+            clauses.append(_in("state", where.states) if where.states else "0")
+            params += where.states
+        if where.received_from is not None:
+            clauses.append("created_at >= ?")
+            params.append(iso(where.received_from))
+        if where.received_before is not None:
+            clauses.append("created_at < ?")
+            params.append(iso(where.received_before))
+        if where.name:
+            clauses.append("subject_name LIKE ? ESCAPE '\\'")
+            params.append(_like(where.name))
+        sql_where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        order = "ASC" if oldest_first else "DESC"
+        total_row = await self._db.fetchone(f"SELECT COUNT(*) FROM reports{sql_where}", params)
+        rows = await self._db.fetchall(
+            f"SELECT * FROM reports{sql_where} ORDER BY created_at {order}, id {order} LIMIT ? OFFSET ?",
+            [*params, min(limit, PAGE_MAX), max(0, offset)],
+        )
+        return [row_to_report(r) for r in rows], int(total_row[0]) if total_row else 0
+
+    async def untriaged_incident_between(self, first: date, last: date) -> list[Report]:
+        """Reports still `baru` whose incident date lies in [first, last], oldest incident first."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM reports WHERE state = 'baru' AND incident_date BETWEEN ? AND ?"
+            " ORDER BY incident_date, created_at",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [row_to_report(r) for r in rows]
+
+    # ---------------------------------------------------------------- duplicates
+
+    async def photos_elsewhere(self, report_id: int, since: datetime) -> list[PhotoMatch]:
+        """Photos of other reports received since `since` (or sharing a SHA-256 with this one at any time)."""
+        rows = await self._db.fetchall(
+            "SELECT e.report_id, r.code, e.sha256, e.dhash FROM evidence e JOIN reports r ON r.id = e.report_id"
+            " WHERE e.kind = 'photo' AND e.report_id != ?"
+            " AND (r.created_at >= ? OR e.sha256 IN"
+            "      (SELECT sha256 FROM evidence WHERE report_id = ? AND kind = 'photo'))"
+            " ORDER BY e.report_id, e.position",
+            (report_id, iso(since), report_id),
+        )
+        return [PhotoMatch(report_id=r[0], code=r[1], sha256=r[2], dhash=r[3]) for r in rows]
+
+    async def same_region_around(self, report: Report, first: date, last: date) -> list[Report]:
+        """Other reports with a named terlapor in the same region and an incident date in [first, last]."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM reports WHERE region_id = ? AND id != ? AND subject_name IS NOT NULL"
+            " AND incident_date BETWEEN ? AND ? ORDER BY created_at",
+            (report.region_id, report.id, first.isoformat(), last.isoformat()),
+        )
+        return [row_to_report(r) for r in rows]
+
+    # ---------------------------------------------------------------- export
+
+    async def export_rows(self, received_from: datetime, received_before: datetime) -> list[ExportRow]:
+        reports = await self._db.fetchall(
+            "SELECT r.*, p.pseudonym AS reporter_pseudonym FROM reports r JOIN reporters p ON p.id = r.reporter_id"
+            " WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.created_at, r.id",
+            (iso(received_from), iso(received_before)),
+        )
+        result: list[ExportRow] = []
+        for row in reports:
+            report = row_to_report(row)
+            evidence = await self._db.fetchall(
+                "SELECT kind, url FROM evidence WHERE report_id = ? ORDER BY position", (report.id,)
+            )
+            contact = None
+            if report.contact_shared:
+                found = await self._db.fetchone("SELECT name, phone FROM contacts WHERE report_id = ?", (report.id,))
+                contact = Contact(name=found["name"], phone=found["phone"]) if found else None
+            result.append(ExportRow(
+                report=report, pseudonym=row["reporter_pseudonym"],
+                photos=sum(1 for e in evidence if e["kind"] == "photo"),
+                links=tuple(e["url"] for e in evidence if e["kind"] == "link"),
+                contact=contact, last_move=await self.last_move(report.id),
+            ))
+        return result
+
+    # ---------------------------------------------------------------- outbox housekeeping
+
+    async def newer_pending(self, kind: str, item_id: int, report_id: int) -> bool:
+        """Whether a later outbox item of `kind` for the same report is still pending (it supersedes this one)."""
+        rows = await self._db.fetchall(
+            "SELECT payload FROM outbox WHERE kind = ? AND state = 'pending' AND id > ?", (kind, item_id)
+        )
+        return any(json.loads(r[0]).get("report_id") == report_id for r in rows)
