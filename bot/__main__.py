@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.logs import setup_logging
@@ -24,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", type=Path, default=None, help="SQLite file (default: data/demo.sqlite3)")
     backup = sub.add_parser("backup", help="consistent online copy of the database")
     backup.add_argument("path", type=Path)
+    summary = sub.add_parser("summary", help="print a day's summary; write its chart (PNG) and spreadsheet (XLSX)")
+    summary.add_argument("--date", type=date.fromisoformat, required=True, help="the day, YYYY-MM-DD")
+    summary.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
     return parser
 
 
@@ -70,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     # The demo's terminal is the user's screen: only warnings, unless asked for more.
     level = "WARNING" if demo and settings.log_level.upper() == "INFO" else settings.log_level
     setup_logging(level, _secrets(settings))
+    if command == "summary":
+        from bot.summary import write_summary
+
+        return asyncio.run(write_summary(settings, args.date, args.out))
     if command == "backup":
         asyncio.run(backup(settings, args.path))
         sys.stderr.write(f"Backup written to {args.path}\n")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
@@ -15,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.outbox import GiveUp, RetryLater
 from bot.services import Services
+from bot.summary_telegram import TelegramSummary
 from bot.telegram_citizen import CitizenChat, internal_error_text
 from bot.telegram_group import GroupForwarder, retry_after_seconds
 from bot.telegram_render import NO_PREVIEW, markup_for
@@ -61,6 +62,7 @@ class TelegramChannel:
         )
         services.outbox.register(FORWARD_KIND, self.forwarder)
         services.notifier.register(Channel.TELEGRAM, self._send_to_reporter)
+        self.summary = TelegramSummary(self.application, services)  # daily job, /ringkasan, delivery
         self.application.add_error_handler(self._on_error)
 
     async def _send_to_reporter(self, reporter: Reporter, reply: Reply, locale: str) -> str | None:
@@ -79,6 +81,7 @@ class TelegramChannel:
     async def _post_init(self, application: TelegramApp) -> None:
         await self._set_commands()
         self.services.outbox.start()
+        await self.summary.start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(self._prune, interval=PRUNE_EVERY, first=60, name="prune")
 

@@ -1,0 +1,250 @@
+"""The daily summary's SQL: aggregates over reports and events, the day's rows, and the record of sendings.
+
+Every query is bounded by an index (see migration 0004 and bench/bench_summary.py --plans): the day's
+reports by `reports_by_created`, current states and the backlog by `reports_by_state`, deadlines by
+`reports_by_incident`, first supervisor actions by the partial `events_supervisor_by_at`.
+Nothing here decides what a figure means; handlers/summary.py does, from what these return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Final
+
+from storage.db import Database, from_iso, iso
+from storage.models import Category, Record, ReportState, SubjectStatus
+from storage.outbox import enqueue_in
+
+# Triage logs every supervisor move with actor 'supervisor:<id>'; the partial index repeats this term.
+_SUPERVISOR_ACTOR: Final = "actor GLOB 'supervisor:*'"
+
+
+class Window(Record):
+    """A half-open interval [start, end) of UTC instants."""
+
+    start: datetime
+    end: datetime
+
+
+class SummaryQuery(Record):
+    """What to count: the day, the two days it is compared with, and the instant the snapshot is taken."""
+
+    day: Window
+    previous_day: Window
+    week_before: Window
+    as_of: datetime
+    deadline_first: date  # incident dates whose window ends soon: deadline_first … deadline_last
+    deadline_last: date
+    open_states: tuple[ReportState, ...]
+    deadline_limit: int = 10
+
+
+class GroupCount(Record):
+    """The day's new reports of one region, state and category."""
+
+    region_id: str
+    state: ReportState
+    category: Category
+    count: int
+
+
+class Backlog(Record):
+    count: int
+    oldest: datetime | None
+
+
+class DeadlineReport(Record):
+    code: str
+    region_id: str
+    incident_date: date
+    state: ReportState
+
+
+class SummaryData(Record):
+    """Raw aggregates for one summary, before any median, ranking or wording."""
+
+    new_reports: int
+    previous_day: int
+    week_before: int
+    groups: tuple[GroupCount, ...]
+    states_now: dict[ReportState, int]
+    backlog: Backlog
+    first_action_seconds: tuple[float, ...]
+    deadline_count: int
+    deadline_reports: tuple[DeadlineReport, ...]
+
+
+class SheetRow(Record):
+    """One of the day's reports as the spreadsheet shows it: no reporter, no contact, no description."""
+
+    code: str
+    created_at: datetime
+    category: Category
+    subject_name: str | None
+    subject_agency: str | None
+    subject_status: SubjectStatus
+    region_id: str
+    place: str
+    incident_date: date
+    state: ReportState
+    photos: int
+    links: int
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+# The queries, named so that the benchmark can print the plan of each one.
+NEW_REPORTS_SQL: Final = "SELECT COUNT(*) FROM reports WHERE created_at >= ? AND created_at < ?"
+GROUPS_SQL: Final = (
+    "SELECT region_id, state, category, COUNT(*) AS n FROM reports"
+    " WHERE created_at >= ? AND created_at < ? GROUP BY region_id, state, category"
+)
+STATES_SQL: Final = (
+    "SELECT state, COUNT(*) AS n FROM reports WHERE state IN ({states}) AND created_at < ? GROUP BY state"
+)
+BACKLOG_SQL: Final = (
+    "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM reports WHERE state = ? AND created_at < ?"
+)
+# The first supervisor move of each report, kept when it falls within the day: a move that day with no
+# earlier move on the same report (ties broken by id, the order they were logged in).
+FIRST_ACTIONS_SQL: Final = (
+    "SELECT r.created_at, e.at FROM events AS e JOIN reports AS r ON r.id = e.report_id"
+    f" WHERE e.{_SUPERVISOR_ACTOR} AND e.at >= ? AND e.at < ?"
+    " AND NOT EXISTS (SELECT 1 FROM events AS p WHERE p.report_id = e.report_id"
+    f" AND p.{_SUPERVISOR_ACTOR} AND (p.at < e.at OR (p.at = e.at AND p.id < e.id)))"
+)
+DEADLINE_COUNT_SQL: Final = (
+    "SELECT COUNT(*) FROM reports WHERE incident_date >= ? AND incident_date <= ?"
+    " AND state IN ({states}) AND created_at < ?"
+)
+DEADLINE_LIST_SQL: Final = (
+    "SELECT code, region_id, incident_date, state FROM reports WHERE incident_date >= ? AND incident_date <= ?"
+    " AND state IN ({states}) AND created_at < ? ORDER BY incident_date, created_at, id LIMIT ?"
+)
+# Columns are listed one by one: reporter_id, description and contacts must never reach the sheet.
+SHEET_SQL: Final = (
+    "SELECT r.code, r.created_at, r.category, r.subject_name, r.subject_agency, r.subject_status,"
+    " r.region_id, r.place, r.incident_date, r.state,"
+    " (SELECT COUNT(*) FROM evidence AS v WHERE v.report_id = r.id AND v.kind = 'photo') AS photos,"
+    " (SELECT COUNT(*) FROM evidence AS v WHERE v.report_id = r.id AND v.kind = 'link') AS links"
+    " FROM reports AS r WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.created_at, r.id"
+)
+
+
+def summary_statements(query: SummaryQuery) -> list[tuple[str, str, tuple[object, ...]]]:
+    """(name, SQL, parameters) of every statement `collect` and `sheet_rows` run, for EXPLAIN."""
+    states = tuple(str(s) for s in ReportState)
+    open_states = tuple(str(s) for s in query.open_states)
+    day = (iso(query.day.start), iso(query.day.end))
+    as_of = iso(query.as_of)
+    deadline = (query.deadline_first.isoformat(), query.deadline_last.isoformat())
+    return [
+        ("new_reports", NEW_REPORTS_SQL, day),
+        ("groups", GROUPS_SQL, day),
+        ("states_now", STATES_SQL.format(states=_marks(states)), (*states, as_of)),
+        ("backlog", BACKLOG_SQL, (str(ReportState.BARU), as_of)),
+        ("first_actions", FIRST_ACTIONS_SQL, day),
+        ("deadline_count", DEADLINE_COUNT_SQL.format(states=_marks(open_states)),
+         (*deadline, *open_states, as_of)),
+        ("deadline_list", DEADLINE_LIST_SQL.format(states=_marks(open_states)),
+         (*deadline, *open_states, as_of, query.deadline_limit)),
+        ("sheet_rows", SHEET_SQL, day),
+    ]
+
+
+def _seconds_between(start: str, end: str) -> float:
+    # A move logged before the report (clock skew between writers) counts as immediate, not negative.
+    return max(0.0, (from_iso(end) - from_iso(start)).total_seconds())
+
+
+class SummaryStore:
+    """Aggregates for the daily summary and the per-day record that makes it exactly-once."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _count(self, sql: str, params: Iterable[object]) -> int:
+        row = await self._db.fetchone(sql, params)
+        return int(row[0]) if row else 0
+
+    async def new_reports(self, window: Window) -> int:
+        return await self._count(NEW_REPORTS_SQL, (iso(window.start), iso(window.end)))
+
+    async def collect(self, query: SummaryQuery) -> SummaryData:
+        """Run every aggregate of one summary. Statements run one by one so the bot stays responsive."""
+        named = {name: (sql, params) for name, sql, params in summary_statements(query)}
+
+        async def rows(name: str) -> list[tuple[object, ...]]:
+            sql, params = named[name]
+            return [tuple(r) for r in await self._db.fetchall(sql, params)]
+
+        groups = tuple(
+            GroupCount(region_id=str(region), state=ReportState(str(state)), category=Category(str(category)),
+                       count=int(str(n)))
+            for region, state, category, n in await rows("groups")
+        )
+        states_now = {ReportState(str(state)): int(str(n)) for state, n in await rows("states_now")}
+        backlog_rows = await rows("backlog")
+        backlog_count, oldest = backlog_rows[0] if backlog_rows else (0, None)
+        first_actions = tuple(_seconds_between(str(created), str(at)) for created, at in await rows("first_actions"))
+        deadline_rows = await rows("deadline_list")
+        return SummaryData(
+            new_reports=await self.new_reports(query.day),
+            previous_day=await self.new_reports(query.previous_day),
+            week_before=await self.new_reports(query.week_before),
+            groups=groups,
+            states_now={state: states_now.get(state, 0) for state in ReportState},
+            backlog=Backlog(count=int(str(backlog_count)), oldest=from_iso(str(oldest)) if oldest else None),
+            first_action_seconds=first_actions,
+            deadline_count=await self._count(*named["deadline_count"]),
+            deadline_reports=tuple(
+                DeadlineReport(code=str(code), region_id=str(region), incident_date=date.fromisoformat(str(day)),
+                               state=ReportState(str(state)))
+                for code, region, day, state in deadline_rows
+            ),
+        )
+
+    async def sheet_rows(self, window: Window) -> list[SheetRow]:
+        rows = await self._db.fetchall(SHEET_SQL, (iso(window.start), iso(window.end)))
+        return [
+            SheetRow(
+                code=r["code"], created_at=from_iso(r["created_at"]), category=Category(r["category"]),
+                subject_name=r["subject_name"], subject_agency=r["subject_agency"],
+                subject_status=SubjectStatus(r["subject_status"]), region_id=r["region_id"], place=r["place"],
+                incident_date=date.fromisoformat(r["incident_date"]), state=ReportState(r["state"]),
+                photos=int(r["photos"]), links=int(r["links"]),
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ the record of sendings
+
+    async def is_recorded(self, day: date) -> bool:
+        row = await self._db.fetchone("SELECT 1 FROM summary_runs WHERE day = ?", (day.isoformat(),))
+        return row is not None
+
+    async def last_recorded(self) -> date | None:
+        row = await self._db.fetchone("SELECT MAX(day) FROM summary_runs")
+        return date.fromisoformat(str(row[0])) if row and row[0] else None
+
+    async def record(
+        self, day: date, *, late: bool, at: datetime, kind: str, dedupe_key: str, payload: dict[str, object],
+    ) -> bool:
+        """Record the day's summary and queue its delivery, atomically; False if the day was recorded already."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO summary_runs (day, late, recorded_at) VALUES (?, ?, ?)",
+                (day.isoformat(), int(late), iso(at)),
+            )
+            if cur.rowcount != 1:
+                return False
+            await enqueue_in(conn, kind, dedupe_key, payload)
+        return True
+
+    async def runs(self) -> list[tuple[date, bool]]:
+        """Every recorded day with its late flag, oldest first (for tests and operators)."""
+        rows = await self._db.fetchall("SELECT day, late FROM summary_runs ORDER BY day")
+        return [(date.fromisoformat(r["day"]), bool(r["late"])) for r in rows]

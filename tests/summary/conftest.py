@@ -1,0 +1,61 @@
+"""Fixtures for the daily summary: a seeded database and the service over it, with a pinned clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from bot.summary import SummaryService
+from handlers.regions import RegionCatalog, default_catalog
+from storage.db import Database
+from tests.summary.seed import AS_OF, Seed, insert_seeds, make_seeds
+
+
+class Clock:
+    """A settable clock: tests move time instead of waiting for it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def regions() -> RegionCatalog:
+    return default_catalog()
+
+
+@pytest.fixture
+def seeds(regions: RegionCatalog) -> list[Seed]:
+    return make_seeds(regions)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, database_path=tmp_path / "db.sqlite3", evidence_dir=tmp_path / "evidence",
+                    summary_chat_id=-1009876543210)
+
+
+@pytest.fixture
+async def db(settings: Settings, seeds: list[Seed]) -> AsyncIterator[Database]:
+    database = await Database.open(settings.database_path)
+    await insert_seeds(database, seeds)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(AS_OF)
+
+
+@pytest.fixture
+def service(db: Database, regions: RegionCatalog, settings: Settings, clock: Clock) -> SummaryService:
+    return SummaryService(db, regions, settings, clock=clock)
