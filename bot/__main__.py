@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.telegram_bot_token.get_secret_value()] if settings.telegram_bot_token else []
+    secrets = [settings.telegram_bot_token, settings.whatsapp_token, settings.whatsapp_app_secret,
+               settings.whatsapp_verify_token]
+    return [secret.get_secret_value() for secret in secrets if secret is not None]
 
 
 def run(settings: Settings) -> None:
@@ -44,7 +46,13 @@ def run(settings: Settings) -> None:
     asyncio.set_event_loop(loop)
     services = loop.run_until_complete(Services.open(settings))
     try:
-        TelegramChannel(services).run()
+        telegram = TelegramChannel(services)
+        if settings.whatsapp_enabled:
+            from bot.whatsapp_app import WhatsAppChannel
+
+            # One process, one event loop: the WhatsApp webhook starts and stops with Telegram's application.
+            WhatsAppChannel(services).attach(telegram.application)
+        telegram.run()
     finally:
         loop.run_until_complete(services.close())
         loop.close()
@@ -66,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command in (None, "run") and settings.telegram_bot_token is not None:
             settings.require_telegram()
+        if args.command in (None, "run"):
+            settings.require_whatsapp()
     except SettingsError as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         return 2

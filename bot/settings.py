@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_DEFAULT_API: Final = "https://api.telegram.org"
+WHATSAPP_DEFAULT_API: Final = "https://graph.facebook.com"
 _TOKEN_RE: Final = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,}$")
 
 
@@ -50,6 +51,15 @@ class Settings(BaseSettings):
     contact_retention_days: int = Field(default=180, ge=1)
     log_level: str = "INFO"
 
+    # WhatsApp Cloud API (issue 6): off while WHATSAPP_TOKEN is empty.
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_url: str = WHATSAPP_DEFAULT_API
+    whatsapp_listen: str = "127.0.0.1"
+    whatsapp_port: int = Field(default=8444, ge=1, le=65535)
+    whatsapp_template_notice: str = "lapor_netral_notice"
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: object) -> object:
@@ -66,6 +76,25 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
     @field_validator("default_locale")
+    @field_validator("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("whatsapp_api_url")
+    @classmethod
+    def _http_api(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://graph.facebook.com")
+        return value.rstrip("/")
+
+    @field_validator("whatsapp_template_notice")
+    @classmethod
+    def _template_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_]{1,512}", value):
+            raise ValueError("must be a WhatsApp template name: lower-case letters, digits and underscores")
+        return value
+
     @classmethod
     def _known_locale(cls, value: str) -> str:
         if value not in ("id", "en"):
@@ -114,6 +143,25 @@ class Settings(BaseSettings):
         return self.telegram_api_url.rstrip("/") != TELEGRAM_DEFAULT_API
 
     def require_telegram(self) -> None:
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_token is not None
+
+    def require_whatsapp(self) -> None:
+        """With WHATSAPP_TOKEN set, check the keys the WhatsApp channel cannot run safely without."""
+        if self.whatsapp_token is None:
+            return
+        if self.whatsapp_app_secret is None:
+            raise SettingsError("WHATSAPP_APP_SECRET is missing: without it forged webhook calls cannot be refused"
+                                " (Meta app dashboard → App settings → Basic → App secret).")
+        if not self.whatsapp_phone_number_id.strip():
+            raise SettingsError("WHATSAPP_PHONE_NUMBER_ID is missing: the id of the business number (see README).")
+        if self.whatsapp_verify_token is None:
+            raise SettingsError("WHATSAPP_VERIFY_TOKEN is missing: any random string, also entered at Meta.")
+        if self.telegram_bot_token is None:
+            raise SettingsError("TELEGRAM_BOT_TOKEN is missing: WhatsApp reports go to the supervisors'"
+                                " Telegram group, so WhatsApp needs Telegram configured too.")
+
         """Check the keys the Telegram channel cannot run without."""
         if self.supervisor_chat_id is None:
             raise SettingsError("SUPERVISOR_CHAT_ID is missing: the supervisors' group id (see README).")

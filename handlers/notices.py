@@ -44,4 +44,6 @@ def render_notice(payload: Mapping[str, object], locale: str) -> Reply:
         (Button(t(locale, str(label)), str(data)),)
         for label, data in (buttons_raw if isinstance(buttons_raw, list) else [])
     )
-    return Reply(t(locale, str(payload["key"]), **values), buttons)
+    # The ticket code apart from the text, for channels that must send it as a field (WhatsApp templates).
+    extra = {"code": str(values["code"])} if "code" in values else {}
+    return Reply(t(locale, str(payload["key"]), **values), buttons, extra=extra)
