@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     messages_per_minute: int = Field(default=30, ge=1)
     reports_per_day: int = Field(default=10, ge=1)
     summary_time: time = time(7, 0)
+    triage_reminder_time: time = time(7, 30)
     contact_retention_days: int = Field(default=180, ge=1)
     log_level: str = "INFO"
 

@@ -19,6 +19,7 @@ from bot.summary_telegram import TelegramSummary
 from bot.telegram_citizen import CitizenChat, internal_error_text
 from bot.telegram_group import GroupForwarder, retry_after_seconds
 from bot.telegram_render import NO_PREVIEW, markup_for
+from bot.telegram_triage import TelegramTriage
 from handlers.events import Reply
 from handlers.intake import FORWARD_KIND
 from locales import t
@@ -62,6 +63,9 @@ class TelegramChannel:
         )
         services.outbox.register(FORWARD_KIND, self.forwarder)
         services.notifier.register(Channel.TELEGRAM, self._send_to_reporter)
+        # Triage: card buttons and group commands, reporters' answers, card edits through the outbox.
+        self.triage = TelegramTriage(services, self.application, self.forwarder)
+        self.triage.install()
         self.summary = TelegramSummary(self.application, services)  # daily job, /ringkasan, delivery
         self.application.add_error_handler(self._on_error)
 
@@ -81,6 +85,7 @@ class TelegramChannel:
     async def _post_init(self, application: TelegramApp) -> None:
         await self._set_commands()
         self.services.outbox.start()
+        await self.triage.start()
         await self.summary.start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(self._prune, interval=PRUNE_EVERY, first=60, name="prune")

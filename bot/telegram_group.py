@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 CardMarkup = Callable[[Report], InlineKeyboardMarkup | None]
+CardRender = Callable[[Report], Awaitable[str]]
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -43,6 +44,8 @@ class GroupForwarder:
         self._locale = locale
         self._tz = tz
         self.card_markup = card_markup
+        # Triage, when installed, renders the whole card (state, Bawaslu clock, duplicates) as its edits do.
+        self.card_render: CardRender | None = None
 
     async def __call__(self, item: OutboxItem) -> None:
         report_id = int(str(item.payload["report_id"]))
@@ -79,8 +82,8 @@ class GroupForwarder:
             await store.outbox.save_progress(item.id, progress)
         reporter = await store.reporters.get(report.reporter_id)
         contact = await store.reports.contact(report.id) if report.contact_shared else None
-        text = card_text(report, evidence, contact, reporter.pseudonym if reporter else "?",
-                         self._regions, self._locale, self._tz)
+        text = await self.card_render(report) if self.card_render is not None else card_text(
+            report, evidence, contact, reporter.pseudonym if reporter else "?", self._regions, self._locale, self._tz)
         album = progress.get("album")
         card = await self._bot.send_message(
             self._chat_id, text, parse_mode=ParseMode.HTML,
