@@ -73,6 +73,7 @@ MEMBER_CACHE_SECONDS: Final = 60.0
 MEMBER_CACHE_MAX: Final = 2000
 PROMPT_VALID: Final = timedelta(hours=2)
 NAME_MAX: Final = 64
+REMINDER_GRACE_SECONDS: Final = 3 * 3600
 _MEMBER_STATUSES: Final = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER})
 _REFUSALS: Final[dict[MoveResult, str]] = {
     MoveResult.UNKNOWN: "triage.refused_unknown",
@@ -180,7 +181,10 @@ class TelegramTriage:
             await bot.set_my_commands(commands, scope=scope, language_code=None if default else language)
         if self._app.job_queue is not None:
             # run_daily runs in UTC unless the time carries its zone (STYLE §8).
-            self._app.job_queue.run_daily(self.morning_reminder, time=self.reminder_time, name="triage-reminder")
+            # A late wake (a busy loop, a suspended VM) still posts: the outbox dedupes by day anyway.
+            self._app.job_queue.run_daily(self.morning_reminder, time=self.reminder_time, name="triage-reminder",
+                                          job_kwargs={"misfire_grace_time": REMINDER_GRACE_SECONDS,
+                                                      "coalesce": True})
 
     async def morning_reminder(self, context: ContextTypes.DEFAULT_TYPE | None = None) -> None:
         """Post the untriaged reports whose Bawaslu window closes within two days (once per day)."""
