@@ -380,3 +380,30 @@ async def test_channel_is_wired(api: FakeBotApi, tmp_path: Path) -> None:
     async with running_bot(settings) as channel:
         assert isinstance(channel, TelegramChannel)
         assert channel.forwarder.card_render is not None
+
+
+async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path)
+    group = Supervisors(api)
+    group.add(ALICE, "Alice")
+    async with running_bot(settings) as channel:
+        store = channel.services.store
+        made = [await add_report(store, address=str(800 + i), subject=f"Orang {i}",
+                                 now=utcnow() - timedelta(minutes=30 - i)) for i in range(12)]
+        mark = len(api.calls)
+        group.command(ALICE, "antrian")
+        first = await api.wait_for(lambda c: c.chat_id == GROUP and "Antrian" in text_of(c), since=mark)
+        assert made[0].code in text_of(first) and made[11].code not in text_of(first)
+        assert "Halaman 1 dari 2" in text_of(first)
+        listing = max(m["message_id"] for m in api.messages(GROUP) if "Antrian" in m.get("text", ""))
+        await press(api, group, ALICE, listing, "Berikutnya ▶️")
+        second = await api.wait_for(lambda c: c.method == "editMessageText" and "Halaman 2 dari 2" in text_of(c),
+                                    since=mark)
+        assert made[11].code in text_of(second) and made[0].code not in text_of(second)
+        assert set(group.buttons(listing)) == {"◀️ Sebelumnya"}
+        group.command(ALICE, "cari", "nama:orang")
+        found = await api.wait_for(lambda c: c.chat_id == GROUP and "12 laporan ditemukan" in text_of(c), since=mark)
+        assert made[11].code in text_of(found)  # newest first
+        results = max(m["message_id"] for m in api.messages(GROUP) if "ditemukan" in m.get("text", ""))
+        await press(api, group, ALICE, results, "Berikutnya ▶️")
+        await api.wait_for(lambda c: c.method == "editMessageText" and made[0].code in text_of(c), since=mark)
