@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -33,24 +33,24 @@ _COLUMNS: Final = (
     ("subject_status", 22), ("region", 22), ("place", 34), ("incident", 16), ("state", 16),
     ("photos", 8), ("links", 8),
 )
-CellValue = str | int | date | datetime | None
+CellValue = str | int | datetime | None
 
 
-def _text(value: str | None) -> str | None:
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if value is not None else None
-
-
-def _append(sheet: Worksheet, values: Sequence[CellValue], *, number_formats: dict[int, str] | None = None) -> None:
-    sheet.append([_text(value) if isinstance(value, str) else value for value in values])
-    for column, cell in enumerate(sheet[sheet.max_row], 1):
-        if isinstance(cell.value, str):
+def _append(sheet: Worksheet, row: int, values: Sequence[CellValue], formats: dict[int, str] | None = None) -> None:
+    """Write row number `row` (counted by the caller: Worksheet.max_row scans every cell, each time)."""
+    for column, value in enumerate(values, 1):
+        cell = sheet.cell(row, column)
+        if isinstance(value, str):
+            cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
             cell.data_type = "s"  # openpyxl reads a leading "=" as a formula; reporters' text is text
-        if number_formats and column in number_formats:
-            cell.number_format = number_formats[column]
+        else:
+            cell.value = value
+        if formats and column in formats:
+            cell.number_format = formats[column]
 
 
 def _header(sheet: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
-    _append(sheet, titles)
+    _append(sheet, 1, titles)
     for column, width in enumerate(widths, 1):
         sheet.cell(1, column).font = Font(bold=True)
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -69,16 +69,17 @@ def sheet_xlsx(
     zone = datetime.combine(figures.day, time(), tz).tzname() or ""
     _header(reports, [t(locale, f"summary.col_{name}", zone=zone) for name, _ in _COLUMNS],
             [width for _, width in _COLUMNS])
-    for row in rows:
+    formats = {2: DATETIME_FORMAT, 9: DATE_FORMAT}
+    for number, row in enumerate(rows, 2):
         # Excel has no time zones: the local wall-clock time, named in the column header.
         created = row.created_at.astimezone(tz).replace(tzinfo=None, microsecond=0)
-        _append(reports, [
+        _append(reports, number, [
             row.code, created, plain_label(category_label(locale, row.category)), row.subject_name,
             row.subject_agency, status_label(locale, row.subject_status), region_name(regions, row.region_id),
-            row.place, row.incident_date, t(locale, f"state.{row.state}"), row.photos, row.links,
-        ], number_formats={2: DATETIME_FORMAT, 9: DATE_FORMAT})
-    if rows:
-        reports.auto_filter.ref = reports.dimensions
+            row.place, datetime.combine(row.incident_date, time()), t(locale, f"state.{row.state}"), row.photos,
+            row.links,
+        ], formats)
+    reports.auto_filter.ref = f"A1:{get_column_letter(len(_COLUMNS))}{len(rows) + 1}"
 
     by_region = workbook.create_sheet(t(locale, "summary.sheet_regions"))
     states = list(ReportState)
@@ -89,10 +90,10 @@ def sheet_xlsx(
     # then any region id no longer in the catalog, so no report goes uncounted.
     region_ids = [r.id for r in regions.regions] + [r.region_id for r in figures.by_region
                                                       if regions.region(r.region_id) is None]
-    for region_id in region_ids:
+    for number, region_id in enumerate(region_ids, 2):
         figure = counted.get(region_id)
         counts = [figure.by_state.get(s, 0) if figure else 0 for s in states]
-        _append(by_region, [region_name(regions, region_id), *counts, sum(counts)])
+        _append(by_region, number, [region_name(regions, region_id), *counts, sum(counts)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -13,5 +13,6 @@ CREATE TABLE summary_runs (
 -- 'supervisor:<id>'. The partial index leaves out the far more numerous reporter/system events.
 CREATE INDEX events_supervisor_by_at ON events (at) WHERE actor GLOB 'supervisor:*';
 
--- Reports whose 7-day Bawaslu window is about to end: a range of incident dates, filtered by state.
-CREATE INDEX reports_by_incident ON reports (incident_date, state);
+-- Reports whose 7-day Bawaslu window is about to end: a range of incident dates, filtered by state and
+-- creation time; counting them reads this index alone.
+CREATE INDEX reports_by_incident ON reports (incident_date, state, created_at);
