@@ -51,7 +51,6 @@ class Settings(BaseSettings):
     triage_reminder_time: time = time(7, 30)
     contact_retention_days: int = Field(default=180, ge=1)
     log_level: str = "INFO"
-
     # WhatsApp Cloud API (issue 6): off while WHATSAPP_TOKEN is empty.
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_number_id: str = ""
@@ -61,6 +60,7 @@ class Settings(BaseSettings):
     whatsapp_listen: str = "127.0.0.1"
     whatsapp_port: int = Field(default=8444, ge=1, le=65535)
     whatsapp_template_notice: str = "lapor_netral_notice"
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: object) -> object:
@@ -76,7 +76,6 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("default_locale")
     @field_validator("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token", mode="before")
     @classmethod
     def _empty_secret_is_none(cls, value: object) -> object:
@@ -96,6 +95,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a WhatsApp template name: lower-case letters, digits and underscores")
         return value
 
+    @field_validator("default_locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
         if value not in ("id", "en"):
@@ -143,7 +143,6 @@ class Settings(BaseSettings):
         """A self-hosted Bot API server lifts Telegram's 20 MB download limit."""
         return self.telegram_api_url.rstrip("/") != TELEGRAM_DEFAULT_API
 
-    def require_telegram(self) -> None:
     @property
     def whatsapp_enabled(self) -> bool:
         return self.whatsapp_token is not None
@@ -163,6 +162,7 @@ class Settings(BaseSettings):
             raise SettingsError("TELEGRAM_BOT_TOKEN is missing: WhatsApp reports go to the supervisors'"
                                 " Telegram group, so WhatsApp needs Telegram configured too.")
 
+    def require_telegram(self) -> None:
         """Check the keys the Telegram channel cannot run without."""
         if self.supervisor_chat_id is None:
             raise SettingsError("SUPERVISOR_CHAT_ID is missing: the supervisors' group id (see README).")
