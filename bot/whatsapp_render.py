@@ -120,8 +120,13 @@ class Outgoing:
 
 def render(reply: Reply, locale: str, *, own_number: bool = True) -> list[Outgoing]:
     """The WhatsApp messages for one reply (usually one; a long text or a location request adds some)."""
-    text = whatsapp_text(reply.text)
+    text = whatsapp_text(reply.text).strip()
     choices = reply.choices()
+    if not text:
+        # WhatsApp refuses empty bodies: nothing to say is nothing to send, choices get a short question.
+        if not choices and reply.request is None:
+            return []
+        text = t(locale, "wa.choose_below")
     if reply.request is RequestKeyboard.CONTACT and own_number:
         choices = [Button(t(locale, "wa.share_own_number"), OWN_NUMBER), *choices]
     if reply.request is RequestKeyboard.LOCATION:

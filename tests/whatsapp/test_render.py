@@ -186,6 +186,12 @@ def test_template_parameters_are_one_line() -> None:
     assert text.startswith("*Pertanyaan* Apa nama kantornya?") and units(text) <= 700
 
 
+def test_empty_text_is_never_sent() -> None:
+    assert render(Reply("  "), "id") == []
+    [message] = render(Reply("", ((Button("Ya", "a:1"),),)), "id")
+    assert message.text == "Silakan pilih:"
+
+
 def test_cutting_counts_emoji_as_two_units() -> None:
     assert units("📱") == 2
     assert cut("📱📱📱", 5) == "📱📱…"

@@ -6,6 +6,8 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.whatsapp_render import OWN_NUMBER
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
@@ -128,3 +130,23 @@ async def test_ordered_handling_of_quick_messages(api: FakeBotApi, graph: FakeGr
         replies = await graph.settle(citizen.wa_id, mark, quiet=0.5)
     expected = ["Siapa nama ASN", "Di instansi mana", "status kepegawaiannya"]
     assert [e in r.text for e, r in zip(expected, replies, strict=True)] == [True] * 3, texts(replies)
+
+
+@pytest.mark.parametrize("how", ["typed", "card"])
+async def test_a_shared_number_is_normalised(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, how: str) -> None:
+    settings = wa_settings(api, graph, tmp_path)
+    async with running_whatsapp(settings) as channel:
+        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234500077")
+        await fill_until_evidence(citizen)
+        await citizen.say("https://www.instagram.com/p/XYZ123/")
+        await citizen.press("ev:done")
+        if how == "typed":
+            replies = await citizen.say("0812-3456-7890")
+        else:
+            replies = await citizen.send(citizen.payload("contacts_message", contacts=[{
+                "name": {"formatted_name": "Sri Rahayu"}, "phones": [{"phone": "+62 812-3456-7890", "type": "CELL"}],
+            }]))
+        assert "+6281234567890" in replies[-1].text  # the review
+        await citizen.press("rv:send")
+    with sqlite3.connect(settings.database_path) as db:
+        assert db.execute("SELECT phone FROM contacts").fetchall() == [("+6281234567890",)]
