@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from telegram import Bot, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
@@ -106,6 +106,12 @@ class TelegramSummary:
         if job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
             log.error("daily summary is off: python-telegram-bot was installed without its job queue")
             return
+        for language in ("id", "en"):
+            menu = [BotCommand(COMMAND, t(language, "summary.cmd_ringkasan"))]
+            await self.application.bot.set_my_commands(
+                menu, scope=BotCommandScopeChat(settings.summary_chat_id),
+                language_code=None if language == settings.default_locale else language,
+            )
         job_queue.run_daily(
             self.on_schedule, time=settings.summary_time.replace(tzinfo=settings.tz), days=EVERY_DAY,
             name=JOB_NAME, job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True},

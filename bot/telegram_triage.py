@@ -177,6 +177,8 @@ class TelegramTriage:
         scope = BotCommandScopeChat(self.chat_id)
         for language in ("id", "en"):
             commands = [BotCommand(name, t(language, f"triage.cmd_{name}")) for name in COMMANDS]
+            # One menu per chat: the group also answers the summary's command, so it is listed here.
+            commands.append(BotCommand("ringkasan", t(language, "summary.cmd_ringkasan")))
             default = language == self.locale
             await bot.set_my_commands(commands, scope=scope, language_code=None if default else language)
         if self._app.job_queue is not None:

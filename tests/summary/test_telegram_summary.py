@@ -199,6 +199,9 @@ async def replies(api: FakeBotApi, chat_id: int, since: int, settle: float = 0.5
 async def test_ringkasan_in_the_office_chat_with_a_date(api: FakeBotApi, office_settings: Settings) -> None:
     record_day(office_settings, DAY.isoformat())  # keep the daily sending out of this test
     async with summary_bot(office_settings, Clock(AS_OF + timedelta(hours=3))):
+        # The office chat's command menu offers exactly this command, in both languages.
+        assert [c["command"] for c in api.commands({"type": "chat", "chat_id": OFFICE})] == ["ringkasan"]
+        assert api.commands({"type": "chat", "chat_id": OFFICE}, "en")[0]["description"].startswith("Daily")
         mark = command(api, OFFICE, "2024-01-09")
         text, _, _ = await wait_for_summary(api, since=mark)
     assert "Selasa, 9 Januari 2024" in text_of(text) and "(terlambat)" not in text_of(text)

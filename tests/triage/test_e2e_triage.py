@@ -308,7 +308,7 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
         citizen = Citizen(api, 987654321)
         code, card = await file_report(api, citizen, photo)
         menus = {lang: api.commands({"type": "chat", "chat_id": GROUP}, lang) for lang in ("", "en")}
-        assert [c["command"] for c in menus[""]] == ["laporan", "antrian", "cari", "bukti", "ekspor"]
+        assert [c["command"] for c in menus[""]] == ["laporan", "antrian", "cari", "bukti", "ekspor", "ringkasan"]
         assert menus["en"][0]["description"].startswith("A report's card")
 
         mark = len(api.calls)
