@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
 from telegram import Bot, File, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.coalesce import Coalescer
@@ -32,8 +33,9 @@ from storage.models import Channel
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp", ".gif")
-CITIZEN_CALLBACK: Final = r"^(?!tr:)"
-MAX_TRACKED_CHATS: Final = 100_000  # triage buttons carry "tr:"; everything else is the citizen's
+CITIZEN_CALLBACK: Final = r"^(?!tr:)"  # triage buttons carry "tr:"; everything else is the citizen's
+DOWNLOAD_RETRY_WAITS: Final = (0.3, 1.0, None)  # three tries within ~1.5 s; the sender's lock is held
+MAX_DOWNLOAD_FLOOD_WAIT: Final = 5.0
 
 
 def parse_command(text: str) -> Command:
@@ -46,11 +48,25 @@ def _downloader(get_file: Callable[[], Awaitable[File]]) -> Callable[[], Awaitab
     """Fetch the bytes only when the core asks: oversized files are refused before any download."""
 
     async def fetch() -> bytes:
-        try:
-            telegram_file = await get_file()
-            return bytes(await telegram_file.download_as_bytearray())
-        except TelegramError as exc:
-            raise FetchFailed(type(exc).__name__) from exc
+        # A blip (5xx, a dropped connection, a short 429) is retried: "send it again" is for real failures.
+        for wait in DOWNLOAD_RETRY_WAITS:
+            try:
+                telegram_file = await get_file()
+                return bytes(await telegram_file.download_as_bytearray())
+            except RetryAfter as exc:
+                flood = exc.retry_after if isinstance(exc.retry_after, int) else exc.retry_after.total_seconds()
+                if wait is None or flood > MAX_DOWNLOAD_FLOOD_WAIT:
+                    raise FetchFailed(type(exc).__name__) from exc
+                await asyncio.sleep(flood)
+            except BadRequest as exc:  # a NetworkError too, but retrying cannot help it
+                raise FetchFailed(type(exc).__name__) from exc
+            except NetworkError as exc:  # TimedOut included
+                if wait is None:
+                    raise FetchFailed(type(exc).__name__) from exc
+                await asyncio.sleep(wait)
+            except TelegramError as exc:
+                raise FetchFailed(type(exc).__name__) from exc
+        raise AssertionError("unreachable: the last wait is None")  # pragma: no cover
 
     return fetch
 
@@ -99,7 +115,6 @@ class CitizenChat:
         self._intake = intake
         self._default_locale = default_locale
         self._albums = Coalescer(album_delay)
-        self._keyboards: dict[int, int] = {}
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -125,14 +140,17 @@ class CitizenChat:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()
+        try:
+            await query.answer()
+        except BadRequest as exc:
+            # "query is too old": Telegram allows ~15 s, which a restart or a replay outlasts. The press
+            # itself still counts; only the spinner on the button stops late.
+            log.debug("callback query not answered: %s", exc.message)
         message = query.message
         if message is None or message.chat.type != "private":
             return
         await self._dispatch(update, message.chat.id, Choice(query.data or ""), context,
                              language=query.from_user.language_code)
-        if self._keyboards.get(message.chat.id) != message.message_id:
-            await _clear_keyboard(context.bot, message.chat.id, message.message_id)
 
     async def _dispatch(
         self, update: Update, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE,
@@ -156,30 +174,10 @@ class CitizenChat:
         return send
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply, locale: str) -> None:
-        """Send a reply; a new question with buttons takes the buttons off the previous one.
-
-        The chat then reads as a record, and an old button cannot be pressed by mistake. The last
-        keyboard is remembered in memory only: after a restart an old button still answers politely.
-        """
-        sent = await send_reply(bot, chat_id, reply, locale)
-        if sent is None or not reply.buttons or reply.request is not None:
-            return
-        previous = self._keyboards.get(chat_id)
-        self._keyboards[chat_id] = sent.message_id
-        if len(self._keyboards) > MAX_TRACKED_CHATS:
-            self._keyboards.pop(next(iter(self._keyboards)))
-        if previous is not None and previous != sent.message_id:
-            await _clear_keyboard(bot, chat_id, previous)
-
-
-async def _clear_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
-    try:
-        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as exc:
-        # Already cleared, or too old to edit: nothing to do either way.
-        log.debug("keyboard not cleared: %s", exc.message)
-    except TelegramError as exc:
-        log.info("keyboard not cleared: %s", type(exc).__name__)
+        # Old keyboards are left in place: clearing them costs an API call per step out of Telegram's
+        # ~30 messages/s for the whole bot (bench/bench_intake.py), and the core already answers a
+        # stale button politely.
+        await send_reply(bot, chat_id, reply, locale)
 
 
 def internal_error_text(language: str | None, default_locale: str) -> str:

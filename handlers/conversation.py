@@ -8,7 +8,7 @@ Every step accepts typed text where a button is offered, so channels with few bu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Final
 
@@ -128,7 +128,31 @@ def _typed_choice(text: str, draft: Draft, ctx: Context) -> str | None:
 
 async def handle(event: Event, draft: Draft, ctx: Context) -> Turn:
     """Answer one event of the report conversation; the caller's draft is left untouched."""
-    draft = draft.model_copy(deep=True)
+    turn = await _answer(event, draft.model_copy(deep=True), ctx)
+    turn.replies = merge_notices(turn.replies)
+    return turn
+
+
+def merge_notices(replies: list[Reply]) -> list[Reply]:
+    """A plain notice followed by the next question becomes one message.
+
+    Fewer messages to read, and fewer of Telegram's ~30 messages/s that the whole bot shares.
+    A notice that removes a keyboard stays apart: Telegram cannot remove one and add inline buttons
+    in the same message.
+    """
+    merged: list[Reply] = []
+    for reply in replies:
+        previous = merged[-1] if merged else None
+        if previous is not None and reply.coalesce_key is None and not (
+            previous.buttons or previous.request or previous.remove_keyboard or previous.coalesce_key
+        ):
+            reply = replace(reply, text=f"{previous.text}\n\n{reply.text}")
+            merged.pop()
+        merged.append(reply)
+    return merged
+
+
+async def _answer(event: Event, draft: Draft, ctx: Context) -> Turn:
     if isinstance(event, Command):
         return _command(event, draft, ctx)
     if isinstance(event, Unsupported):

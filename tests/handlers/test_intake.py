@@ -66,7 +66,7 @@ async def test_the_draft_survives_a_restart_and_redelivery_is_ignored(tmp_path: 
         again = await intake.handle(Channel.TELEGRAM, "77", REPORT[4], update_id="4")
         assert again.replies == []
         resumed = await intake.handle(Channel.TELEGRAM, "77", Command("lapor"), update_id="5")
-        assert "3/8" in resumed.replies[1].text
+        assert "Melanjutkan" in resumed.replies[0].text and "3/8" in resumed.replies[0].text
     finally:
         await store.close()
 

@@ -1,0 +1,288 @@
+"""Intake benchmark: many citizens filing reports at once, against a bare echo bot's floor.
+
+Three processes on loopback, so each one's CPU is its own: the fake Bot API server
+(tests/fakes/bot_api.py, standalone), the bot under test (the real PTB Application built by
+bot.telegram_app.TelegramChannel, real SQLite and evidence files in a temp dir), and this driver.
+Each simulated citizen types a whole report (typed answers, which the core accepts wherever it offers
+buttons) with two photos, waiting for the bot's answers before the next step, as a person would.
+
+Then, in the same run, a bare python-telegram-bot echo bot (one MessageHandler that replies) gets the
+same number of updates from the same number of users: its CPU per update is the floor.
+
+    .venv/bin/python bench/bench_intake.py                  # 100 citizens, production rate limiter off
+    .venv/bin/python bench/bench_intake.py --citizens 20 --rate-limit
+
+Prints one line. Latency is from the moment an update is pushed to the fake server (its long poll
+answers at once) to the bot's first reply to that chat, both on the system-wide monotonic clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+GROUP = -1001234567890
+TICKS = os.sysconf("SC_CLK_TCK")
+
+STEPS: Sequence[str] = (
+    "/start", "/lapor", "Media sosial", "Budi Santoso", "Dinas Pendidikan Kab. Klaten", "PNS", "klaten",
+    "Pasar Klaten", "Lewati lokasi", "kemarin",
+    "Ia membagikan poster calon bupati di grup WhatsApp dinas dan mengajak rekan memilihnya.",
+    "<photo>", "<photo>", "Selesai kirim bukti", "Lewati (tetap anonim)", "Kirim",
+)
+
+
+def cpu_seconds(pid: int) -> float:
+    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --------------------------------------------------------------------------- the bots under test
+
+
+def serve_bot(api_url: str, workdir: Path, rate_limit: bool) -> None:
+    """The product, as `python -m bot` builds it, with the rate limiter as asked."""
+    from bot.logs import setup_logging
+    from bot.services import Services
+    from bot.settings import Settings
+    from bot.telegram_app import TelegramChannel
+
+    settings = Settings(
+        _env_file=None, telegram_bot_token=TOKEN, telegram_api_url=api_url, supervisor_chat_id=GROUP,
+        database_path=workdir / "db.sqlite3", evidence_dir=workdir / "evidence",
+        messages_per_minute=10_000, reports_per_day=10_000,
+    )
+    setup_logging("WARNING", [TOKEN])
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    services = loop.run_until_complete(Services.open(settings))
+    profile_to = os.environ.get("LAPOR_BENCH_PROFILE")
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    try:
+        TelegramChannel(services, rate_limit=rate_limit).run()
+    finally:
+        loop.run_until_complete(services.close())
+        if profiler is not None and profile_to:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+
+
+def serve_echo(api_url: str) -> None:
+    """The floor: the least a python-telegram-bot bot can do per update."""
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text("ok")
+
+    app = (Application.builder().token(TOKEN).base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
+           .concurrent_updates(64).build())
+    app.add_handler(MessageHandler(filters.ALL, echo))
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+class Fake:
+    """The standalone fake Bot API server and its control API."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session = session
+        self.url = url
+
+    async def post(self, path: str, body: Any, **params: str) -> Any:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        async with self.session.post(f"{self.url}/_control/{path}", data=data, params=params) as response:
+            return await response.json()
+
+    async def get(self, path: str, **params: str) -> Any:
+        async with self.session.get(f"{self.url}/_control/{path}", params=params) as response:
+            return await response.json() if response.status == 200 else None
+
+
+def photo_bytes(seed: int) -> bytes:
+    from tests.images import make_jpeg
+
+    return make_jpeg(1280, 960, seed=seed)
+
+
+async def citizen(fake: Fake, user_id: int, photos: list[bytes], latencies: list[float], replies: dict[int, int]
+                  ) -> int:
+    """One person typing a whole report; returns the number of updates sent."""
+    seen = 0
+    sent = 0
+    for number, step in enumerate(STEPS):
+        pushed = time.monotonic()
+        if step == "<photo>":
+            file_id = (await fake.post("file", photos[number % len(photos)]))["file_id"]
+            await fake.post("build/private_photo", {"user_id": user_id, "file_id": file_id})
+        elif step.startswith("/"):
+            await fake.post("build/private_command", {"user_id": user_id, "command": step[1:]})
+        else:
+            await fake.post("build/private_text", {"user_id": user_id, "text": step})
+        sent += 1
+        expected = seen + replies.get(number, 1)
+        waited = await fake.get("wait", method="sendMessage", chat_id=str(user_id), count=str(expected),
+                                timeout="60")
+        if waited is None:
+            raise RuntimeError(f"citizen {user_id} got no answer at step {number} ({step!r})")
+        calls = await fake.get("calls", method="sendMessage", chat_id=str(user_id))
+        latencies.append(calls[seen]["time"] - pushed)
+        seen = len(calls)
+    return sent
+
+
+async def calibrate(fake: Fake, photos: list[bytes]) -> dict[int, int]:
+    """How many messages the bot answers each step with (an album ack is debounced: count once)."""
+    counts: dict[int, int] = {}
+    user_id = 900_000_000
+    before = 0
+    for number, step in enumerate(STEPS):
+        if step == "<photo>":
+            file_id = (await fake.post("file", photos[0 if number % 2 else 1]))["file_id"]
+            await fake.post("build/private_photo", {"user_id": user_id, "file_id": file_id})
+        elif step.startswith("/"):
+            await fake.post("build/private_command", {"user_id": user_id, "command": step[1:]})
+        else:
+            await fake.post("build/private_text", {"user_id": user_id, "text": step})
+        await fake.get("wait", method="sendMessage", chat_id=str(user_id), count=str(before + 1), timeout="30")
+        await asyncio.sleep(0.6)  # quiet: every answer to this step is out
+        total = len(await fake.get("calls", method="sendMessage", chat_id=str(user_id)))
+        counts[number] = total - before
+        before = total
+    return counts
+
+
+def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def wait_ready(fake: Fake, method: str, timeout: float = 30) -> None:
+    waited = await fake.get("wait", method=method, count="1", timeout=str(timeout))
+    if waited is None:
+        raise RuntimeError(f"the bot did not start (no {method})")
+
+
+async def run(citizens: int, rate_limit: bool) -> str:
+    fake_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1"])
+    assert fake_process.stdout is not None
+    url = fake_process.stdout.readline().split()[-1]
+    photos = [photo_bytes(1), photo_bytes(2)]
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+            fake = Fake(session, url)
+            with tempfile.TemporaryDirectory() as workdir:
+                bot = start([__file__, "--serve-bot", url, workdir, "1" if rate_limit else "0"])
+                try:
+                    await wait_ready(fake, "getUpdates")
+                    replies = await calibrate(fake, photos)
+                    latencies: list[float] = []
+                    cpu_before = cpu_seconds(bot.pid)
+                    began = time.monotonic()
+                    sent = await asyncio.gather(*(citizen(fake, 1000 + n, photos, latencies, replies)
+                                                  for n in range(citizens)))
+                    elapsed = time.monotonic() - began
+                    bot_cpu = cpu_seconds(bot.pid) - cpu_before
+                    bot_rss = peak_rss_mib(bot.pid)
+                    if os.environ.get("LAPOR_BENCH_THREADS"):
+                        for task in sorted(Path(f"/proc/{bot.pid}/task").iterdir()):
+                            name = (task / "comm").read_text().strip()
+                            sys.stderr.write(f"thread {task.name} {name}: {cpu_seconds_of(task / 'stat'):.2f}s\n")
+                finally:
+                    stop(bot)
+            updates = sum(sent)
+            await fake.post("reset", {})
+            echo = start([__file__, "--serve-echo", url])
+            try:
+                await wait_ready(fake, "getUpdates")
+                echo_cpu_before = cpu_seconds(echo.pid)
+                await asyncio.gather(*(echo_user(fake, 5000 + n, updates // citizens) for n in range(citizens)))
+                echo_cpu = cpu_seconds(echo.pid) - echo_cpu_before
+            finally:
+                stop(echo)
+    finally:
+        stop(fake_process)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+    per_update = bot_cpu / updates * 1000
+    echo_per_update = echo_cpu / updates * 1000
+    return (f"intake: {citizens} citizens x {len(STEPS)} updates (2 photos each), rate limiter "
+            f"{'on' if rate_limit else 'off'}: {citizens / elapsed:.1f} reports/s, {updates / elapsed:.0f} updates/s, "
+            f"reply p50={p50:.0f} ms p99={p99:.0f} ms, bot CPU {per_update:.2f} ms/update vs echo floor "
+            f"{echo_per_update:.2f} ms/update (ratio {per_update / echo_per_update:.2f}, goal <= 2), "
+            f"bot peak RSS {bot_rss:.0f} MiB")
+
+
+async def echo_user(fake: Fake, user_id: int, count: int) -> None:
+    for number in range(count):
+        await fake.post("build/private_text", {"user_id": user_id, "text": f"halo {number}"})
+        waited = await fake.get("wait", method="sendMessage", chat_id=str(user_id), count=str(number + 1),
+                                timeout="30")
+        if waited is None:
+            raise RuntimeError("the echo bot stopped answering")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--citizens", type=int, default=100)
+    parser.add_argument("--rate-limit", action="store_true", help="Telegram's limits on (~30 messages/s)")
+    parser.add_argument("--serve-bot", nargs=3, metavar=("URL", "DIR", "RATE"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-echo", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bot:
+        url, workdir, rate = args.serve_bot
+        serve_bot(url, Path(workdir), rate == "1")
+    elif args.serve_echo:
+        serve_echo(args.serve_echo)
+    else:
+        print(asyncio.run(run(args.citizens, args.rate_limit)))
+
+
+if __name__ == "__main__":
+    main()
