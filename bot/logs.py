@@ -39,3 +39,6 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     # httpx logs every request URL at INFO, and Telegram's URLs contain the bot token.
     for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # At DEBUG, PTB logs every update and every request's parameters (names, chat ids, texts), and its
+    # API URL with the token in it: even LOG_LEVEL=DEBUG keeps it at INFO.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))

@@ -14,7 +14,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
-from storage.db import utcnow
+from storage.db import from_iso, utcnow
 from storage.models import OutboxItem
 from storage.outbox import Outbox
 
@@ -85,7 +85,18 @@ class OutboxWorker:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._idle_poll)
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._until_next_due())
+
+    async def _until_next_due(self) -> float:
+        """Sleep until the earliest retry is due (a 429's retry_after is kept to the tenth), at most idle_poll."""
+        try:
+            due = await self._outbox.next_due_at()
+        except Exception:
+            return self._idle_poll
+        if due is None:
+            return self._idle_poll
+        wait = (from_iso(due) - utcnow()).total_seconds()
+        return min(self._idle_poll, max(0.05, wait))
 
     async def deliver_due(self) -> int:
         """One pass over what is due; returns how many items were attempted."""

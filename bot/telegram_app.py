@@ -13,17 +13,20 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.maintenance import Maintenance
 from bot.outbox import GiveUp, RetryLater
 from bot.services import Services
 from bot.summary_telegram import TelegramSummary
 from bot.telegram_citizen import CitizenChat, internal_error_text
 from bot.telegram_group import GroupForwarder, retry_after_seconds
+from bot.telegram_inbox import TelegramInbox
 from bot.telegram_render import NO_PREVIEW, markup_for
 from bot.telegram_triage import TelegramTriage
 from handlers.events import Reply
 from handlers.intake import FORWARD_KIND
 from locales import t
 from storage.db import utcnow
+from storage.inbox import Inbox
 from storage.models import Channel, Reporter
 
 log = logging.getLogger(__name__)
@@ -39,13 +42,16 @@ class TelegramChannel:
         settings.require_telegram()
         assert settings.telegram_bot_token is not None and settings.supervisor_chat_id is not None
         self.services = services
+        # Updates are written down before Telegram forgets them, and replayed after a crash.
+        self.inbox = TelegramInbox(Inbox(services.store.db))
         api = settings.telegram_api_url.rstrip("/")
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(settings.telegram_bot_token.get_secret_value())
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .concurrent_updates(64)
+            .concurrent_updates(self.inbox.processor(64))
+            .get_updates_request(self.inbox.request())
             .post_init(self._post_init)
             .post_shutdown(self._post_shutdown)
         )
@@ -84,11 +90,15 @@ class TelegramChannel:
 
     async def _post_init(self, application: TelegramApp) -> None:
         await self._set_commands()
+        await self.inbox.replay(application)
         self.services.outbox.start()
         await self.triage.start()
         await self.summary.start()
         if application.job_queue is not None:
             application.job_queue.run_repeating(self._prune, interval=PRUNE_EVERY, first=60, name="prune")
+            settings = self.services.settings
+            Maintenance(self.services.store, settings.contact_retention_days, settings.tz).schedule(
+                application.job_queue)
 
     async def _prune(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Daily housekeeping: old update ids (Telegram redelivers for at most a day) and stale drafts."""
@@ -99,6 +109,7 @@ class TelegramChannel:
     async def _post_shutdown(self, application: TelegramApp) -> None:
         await self.citizen.flush()
         await self.services.outbox.stop()
+        await self.inbox.stop()
 
     async def _set_commands(self) -> None:
         bot = self.application.bot

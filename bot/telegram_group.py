@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +45,9 @@ class GroupForwarder:
         self._locale = locale
         self._tz = tz
         self.card_markup = card_markup
+        # After a 429 the group is left alone for retry_after: the outbox would otherwise go straight on
+        # to the next report's album, into the same flood wait.
+        self._quiet_until = 0.0
         # Triage, when installed, renders the whole card (state, Bawaslu clock, duplicates) as its edits do.
         self.card_render: CardRender | None = None
 
@@ -53,10 +57,15 @@ class GroupForwarder:
         report = await store.reports.get(report_id)
         if report is None:
             raise RetryLater(60, "report not visible yet")
+        quiet = self._quiet_until - time.monotonic()
+        if quiet > 0:
+            raise RetryLater(quiet, "telegram flood control (waiting)")
         try:
             await self._deliver(item, report)
         except RetryAfter as exc:
-            raise RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control") from exc
+            wait = retry_after_seconds(exc) + 0.1
+            self._quiet_until = time.monotonic() + wait
+            raise RetryLater(wait, "telegram flood control") from exc
         except (BadRequest, Forbidden) as exc:
             # A wrong SUPERVISOR_CHAT_ID or a bot removed from the group: keep retrying, loudly,
             # because the report must reach the supervisors once the setting is fixed.

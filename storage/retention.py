@@ -1,0 +1,41 @@
+"""Contact retention: a reporter's shared name and phone are deleted some days after the report closed.
+
+A report is closed when it reached `selesai` or `ditolak`; the moment it did is read from the append-only
+event log (the newest event that moved it into its current state). `reports.contact_shared` stays true:
+it is history ("the reporter did share a contact"), while the contact itself is gone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from storage.db import Database, iso
+from storage.models import CLOSED_STATES
+
+_CLOSED = tuple(sorted(CLOSED_STATES))
+_PLACEHOLDERS = ", ".join("?" for _ in _CLOSED)
+
+# The closing moment falls back to the report's own update time should a closed report have no event
+# for its state (a hand-edited row): such a contact is purged too, never kept forever.
+_EXPIRED = f"""
+    SELECT r.id FROM reports r
+    WHERE r.state IN ({_PLACEHOLDERS})
+      AND EXISTS (SELECT 1 FROM contacts c WHERE c.report_id = r.id)
+      AND COALESCE((SELECT MAX(e.at) FROM events e WHERE e.report_id = r.id AND e.to_state = r.state),
+                   r.updated_at) < ?
+"""
+
+
+async def purge_contacts(db: Database, now: datetime, retention_days: int) -> int:
+    """Delete the contacts of reports closed more than `retention_days` before `now`; how many."""
+    cutoff = iso(now - timedelta(days=retention_days))
+    async with db.transaction() as conn:
+        cur = await conn.execute(f"DELETE FROM contacts WHERE report_id IN ({_EXPIRED})", (*_CLOSED, cutoff))
+        return cur.rowcount
+
+
+async def contacts_due(db: Database, now: datetime, retention_days: int) -> int:
+    """How many contacts the next purge would delete (for the log and for tests)."""
+    cutoff = iso(now - timedelta(days=retention_days))
+    row = await db.fetchone(f"SELECT COUNT(*) FROM ({_EXPIRED})", (*_CLOSED, cutoff))
+    return int(row[0]) if row else 0

@@ -1,0 +1,93 @@
+"""A flaky Bot API: 429s, 500s, held and dropped connections on every send and download.
+
+Citizens still get their tickets, every report reaches the group exactly once, and the bot waits as
+long as Telegram's retry_after says before writing to that chat again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from tests.e2e.harness import GROUP, make_settings, running_bot
+from tests.fakes.bot_api import DOWNLOAD, Call, Drop, FakeBotApi, RetryAfter, ServerError, Timeout
+from tests.images import make_jpeg
+from tests.reliability.citizen import BrainCitizen
+
+FAULTS = [RetryAfter(1), ServerError(), ServerError(502, "Bad Gateway"), Timeout(0.3), Drop()]
+FLAKY = ("sendMessage", "sendPhoto", "sendMediaGroup", "getFile", DOWNLOAD, "editMessageReplyMarkup")
+RATE = 0.2
+
+
+def group_sends(api: FakeBotApi, code: str) -> tuple[list[Call], list[Call]]:
+    """The albums and cards that reached the group for one report."""
+    albums = [c for c in api.calls if c.chat_id == GROUP and c.method in ("sendPhoto", "sendMediaGroup")
+              and code in str(c.params.get("caption") or c.params.get("media"))]
+    # By the card's first line: other cards may name this code as a possible duplicate.
+    cards = [c for c in api.calls if c.chat_id == GROUP and c.method == "sendMessage"
+             and code in c.params["text"].split("\n", 1)[0]]
+    return albums, cards
+
+
+async def wait_forwarded(api: FakeBotApi, codes: list[str], timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not all(group_sends(api, code)[1] for code in codes):
+        assert loop.time() < deadline, "not every report reached the group"
+        await asyncio.sleep(0.2)
+
+
+async def test_reports_survive_a_flaky_network(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path)
+    for number, method in enumerate(FLAKY):
+        api.fail_rate(method, RATE, FAULTS, seed=number)
+    # Held past PTB's 5 s read timeout: a real TimedOut, once for the group and once for a citizen.
+    api.fail("sendMessage", 1, Timeout(6), chat_id=GROUP)
+    api.fail("sendMessage", 1, Timeout(6), chat_id=7101)
+    citizens = [
+        BrainCitizen(api, 7100 + i, [make_jpeg(480, 360, seed=100 * i + k) for k in range(3 if i % 2 else 2)],
+                     album=i % 2 == 1, patience=8.0)
+        for i in range(4)
+    ]
+    async with running_bot(settings):
+        deadline = asyncio.get_running_loop().time() + 70
+        await asyncio.gather(*(c.run(deadline) for c in citizens))
+        codes = [c.code for c in citizens if c.code]
+        await wait_forwarded(api, codes, timeout=30)
+        await asyncio.sleep(1.0)  # a duplicate would come now
+
+    assert len(codes) == len(citizens)
+    faults = {type(c.fault).__name__ for c in api.failed_calls if c.fault is not None}
+    assert faults >= {"RetryAfter", "ServerError", "Timeout", "Drop"}, faults
+    with sqlite3.connect(settings.database_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == len(citizens)
+        for citizen in citizens:
+            assert citizen.code is not None and not citizen.draft_lost
+            stored = [row[0] for row in db.execute(
+                "SELECT e.sha256 FROM evidence e JOIN reports r ON r.id = e.report_id WHERE r.code = ?"
+                " AND e.kind = 'photo' ORDER BY e.position", (citizen.code,))]
+            # Every photo, none twice; one sent again after a failed download comes last.
+            assert sorted(stored) == sorted(citizen.sent_photos)
+        unsent = db.execute("SELECT kind, state, attempts, last_error FROM outbox WHERE state != 'sent'").fetchall()
+        assert unsent == []
+    for citizen in citizens:
+        assert citizen.code is not None
+        albums, cards = group_sends(api, citizen.code)
+        assert len(albums) == 1 and len(cards) == 1, (citizen.code, albums, cards)
+        media = albums[0].params.get("media")
+        assert (len(media) if isinstance(media, list) else 1) == len(citizen.photos)
+    assert_retry_after_respected(api)
+
+
+def assert_retry_after_respected(api: FakeBotApi) -> None:
+    """After a 429 for a chat, nothing more is sent to that chat before retry_after has passed."""
+    sends = ("sendMessage", "sendPhoto", "sendMediaGroup")
+    floods = [c for c in api.failed_calls if isinstance(c.fault, RetryAfter) and c.method in sends]
+    assert floods, "the fault mix produced no 429 on a send"
+    for flood in floods:
+        assert isinstance(flood.fault, RetryAfter)
+        too_early = [c for c in [*api.calls, *api.failed_calls]
+                     if c.chat_id == flood.chat_id and c.method in sends
+                     and flood.time < c.time < flood.time + flood.fault.seconds - 0.05]
+        assert not too_early, (flood.method, flood.chat_id, [(c.method, c.time - flood.time) for c in too_early])
