@@ -91,3 +91,29 @@ def assert_retry_after_respected(api: FakeBotApi) -> None:
                      if c.chat_id == flood.chat_id and c.method in sends
                      and flood.time < c.time < flood.time + flood.fault.seconds - 0.05]
         assert not too_early, (flood.method, flood.chat_id, [(c.method, c.time - flood.time) for c in too_early])
+
+
+async def test_the_production_rate_limiter_paces_the_group_and_the_whole_bot(
+    api: FakeBotApi, tmp_path: Path,
+) -> None:
+    """TelegramChannel's AIORateLimiter: ~30 messages/s overall, 20 a minute into one group."""
+    from bot.services import Services
+    from bot.telegram_app import TelegramChannel
+
+    services = await Services.open(make_settings(api, tmp_path))
+    try:
+        channel = TelegramChannel(services, rate_limit=True)
+        async with channel.running():
+            bot = channel.application.bot
+            mark = len(api.calls)
+            await asyncio.gather(*(bot.send_message(GROUP, f"kartu {n}") for n in range(21)),
+                                 *(bot.send_message(7200 + n, "halo") for n in range(40)))
+    finally:
+        await services.close()
+    group = sorted(c.time for c in api.calls[mark:] if c.chat_id == GROUP)
+    private = sorted(c.time for c in api.calls[mark:] if c.method == "sendMessage" and c.chat_id != GROUP)
+    assert len(group) == 21 and len(private) == 40
+    # A burst of 20 may go at once; the 21st waits for the minute's budget (one every 3 s).
+    assert group[20] - group[0] >= 2.5
+    # 61 messages at ~30/s overall take more than a second and a half.
+    assert max(group[-1], private[-1]) - min(group[0], private[0]) >= 1.5
