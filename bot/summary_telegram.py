@@ -20,8 +20,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 from bot.outbox import GiveUp, RetryLater
 from bot.services import Services
 from bot.summary import SUMMARY_KIND, OwedSummary, RenderedSummary, SummaryService
-from bot.telegram_group import retry_after_seconds
-from bot.telegram_render import NO_PREVIEW
+from bot.telegram_render import NO_PREVIEW, flood_control
 from handlers.when import DateError, DateInFuture, format_long_date, parse_incident_date
 from locales import normalize_locale, t
 from storage.db import utcnow
@@ -148,7 +147,7 @@ class TelegramSummary:
             await send_summary(self.application.bot, chat_id, rendered, service.locale, progress=progress,
                                save=save)
         except RetryAfter as exc:
-            raise RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control") from exc
+            raise flood_control(exc) from exc
         except (BadRequest, Forbidden) as exc:
             # A wrong SUMMARY_CHAT_ID or a bot removed from the chat: loud, retried until fixed, for a day.
             log.error("cannot post the daily summary: %s", exc.message)

@@ -14,13 +14,13 @@ from telegram.error import Forbidden, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot.maintenance import Maintenance
-from bot.outbox import GiveUp, RetryLater
+from bot.outbox import GiveUp
 from bot.services import Services
 from bot.summary_telegram import TelegramSummary
 from bot.telegram_citizen import CitizenChat, internal_error_text
-from bot.telegram_group import GroupForwarder, retry_after_seconds
+from bot.telegram_group import GroupForwarder
 from bot.telegram_inbox import TelegramInbox
-from bot.telegram_render import NO_PREVIEW, markup_for
+from bot.telegram_render import NO_PREVIEW, flood_control, markup_for
 from bot.telegram_triage import TelegramTriage
 from handlers.events import Reply
 from handlers.intake import FORWARD_KIND
@@ -83,7 +83,7 @@ class TelegramChannel:
                 reply_markup=markup_for(reply, locale), link_preview_options=NO_PREVIEW,
             )
         except RetryAfter as exc:
-            raise RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control") from exc
+            raise flood_control(exc) from exc
         except Forbidden as exc:
             raise GiveUp("the reporter blocked the bot") from exc
         return str(message.message_id)

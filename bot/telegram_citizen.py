@@ -12,7 +12,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.coalesce import Coalescer
-from bot.telegram_render import send_reply
+from bot.telegram_render import retry_after_seconds, send_reply
 from handlers.events import (
     Choice,
     Command,
@@ -54,7 +54,7 @@ def _downloader(get_file: Callable[[], Awaitable[File]]) -> Callable[[], Awaitab
                 telegram_file = await get_file()
                 return bytes(await telegram_file.download_as_bytearray())
             except RetryAfter as exc:
-                flood = exc.retry_after if isinstance(exc.retry_after, int) else exc.retry_after.total_seconds()
+                flood = retry_after_seconds(exc)
                 if wait is None or flood > MAX_DOWNLOAD_FLOOD_WAIT:
                     raise FetchFailed(type(exc).__name__) from exc
                 await asyncio.sleep(flood)

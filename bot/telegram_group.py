@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions, ReplyParameters
@@ -13,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.outbox import RetryLater
+from bot.telegram_render import flood_control
 from handlers.intake import PREVIEW_KIND
 from handlers.regions import RegionCatalog
 from handlers.reporting import card_text
@@ -26,9 +26,6 @@ CardMarkup = Callable[[Report], InlineKeyboardMarkup | None]
 CardRender = Callable[[Report], Awaitable[str]]
 
 
-def retry_after_seconds(exc: RetryAfter) -> float:
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class GroupForwarder:
@@ -63,9 +60,9 @@ class GroupForwarder:
         try:
             await self._deliver(item, report)
         except RetryAfter as exc:
-            wait = retry_after_seconds(exc) + 0.1
-            self._quiet_until = time.monotonic() + wait
-            raise RetryLater(wait, "telegram flood control") from exc
+            retry = flood_control(exc)
+            self._quiet_until = time.monotonic() + retry.delay
+            raise retry from exc
         except (BadRequest, Forbidden) as exc:
             # A wrong SUPERVISOR_CHAT_ID or a bot removed from the group: keep retrying, loudly,
             # because the report must reach the supervisors once the setting is fixed.

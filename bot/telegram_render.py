@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Final
 
 from telegram import (
@@ -19,6 +20,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
+from bot.outbox import RetryLater
 from handlers.events import Reply, RequestKeyboard
 from locales import t
 
@@ -27,6 +29,17 @@ log = logging.getLogger(__name__)
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 MAX_INTERACTIVE_WAIT: Final = 10.0
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Telegram's flood wait in seconds, whichever form (int or timedelta) PTB gives it in."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def flood_control(exc: RetryAfter) -> RetryLater:
+    """The outbox's answer to a 429: wait what Telegram asked, and a little more."""
+    return RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control")
 
 
 def markup_for(reply: Reply, locale: str) -> Markup:
@@ -59,7 +72,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, locale: str) -> Messa
                 link_preview_options=NO_PREVIEW,
             )
         except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            wait = retry_after_seconds(exc)
             if wait > MAX_INTERACTIVE_WAIT:
                 log.warning("reply dropped: flood wait %.0fs too long", wait)
                 return None

@@ -17,8 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.outbox import GiveUp, RetryLater
-from bot.telegram_group import retry_after_seconds
-from bot.telegram_render import NO_PREVIEW, markup_for
+from bot.telegram_render import NO_PREVIEW, flood_control, markup_for
 from handlers.events import Reply
 from handlers.intake import PREVIEW_KIND
 from handlers.text import esc_within
@@ -46,7 +45,7 @@ async def _telegram(call: Callable[[], Awaitable[object]], what: str) -> None:
     try:
         await call()
     except RetryAfter as exc:
-        raise RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control") from exc
+        raise flood_control(exc) from exc
     except Forbidden as exc:
         log.error("cannot write to the supervisors' group (%s): %s", what, exc.message)
         raise RetryLater(_GROUP_UNWRITABLE, "Forbidden") from exc
