@@ -179,12 +179,22 @@ def inspect_image(
     with _open(data, fmt) as img:
         _check_pixels(img.size, max_pixels)
         width, height = img.size  # before draft mode shrinks it
-        _decode(img, fmt, preview_edge)
-        meta = _read_metadata(img)
-        # Still inside the block: the preview may be img itself, unusable once closed.
-        preview = _make_preview(img, fmt, meta.orientation, preview_edge)
-        dhash = _dhash(preview)
-        preview_jpeg = _encode_jpeg(preview)
+        if fmt == "jpeg" and max(width, height) <= preview_edge and _is_bare_jpeg(data):
+            # Already what the group may see (Telegram's own photos are: no metadata, ≤ 1280 px), so it is
+            # kept byte for byte; a 1/8-scale decode still reads every scan (truncation) and feeds the dHash.
+            img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            _decode(img, fmt, preview_edge)
+            meta = _Metadata()
+            with _quiet_pillow():
+                dhash = _dhash(_to_rgb(img))
+            preview_jpeg = data
+        else:
+            _decode(img, fmt, preview_edge)
+            meta = _read_metadata(img)
+            # Still inside the block: the preview may be img itself, unusable once closed.
+            preview = _make_preview(img, fmt, meta.orientation, preview_edge)
+            dhash = _dhash(preview)
+            preview_jpeg = _encode_jpeg(preview)
     if meta.orientation in _SWAPS_AXES:
         width, height = height, width
     return InspectedImage(
@@ -381,6 +391,29 @@ def _draft_jpeg(img: Image.Image, preview_edge: int) -> None:
     # Pillow picks the largest scale <= min(w // rw, h // rh); asking for floor(w / s)
     # makes that exactly `scale` (asking for ceil would round down to scale / 2).
     img.draft("RGB", (max(1, width // scale), max(1, height // scale)))
+
+
+def _is_bare_jpeg(data: bytes) -> bool:
+    """True when the JPEG's headers hold nothing but what its pixels need.
+
+    No APP1–APP15 segment (EXIF, XMP, ICC, Adobe, maker data), no comment, and at most a plain
+    16-byte JFIF APP0 (a longer one may carry a thumbnail). Read up to the first scan.
+    """
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return False
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker == 0xDA:  # start of scan: the headers are over
+            return True
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if 0xE1 <= marker <= 0xEF or marker == 0xFE or (marker == 0xE0 and length > 16):
+            return False
+        position += 2 + length
+    return False
 
 
 # --------------------------------------------------------------------------- metadata

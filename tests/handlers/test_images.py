@@ -603,3 +603,27 @@ async def test_concurrent_inspections_do_not_corrupt_warning_filters() -> None:
     outcomes = await asyncio.gather(*(one(data) for data in inputs))
     assert outcomes == ["ok", "too_many_pixels", "ok"] * 8
     assert warnings.filters == filters_before
+
+
+def test_a_bare_small_jpeg_is_kept_byte_for_byte() -> None:
+    """Telegram's own photos carry no metadata and fit the preview: nothing to strip or shrink."""
+    bare = make_jpeg(1280, 960, seed=11)
+    inspected = inspect_image(bare, max_bytes=10_000_000)
+    assert inspected.preview_jpeg == bare
+    assert (inspected.width, inspected.height) == (1280, 960)
+    recoded = inspect_image(make_jpeg(1280, 960, seed=11, quality=70), max_bytes=10_000_000)
+    assert hamming(inspected.dhash, recoded.dhash) <= 6  # near-duplicates still found
+
+
+def test_a_small_jpeg_with_metadata_is_still_stripped() -> None:
+    tagged = make_jpeg(1280, 960, seed=12, gps=(-7.5, 110.8), exif_datetime="2023:11:15 10:00:00")
+    inspected = inspect_image(tagged, max_bytes=10_000_000)
+    assert inspected.preview_jpeg != tagged and b"Exif\x00\x00" not in inspected.preview_jpeg
+    assert inspected.gps is not None
+
+
+def test_a_bare_small_jpeg_cut_short_is_still_refused() -> None:
+    bare = make_jpeg(1280, 960, seed=13)
+    with pytest.raises(ImageRejected) as caught:
+        inspect_image(bare[: len(bare) * 2 // 3], max_bytes=10_000_000)
+    assert caught.value.reason is RejectReason.BROKEN
