@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.services import Services
 from bot.settings import Settings
-from handlers.events import Choice, Event, Image, Location, Reply, SharedContact, Text
+from handlers.events import Choice, Event, Image, Location, Reply, SharedContact, Text, parse_command
 from handlers.intake import FORWARD_KIND, PREVIEW_KIND
 from handlers.reporting import card_text
 from storage.models import Channel, OutboxItem
@@ -44,8 +44,6 @@ def sample_photo() -> bytes:
 
 
 def event_from_line(line: str, last: Reply | None) -> Event | None:
-    from bot.telegram_citizen import parse_command
-
     text = line.strip()
     if not text:
         return None

@@ -15,7 +15,6 @@ from bot.coalesce import Coalescer
 from bot.telegram_render import retry_after_seconds, send_reply
 from handlers.events import (
     Choice,
-    Command,
     Event,
     FetchFailed,
     Image,
@@ -25,6 +24,7 @@ from handlers.events import (
     Text,
     Unsupported,
     UnsupportedKind,
+    parse_command,
 )
 from handlers.intake import Intake
 from locales import normalize_locale, t
@@ -36,12 +36,6 @@ IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp", ".gif")
 CITIZEN_CALLBACK: Final = r"^(?!tr:)"  # triage buttons carry "tr:"; everything else is the citizen's
 DOWNLOAD_RETRY_WAITS: Final = (0.3, 1.0, None)  # three tries within ~1.5 s; the sender's lock is held
 MAX_DOWNLOAD_FLOOD_WAIT: Final = 5.0
-
-
-def parse_command(text: str) -> Command:
-    head, _, args = text.strip().partition(" ")
-    name = head[1:].split("@", 1)[0].lower()
-    return Command(name, args.strip())
 
 
 def _downloader(get_file: Callable[[], Awaitable[File]]) -> Callable[[], Awaitable[bytes]]:

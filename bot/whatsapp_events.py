@@ -22,6 +22,7 @@ from handlers.events import (
     Text,
     Unsupported,
     UnsupportedKind,
+    parse_command,
 )
 from handlers.text import normalize_phone
 
@@ -55,8 +56,7 @@ def recipient(address: str) -> str:
 def parse_text(text: str) -> Event:
     stripped = text.strip()
     if stripped.startswith("/") and len(stripped) > 1:
-        head, _, args = stripped[1:].partition(" ")
-        return Command(head.lower(), args.strip())
+        return parse_command(stripped)
     head, _, args = stripped.partition(" ")
     word = head.lower().rstrip("!.?")
     if word in COMMAND_WORDS and (not args.strip() or word in _WITH_ARGS):

@@ -17,6 +17,12 @@ class Command:
     args: str = ""
 
 
+def parse_command(text: str) -> Command:
+    """`/status LN-ABC234` as a command; a `@BotName` suffix (Telegram groups) is dropped."""
+    head, _, args = text.strip().partition(" ")
+    return Command(head[1:].split("@", 1)[0].lower(), args.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
     text: str

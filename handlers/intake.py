@@ -122,9 +122,13 @@ class Intake:
                     async with store.db.transaction() as conn:
                         await store.drafts.mark_processed_in(conn, channel, update_id)
                 return Answer(routed, locale)
-            replies, new_draft, report = await self._turn(reporter, locale, event, draft)
             if isinstance(event, Command) and event.name in ("bahasa", "language"):
+                # Switched first, so the answer (and the transport's own labels) are in the new language.
                 locale = LOCALES[(LOCALES.index(locale) + 1) % len(LOCALES)]
+                await store.reporters.set_locale(reporter.id, locale)
+                replies, new_draft, report = self._language_changed(locale, draft), draft, None
+            else:
+                replies, new_draft, report = await self._turn(reporter, locale, event, draft)
             async with store.db.transaction() as conn:
                 if update_id is not None:
                     await store.drafts.mark_processed_in(conn, channel, update_id)
@@ -150,8 +154,6 @@ class Intake:
     ) -> tuple[list[Reply], Draft, NewReport | None]:
         if isinstance(event, Command) and event.name in ("status", "cek"):
             return await self._status(reporter, locale, event.args, draft), draft, None
-        if isinstance(event, Command) and event.name in ("bahasa", "language"):
-            return await self._switch_language(reporter, locale, draft), draft, None
         limit_reply = [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))]
         starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice("go:start")
         if starts and not draft.active and await self._over_daily_limit(reporter):
@@ -224,9 +226,7 @@ class Intake:
         lines.append(t(locale, "status.list_footer"))
         return [Reply("\n".join(lines))]
 
-    async def _switch_language(self, reporter: Reporter, locale: str, draft: Draft) -> list[Reply]:
-        new = LOCALES[(LOCALES.index(locale) + 1) % len(LOCALES)]
-        await self._store.reporters.set_locale(reporter.id, new)
-        replies = [Reply(t(new, "language.changed"))]
-        replies.append(prompt(draft, self._context(new).view))
-        return replies
+    def _language_changed(self, locale: str, draft: Draft) -> list[Reply]:
+        """The confirmation, with the current question again, in the new language."""
+        changed = Reply(t(locale, "language.changed"))
+        return conversation.merge_notices([changed, prompt(draft, self._context(locale).view)])

@@ -20,6 +20,7 @@ from handlers.events import (
     Text,
     Unsupported,
     UnsupportedKind,
+    parse_command,
 )
 from handlers.images import ImageRejected, RejectReason
 from handlers.prompts import View
@@ -252,3 +253,11 @@ async def test_user_text_is_escaped_in_the_review() -> None:
 async def test_english_locale() -> None:
     turn = await run([Choice("go:start")], locale="en")
     assert "Kind of violation" in turn.replies[-1].text
+
+
+@pytest.mark.parametrize(("typed", "name", "args"), [
+    ("/status LN-ABC234", "status", "LN-ABC234"), ("/Lapor", "lapor", ""), ("/start@LaporNetralBot", "start", ""),
+    ("  /cari  wilayah:klaten ", "cari", "wilayah:klaten"),
+])
+def test_commands_are_parsed_the_same_for_every_channel(typed: str, name: str, args: str) -> None:
+    assert parse_command(typed) == Command(name, args)
