@@ -19,6 +19,7 @@ from bot.services import Services
 from bot.summary_telegram import TelegramSummary
 from bot.telegram_citizen import CitizenChat, internal_error_text
 from bot.telegram_group import GroupForwarder
+from bot.telegram_http import AiohttpRequest
 from bot.telegram_inbox import TelegramInbox
 from bot.telegram_render import NO_PREVIEW, flood_control, markup_for
 from bot.telegram_triage import TelegramTriage
@@ -50,6 +51,7 @@ class TelegramChannel:
             .token(settings.telegram_bot_token.get_secret_value())
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
+            .request(AiohttpRequest())  # bot/telegram_http.py: why not PTB's default httpx
             .concurrent_updates(self.inbox.processor(64))
             .get_updates_request(self.inbox.request())
             .post_init(self._post_init)

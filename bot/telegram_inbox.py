@@ -26,8 +26,9 @@ from typing import Any, Final
 from telegram import Update
 from telegram._utils.types import JSONDict, ODVInput  # PTB's own names for post()'s signature
 from telegram.ext import Application, SimpleUpdateProcessor
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
+from bot.telegram_http import AiohttpRequest
 from handlers.intake import KeyedLocks
 from storage.inbox import Inbox
 from storage.models import Channel
@@ -38,7 +39,7 @@ MAX_REMEMBERED: Final = 50_000  # update ids handled in this process; redeliveri
 FLUSH_DELAY: Final = 0.5
 
 
-class InboxRequest(HTTPXRequest):
+class InboxRequest(AiohttpRequest):
     """PTB's getUpdates transport, which hands each non-empty batch to the inbox before returning it.
 
     The payload is parsed twice (here and by PTB): a few microseconds per batch, for keeping the exact

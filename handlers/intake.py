@@ -107,15 +107,16 @@ class Intake:
         key = f"{channel}:{address}"
         async with self._locks.hold(key):
             store = self._store
-            if update_id is not None and await store.drafts.already_processed(channel, update_id):
+            start = await store.drafts.turn_start(channel, address, update_id)
+            if start.processed:
                 log.info("skipping redelivered %s update", channel)
                 return Answer([], self._config.default_locale)
-            reporter = await store.reporters.get_or_create(channel, address)
+            reporter = start.reporter or await store.reporters.get_or_create(channel, address)
             locale = reporter.locale or normalize_locale(language_hint, self._config.default_locale)
             verdict = self._flood.check(key, time.monotonic())
             if verdict != "ok":
                 return Answer([Reply(t(locale, "flood.slow_down"))] if verdict == "warn" else [], locale)
-            draft = Draft.load(await store.drafts.load(reporter.id))
+            draft = Draft.load(start.draft)
             routed = await self._route(reporter, locale, event, reply_to)
             if routed is not None:
                 if update_id is not None:

@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
 from storage.db import Database, iso, utcnow
+from storage.models import Channel, Reporter
+from storage.reporters import row_to_reporter
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStart:
+    """What a conversation turn needs to know before it runs, read in one query."""
+
+    processed: bool  # the update was handled before (a redelivery)
+    reporter: Reporter | None  # None: nobody has written from this address yet
+    draft: str | None
 
 
 class Drafts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def turn_start(self, channel: Channel, address: str, update_id: str | None) -> TurnStart:
+        """The redelivery check, the reporter and their draft together: every turn reads all three."""
+        row = await self._db.fetchone(
+            "SELECT EXISTS (SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?) AS processed,"
+            " r.id, r.channel, r.address, r.locale, r.pseudonym, d.data AS draft"
+            " FROM (SELECT 1) LEFT JOIN reporters r ON r.channel = ? AND r.address = ?"
+            " LEFT JOIN drafts d ON d.reporter_id = r.id",
+            (channel, update_id, channel, address),
+        )
+        assert row is not None  # the FROM (SELECT 1) always yields one row
+        reporter = row_to_reporter(row) if row["id"] is not None else None
+        return TurnStart(bool(row["processed"]), reporter, str(row["draft"]) if row["draft"] is not None else None)
+
     async def load(self, reporter_id: int) -> str | None:
         row = await self._db.fetchone("SELECT data FROM drafts WHERE reporter_id = ?", (reporter_id,))
         return str(row["data"]) if row else None
-
-    async def already_processed(self, channel: str, update_id: str) -> bool:
-        row = await self._db.fetchone(
-            "SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?", (channel, update_id)
-        )
-        return row is not None
 
     async def prune(self, processed_before: datetime, drafts_before: datetime) -> tuple[int, int]:
         """Forget update ids Telegram can no longer redeliver, and drafts abandoned long ago.

@@ -38,13 +38,15 @@ class Inbox:
             return
         now = iso(utcnow())
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at) VALUES (?, ?, ?, ?)",
-                [(channel, update_id, payload, now) for update_id, payload in updates],
-            )
-            await conn.executemany(
-                "DELETE FROM inbox WHERE channel = ? AND update_id = ?", [(channel, u) for u in handled]
-            )
+            if updates:
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at) VALUES (?, ?, ?, ?)",
+                    [(channel, update_id, payload, now) for update_id, payload in updates],
+                )
+            if handled:
+                await conn.executemany(
+                    "DELETE FROM inbox WHERE channel = ? AND update_id = ?", [(channel, u) for u in handled]
+                )
 
     async def forget(self, channel: str, handled: Sequence[str]) -> None:
         await self.receive(channel, (), handled)

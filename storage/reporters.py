@@ -8,14 +8,14 @@ import secrets
 import sqlite3
 from typing import Final
 
-from storage.db import Database, iso, utcnow
+from storage.db import Database, fetchone_in, iso, utcnow
 from storage.models import Channel, Reporter
 
 # Crockford's base32 without I, L, O, U: nothing to misread when a supervisor says it aloud.
 _ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def _row_to_reporter(row: sqlite3.Row) -> Reporter:
+def row_to_reporter(row: sqlite3.Row) -> Reporter:
     return Reporter(
         id=row["id"], channel=Channel(row["channel"]), address=row["address"],
         locale=row["locale"], pseudonym=row["pseudonym"],
@@ -35,8 +35,7 @@ class Reporters:
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('pseudonym_key', ?)",
                     (secrets.token_hex(32),),
                 )
-                async with conn.execute("SELECT value FROM meta WHERE key = 'pseudonym_key'") as cur:
-                    row = await cur.fetchone()
+                row = await fetchone_in(conn, "SELECT value FROM meta WHERE key = 'pseudonym_key'")
             assert row is not None
             self._secret = bytes.fromhex(row[0])
         return self._secret
@@ -52,7 +51,7 @@ class Reporters:
             "SELECT * FROM reporters WHERE channel = ? AND address = ?", (channel, address)
         )
         if row is not None:
-            return _row_to_reporter(row)
+            return row_to_reporter(row)
         pseudonym = await self.pseudonym_for(channel, address)
         now = iso(utcnow())
         async with self._db.transaction() as conn:
@@ -61,16 +60,14 @@ class Reporters:
                 " VALUES (?, ?, ?, ?, ?)",
                 (channel, address, pseudonym, now, now),
             )
-            async with conn.execute(
-                "SELECT * FROM reporters WHERE channel = ? AND address = ?", (channel, address)
-            ) as cur:
-                created = await cur.fetchone()
+            created = await fetchone_in(conn, "SELECT * FROM reporters WHERE channel = ? AND address = ?",
+                                        (channel, address))
         assert created is not None
-        return _row_to_reporter(created)
+        return row_to_reporter(created)
 
     async def get(self, reporter_id: int) -> Reporter | None:
         row = await self._db.fetchone("SELECT * FROM reporters WHERE id = ?", (reporter_id,))
-        return _row_to_reporter(row) if row else None
+        return row_to_reporter(row) if row else None
 
     async def set_locale(self, reporter_id: int, locale: str) -> None:
         await self._db.execute("UPDATE reporters SET locale = ? WHERE id = ?", (locale, reporter_id))

@@ -9,7 +9,7 @@ from typing import Final
 
 import aiosqlite
 
-from storage.db import Database, from_iso, iso, utcnow
+from storage.db import Database, fetchone_in, from_iso, iso, utcnow
 from storage.models import (
     Category,
     Channel,
@@ -76,10 +76,8 @@ async def insert_evidence_in(
     conn: aiosqlite.Connection, report_id: int, photos: tuple[PhotoEvidence, ...], links: tuple[str, ...]
 ) -> None:
     """Append evidence after what the report already holds (a reporter may add more later)."""
-    async with conn.execute(
-        "SELECT COALESCE(MAX(position), -1) FROM evidence WHERE report_id = ?", (report_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await fetchone_in(conn, "SELECT COALESCE(MAX(position), -1) FROM evidence WHERE report_id = ?",
+                            (report_id,))
     position = int(row[0]) + 1 if row else 0
     now = iso(utcnow())
     for photo in photos:
@@ -148,8 +146,7 @@ class Reports:
             )
         await append_event_in(conn, report_id, "reporter", "created", to_state=ReportState.BARU,
                               at=from_iso(moment))
-        async with conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)) as cur2:
-            row = await cur2.fetchone()
+        row = await fetchone_in(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
         assert row is not None
         return row_to_report(row)
 

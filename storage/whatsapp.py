@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from storage.db import Database, from_iso, iso
+from storage.db import Database, fetchone_in, from_iso, iso
 from storage.models import Record
 from storage.outbox import enqueue_in
 
@@ -34,10 +34,8 @@ class WhatsAppRecords:
         Only a later timestamp moves the window: a retried, older delivery must not shorten it.
         """
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT 1 FROM whatsapp_windows WHERE reporter_id = ?", (reporter_id,)
-            ) as cur:
-                known = await cur.fetchone() is not None
+            known = await fetchone_in(conn, "SELECT 1 FROM whatsapp_windows WHERE reporter_id = ?",
+                                      (reporter_id,)) is not None
             await conn.execute(
                 "INSERT INTO whatsapp_windows (reporter_id, first_seen_at, last_inbound_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (reporter_id) DO UPDATE SET"
@@ -84,10 +82,8 @@ class WhatsAppRecords:
     async def requeue_notice(self, notice: SentNotice) -> bool:
         """Owe the notice again (once per refused message); False when its outbox entry is gone."""
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT kind, dedupe_key, payload FROM outbox WHERE id = ?", (notice.outbox_id,)
-            ) as cur:
-                row = await cur.fetchone()
+            row = await fetchone_in(conn, "SELECT kind, dedupe_key, payload FROM outbox WHERE id = ?",
+                                    (notice.outbox_id,))
             if row is None:
                 return False
             payload = json.loads(row["payload"])

@@ -38,6 +38,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram_http import AiohttpRequest
 from tests.fakes.bot_api import (
     ApiError,
     Drop,
@@ -65,9 +66,11 @@ async def api() -> AsyncIterator[FakeBotApi]:
         yield server
 
 
-@pytest.fixture
-async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url) as client:
+@pytest.fixture(params=["httpx", "aiohttp"])
+async def bot(api: FakeBotApi, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """PTB's own transport and the bot's (bot/telegram_http.py): the fake must tell them apart in nothing."""
+    transport = AiohttpRequest() if request.param == "aiohttp" else None
+    async with Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url, request=transport) as client:
         yield client
 
 

@@ -128,3 +128,31 @@ async def test_prune_forgets_old_update_ids_and_abandoned_drafts(tmp_path: Path)
         assert await drafts.load(reporter.id) is None
     finally:
         await db.close()
+
+
+async def test_turn_start_reads_redelivery_reporter_and_draft_in_one_query(tmp_path: Path) -> None:
+    from storage.drafts import Drafts
+
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        drafts = Drafts(db)
+        unknown = await drafts.turn_start(Channel.TELEGRAM, "7", "100")
+        assert unknown.processed is False and unknown.reporter is None and unknown.draft is None
+
+        reporter = await Reporters(db).get_or_create(Channel.TELEGRAM, "7")
+        known = await drafts.turn_start(Channel.TELEGRAM, "7", "100")
+        assert known.reporter == reporter and known.draft is None and known.processed is False
+
+        async with db.transaction() as conn:
+            await drafts.mark_processed_in(conn, "telegram", "100")
+            await drafts.save_in(conn, reporter.id, '{"step":"category"}')
+        again = await drafts.turn_start(Channel.TELEGRAM, "7", "100")
+        assert again.processed is True and again.draft == '{"step":"category"}'
+        # The same update id on another channel, and no update id at all, are not redeliveries.
+        assert (await drafts.turn_start(Channel.WHATSAPP, "7", "100")).processed is False
+        assert (await drafts.turn_start(Channel.TELEGRAM, "7", None)).processed is False
+        # Another address sees neither this reporter nor their draft.
+        other = await drafts.turn_start(Channel.TELEGRAM, "8", "101")
+        assert other.reporter is None and other.draft is None
+    finally:
+        await db.close()
