@@ -123,14 +123,9 @@ class TelegramInbox:
         return InboxUpdateProcessor(self, max_concurrent_updates)
 
     async def received(self, updates: Sequence[JSONDict]) -> None:
-        """A getUpdates batch: stored in one transaction, together with the release of handled ids."""
+        """A getUpdates batch, stored durably in one statement."""
         rows = [(str(u["update_id"]), json.dumps(u, ensure_ascii=False, separators=(",", ":"))) for u in updates]
-        handled, self._handled = self._handled, []
-        try:
-            await self._inbox.receive(self._channel, rows, handled)
-        except BaseException:
-            self._handled.extend(handled)
-            raise
+        await self._inbox.receive(self._channel, rows)
 
     async def replay(self, app: Application[Any, Any, Any, Any, Any, Any]) -> int:
         """Queue the updates stored but never handled before the last stop; call before polling starts."""
@@ -179,7 +174,7 @@ class TelegramInbox:
             await self._inbox.started(self._channel, str(update_id))
 
     def handled(self, update_id: int) -> None:
-        """Every handler has run: the stored copy may go, with the next batch or a moment later."""
+        """Every handler has run: the stored copy may go, a moment later with the others handled meanwhile."""
         self._handled.append(str(update_id))
         if self._flush_task is None or self._flush_task.done():
             self._flush_task = asyncio.create_task(self._flush_later(), name="inbox-flush")

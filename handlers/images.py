@@ -13,7 +13,6 @@ as the legal evidence.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import numbers
@@ -41,7 +40,6 @@ __all__ = [
     "RejectReason",
     "hamming",
     "inspect_image",
-    "inspect_image_async",
 ]
 
 DEFAULT_MAX_PIXELS: Final = 40_000_000
@@ -165,7 +163,7 @@ def inspect_image(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     preview_edge: int = DEFAULT_PREVIEW_EDGE,
 ) -> InspectedImage:
-    """Validate ``data`` and describe it, or raise ``ImageRejected``. CPU bound: see ``inspect_image_async``.
+    """Validate ``data`` and describe it, or raise ``ImageRejected``. CPU bound: run it in a worker thread.
 
     ``max_pixels`` is enforced by us from the header. Pillow's own global
     ``Image.MAX_IMAGE_PIXELS`` is deliberately left alone (it protects the rest of the
@@ -208,19 +206,6 @@ def inspect_image(
         gps=meta.gps,
         preview_jpeg=preview_jpeg,
         dhash=dhash,
-    )
-
-
-async def inspect_image_async(
-    data: bytes,
-    *,
-    max_bytes: int,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    preview_edge: int = DEFAULT_PREVIEW_EDGE,
-) -> InspectedImage:
-    """``inspect_image`` off the event loop; Pillow releases the GIL while decoding."""
-    return await asyncio.to_thread(
-        inspect_image, data, max_bytes=max_bytes, max_pixels=max_pixels, preview_edge=preview_edge
     )
 
 

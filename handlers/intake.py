@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from handlers import conversation
 from handlers.draft import Draft
 from handlers.events import Button, Choice, Command, Event, Reply
-from handlers.images import inspect_image_async
+from handlers.images import InspectedImage, inspect_image
 from handlers.limits import FloodGuard
 from handlers.prompts import View, prompt
 from handlers.regions import RegionCatalog
@@ -120,8 +120,7 @@ class Intake:
             routed = await self._route(reporter, locale, event, reply_to)
             if routed is not None:
                 if update_id is not None:
-                    async with store.db.transaction() as conn:
-                        await store.drafts.mark_processed_in(conn, channel, update_id)
+                    await store.drafts.mark_processed(channel, update_id)
                 return Answer(routed, locale)
             if isinstance(event, Command) and event.name in ("bahasa", "language"):
                 # Switched first, so the answer (and the transport's own labels) are in the new language.
@@ -130,18 +129,18 @@ class Intake:
                 replies, new_draft, report = self._language_changed(locale, draft), draft, None
             else:
                 replies, new_draft, report = await self._turn(reporter, locale, event, draft)
+            if report is None:
+                await store.drafts.save_turn(channel, update_id, reporter.id, new_draft.dump())
+                return Answer(replies, locale)
             async with store.db.transaction() as conn:
                 if update_id is not None:
                     await store.drafts.mark_processed_in(conn, channel, update_id)
-                if report is not None:
-                    created = await Reports.create_in(conn, report, now=self._clock())
-                    await enqueue_in(conn, FORWARD_KIND, f"forward:{created.id}", {"report_id": created.id})
-                    replies = self._submitted(created, locale)
+                created = await Reports.create_in(conn, report, now=self._clock())
+                await enqueue_in(conn, FORWARD_KIND, f"forward:{created.id}", {"report_id": created.id})
                 await store.drafts.save_in(conn, reporter.id, new_draft.dump())
-            if report is not None:
-                log.info("report %s committed", created.code)
-                self._on_report()
-            return Answer(replies, locale)
+            log.info("report %s committed", created.code)
+            self._on_report()
+            return Answer(self._submitted(created, locale), locale)
 
     async def _route(self, reporter: Reporter, locale: str, event: Event, reply_to: str | None) -> list[Reply] | None:
         for router in self._routers:
@@ -175,15 +174,19 @@ class Intake:
 
     async def store_image(self, data: bytes) -> PhotoEvidence:
         """Validate, hash and keep an image: the original byte for byte, and a metadata-free preview."""
-        inspected = await inspect_image_async(data, max_bytes=self._config.max_image_bytes)
-        await self._store.files.put(data)
-        await self._store.files.put_derived(inspected.sha256, PREVIEW_KIND, inspected.preview_jpeg)
+        # One hop to a worker thread for all of it (Pillow and file writes release the GIL).
+        inspected = await asyncio.to_thread(self._inspect_and_keep, data)
         lat, lon = inspected.gps if inspected.gps else (None, None)
         return PhotoEvidence(
             sha256=inspected.sha256, mime=inspected.mime, size_bytes=inspected.size_bytes,
             width=inspected.width, height=inspected.height, captured_at=inspected.captured_at,
             latitude=lat, longitude=lon, dhash=inspected.dhash,
         )
+
+    def _inspect_and_keep(self, data: bytes) -> InspectedImage:
+        inspected = inspect_image(data, max_bytes=self._config.max_image_bytes)
+        self._store.files.keep(data, inspected.sha256, {PREVIEW_KIND: inspected.preview_jpeg})
+        return inspected
 
     async def _over_daily_limit(self, reporter: Reporter) -> bool:
         since = self._clock() - timedelta(days=1)

@@ -123,9 +123,13 @@ class Database:
         return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """One statement in its own transaction; returns lastrowid."""
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, tuple(params))
+        """One statement, atomic on its own (SQLite commits it as its own transaction); returns lastrowid.
+
+        One round trip, where BEGIN … COMMIT around it would take three. The lock still matters: on the
+        shared connection the statement would otherwise join someone else's open transaction.
+        """
+        async with self._lock:
+            cur = await self._conn.execute(sql, tuple(params))
             return cur.lastrowid or 0
 
     async def backup(self, target: Path) -> None:

@@ -52,6 +52,20 @@ class Drafts:
             drafts = await conn.execute("DELETE FROM drafts WHERE updated_at < ?", (iso(drafts_before),))
             return updates.rowcount, drafts.rowcount
 
+    async def save_turn(self, channel: str, update_id: str | None, reporter_id: int, data: str | None) -> None:
+        """Record the update as processed and store (or, with None, drop) the draft: atomically, in one
+        statement (the `turn_saves` view's trigger, migration 0006)."""
+        await self._db.execute(
+            "INSERT INTO turn_saves (channel, update_id, reporter_id, draft, at) VALUES (?, ?, ?, ?, ?)",
+            (channel, update_id, reporter_id, data, iso(utcnow())),
+        )
+
+    async def mark_processed(self, channel: str, update_id: str) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+            (channel, update_id, iso(utcnow())),
+        )
+
     @staticmethod
     async def save_in(conn: aiosqlite.Connection, reporter_id: int, data: str | None) -> None:
         """Store (or, with None, drop) the draft inside the caller's transaction."""

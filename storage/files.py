@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
@@ -59,15 +60,34 @@ class EvidenceStore:
         await asyncio.to_thread(_atomic_write, target, data)
         return target
 
+    def keep(self, data: bytes, sha256: str, derived: Mapping[str, bytes]) -> None:
+        """Store an original whose hash the caller just computed, with its derived copies. Blocking.
+
+        For a worker thread: the image pipeline validates, hashes and stores in one hop off the event
+        loop. A derived copy identical to the original (a photo that needed no cleaning) becomes a hard
+        link to it, not a second file: the same bytes are written and synced once.
+        """
+        original = self._store_original(data, _checked_sha256(sha256))
+        for kind, copy in derived.items():
+            target = self.derived_path(sha256, kind)
+            if copy is data or copy == data:
+                _atomic_link(original, target)
+            else:
+                _atomic_write(target, copy)
+
     def _put_sync(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
+        self._store_original(data, digest)
+        return digest
+
+    def _store_original(self, data: bytes, digest: str) -> Path:
         target = self.path(digest)
         # Same name means same bytes; a size mismatch can only be damage, which we heal.
         with contextlib.suppress(FileNotFoundError):
             if target.stat().st_size == len(data):
-                return digest
+                return target
         _atomic_write(target, data)
-        return digest
+        return target
 
     # ----------------------------------------------------------------- reading
 
@@ -119,6 +139,24 @@ def _atomic_write(target: Path, data: bytes) -> None:
             os.unlink(tmp_name)
         raise
     # The rename lives in the directory: without this a power cut can forget it.
+    _fsync_dir(target.parent)
+
+
+def _atomic_link(source: Path, target: Path) -> None:
+    """`target` becomes another name for `source` (replacing what was there), crash-safe like a write."""
+    _make_dirs(target.parent)
+    tmp = target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp"
+    try:
+        os.link(source, tmp)
+    except OSError:  # a file system without hard links: fall back to a copy
+        _atomic_write(target, source.read_bytes())
+        return
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
     _fsync_dir(target.parent)
 
 

@@ -32,8 +32,9 @@ async def test_replays_skip_handled_updates_and_give_up_on_a_poison_one(tmp_path
         unhandled = await inbox.unhandled("telegram")
         assert unhandled.payloads == [] and unhandled.given_up == 1
 
-        await inbox.receive("telegram", [("3", "{}")], handled=[])
-        await inbox.forget("telegram", ["3"])
+        await inbox.receive("telegram", [("3", "{}"), ("5", "{}"), ("6", "{}")])
+        await inbox.receive("telegram", [("3", '{"again":1}')])  # a redelivery keeps the stored copy
+        await inbox.forget("telegram", ["3", "5", "6", "99"])
         assert await inbox.pending_count("telegram") == 0
         await inbox.receive("telegram", [("4", "{}")])
         assert await inbox.prune(utcnow() - timedelta(days=2)) == 0

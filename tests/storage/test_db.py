@@ -156,3 +156,32 @@ async def test_turn_start_reads_redelivery_reporter_and_draft_in_one_query(tmp_p
         assert other.reporter is None and other.draft is None
     finally:
         await db.close()
+
+
+async def test_a_turn_is_saved_in_one_atomic_statement(tmp_path: Path) -> None:
+    from storage.drafts import Drafts
+
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        drafts = Drafts(db)
+        reporter = await Reporters(db).get_or_create(Channel.TELEGRAM, "7")
+        await drafts.save_turn("telegram", "100", reporter.id, '{"step":"category"}')
+        start = await drafts.turn_start(Channel.TELEGRAM, "7", "100")
+        assert start.processed and start.draft == '{"step":"category"}'
+
+        await drafts.save_turn("telegram", "101", reporter.id, '{"step":"subject"}')  # replaces the draft
+        await drafts.save_turn("telegram", None, reporter.id, '{"step":"region"}')  # no update id to record
+        assert await drafts.load(reporter.id) == '{"step":"region"}'
+        await drafts.save_turn("telegram", "102", reporter.id, None)  # a finished or cancelled draft goes
+        assert await drafts.load(reporter.id) is None
+        assert (await drafts.turn_start(Channel.TELEGRAM, "7", "102")).processed
+
+        # All or nothing: a draft for an unknown reporter fails the foreign key, and the update id
+        # it came with is not recorded either.
+        with pytest.raises(sqlite3.IntegrityError):
+            await drafts.save_turn("telegram", "103", 999_999, '{"step":"category"}')
+        assert not (await drafts.turn_start(Channel.TELEGRAM, "7", "103")).processed
+        rows = await db.fetchall("SELECT * FROM turn_saves")
+        assert rows == []  # the view never holds anything
+    finally:
+        await db.close()

@@ -172,3 +172,20 @@ async def test_stores_an_inspected_photo_end_to_end(store: EvidenceStore) -> Non
     assert await store.get(inspected.sha256) == photo
     assert await store.get_derived(inspected.sha256, "preview") == inspected.preview_jpeg
     assert store.verify(inspected.sha256)
+
+
+async def test_keep_links_a_preview_identical_to_the_original(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path)
+    bare = b"\xff\xd8 a photo that needed no cleaning \xff\xd9"
+    digest = hashlib.sha256(bare).hexdigest()
+    store.keep(bare, digest, {"preview": bare})
+    original, preview = store.path(digest), store.derived_path(digest, "preview")
+    assert original.read_bytes() == bare and preview.read_bytes() == bare
+    assert os.path.samefile(original, preview)  # one copy on disk, two names
+    assert store.verify(digest)
+
+    cleaned = b"\xff\xd8 re-encoded without metadata \xff\xd9"
+    store.keep(bare, digest, {"preview": cleaned})  # the preview is replaced, the original untouched
+    assert store.derived_path(digest, "preview").read_bytes() == cleaned
+    assert original.read_bytes() == bare and store.verify(digest)
+    assert not [p for p in tmp_path.rglob("*.tmp")]  # no temporary names left behind
