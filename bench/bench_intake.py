@@ -1,15 +1,17 @@
 """Intake benchmark: many citizens filing reports at once, against a bare echo bot's floor.
 
-Three processes on loopback, so each one's CPU is its own: the fake Bot API server
+Separate processes on loopback, so each one's CPU is its own: two fake Bot API servers
 (tests/fakes/bot_api.py, standalone), the bot under test (the real PTB Application built by
-bot.telegram_app.TelegramChannel, real SQLite and evidence files in a temp dir), and this driver.
-Each simulated citizen types a whole report (typed answers, which the core accepts wherever it offers
-buttons) with two photos, waiting for the bot's answers before the next step, as a person would.
+bot.telegram_app.TelegramChannel, real SQLite and evidence files in a temp dir), the echo bots, and this
+driver. Each simulated citizen types a whole report (typed answers, which the core accepts wherever it
+offers buttons) with two photos, waiting for the bot's answers before the next step, as a person would.
 
-Then, in the same run, a bare python-telegram-bot echo bot (one MessageHandler that replies) gets the
-same number of updates from the same number of users: its CPU per update is the floor.
+After each round of reports, a bare python-telegram-bot echo bot (one MessageHandler that replies) gets the
+same number of updates from the same number of users, on PTB's default transport (the floor) and on the
+bot's own (bot/telegram_http.py). Rounds alternate bot and echo, and the medians are reported: the
+machine's speed drifts, and each round's ratio compares runs a few seconds apart.
 
-    .venv/bin/python bench/bench_intake.py                  # 100 citizens, production rate limiter off
+    .venv/bin/python bench/bench_intake.py                  # 100 citizens, 3 rounds, rate limiter off
     .venv/bin/python bench/bench_intake.py --citizens 20 --rate-limit
 
 Prints one line. Latency is from the moment an update is pushed to the fake server (its long poll
@@ -29,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +50,6 @@ STEPS: Sequence[str] = (
     "Ia membagikan poster calon bupati di grup WhatsApp dinas dan mengajak rekan memilihnya.",
     "<photo>", "<photo>", "Selesai kirim bukti", "Lewati (tetap anonim)", "Kirim",
 )
-
-
-def cpu_seconds(pid: int) -> float:
-    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
 
 
 def cpu_seconds_of(stat: Path) -> float:
@@ -219,28 +218,59 @@ async def wait_ready(fake: Fake, method: str, timeout: float = 30) -> None:
         raise RuntimeError(f"the bot did not start (no {method})")
 
 
-async def run(citizens: int, rate_limit: bool) -> str:
+@dataclass
+class Round:
+    """One round: the bot's run of reports, then the two echo bots on as many updates."""
+
+    updates: int
+    elapsed: float
+    bot_cpu: float
+    bot_kernel: float
+    echo_cpu: float
+    echo_kernel: float
+    same_cpu: float  # the echo bot on the bot's own transport
+
+    def per_update(self, seconds: float) -> float:
+        return seconds / self.updates * 1000
+
+
+async def bot_round(fake: Fake, bot: subprocess.Popen[str], first_user: int, citizens: int, photos: list[bytes],
+                    latencies: list[float], replies: dict[int, int]) -> tuple[int, float, float, float]:
+    """(updates, seconds, CPU seconds, kernel seconds) of `citizens` people filing a report each."""
+    stat = Path(f"/proc/{bot.pid}/stat")
+    user, system = cpu_split_of(stat)
+    began = time.monotonic()
+    sent = await asyncio.gather(*(citizen(fake, first_user + n, photos, latencies, replies)
+                                  for n in range(citizens)))
+    elapsed = time.monotonic() - began
+    user_after, system_after = cpu_split_of(stat)
+    return sum(sent), elapsed, user_after + system_after - user - system, system_after - system
+
+
+async def run(citizens: int, rate_limit: bool, rounds: int) -> str:
+    # Two fake servers: the bot keeps polling its own while the echo bots are measured on the other.
     fake_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1"])
-    assert fake_process.stdout is not None
+    echo_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1"])
+    assert fake_process.stdout is not None and echo_process.stdout is not None
     url = fake_process.stdout.readline().split()[-1]
+    echo_url = echo_process.stdout.readline().split()[-1]
     photos = [photo_bytes(1), photo_bytes(2)]
+    results: list[Round] = []
+    latencies: list[float] = []
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
-            fake = Fake(session, url)
+            fake, echo_fake = Fake(session, url), Fake(session, echo_url)
             with tempfile.TemporaryDirectory() as workdir:
                 bot = start([__file__, "--serve-bot", url, workdir, "1" if rate_limit else "0"])
                 try:
                     await wait_ready(fake, "getUpdates")
                     replies = await calibrate(fake, photos)
-                    latencies: list[float] = []
-                    cpu_before = cpu_seconds(bot.pid)
-                    split_before = cpu_split_of(Path(f"/proc/{bot.pid}/stat"))
-                    began = time.monotonic()
-                    sent = await asyncio.gather(*(citizen(fake, 1000 + n, photos, latencies, replies)
-                                                  for n in range(citizens)))
-                    elapsed = time.monotonic() - began
-                    bot_cpu = cpu_seconds(bot.pid) - cpu_before
-                    split_after = cpu_split_of(Path(f"/proc/{bot.pid}/stat"))
+                    for number in range(rounds):
+                        updates, elapsed, bot_cpu, bot_kernel = await bot_round(
+                            fake, bot, 1000 + number * citizens, citizens, photos, latencies, replies)
+                        echo_cpu, echo_kernel = await measure_echo(echo_fake, echo_url, "httpx", citizens, updates)
+                        same_cpu, _ = await measure_echo(echo_fake, echo_url, "aiohttp", citizens, updates)
+                        results.append(Round(updates, elapsed, bot_cpu, bot_kernel, echo_cpu, echo_kernel, same_cpu))
                     bot_rss = peak_rss_mib(bot.pid)
                     if os.environ.get("LAPOR_BENCH_THREADS"):
                         for task in sorted(Path(f"/proc/{bot.pid}/task").iterdir()):
@@ -248,25 +278,36 @@ async def run(citizens: int, rate_limit: bool) -> str:
                             sys.stderr.write(f"thread {task.name} {name}: {cpu_seconds_of(task / 'stat'):.2f}s\n")
                 finally:
                     stop(bot)
-            updates = sum(sent)
-            echo_cpu, echo_sys = await measure_echo(fake, url, "httpx", citizens, updates)
-            same_cpu, _ = await measure_echo(fake, url, "aiohttp", citizens, updates)
     finally:
         stop(fake_process)
+        stop(echo_process)
+    return summary_line(citizens, rate_limit, results, latencies, bot_rss)
+
+
+def summary_line(citizens: int, rate_limit: bool, results: list[Round], latencies: list[float], bot_rss: float) -> str:
+    """Medians over the rounds; the ratio is taken within each round (bot and floor measured minutes apart
+    at most), so a machine that slows down for a while moves both sides of it."""
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
     latencies.sort()
-    p50 = statistics.median(latencies) * 1000
+    p50 = median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    per_update = bot_cpu / updates * 1000
-    bot_sys = (split_after[1] - split_before[1]) / updates * 1000
-    echo_per_update = echo_cpu / updates * 1000
-    same_per_update = same_cpu / updates * 1000
-    return (f"intake: {citizens} citizens x {len(STEPS)} updates (2 photos each), rate limiter "
-            f"{'on' if rate_limit else 'off'}: {citizens / elapsed:.1f} reports/s, {updates / elapsed:.0f} updates/s, "
-            f"reply p50={p50:.0f} ms p99={p99:.0f} ms, bot CPU {per_update:.2f} ms/update vs echo floor "
-            f"{echo_per_update:.2f} ms/update (ratio {per_update / echo_per_update:.2f}, goal <= 2; kernel part "
-            f"{bot_sys:.2f} vs {echo_sys / updates * 1000:.2f}), echo on the bot's aiohttp transport "
-            f"{same_per_update:.2f} ms/update (ratio {per_update / same_per_update:.2f}), "
-            f"bot peak RSS {bot_rss:.0f} MiB")
+    elapsed = sum(r.elapsed for r in results)
+    updates = sum(r.updates for r in results)
+    bot = median([r.per_update(r.bot_cpu) for r in results])
+    echo = median([r.per_update(r.echo_cpu) for r in results])
+    same = median([r.per_update(r.same_cpu) for r in results])
+    ratios = sorted(r.bot_cpu / r.echo_cpu for r in results)
+    same_ratios = sorted(r.bot_cpu / r.same_cpu for r in results)
+    return (f"intake: {citizens} citizens x {len(STEPS)} updates (2 photos each) x {len(results)} rounds, "
+            f"rate limiter {'on' if rate_limit else 'off'}: {citizens * len(results) / elapsed:.1f} reports/s, "
+            f"{updates / elapsed:.0f} updates/s, reply p50={p50:.0f} ms p99={p99:.0f} ms, "
+            f"bot CPU {bot:.2f} ms/update vs echo floor {echo:.2f} ms/update "
+            f"(ratio {median(ratios):.2f} [{ratios[0]:.2f}-{ratios[-1]:.2f}], goal <= 2; kernel part "
+            f"{median([r.per_update(r.bot_kernel) for r in results]):.2f} vs "
+            f"{median([r.per_update(r.echo_kernel) for r in results]):.2f}), echo on the bot's aiohttp transport "
+            f"{same:.2f} ms/update (ratio {median(same_ratios):.2f}), bot peak RSS {bot_rss:.0f} MiB")
 
 
 async def measure_echo(fake: Fake, url: str, transport: str, citizens: int, updates: int) -> tuple[float, float]:
@@ -296,6 +337,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--citizens", type=int, default=100)
     parser.add_argument("--rate-limit", action="store_true", help="Telegram's limits on (~30 messages/s)")
+    parser.add_argument("--rounds", type=int, default=3, help="bot and echo runs, alternated (medians reported)")
     parser.add_argument("--serve-bot", nargs=3, metavar=("URL", "DIR", "RATE"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-echo", nargs=2, metavar=("URL", "TRANSPORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -305,7 +347,7 @@ def main() -> None:
     elif args.serve_echo:
         serve_echo(*args.serve_echo)
     else:
-        print(asyncio.run(run(args.citizens, args.rate_limit)))
+        print(asyncio.run(run(args.citizens, args.rate_limit, args.rounds)))
 
 
 if __name__ == "__main__":

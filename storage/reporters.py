@@ -54,14 +54,15 @@ class Reporters:
             return row_to_reporter(row)
         pseudonym = await self.pseudonym_for(channel, address)
         now = iso(utcnow())
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT OR IGNORE INTO reporters (channel, address, pseudonym, created_at, last_seen_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (channel, address, pseudonym, now, now),
-            )
-            created = await fetchone_in(conn, "SELECT * FROM reporters WHERE channel = ? AND address = ?",
-                                        (channel, address))
+        # OR IGNORE: another task may have created them meanwhile; either way the row is read back.
+        await self._db.execute(
+            "INSERT OR IGNORE INTO reporters (channel, address, pseudonym, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (channel, address, pseudonym, now, now),
+        )
+        created = await self._db.fetchone(
+            "SELECT * FROM reporters WHERE channel = ? AND address = ?", (channel, address)
+        )
         assert created is not None
         return row_to_reporter(created)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Final
@@ -182,9 +183,17 @@ def _in(column: str, values: Sequence[str]) -> str:
     return f"{column} IN ({', '.join('?' for _ in values)})"
 
 
+# Reporters whose answer mode (or its absence) is remembered in memory; the oldest are forgotten first.
+ANSWER_MODES_REMEMBERED: Final = 10_000
+
+
 class TriageStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Every message a reporter sends asks whether they are in answer mode, and almost nobody is: the
+        # table is mirrored here (reporter id -> (report id, until) or None) to spare a database round
+        # trip per message. This store is the table's only writer (one per database: TriageService).
+        self._modes: OrderedDict[int, tuple[int, datetime] | None] = OrderedDict()
 
     # ---------------------------------------------------------------- events
 
@@ -269,16 +278,29 @@ class TriageStore:
             " ON CONFLICT (reporter_id) DO UPDATE SET report_id = excluded.report_id, until = excluded.until",
             (reporter_id, report_id, iso(until)),
         )
+        self._remember_mode(reporter_id, (report_id, until))
 
     async def answer_mode(self, reporter_id: int, now: datetime) -> int | None:
-        row = await self._db.fetchone(
-            "SELECT report_id FROM triage_answer_modes WHERE reporter_id = ? AND until > ?",
-            (reporter_id, iso(now)),
-        )
-        return int(row[0]) if row else None
+        if reporter_id in self._modes:
+            self._modes.move_to_end(reporter_id)
+            mode = self._modes[reporter_id]
+        else:
+            row = await self._db.fetchone(
+                "SELECT report_id, until FROM triage_answer_modes WHERE reporter_id = ?", (reporter_id,)
+            )
+            mode = (int(row[0]), from_iso(row[1])) if row else None
+            self._remember_mode(reporter_id, mode)
+        return mode[0] if mode is not None and mode[1] > now else None
 
     async def clear_answer_mode(self, reporter_id: int) -> None:
         await self._db.execute("DELETE FROM triage_answer_modes WHERE reporter_id = ?", (reporter_id,))
+        self._remember_mode(reporter_id, None)
+
+    def _remember_mode(self, reporter_id: int, mode: tuple[int, datetime] | None) -> None:
+        self._modes[reporter_id] = mode
+        self._modes.move_to_end(reporter_id)
+        if len(self._modes) > ANSWER_MODES_REMEMBERED:
+            self._modes.popitem(last=False)
 
     # ---------------------------------------------------------------- lists
 

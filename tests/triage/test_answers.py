@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from handlers.events import Choice, Command, Event, Image, Location, Text, Unsupported, UnsupportedKind
 from handlers.images import inspect_image
@@ -143,3 +146,33 @@ async def test_forged_foreign_and_closed_answers(tmp_path: Path) -> None:
         assert closed is not None and "sudah ditutup" in closed[0].text
         assert await answers.route(reporter, "id", Choice("cat:medsos"), None) is None
     assert rows(tmp_path / "db.sqlite3", "SELECT COUNT(*) FROM events WHERE action = 'info_received'") == [(0,)]
+
+
+async def test_answer_modes_are_mirrored_in_memory_and_survive_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.triage
+    from storage.triage import TriageStore
+
+    monkeypatch.setattr(storage.triage, "ANSWER_MODES_REMEMBERED", 2)
+    async with open_store(tmp_path) as store:
+        report = await add_report(store, address="1")
+        triage = TriageStore(store.db)
+        until = NOW + timedelta(minutes=15)
+        await triage.set_answer_mode(report.reporter_id, report.id, until)
+        assert await triage.answer_mode(report.reporter_id, NOW) == report.id
+        assert await triage.answer_mode(report.reporter_id, until) is None  # expired, by the clock alone
+        assert await triage.answer_mode(999, NOW) is None  # nobody: remembered as nobody
+
+        restarted = TriageStore(store.db)  # a new process reads what the old one wrote
+        assert await restarted.answer_mode(report.reporter_id, NOW) == report.id
+        await restarted.clear_answer_mode(report.reporter_id)
+        assert await restarted.answer_mode(report.reporter_id, NOW) is None
+        assert await TriageStore(store.db).answer_mode(report.reporter_id, NOW) is None
+
+        # Only the most recent reporters stay in memory; the forgotten are read again, correctly.
+        await restarted.set_answer_mode(report.reporter_id, report.id, until)
+        for other in (1001, 1002, 1003):
+            assert await restarted.answer_mode(other, NOW) is None
+        assert len(restarted._modes) == 2 and report.reporter_id not in restarted._modes
+        assert await restarted.answer_mode(report.reporter_id, NOW) == report.id
