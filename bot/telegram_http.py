@@ -8,8 +8,8 @@ limiter) and asks the transport only for "status and body of this request".
 
 The wire format stays what PTB's httpx transport sends: form fields holding JSON-encoded values, and
 multipart when a file is uploaded. Timeouts keep PTB's meaning as closely as aiohttp allows (it has no
-separate write or pool timeout: the connect timeout covers waiting for a pooled connection, and a total
-deadline bounds a stalled upload).
+separate write or pool timeout: the connect timeout covers waiting for a pooled connection, and an upload
+gets a deadline for the whole call).
 """
 
 from __future__ import annotations
@@ -55,12 +55,13 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # No cookies (the Bot API sets none worth keeping), no automatic decompression guessing beyond
-            # aiohttp's defaults, and the User-Agent PTB sends itself.
+            # trust_env: an egress proxy in HTTPS_PROXY / NO_PROXY is honoured, as PTB's httpx transport
+            # does (government networks often have one). No cookies: the Bot API sets none worth keeping.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
@@ -87,8 +88,11 @@ class AiohttpRequest(BaseRequest):
         pool = _given(pool_timeout, self._pool_timeout)
         write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
         acquire = None if connect is None or pool is None else connect + pool
-        parts = (acquire, write, read)
-        total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+        # Reads are bounded per read (a long download keeps going while bytes flow), as with httpx. Only
+        # an upload gets a deadline for the whole call, the one bound aiohttp offers on a stalled write.
+        total = None
+        if files and None not in (acquire, write, read):
+            total = (acquire or 0) + (write or 0) + (read or 0)
         timeout = aiohttp.ClientTimeout(total=total, connect=acquire, sock_connect=connect, sock_read=read)
         data = _body(request_data, files)
         try:
