@@ -11,7 +11,7 @@ same number of updates from the same number of users, on PTB's default transport
 bot's own (bot/telegram_http.py). Rounds alternate bot and echo, and the medians are reported: the
 machine's speed drifts, and each round's ratio compares runs a few seconds apart.
 
-    .venv/bin/python bench/bench_intake.py                  # 100 citizens, 3 rounds, rate limiter off
+    .venv/bin/python bench/bench_intake.py                  # 100 citizens, 5 rounds, rate limiter off
     .venv/bin/python bench/bench_intake.py --citizens 20 --rate-limit
 
 Prints one line. Latency is from the moment an update is pushed to the fake server (its long poll
@@ -337,7 +337,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--citizens", type=int, default=100)
     parser.add_argument("--rate-limit", action="store_true", help="Telegram's limits on (~30 messages/s)")
-    parser.add_argument("--rounds", type=int, default=3, help="bot and echo runs, alternated (medians reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="bot and echo runs, alternated (medians reported)")
     parser.add_argument("--serve-bot", nargs=3, metavar=("URL", "DIR", "RATE"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-echo", nargs=2, metavar=("URL", "TRANSPORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -123,3 +123,15 @@ async def test_a_slow_but_flowing_download_is_not_cut_off() -> None:
         await request.shutdown()
         await runner.cleanup()
     assert status == 200 and len(body) == 6000  # 0.6 s in all, longer than every timeout summed
+
+
+async def test_no_proxy_hosts_are_reached_directly(api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: a proxied call would fail
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        status, _ = await request.do_request(f"{api.base_url}{TOKEN}/getMe", "POST")
+    finally:
+        await request.shutdown()
+    assert status == 200
