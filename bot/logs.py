@@ -36,7 +36,7 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request URL at INFO, and Telegram's URLs contain the bot token.
+    # HTTP clients log request URLs (httpx at INFO), and Telegram's URLs contain the bot token.
     for noisy in ("httpx", "httpcore", "aiohttp.client", "apscheduler", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # At DEBUG, PTB logs every update and every request's parameters (names, chat ids, texts), and its

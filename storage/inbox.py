@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from storage.db import Database, iso, utcnow
+from storage.db import Database, iso, marks, utcnow
 
 # Replays that may begin handling one update before it is given up. Counted only once its handling began
 # (see `started`), so only crashes in the middle of it count; five tolerates bad luck with unrelated kills.
@@ -50,9 +50,8 @@ class Inbox:
         """Drop the stored copies of handled updates, a statement per 500 (SQLite caps bound values)."""
         for start in range(0, len(handled), 500):
             chunk = handled[start:start + 500]
-            marks = ", ".join("?" * len(chunk))
             await self._db.execute(
-                f"DELETE FROM inbox WHERE channel = ? AND update_id IN ({marks})", [channel, *chunk]
+                f"DELETE FROM inbox WHERE channel = ? AND update_id IN ({marks(chunk)})", [channel, *chunk]
             )
 
     async def unhandled(self, channel: str, max_attempts: int = MAX_ATTEMPTS) -> Unhandled:

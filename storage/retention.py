@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from storage.db import Database, iso
+from storage.db import Database, iso, marks
 from storage.models import CLOSED_STATES
 
 _CLOSED = tuple(sorted(CLOSED_STATES))
-_PLACEHOLDERS = ", ".join("?" for _ in _CLOSED)
+_PLACEHOLDERS = marks(_CLOSED)
 
 # The closing moment falls back to the report's own update time should a closed report have no event
 # for its state (a hand-edited row): such a contact is purged too, never kept forever.

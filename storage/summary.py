@@ -8,11 +8,11 @@ Nothing here decides what a figure means; handlers/summary.py does, from what th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Final
 
-from storage.db import Database, from_iso, iso
+from storage.db import Database, from_iso, iso, marks
 from storage.models import Category, Record, ReportState, SubjectStatus
 from storage.outbox import enqueue_in
 
@@ -92,10 +92,6 @@ class SheetRow(Record):
     links: int
 
 
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 # The queries, named so that the benchmark can print the plan of each one.
 NEW_REPORTS_SQL: Final = "SELECT COUNT(*) FROM reports WHERE created_at >= ? AND created_at < ?"
 GROUPS_SQL: Final = (
@@ -147,12 +143,12 @@ def summary_statements(query: SummaryQuery) -> list[tuple[str, str, tuple[object
     return [
         ("new_reports", NEW_REPORTS_SQL, day),
         ("groups", GROUPS_SQL, day),
-        ("states_now", STATES_SQL.format(states=_marks(states)), (*states, as_of)),
+        ("states_now", STATES_SQL.format(states=marks(states)), (*states, as_of)),
         ("backlog", BACKLOG_SQL, (str(ReportState.BARU), as_of)),
         ("first_actions", FIRST_ACTIONS_SQL, day),
-        ("deadline_count", DEADLINE_COUNT_SQL.format(states=_marks(open_states)),
+        ("deadline_count", DEADLINE_COUNT_SQL.format(states=marks(open_states)),
          (*deadline, *open_states, as_of)),
-        ("deadline_list", DEADLINE_LIST_SQL.format(states=_marks(open_states)),
+        ("deadline_list", DEADLINE_LIST_SQL.format(states=marks(open_states)),
          (*deadline, *open_states, as_of, query.deadline_limit)),
         ("sheet_rows", SHEET_SQL, day),
     ]

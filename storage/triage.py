@@ -16,7 +16,7 @@ from typing import Final
 
 import aiosqlite
 
-from storage.db import Database, from_iso, iso, utcnow
+from storage.db import Database, from_iso, iso, marks, utcnow
 from storage.models import Category, Contact, Record, Report, ReportState
 from storage.reports import row_to_report
 
@@ -180,7 +180,7 @@ def _like(text: str) -> str:
 
 
 def _in(column: str, values: Sequence[str]) -> str:
-    return f"{column} IN ({', '.join('?' for _ in values)})"
+    return f"{column} IN ({marks(values)})"
 
 
 # Reporters whose answer mode (or its absence) is remembered in memory; the oldest are forgotten first.

@@ -36,6 +36,13 @@ async def test_replays_skip_handled_updates_and_give_up_on_a_poison_one(tmp_path
         await inbox.receive("telegram", [("3", '{"again":1}')])  # a redelivery keeps the stored copy
         await inbox.forget("telegram", ["3", "5", "6", "99"])
         assert await inbox.pending_count("telegram") == 0
+        # getUpdates batches are at most 100; a release may span many (here 600, over two statements).
+        ids = [str(n) for n in range(1000, 1600)]
+        for start in range(0, len(ids), 100):
+            await inbox.receive("telegram", [(i, "{}") for i in ids[start:start + 100]])
+        assert await inbox.pending_count("telegram") == 600
+        await inbox.forget("telegram", ids)
+        assert await inbox.pending_count("telegram") == 0
         await inbox.receive("telegram", [("4", "{}")])
         assert await inbox.prune(utcnow() - timedelta(days=2)) == 0
         assert await inbox.prune(utcnow() + timedelta(seconds=1)) == 1
