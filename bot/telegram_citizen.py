@@ -74,7 +74,7 @@ def event_from_message(message: Message) -> Event:
     if message.photo:
         largest = message.photo[-1]
         return Image(fetch=_downloader(largest.get_file), size=largest.file_size,
-                     group_id=message.media_group_id)
+                     group_id=message.media_group_id, source_id=largest.file_id)
     if message.animation is not None:
         return Unsupported(UnsupportedKind.ANIMATION)
     if message.document is not None:

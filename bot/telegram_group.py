@@ -17,15 +17,13 @@ from handlers.intake import PREVIEW_KIND
 from handlers.regions import RegionCatalog
 from handlers.reporting import card_text
 from locales import t
-from storage.models import OutboxItem, Report
+from storage.models import Channel, OutboxItem, PhotoEvidence, Report
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 CardMarkup = Callable[[Report], InlineKeyboardMarkup | None]
 CardRender = Callable[[Report], Awaitable[str]]
-
-
 
 
 class GroupForwarder:
@@ -76,14 +74,15 @@ class GroupForwarder:
         photos = [e.photo for e in evidence if e.photo is not None]
         if photos and "album" not in progress:
             caption = t(self._locale, "card.album_caption", code=report.code)
-            previews = [await store.files.get_derived(p.sha256, PREVIEW_KIND) for p in photos[:10]]
-            if len(previews) == 1:
-                sent = [await self._bot.send_photo(self._chat_id, previews[0], caption=caption)]
-            else:
-                media = [InputMediaPhoto(data, caption=caption if i == 0 else None)
-                         for i, data in enumerate(previews)]
-                sent = list(await self._bot.send_media_group(self._chat_id, media))
-            progress["album"] = sent[0].message_id
+            try:
+                sent = await self._send_album(report, photos[:10], caption, reuse=True)
+            except BadRequest as exc:
+                if not any(p.source_id for p in photos[:10]):
+                    raise
+                # A file_id this bot cannot use (a new bot token, say): the previews are uploaded instead.
+                log.warning("album by file id refused (%s); uploading the previews", exc.message)
+                sent = await self._send_album(report, photos[:10], caption, reuse=False)
+            progress["album"] = sent
             # Recorded at once: a retry after a failed card must not post the album twice.
             await store.outbox.save_progress(item.id, progress)
         reporter = await store.reporters.get(report.reporter_id)
@@ -100,3 +99,21 @@ class GroupForwarder:
         )
         await store.reports.set_card(report.id, self._chat_id, card.message_id)
         log.info("report %s forwarded to the supervisors' group", report.code)
+
+    async def _send_album(self, report: Report, photos: list[PhotoEvidence], caption: str, *, reuse: bool) -> int:
+        """Post the photos (one, or an album) and return the first message's id.
+
+        With `reuse`, a Telegram photo that needed no cleaning goes by the file_id the reporter's copy
+        already has on Telegram: no upload (about 300 kB a photo), and nothing the group may not see,
+        because only such photos keep a source id (handlers/intake.py).
+        """
+        media: list[str | bytes] = []
+        for photo in photos:
+            if reuse and photo.source_id is not None and report.channel is Channel.TELEGRAM:
+                media.append(photo.source_id)
+            else:
+                media.append(await self._store.files.get_derived(photo.sha256, PREVIEW_KIND))
+        if len(media) == 1:
+            return (await self._bot.send_photo(self._chat_id, media[0], caption=caption)).message_id
+        album = [InputMediaPhoto(item, caption=caption if i == 0 else None) for i, item in enumerate(media)]
+        return (await self._bot.send_media_group(self._chat_id, album))[0].message_id

@@ -39,7 +39,8 @@ MAX_AGENCY: Final = 200
 MAX_PLACE: Final = 200
 MAX_LINKS: Final = 10
 
-StoreImage = Callable[[bytes], Awaitable[PhotoEvidence]]
+# Validates and keeps an image's bytes; the second argument is the channel's id for them (Image.source_id).
+StoreImage = Callable[[bytes, str | None], Awaitable[PhotoEvidence]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +379,7 @@ async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
         return Turn([_say(ctx, "image.too_large", max_mb=limit_mb)], draft)
     try:
         data = await event.fetch()
-        photo = await ctx.store_image(data)
+        photo = await ctx.store_image(data, event.source_id)
     except FetchFailed:
         return Turn([_say(ctx, "image.download_failed")], draft)
     except ImageRejected as rejected:

@@ -172,8 +172,12 @@ class Intake:
         return conversation.Context(view=view, store_image=self.store_image,
                                     max_image_bytes=self._config.max_image_bytes)
 
-    async def store_image(self, data: bytes) -> PhotoEvidence:
-        """Validate, hash and keep an image: the original byte for byte, and a metadata-free preview."""
+    async def store_image(self, data: bytes, source_id: str | None = None) -> PhotoEvidence:
+        """Validate, hash and keep an image: the original byte for byte, and a metadata-free preview.
+
+        The channel's `source_id` is kept only when the preview is the original itself (nothing to strip):
+        only then may the group be shown the channel's copy instead of an upload of the preview.
+        """
         # One hop to a worker thread for all of it (Pillow and file writes release the GIL).
         inspected = await asyncio.to_thread(self._inspect_and_keep, data)
         lat, lon = inspected.gps if inspected.gps else (None, None)
@@ -181,6 +185,7 @@ class Intake:
             sha256=inspected.sha256, mime=inspected.mime, size_bytes=inspected.size_bytes,
             width=inspected.width, height=inspected.height, captured_at=inspected.captured_at,
             latitude=lat, longitude=lon, dhash=inspected.dhash,
+            source_id=source_id if inspected.preview_jpeg is data else None,
         )
 
     def _inspect_and_keep(self, data: bytes) -> InspectedImage:

@@ -145,7 +145,7 @@ class TriageAnswers:
 
     async def _answer_photo(self, report: Report, locale: str, event: Image, in_mode: bool) -> list[Reply]:
         try:
-            photo = await self._store_image(await event.fetch())
+            photo = await self._store_image(await event.fetch(), event.source_id)
         except ImageRejected as exc:
             log.info("answer photo for %s rejected: %s", report.code, exc.reason)
             return [Reply(t(locale, "triage.answer_photo_rejected"))]

@@ -72,6 +72,9 @@ class PhotoEvidence(Record):
     latitude: float | None = None
     longitude: float | None = None
     dhash: str | None = None
+    # The reporter's channel's id for these bytes (Telegram file_id), set only when the original carries
+    # nothing the supervisors may not see: the group can then be sent it again without an upload.
+    source_id: str | None = None
 
 
 class Evidence(Record):

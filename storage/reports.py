@@ -64,7 +64,7 @@ def _row_to_evidence(row: sqlite3.Row) -> Evidence:
         photo = PhotoEvidence(
             sha256=row["sha256"], mime=row["mime"] or "image/jpeg", size_bytes=row["size_bytes"] or 0,
             width=row["width"] or 0, height=row["height"] or 0, captured_at=_opt_dt(row["captured_at"]),
-            latitude=row["latitude"], longitude=row["longitude"], dhash=row["dhash"],
+            latitude=row["latitude"], longitude=row["longitude"], dhash=row["dhash"], source_id=row["source_id"],
         )
     return Evidence(
         kind=row["kind"], position=row["position"], photo=photo, url=row["url"],
@@ -83,11 +83,11 @@ async def insert_evidence_in(
     for photo in photos:
         await conn.execute(
             "INSERT INTO evidence (report_id, position, kind, sha256, mime, size_bytes, width, height,"
-            " captured_at, latitude, longitude, dhash, added_at)"
-            " VALUES (?, ?, 'photo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " captured_at, latitude, longitude, dhash, source_id, added_at)"
+            " VALUES (?, ?, 'photo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (report_id, position, photo.sha256, photo.mime, photo.size_bytes, photo.width, photo.height,
              iso(photo.captured_at) if photo.captured_at else None, photo.latitude, photo.longitude,
-             photo.dhash, now),
+             photo.dhash, photo.source_id, now),
         )
         position += 1
     for url in links:

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
-from tests.fakes.bot_api import FakeBotApi, RetryAfter, ServerError
+from tests.fakes.bot_api import ApiError, FakeBotApi, RetryAfter, ServerError
 from tests.images import make_jpeg
 
 DESCRIPTION = "Kepala dinas berfoto dengan pose dua jari bersama calon bupati di acara kantor."
@@ -73,9 +73,35 @@ async def test_report_with_album_and_link_reaches_the_group(api: FakeBotApi, tmp
         digest = hashlib.sha256(photo).hexdigest()
         original = settings.evidence_dir / digest[:2] / digest[2:4] / digest
         assert original.read_bytes() == photo  # byte for byte
-    # The group's copies carry no metadata: no EXIF block at all.
+    # The group's copies carry no metadata: the photo with GPS goes as its cleaned preview, uploaded;
+    # the bare one (as Telegram's own photos are) goes by the file_id it already has, with no upload.
+    uploads = [m["media"] for m in album.params["media"] if m["media"].startswith("attach://")]
+    reused = [m["media"] for m in album.params["media"] if not m["media"].startswith("attach://")]
+    assert len(uploads) == 1 and len(album.files) == 1
     for data in album.files.values():
         assert b"Exif\x00\x00" not in data
+    assert len(reused) == 1 and api.file_data(reused[0]) == photos[1]
+
+
+async def test_an_album_by_file_id_that_telegram_refuses_is_uploaded_instead(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = make_settings(api, tmp_path)
+    # As after a change of bot token: the file_ids the citizen's photos have are not this bot's.
+    api.fail("sendMediaGroup", times=1, mode=ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified"),
+             chat_id=GROUP)
+    photos = [make_jpeg(800, 600, seed=1), make_jpeg(800, 600, seed=2)]
+    async with running_bot(settings):
+        citizen = Citizen(api, 5005)
+        await fill_until_evidence(citizen)
+        await citizen.send_photos(photos, album="ALBUM-2")
+        code = await finish_report(citizen)
+        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP)
+    assert code in text_of(card)
+    albums = [c for c in api.calls if c.method == "sendMediaGroup" and c.chat_id == GROUP]
+    assert len(albums) == 1 and sorted(albums[0].files.values()) == sorted(photos)  # uploaded, once
+    refused = [c for c in api.failed_calls if c.method == "sendMediaGroup"]
+    assert len(refused) == 1 and not refused[0].files  # the first try carried file_ids only
 
 
 async def test_a_restart_mid_conversation_resumes_the_draft(api: FakeBotApi, tmp_path: Path) -> None:

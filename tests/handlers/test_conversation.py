@@ -31,11 +31,11 @@ TODAY = date(2023, 11, 20)
 REGIONS = RegionCatalog.load()
 
 
-async def fake_store(data: bytes) -> PhotoEvidence:
+async def fake_store(data: bytes, source_id: str | None = None) -> PhotoEvidence:
     if data == b"broken":
         raise ImageRejected(RejectReason.BROKEN)
     return PhotoEvidence(sha256=hashlib.sha256(data).hexdigest(), mime="image/jpeg", size_bytes=len(data),
-                         width=800, height=600)
+                         width=800, height=600, source_id=source_id)
 
 
 def ctx(locale: str = "id") -> Context:
@@ -152,6 +152,18 @@ async def test_album_photos_share_one_coalesced_acknowledgement() -> None:
     last = turn.replies[-1]
     assert last.coalesce_key == "album1"
     assert "3 foto diterima (total 3/10)" in last.text
+
+
+async def test_the_channels_id_for_a_photo_is_handed_to_the_store() -> None:
+    base = await run(HAPPY[:11])
+
+    async def fetch() -> bytes:
+        return b"tg"
+
+    turn = await run([Image(fetch=fetch, size=2, source_id="AgACAgUAAx0")], base.draft)
+    assert [p.source_id for p in turn.draft.photos] == ["AgACAgUAAx0"]
+    plain = await run([image(b"wa")], base.draft)  # a channel without such an id
+    assert [p.source_id for p in plain.draft.photos] == [None]
 
 
 async def test_photo_problems_are_explained() -> None:
