@@ -1,6 +1,6 @@
 """Evidence pipeline cost vs. one full Pillow decode of the same 12 MP phone photo.
 
-Goal: inspect_image + EvidenceStore.put + put_derived(preview) must cost less than
+Goal: inspect_image + EvidenceStore.keep (original and preview) must cost less than
 ``Image.open(...).load()`` alone (ratio < 1.0), which is what JPEG draft mode buys us.
 
     python bench/bench_evidence.py [--repeat N]
@@ -55,12 +55,12 @@ def inspect_only(data: bytes) -> None:
 
 
 async def inspect_and_store(data: bytes, root: Path) -> None:
-    # A fresh store per round: a repeated put would be a no-op and flatter the numbers.
+    # A fresh store per round: a repeated keep would be a no-op and flatter the numbers.
     # fsync'ing the 3.5 MB original is most of the storage cost and is kept on purpose.
     store = EvidenceStore(Path(tempfile.mkdtemp(dir=root)))
     inspected = inspect_image(data, max_bytes=MAX_BYTES)
-    digest = await store.put(data)
-    await store.put_derived(digest, "preview", inspected.preview_jpeg)
+    # As the report service does it, in one worker-thread hop.
+    await asyncio.to_thread(store.keep, data, inspected.sha256, {"preview": inspected.preview_jpeg})
 
 
 def timings_ms(func: Callable[[], None], repeat: int) -> list[float]:

@@ -38,10 +38,6 @@ class Drafts:
         reporter = row_to_reporter(row) if row["id"] is not None else None
         return TurnStart(bool(row["processed"]), reporter, str(row["draft"]) if row["draft"] is not None else None)
 
-    async def load(self, reporter_id: int) -> str | None:
-        row = await self._db.fetchone("SELECT data FROM drafts WHERE reporter_id = ?", (reporter_id,))
-        return str(row["data"]) if row else None
-
     async def prune(self, processed_before: datetime, drafts_before: datetime) -> tuple[int, int]:
         """Forget update ids Telegram can no longer redeliver, and drafts abandoned long ago.
 

@@ -50,16 +50,6 @@ class EvidenceStore:
 
     # ----------------------------------------------------------------- writing
 
-    async def put(self, data: bytes) -> str:
-        """Store ``data`` and return its hex SHA-256. Storing the same bytes again is a no-op."""
-        return await asyncio.to_thread(self._put_sync, data)
-
-    async def put_derived(self, sha256: str, kind: str, data: bytes) -> Path:
-        """Store (or replace) the ``kind`` copy derived from original ``sha256``."""
-        target = self.derived_path(sha256, kind)
-        await asyncio.to_thread(_atomic_write, target, data)
-        return target
-
     def keep(self, data: bytes, sha256: str, derived: Mapping[str, bytes]) -> None:
         """Store an original whose hash the caller just computed, with its derived copies. Blocking.
 
@@ -74,11 +64,6 @@ class EvidenceStore:
                 _atomic_link(original, target)
             else:
                 _atomic_write(target, copy)
-
-    def _put_sync(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        self._store_original(data, digest)
-        return digest
 
     def _store_original(self, data: bytes, digest: str) -> Path:
         target = self.path(digest)
@@ -168,7 +153,7 @@ def _make_dirs(directory: Path) -> None:
     try:
         directory.mkdir()
     except FileExistsError:
-        return  # a concurrent put created it
+        return  # a concurrent write created it
     _fsync_dir(directory.parent)
 
 

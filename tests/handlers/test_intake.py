@@ -77,8 +77,7 @@ async def test_one_sender_is_handled_in_order_and_others_in_parallel(tmp_path: P
         senders = [str(n) for n in range(5)]
         await asyncio.gather(*(intake.handle(Channel.TELEGRAM, s, e) for s in senders for e in REPORT[:3]))
         for sender in senders:
-            reporter = await store.reporters.get_or_create(Channel.TELEGRAM, sender)
-            draft = await store.drafts.load(reporter.id)
+            draft = (await store.drafts.turn_start(Channel.TELEGRAM, sender, None)).draft
             assert draft is not None and '"step":"subject_agency"' in draft
     finally:
         await store.close()

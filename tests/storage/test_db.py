@@ -125,7 +125,7 @@ async def test_prune_forgets_old_update_ids_and_abandoned_drafts(tmp_path: Path)
         future = datetime.now(UTC) + timedelta(days=1)
         assert await drafts.prune(future, datetime.now(UTC) - timedelta(days=1)) == (1, 0)
         assert await drafts.prune(future, future) == (0, 1)
-        assert await drafts.load(reporter.id) is None
+        assert (await drafts.turn_start(Channel.TELEGRAM, "1", None)).draft is None
     finally:
         await db.close()
 
@@ -171,9 +171,9 @@ async def test_a_turn_is_saved_in_one_atomic_statement(tmp_path: Path) -> None:
 
         await drafts.save_turn("telegram", "101", reporter.id, '{"step":"subject"}')  # replaces the draft
         await drafts.save_turn("telegram", None, reporter.id, '{"step":"region"}')  # no update id to record
-        assert await drafts.load(reporter.id) == '{"step":"region"}'
+        assert (await drafts.turn_start(Channel.TELEGRAM, "7", None)).draft == '{"step":"region"}'
         await drafts.save_turn("telegram", "102", reporter.id, None)  # a finished or cancelled draft goes
-        assert await drafts.load(reporter.id) is None
+        assert (await drafts.turn_start(Channel.TELEGRAM, "7", None)).draft is None
         assert (await drafts.turn_start(Channel.TELEGRAM, "7", "102")).processed
 
         # All or nothing: a draft for an unknown reporter fails the foreign key, and the update id

@@ -24,8 +24,15 @@ def _all_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
+async def put(store: EvidenceStore, data: bytes, derived: dict[str, bytes] | None = None) -> str:
+    """As the image pipeline calls it: hashed by the caller, stored in a worker thread."""
+    digest = hashlib.sha256(data).hexdigest()
+    await asyncio.to_thread(store.keep, data, digest, derived or {})
+    return digest
+
+
 async def test_put_returns_sha256_and_lays_out_by_prefix(store: EvidenceStore) -> None:
-    digest = await store.put(DATA)
+    digest = await put(store, DATA)
     assert digest == SHA
     expected = store.root / SHA[:2] / SHA[2:4] / SHA
     assert store.path(SHA) == expected
@@ -36,16 +43,16 @@ async def test_put_returns_sha256_and_lays_out_by_prefix(store: EvidenceStore) -
 
 
 async def test_second_put_is_a_no_op(store: EvidenceStore) -> None:
-    await store.put(DATA)
+    await put(store, DATA)
     before = store.path(SHA).stat()
-    assert await store.put(DATA) == SHA
+    assert await put(store, DATA) == SHA
     after = store.path(SHA).stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert _all_files(store.root) == [store.path(SHA)]
 
 
 async def test_concurrent_puts_of_same_bytes_leave_one_file(store: EvidenceStore) -> None:
-    digests = await asyncio.gather(*(store.put(DATA) for _ in range(16)))
+    digests = await asyncio.gather(*(put(store, DATA) for _ in range(16)))
     assert set(digests) == {SHA}
     assert _all_files(store.root) == [store.path(SHA)]
     assert store.verify(SHA)
@@ -57,7 +64,7 @@ async def test_write_is_atomic_when_rename_fails(store: EvidenceStore, monkeypat
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk pulled out"):
-        await store.put(DATA)
+        await put(store, DATA)
     assert not store.exists(SHA)
     assert _all_files(store.root) == []  # the temp file is cleaned up too
 
@@ -78,23 +85,23 @@ async def test_data_is_fsynced_before_it_becomes_visible(store: EvidenceStore, m
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    await store.put(DATA)
+    await put(store, DATA)
     first_replace = events.index("replace")
     assert "fsync" in events[:first_replace]
     assert events[-1] == "fsync"  # the directory entry, after the rename
 
 
 async def test_damaged_file_is_healed_by_put(store: EvidenceStore) -> None:
-    await store.put(DATA)
+    await put(store, DATA)
     store.path(SHA).write_bytes(DATA[:10])
     assert not store.verify(SHA)
-    await store.put(DATA)
+    await put(store, DATA)
     assert store.verify(SHA)
 
 
 async def test_verify_detects_tampering_and_absence(store: EvidenceStore) -> None:
     assert not store.verify(SHA)
-    await store.put(DATA)
+    await put(store, DATA)
     tampered = bytearray(DATA)
     tampered[5] ^= 0xFF
     store.path(SHA).write_bytes(bytes(tampered))
@@ -110,17 +117,17 @@ async def test_get_missing_raises(store: EvidenceStore) -> None:
 
 
 async def test_uppercase_digest_is_the_same_file(store: EvidenceStore) -> None:
-    await store.put(DATA)
+    await put(store, DATA)
     assert store.path(SHA.upper()) == store.path(SHA)
     assert await store.get(SHA.upper()) == DATA
 
 
 async def test_derived_copies(store: EvidenceStore) -> None:
-    digest = await store.put(DATA)
-    target = await store.put_derived(digest, "preview", b"jpeg v1")
+    digest = await put(store, DATA, {"preview": b"jpeg v1"})
+    target = store.derived_path(digest, "preview")
     assert target == store.root / "derived" / "preview" / SHA[:2] / f"{SHA}.jpg"
     assert await store.get_derived(digest, "preview") == b"jpeg v1"
-    await store.put_derived(digest, "preview", b"jpeg v2")  # regenerated, e.g. new settings
+    await put(store, DATA, {"preview": b"jpeg v2"})  # regenerated, e.g. new settings
     assert await store.get_derived(digest, "preview") == b"jpeg v2"
     assert [p.name for p in _all_files(target.parent)] == [f"{SHA}.jpg"]
     assert await store.get(digest) == DATA  # the original is untouched
@@ -148,7 +155,7 @@ async def test_rejects_non_digests(store: EvidenceStore, bad: str) -> None:
     with pytest.raises(ValueError):
         await store.get_derived(bad, "preview")
     with pytest.raises(ValueError):
-        await store.put_derived(bad, "preview", b"x")
+        store.keep(b"x", bad, {"preview": b"x"})
     with pytest.raises(ValueError):
         store.exists(bad)
     with pytest.raises(ValueError):
@@ -159,7 +166,7 @@ async def test_rejects_non_digests(store: EvidenceStore, bad: str) -> None:
 @pytest.mark.parametrize("kind", ["../x", "a/b", "", ".", "..", "Preview", "x" * 40, "pre view"])
 async def test_rejects_bad_kinds(store: EvidenceStore, kind: str) -> None:
     with pytest.raises(ValueError):
-        await store.put_derived(SHA, kind, b"x")
+        store.keep(DATA, SHA, {kind: b"x"})
     with pytest.raises(ValueError):
         await store.get_derived(SHA, kind)
 
@@ -167,8 +174,7 @@ async def test_rejects_bad_kinds(store: EvidenceStore, kind: str) -> None:
 async def test_stores_an_inspected_photo_end_to_end(store: EvidenceStore) -> None:
     photo = make_jpeg(1600, 1200, exif_datetime="2024:02:14 08:00:00")
     inspected = inspect_image(photo, max_bytes=10_000_000)
-    assert await store.put(photo) == inspected.sha256
-    await store.put_derived(inspected.sha256, "preview", inspected.preview_jpeg)
+    assert await put(store, photo, {"preview": inspected.preview_jpeg}) == inspected.sha256
     assert await store.get(inspected.sha256) == photo
     assert await store.get_derived(inspected.sha256, "preview") == inspected.preview_jpeg
     assert store.verify(inspected.sha256)

@@ -30,7 +30,7 @@ def image(data: bytes, group: str | None = None) -> Image:
 def answers_for(store: Store, service: TriageService) -> TriageAnswers:
     async def store_image(data: bytes, source_id: str | None = None) -> PhotoEvidence:
         inspected = inspect_image(data, max_bytes=10_000_000)
-        await store.files.put(data)
+        store.files.keep(data, inspected.sha256, {})
         return PhotoEvidence(sha256=inspected.sha256, mime=inspected.mime, size_bytes=inspected.size_bytes,
                              width=inspected.width, height=inspected.height, dhash=inspected.dhash)
 
