@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image
 
-from handlers.images import inspect_image
+from handlers.report.images import inspect_image
 from storage.files import EvidenceStore
 from tests.images import make_jpeg
 

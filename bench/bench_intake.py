@@ -2,13 +2,13 @@
 
 Separate processes on loopback, so each one's CPU is its own: two fake Bot API servers
 (tests/fakes/bot_api.py, standalone), the bot under test (the real PTB Application built by
-bot.telegram_app.TelegramChannel, real SQLite and evidence files in a temp dir), the echo bots, and this
+bot.telegram.channel.TelegramChannel, real SQLite and evidence files in a temp dir), the echo bots, and this
 driver. Each simulated citizen types a whole report (typed answers, which the core accepts wherever it
 offers buttons) with two photos, waiting for the bot's answers before the next step, as a person would.
 
 After each round of reports, a bare python-telegram-bot echo bot (one MessageHandler that replies) gets the
 same number of updates from the same number of users, on PTB's default transport (the floor) and on the
-bot's own (bot/telegram_http.py). Rounds alternate bot and echo, and the medians are reported: the
+bot's own (bot/telegram/transport.py). Rounds alternate bot and echo, and the medians are reported: the
 machine's speed drifts, and each round's ratio compares runs a few seconds apart.
 
     .venv/bin/python bench/bench_intake.py                  # 100 citizens, 5 rounds, rate limiter off
@@ -78,7 +78,7 @@ def serve_bot(api_url: str, workdir: Path, rate_limit: bool) -> None:
     from bot.logs import setup_logging
     from bot.services import Services
     from bot.settings import Settings
-    from bot.telegram_app import TelegramChannel
+    from bot.telegram.channel import TelegramChannel
 
     settings = Settings(
         _env_file=None, telegram_bot_token=TOKEN, telegram_api_url=api_url, supervisor_chat_id=GROUP,
@@ -110,7 +110,7 @@ def serve_echo(api_url: str, transport: str) -> None:
     from telegram import Update
     from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-    from bot.telegram_http import AiohttpRequest
+    from bot.telegram.transport import AiohttpRequest
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_message is not None:

@@ -1,6 +1,6 @@
 """Storage benchmark: reports committed per second, each with its evidence rows and outbox entry.
 
-The same transaction the bot runs at Kirim (handlers/intake.py): the processed update id, the report
+The same transaction the bot runs at Kirim (handlers/report/intake.py): the processed update id, the report
 with two photos and a link, its `created` event, its `forward_report` outbox row and the draft's
 removal, on a fresh SQLite file with the production PRAGMAs (WAL, synchronous=FULL: an fsync per
 commit, so the figure depends on the disk). Senders commit concurrently, as many citizens would.
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from handlers.intake import FORWARD_KIND  # noqa: E402 - after the path set-up above
+from handlers.report.intake import FORWARD_KIND  # noqa: E402 - after the path set-up above
 from storage.db import Database  # noqa: E402
 from storage.drafts import Drafts  # noqa: E402
 from storage.models import Category, Channel, NewReport, PhotoEvidence, SubjectStatus  # noqa: E402

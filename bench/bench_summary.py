@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.settings import Settings  # noqa: E402
-from bot.summary import OwedSummary, SummaryService  # noqa: E402
-from handlers.regions import default_catalog  # noqa: E402
-from handlers.summary import summary_query  # noqa: E402
+from handlers.common.regions import default_catalog  # noqa: E402
+from handlers.summary.figures import summary_query  # noqa: E402
+from handlers.summary.service import OwedSummary, SummaryService  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.summary import summary_statements  # noqa: E402
 

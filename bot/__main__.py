@@ -39,7 +39,7 @@ def _secrets(settings: Settings) -> list[str]:
 
 def run(settings: Settings) -> None:
     from bot.services import Services
-    from bot.telegram_app import TelegramChannel
+    from bot.telegram.channel import TelegramChannel
 
     settings.require_telegram()
     loop = asyncio.new_event_loop()
@@ -48,7 +48,7 @@ def run(settings: Settings) -> None:
     try:
         telegram = TelegramChannel(services)
         if settings.whatsapp_enabled:
-            from bot.whatsapp_app import WhatsAppChannel
+            from bot.whatsapp.channel import WhatsAppChannel
 
             # One process, one event loop: the WhatsApp webhook starts and stops with Telegram's application.
             WhatsAppChannel(services).attach(telegram.application)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     level = "WARNING" if demo and settings.log_level.upper() == "INFO" else settings.log_level
     setup_logging(level, _secrets(settings))
     if command == "summary":
-        from bot.summary import write_summary
+        from handlers.summary.service import write_summary
 
         return asyncio.run(write_summary(settings, args.date, args.out))
     if command == "backup":

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from bot.services import Services
 from bot.settings import Settings
-from handlers.events import Choice, Event, Image, Location, Reply, SharedContact, Text, parse_command
-from handlers.intake import FORWARD_KIND, PREVIEW_KIND
-from handlers.reporting import card_text
+from handlers.common.events import Choice, Event, Image, Location, Reply, SharedContact, Text, parse_command
+from handlers.report.intake import FORWARD_KIND, PREVIEW_KIND
+from handlers.report.reading import card_text
 from storage.models import Channel, OutboxItem
 
 _TAG = re.compile(r"<[^>]+>")

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from bot.outbox import RetryLater
-from handlers.events import Reply
-from handlers.notices import NOTIFY_KIND, render_notice
+from handlers.common.events import Reply
+from handlers.common.notices import NOTIFY_KIND, render_notice
 from storage.models import Channel, OutboxItem, Reporter
 from storage.store import Store
 

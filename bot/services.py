@@ -9,8 +9,8 @@ from datetime import datetime
 from bot.notify import NOTIFY_KIND, ReporterNotifier
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
-from handlers.intake import Intake, IntakeConfig
-from handlers.regions import RegionCatalog
+from handlers.common.regions import RegionCatalog
+from handlers.report.intake import Intake, IntakeConfig
 from storage.db import utcnow
 from storage.store import Store
 

@@ -3,7 +3,7 @@
 Every query is bounded by an index (see migration 0004 and bench/bench_summary.py --plans): the day's
 reports by `reports_by_created`, current states and the backlog by `reports_by_state`, deadlines by
 `reports_by_incident`, first supervisor actions by the partial `events_supervisor_by_at`.
-Nothing here decides what a figure means; handlers/summary.py does, from what these return.
+Nothing here decides what a figure means; handlers/summary/figures.py does, from what these return.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest
 from tests.fakes.bot_api import (
     ApiError,
     Drop,
@@ -68,7 +68,7 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture(params=["httpx", "aiohttp"])
 async def bot(api: FakeBotApi, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
-    """PTB's own transport and the bot's (bot/telegram_http.py): the fake must tell them apart in nothing."""
+    """PTB's own transport and the bot's (bot/telegram/transport.py): the fake must tell them apart in nothing."""
     transport = AiohttpRequest() if request.param == "aiohttp" else None
     async with Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url, request=transport) as client:
         yield client

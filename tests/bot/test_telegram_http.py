@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest
 from tests.fakes.bot_api import FakeBotApi
 
 TOKEN = "123456789:TEST-fake-token"

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram_app import TelegramChannel
+from bot.telegram.channel import TelegramChannel
 from tests.fakes.bot_api import Call, FakeBotApi
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"

@@ -7,10 +7,7 @@ from datetime import date
 
 import pytest
 
-from handlers import conversation
-from handlers.conversation import Context, Turn
-from handlers.draft import Draft, Step
-from handlers.events import (
+from handlers.common.events import (
     Choice,
     Command,
     Event,
@@ -22,9 +19,12 @@ from handlers.events import (
     UnsupportedKind,
     parse_command,
 )
-from handlers.images import ImageRejected, RejectReason
-from handlers.prompts import View
-from handlers.regions import RegionCatalog
+from handlers.common.regions import RegionCatalog
+from handlers.report import conversation
+from handlers.report.conversation import Context, Turn
+from handlers.report.draft import Draft, Step
+from handlers.report.images import ImageRejected, RejectReason
+from handlers.report.prompts import View
 from storage.models import Category, PhotoEvidence, SubjectStatus
 
 TODAY = date(2023, 11, 20)

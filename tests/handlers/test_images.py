@@ -17,7 +17,7 @@ from PIL import Image, ImageCms, ImageFile, ImageStat
 from PIL.JpegImagePlugin import JpegImageFile
 from PIL.TiffImagePlugin import IFDRational
 
-from handlers.images import (
+from handlers.report.images import (
     JAKARTA,
     ImageRejected,
     InspectedImage,
@@ -586,7 +586,7 @@ async def test_concurrent_inspections_do_not_corrupt_warning_filters() -> None:
 
     async def one(data: bytes) -> str:
         try:
-            # Threads, as the report service runs it (handlers/intake.py).
+            # Threads, as the report service runs it (handlers/report/intake.py).
             await asyncio.to_thread(inspect_image, data, max_bytes=MAX_BYTES, max_pixels=10**9)
             return "ok"
         except ImageRejected as exc:

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers.events import Choice, Command, Event, Image, Text
-from handlers.intake import Intake, IntakeConfig, KeyedLocks
-from handlers.limits import FloodGuard
-from handlers.regions import RegionCatalog
+from handlers.common.events import Choice, Command, Event, Image, Text
+from handlers.common.limits import FloodGuard
+from handlers.common.regions import RegionCatalog
+from handlers.report.intake import Intake, IntakeConfig, KeyedLocks
 from storage.models import Channel
 from storage.store import Store
 from tests.images import make_jpeg

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from handlers.regions import MAX_ID_LENGTH, Region, RegionCatalog, RegionGroup, default_catalog
+from handlers.common.regions import MAX_ID_LENGTH, Region, RegionCatalog, RegionGroup, default_catalog
 
-DATA_FILE = Path(__file__).resolve().parents[2] / "handlers" / "data" / "jawa_tengah.json"
+DATA_FILE = Path(__file__).resolve().parents[2] / "handlers" / "common" / "data" / "jawa_tengah.json"
 
 EXPECTED_GROUPS: dict[str, list[str]] = {
     "banyumas": ["Kab. Banyumas", "Kab. Cilacap", "Kab. Purbalingga", "Kab. Banjarnegara"],

@@ -6,9 +6,9 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.regions import RegionCatalog
-from handlers.reporting import MESSAGE_LIMIT, card_text
-from handlers.text import esc_within
+from handlers.common.regions import RegionCatalog
+from handlers.common.text import esc_within
+from handlers.report.reading import MESSAGE_LIMIT, card_text
 from storage.models import Category, Channel, Contact, Evidence, PhotoEvidence, Report, ReportState, SubjectStatus
 
 NOW = datetime(2023, 11, 16, 2, 30, tzinfo=UTC)

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from handlers.when import (
+from handlers.common.when import (
     DEFAULT_MAX_AGE_DAYS,
     DateError,
     DateInFuture,

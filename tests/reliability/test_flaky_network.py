@@ -98,7 +98,7 @@ async def test_the_production_rate_limiter_paces_the_group_and_the_whole_bot(
 ) -> None:
     """TelegramChannel's AIORateLimiter: ~30 messages/s overall, 20 a minute into one group."""
     from bot.services import Services
-    from bot.telegram_app import TelegramChannel
+    from bot.telegram.channel import TelegramChannel
 
     services = await Services.open(make_settings(api, tmp_path))
     try:

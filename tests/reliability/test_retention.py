@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.maintenance import PURGE_AT, Maintenance
-from handlers.regions import RegionCatalog
-from handlers.triage_card import load_card
+from bot.housekeeping import PURGE_AT, Maintenance
+from handlers.common.regions import RegionCatalog
+from handlers.triage.card import load_card
 from storage.models import Category, Channel, Contact, NewReport, ReportState, SubjectStatus
 from storage.reports import Reports
 from storage.retention import contacts_due

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.images import inspect_image
+from handlers.report.images import inspect_image
 from storage.files import EvidenceStore
 from tests.images import make_jpeg
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from bot.summary import SummaryService
-from handlers.regions import RegionCatalog, default_catalog
+from handlers.common.regions import RegionCatalog, default_catalog
+from handlers.summary.service import SummaryService
 from storage.db import Database
 from tests.summary.seed import AS_OF, Seed, insert_seeds, make_seeds
 

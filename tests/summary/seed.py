@@ -1,5 +1,5 @@
 """A database seeded with reports across days, states, regions and categories, and the expected figures
-computed from the seed list in plain Python: no SQL, no code from handlers/summary.py.
+computed from the seed list in plain Python: no SQL, no code from handlers/summary/figures.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.regions import RegionCatalog
+from handlers.common.regions import RegionCatalog
 from storage.db import Database
 
 TZ = ZoneInfo("Asia/Jakarta")

@@ -9,8 +9,8 @@ from datetime import datetime
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.summary import SummaryService
-from handlers.regions import RegionCatalog
+from handlers.common.regions import RegionCatalog
+from handlers.summary.service import SummaryService
 from locales import t
 from tests.summary.seed import (
     DAY,

@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from PIL import Image
 
-from handlers.regions import default_catalog
+from handlers.common.regions import default_catalog
 from storage.db import Database
 from tests.summary.seed import DAY, created_on, insert_seeds, make_seeds
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from bot.summary import SummaryService
-from handlers.regions import RegionCatalog
-from handlers.summary import RegionFigure, SummaryFigures, summary_text
+from handlers.common.regions import RegionCatalog
+from handlers.summary.figures import RegionFigure, SummaryFigures, summary_text
+from handlers.summary.service import SummaryService
 from locales import t
 from storage.models import Category, ReportState
 from tests.summary.seed import AS_OF, DAY, STATES, TZ, Seed, expected

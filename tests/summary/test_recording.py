@@ -7,8 +7,8 @@ import json
 from datetime import timedelta
 
 from bot.settings import Settings
-from bot.summary import SUMMARY_KIND, OwedSummary, SummaryService
-from handlers.regions import RegionCatalog
+from handlers.common.regions import RegionCatalog
+from handlers.summary.service import SUMMARY_KIND, OwedSummary, SummaryService
 from storage.db import Database
 from tests.summary.conftest import Clock
 from tests.summary.seed import AS_OF, DAY, Seed, expected

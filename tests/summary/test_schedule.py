@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.summary import day_window
-from handlers.summary_schedule import days_owed, due_at, is_late, latest_due_day
+from handlers.summary.figures import day_window
+from handlers.summary.schedule import days_owed, due_at, is_late, latest_due_day
 
 WIB = ZoneInfo("Asia/Jakarta")
 SEVEN = time(7, 0)

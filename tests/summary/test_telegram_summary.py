@@ -21,10 +21,10 @@ from PIL import Image
 
 from bot.services import Services
 from bot.settings import Settings
-from bot.summary import SummaryService
-from bot.summary_telegram import JOB_NAME
-from bot.telegram_app import TelegramChannel
-from handlers.regions import default_catalog
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.summary import JOB_NAME
+from handlers.common.regions import default_catalog
+from handlers.summary.service import SummaryService
 from storage.db import Database
 from tests.e2e.harness import GROUP, make_settings, text_of
 from tests.fakes.bot_api import Call, FakeBotApi, RetryAfter
@@ -236,7 +236,7 @@ async def test_ringkasan_refused_politely(api: FakeBotApi, office_settings: Sett
 async def test_without_an_office_chat_the_job_is_off(api: FakeBotApi, tmp_path: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     settings = make_settings(api, tmp_path)
-    caplog.set_level(logging.INFO, logger="bot.summary_telegram")
+    caplog.set_level(logging.INFO, logger="bot.telegram.summary")
     async with summary_bot(settings, Clock(AS_OF)) as channel:
         assert channel.application.job_queue.get_jobs_by_name(JOB_NAME) == ()  # type: ignore[union-attr]
         mark = command(api, GROUP, "2024-01-10")

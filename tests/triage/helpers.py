@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.regions import RegionCatalog
-from handlers.triage import Supervisor
-from handlers.triage_service import TriageService
+from handlers.common.regions import RegionCatalog
+from handlers.triage.machine import Supervisor
+from handlers.triage.service import TriageService
 from storage.models import Category, Channel, Contact, NewReport, PhotoEvidence, Report, SubjectStatus
 from storage.reports import Reports
 from storage.store import Store

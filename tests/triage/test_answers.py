@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from handlers.events import Choice, Command, Event, Image, Location, Text, Unsupported, UnsupportedKind
-from handlers.images import inspect_image
-from handlers.notices import NOTIFY_KIND
-from handlers.triage import Action, RejectReason
-from handlers.triage_answers import TriageAnswers
-from handlers.triage_service import EDIT_CARD_KIND, POST_ANSWER_KIND, TriageService
+from handlers.common.events import Choice, Command, Event, Image, Location, Text, Unsupported, UnsupportedKind
+from handlers.common.notices import NOTIFY_KIND
+from handlers.report.images import inspect_image
+from handlers.triage.answers import TriageAnswers
+from handlers.triage.machine import Action, RejectReason
+from handlers.triage.service import EDIT_CARD_KIND, POST_ANSWER_KIND, TriageService
 from storage.models import OutboxItem, PhotoEvidence, Reporter
 from storage.models import ReportState as S
 from storage.store import Store

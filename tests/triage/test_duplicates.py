@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from handlers.images import inspect_image
-from handlers.triage_duplicates import (
+from handlers.report.images import inspect_image
+from handlers.triage.duplicates import (
     DuplicateKind,
     find_duplicates,
     photo_duplicates,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.telegram_app import TelegramChannel
+from bot.telegram.channel import TelegramChannel
 from storage.db import utcnow
 from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
 from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
@@ -231,7 +231,7 @@ async def test_outsiders_other_chats_and_forged_buttons_are_refused(
     assert db_rows(settings.database_path, "SELECT state FROM reports") == [("baru",)]
     assert db_rows(settings.database_path, "SELECT COUNT(*) FROM events") == [(1,)]
     assert len(api.calls_to("getChatMember")) == 2  # cached: Alice and the stranger asked about once each
-    refusals = [r.getMessage() for r in caplog.records if r.name.startswith("bot.telegram_triage")]
+    refusals = [r.getMessage() for r in caplog.records if r.name.startswith("bot.telegram.triage.")]
     assert len(refusals) >= 8 and all("refused" in m or "not executed" in m for m in refusals)
     ours = [r.getMessage() for r in caplog.records if r.name.split(".")[0] in ("bot", "handlers", "storage")]
     for text in ours:  # logged without names or ids

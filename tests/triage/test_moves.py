@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers.notices import NOTIFY_KIND, render_notice
-from handlers.triage import Action, ForwardTarget, RejectReason
-from handlers.triage_service import EDIT_CARD_KIND, GROUP_POST_KIND, MoveResult
+from handlers.common.notices import NOTIFY_KIND, render_notice
+from handlers.triage.machine import Action, ForwardTarget, RejectReason
+from handlers.triage.service import EDIT_CARD_KIND, GROUP_POST_KIND, MoveResult
 from storage.models import ReportState as S
 from tests.triage.helpers import ALICE, BOB, NOW, add_report, open_store, outbox, rows, service_for
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.triage_rules import (
+from handlers.triage.rules import (
     DeadlineStatus,
     Requirement,
     bawaslu_deadline,

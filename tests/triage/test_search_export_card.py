@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from handlers.reporting import MESSAGE_LIMIT
-from handlers.triage import Action, ForwardTarget
-from handlers.triage_export import export_table, safe_cell, to_csv, to_xlsx
-from handlers.triage_search import SearchError, parse_day, parse_range, parse_search
+from handlers.report.reading import MESSAGE_LIMIT
+from handlers.triage.export import export_table, safe_cell, to_csv, to_xlsx
+from handlers.triage.machine import Action, ForwardTarget
+from handlers.triage.search import SearchError, parse_day, parse_range, parse_search
 from storage.models import Category, Contact, ReportState
 from storage.triage import ReportFilter
 from tests.triage.helpers import ALICE, REGIONS, TZ, add_report, open_store, photo, service_for

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from handlers.triage import (
+from handlers.triage.machine import (
     BUTTONS,
     STATE_CODES,
     SUPERVISOR_ACTIONS,

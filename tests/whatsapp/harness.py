@@ -24,7 +24,7 @@ import aiohttp
 
 from bot.services import Services
 from bot.settings import Settings
-from bot.whatsapp_app import WhatsAppChannel
+from bot.whatsapp.channel import WhatsAppChannel
 from storage.db import utcnow
 from tests.fakes.bot_api import FakeBotApi
 from tests.whatsapp.fake_graph import PHONE_ID, TOKEN, FakeGraphApi, Sent
@@ -99,7 +99,7 @@ async def running_whatsapp(
     try:
         channel = WhatsAppChannel(services, clock=clock, album_delay=0.3, burst_gap=1.0)
         if telegram:
-            from bot.telegram_app import TelegramChannel
+            from bot.telegram.channel import TelegramChannel
 
             async with TelegramChannel(services, rate_limit=False, album_delay=0.3).running(), channel.running():
                 yield channel

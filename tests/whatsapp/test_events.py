@@ -11,8 +11,8 @@ import pytest
 from pywa import types
 from pywa_async import WhatsApp, handlers
 
-from bot.whatsapp_events import Bursts, address_of, event_from_message, parse_text, recipient
-from handlers.events import (
+from bot.whatsapp.events import Bursts, address_of, event_from_message, parse_text, recipient
+from handlers.common.events import (
     Command,
     Event,
     Image,

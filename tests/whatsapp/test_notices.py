@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.whatsapp_app import WhatsAppChannel
-from handlers.events import Event, Reply, Text
-from handlers.notices import enqueue_notice_in
+from bot.whatsapp.channel import WhatsAppChannel
+from handlers.common.events import Event, Reply, Text
+from handlers.common.notices import enqueue_notice_in
 from locales import t
 from storage.models import Channel, Reporter
 from tests.fakes.bot_api import FakeBotApi

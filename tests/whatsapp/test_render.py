@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pywa_async import WhatsApp
 
-from bot.whatsapp_render import (
+from bot.whatsapp.render import (
     MAX_INTERACTIVE_BODY,
     MAX_TEXT,
     OWN_NUMBER,
@@ -23,10 +23,10 @@ from bot.whatsapp_render import (
     units,
     whatsapp_text,
 )
-from handlers.draft import Draft, Step
-from handlers.events import Button, Reply, RequestKeyboard
-from handlers.prompts import BACK, CANCEL, View, prompt
-from handlers.regions import RegionCatalog
+from handlers.common.events import Button, Reply, RequestKeyboard
+from handlers.common.regions import RegionCatalog
+from handlers.report.draft import Draft, Step
+from handlers.report.prompts import BACK, CANCEL, View, prompt
 from locales import LOCALES
 from tests.whatsapp.fake_graph import GraphError, _validate
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.whatsapp_render import OWN_NUMBER
+from bot.whatsapp.render import OWN_NUMBER
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
 from tests.whatsapp.fake_graph import FakeGraphApi, Sent

@@ -1,0 +1,119 @@
+"""Forwarding a committed report to the supervisors' group: its photos as an album, then its card."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from bot.outbox import RetryLater
+from bot.telegram.render import flood_control
+from handlers.common.regions import RegionCatalog
+from handlers.report.intake import PREVIEW_KIND
+from handlers.report.reading import card_text
+from locales import t
+from storage.models import Channel, OutboxItem, PhotoEvidence, Report
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+CardMarkup = Callable[[Report], InlineKeyboardMarkup | None]
+CardRender = Callable[[Report], Awaitable[str]]
+
+
+class GroupForwarder:
+    """The outbox deliverer of `forward_report`: exactly once per report, resumable between its calls."""
+
+    def __init__(
+        self, bot: Bot, store: Store, regions: RegionCatalog, chat_id: int, locale: str, tz: ZoneInfo,
+        card_markup: CardMarkup = lambda report: None,
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._regions = regions
+        self._chat_id = chat_id
+        self._locale = locale
+        self._tz = tz
+        self.card_markup = card_markup
+        # After a 429 the group is left alone for retry_after: the outbox would otherwise go straight on
+        # to the next report's album, into the same flood wait.
+        self._quiet_until = 0.0
+        # Triage, when installed, renders the whole card (state, Bawaslu clock, duplicates) as its edits do.
+        self.card_render: CardRender | None = None
+
+    async def __call__(self, item: OutboxItem) -> None:
+        report_id = int(str(item.payload["report_id"]))
+        store = self._store
+        report = await store.reports.get(report_id)
+        if report is None:
+            raise RetryLater(60, "report not visible yet")
+        quiet = self._quiet_until - time.monotonic()
+        if quiet > 0:
+            raise RetryLater(quiet, "telegram flood control (waiting)")
+        try:
+            await self._deliver(item, report)
+        except RetryAfter as exc:
+            retry = flood_control(exc)
+            self._quiet_until = time.monotonic() + retry.delay
+            raise retry from exc
+        except (BadRequest, Forbidden) as exc:
+            # A wrong SUPERVISOR_CHAT_ID or a bot removed from the group: keep retrying, loudly,
+            # because the report must reach the supervisors once the setting is fixed.
+            log.error("cannot post to the supervisors' group: %s", exc.message)
+            raise RetryLater(300, type(exc).__name__) from exc
+
+    async def _deliver(self, item: OutboxItem, report: Report) -> None:
+        store = self._store
+        progress = dict(item.progress)
+        evidence = await store.reports.evidence(report.id)
+        photos = [e.photo for e in evidence if e.photo is not None]
+        if photos and "album" not in progress:
+            caption = t(self._locale, "card.album_caption", code=report.code)
+            try:
+                sent = await self._send_album(report, photos[:10], caption, reuse=True)
+            except BadRequest as exc:
+                if not any(p.source_id for p in photos[:10]):
+                    raise
+                # A file_id this bot cannot use (a new bot token, say): the previews are uploaded instead.
+                log.warning("album by file id refused (%s); uploading the previews", exc.message)
+                sent = await self._send_album(report, photos[:10], caption, reuse=False)
+            progress["album"] = sent
+            # Recorded at once: a retry after a failed card must not post the album twice.
+            await store.outbox.save_progress(item.id, progress)
+        reporter = await store.reporters.get(report.reporter_id)
+        contact = await store.reports.contact(report.id) if report.contact_shared else None
+        text = await self.card_render(report) if self.card_render is not None else card_text(
+            report, evidence, contact, reporter.pseudonym if reporter else "?", self._regions, self._locale, self._tz)
+        album = progress.get("album")
+        card = await self._bot.send_message(
+            self._chat_id, text, parse_mode=ParseMode.HTML,
+            reply_markup=self.card_markup(report),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_parameters=ReplyParameters(int(str(album)), allow_sending_without_reply=True)
+            if album is not None else None,
+        )
+        await store.reports.set_card(report.id, self._chat_id, card.message_id)
+        log.info("report %s forwarded to the supervisors' group", report.code)
+
+    async def _send_album(self, report: Report, photos: list[PhotoEvidence], caption: str, *, reuse: bool) -> int:
+        """Post the photos (one, or an album) and return the first message's id.
+
+        With `reuse`, a Telegram photo that needed no cleaning goes by the file_id the reporter's copy
+        already has on Telegram: no upload (about 300 kB a photo), and nothing the group may not see,
+        because only such photos keep a source id (handlers/report/intake.py).
+        """
+        media: list[str | bytes] = []
+        for photo in photos:
+            if reuse and photo.source_id is not None and report.channel is Channel.TELEGRAM:
+                media.append(photo.source_id)
+            else:
+                media.append(await self._store.files.get_derived(photo.sha256, PREVIEW_KIND))
+        if len(media) == 1:
+            return (await self._bot.send_photo(self._chat_id, media[0], caption=caption)).message_id
+        album = [InputMediaPhoto(item, caption=caption if i == 0 else None) for i, item in enumerate(media)]
+        return (await self._bot.send_media_group(self._chat_id, album))[0].message_id

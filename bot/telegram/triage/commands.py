@@ -1,0 +1,247 @@
+"""The supervisors' group commands: /laporan, /antrian, /cari, /bukti, /ekspor, and list paging.
+
+Each answers in the group, as a reply to the command, after the same who-and-where check as a button.
+Lists show ten reports a page with ◀️ ▶️ buttons: "tr:pg:q:<page>" (the queue) and
+"tr:pg:s:<search id>:<page>" (a saved /cari query), validated like every other button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
+
+from bot.telegram.render import NO_PREVIEW
+from bot.telegram.triage.delivery import card_markup
+from handlers.common.text import esc_within
+from handlers.common.when import format_short_date
+from handlers.triage.export import export_table, to_csv, to_xlsx
+from handlers.triage.search import SearchError, parse_range, parse_search
+from handlers.triage.service import Page, TriageService
+from locales import t
+from storage.models import Report
+
+if TYPE_CHECKING:
+    from bot.telegram.triage.adapter import SupervisorGuard
+
+log = logging.getLogger(__name__)
+
+COMMANDS: Final = ("laporan", "antrian", "cari", "bukti", "ekspor")
+PAGE_PREFIX: Final = "tr:pg:"
+MAX_PAGE: Final = 10_000
+_EXTENSIONS: Final = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+def page_markup(page: Page, data_prefix: str, locale: str) -> InlineKeyboardMarkup | None:
+    if page.pages <= 1:
+        return None
+    row = []
+    if page.page > 0:
+        row.append(InlineKeyboardButton(t(locale, "triage.page_prev"), callback_data=f"{data_prefix}:{page.page - 1}"))
+    if page.page + 1 < page.pages:
+        row.append(InlineKeyboardButton(t(locale, "triage.page_next"), callback_data=f"{data_prefix}:{page.page + 1}"))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+class TriageCommands:
+    def __init__(self, service: TriageService, guard: SupervisorGuard, chat_id: int) -> None:
+        self._service = service
+        self._guard = guard
+        self._chat_id = chat_id
+        self._locale = service.locale
+
+    def register(self, app: TelegramApp) -> None:
+        # Commands from a private chat belong to the citizen conversation; only groups come here.
+        groups = filters.ChatType.GROUPS
+        app.add_handler(CommandHandler("laporan", self.show_report, filters=groups))
+        app.add_handler(CommandHandler("antrian", self.show_queue, filters=groups))
+        app.add_handler(CommandHandler("cari", self.search, filters=groups))
+        app.add_handler(CommandHandler("bukti", self.send_evidence, filters=groups))
+        app.add_handler(CommandHandler("ekspor", self.export, filters=groups))
+
+    # ---------------------------------------------------------------- helpers
+
+    async def _allowed(self, update: Update) -> Message | None:
+        message = update.effective_message
+        if message is None:
+            return None
+        refusal = await self._guard.refusal(message.chat_id, update.effective_user)
+        if refusal is not None:
+            log.warning("triage command refused (%s)", refusal.removeprefix("triage."))
+            await self._say(message, refusal)
+            return None
+        return message
+
+    async def _say(self, message: Message, key: str, *, markup: InlineKeyboardMarkup | None = None,
+                   **values: object) -> Message:
+        return await message.reply_text(t(self._locale, key, **values), parse_mode=ParseMode.HTML,
+                                        link_preview_options=NO_PREVIEW, reply_markup=markup)
+
+    async def _report_from_args(self, message: Message, args: list[str], usage: str) -> Report | None:
+        if not args:
+            await self._say(message, usage)
+            return None
+        report = await self._service.store.reports.by_code(args[0])
+        if report is None:
+            await self._say(message, "triage.not_found", value=esc_within(args[0], 30))
+        return report
+
+    # ---------------------------------------------------------------- /laporan CODE
+
+    async def show_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The card again, with its buttons, below it its history; the new card is the one kept current."""
+        message = await self._allowed(update)
+        if message is None:
+            return
+        report = await self._report_from_args(message, context.args or [], "triage.usage_laporan")
+        if report is None:
+            return
+        view = await self._service.card(report)
+        card = await message.reply_text(view.text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                                        reply_markup=card_markup(self._service, report))
+        for text in await self._service.history(report):
+            await card.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+        previous = (report.card_chat_id, report.card_message_id)
+        await self._service.store.reports.set_card(report.id, card.chat_id, card.message_id)
+        if previous[0] is not None and previous[1] is not None:
+            # One card with live buttons per report: the old one keeps its text, loses its buttons.
+            try:
+                await context.bot.edit_message_reply_markup(previous[0], previous[1], reply_markup=None)
+            except TelegramError as exc:
+                log.info("old card keyboard not cleared: %s", type(exc).__name__)
+
+    # ---------------------------------------------------------------- lists
+
+    async def show_queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Untriaged reports, oldest first, ten a page."""
+        message = await self._allowed(update)
+        if message is None:
+            return
+        page = await self._service.queue(0)
+        await self._say_page(message, page, f"{PAGE_PREFIX}q")
+
+    async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cari wilayah:… status:… kategori:… dari:… sampai:… nama:…"""
+        message = await self._allowed(update)
+        if message is None:
+            return
+        query = " ".join(context.args or [])
+        if message.text:  # keep the quotes that context.args already split on
+            query = message.text.partition(" ")[2].strip()
+        try:
+            where = parse_search(query, self._service.regions, self._service.tz)
+        except SearchError as exc:
+            await self._say(message, exc.key, value=exc.value)
+            if exc.key != "triage.search_help":
+                await self._say(message, "triage.search_help")
+            return
+        search_id = await self._service.triage.save_search(query)
+        page = await self._service.page(where, 0, header_key="triage.search_header",
+                                        empty_key="triage.search_empty")
+        await self._say_page(message, page, f"{PAGE_PREFIX}s:{search_id}")
+
+    async def _say_page(self, message: Message, page: Page, prefix: str) -> None:
+        await message.reply_text(page.text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                                 reply_markup=page_markup(page, prefix, self._locale))
+
+    async def on_page(self, query: CallbackQuery, data: str) -> None:
+        """◀️ ▶️ under a list: the page asked for, edited in place."""
+        parts = data.removeprefix(PAGE_PREFIX).split(":")
+        page: Page | None = None
+        prefix = ""
+        if len(parts) == 2 and parts[0] == "q" and parts[1].isdigit() and int(parts[1]) < MAX_PAGE:
+            prefix, page = f"{PAGE_PREFIX}q", await self._service.queue(int(parts[1]))
+        elif len(parts) == 3 and parts[0] == "s" and parts[1].isdigit() and len(parts[1]) < 12 \
+                and parts[2].isdigit() and int(parts[2]) < MAX_PAGE:
+            saved = await self._service.triage.search_query(int(parts[1]))
+            if saved is not None:
+                try:
+                    where = parse_search(saved, self._service.regions, self._service.tz)
+                except SearchError:
+                    where = None
+                if where is not None:
+                    prefix = f"{PAGE_PREFIX}s:{parts[1]}"
+                    page = await self._service.page(where, int(parts[2]), header_key="triage.search_header",
+                                                    empty_key="triage.search_empty")
+        if page is None or query.message is None:
+            log.warning("triage page press refused (malformed data)")
+            await query.answer(t(self._locale, "triage.refused_forged"), show_alert=True)
+            return
+        await query.answer()
+        try:
+            await query.get_bot().edit_message_text(
+                page.text, chat_id=query.message.chat.id, message_id=query.message.message_id,
+                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                reply_markup=page_markup(page, prefix, self._locale),
+            )
+        except BadRequest as exc:
+            if "message is not modified" not in exc.message:
+                raise
+
+    # ---------------------------------------------------------------- /bukti CODE
+
+    async def send_evidence(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The original files, byte for byte, as documents captioned with their SHA-256; links listed."""
+        message = await self._allowed(update)
+        if message is None:
+            return
+        report = await self._report_from_args(message, context.args or [], "triage.usage_bukti")
+        if report is None:
+            return
+        store = self._service.store
+        evidence = await store.reports.evidence(report.id)
+        photos = [e.photo for e in evidence if e.photo is not None]
+        links = [e.url for e in evidence if e.url]
+        if not photos and not links:
+            await self._say(message, "triage.bukti_none", code=report.code)
+            return
+        for number, photo in enumerate(photos, 1):
+            data = await store.files.get(photo.sha256)
+            intact = await asyncio.to_thread(store.files.verify, photo.sha256)
+            name = f"{report.code}-{number}{_EXTENSIONS.get(photo.mime, '.bin')}"
+            caption = t(self._locale, "triage.bukti_caption" if intact else "triage.bukti_caption_damaged",
+                        code=report.code, number=number, sha256=photo.sha256)
+            await message.reply_document(InputFile(data, filename=name), caption=caption,
+                                         parse_mode=ParseMode.HTML, disable_content_type_detection=True)
+        if links:
+            items = "\n".join(f"• {esc_within(url, 300)}" for url in links)
+            await self._say(message, "triage.bukti_links", code=report.code, links=items)
+
+    # ---------------------------------------------------------------- /ekspor [from] [to]
+
+    async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A spreadsheet (XLSX and CSV) of the reports received in a date range; no reporter identity
+        unless they shared it."""
+        message = await self._allowed(update)
+        if message is None:
+            return
+        service = self._service
+        try:
+            days = parse_range(" ".join(context.args or []), service.today())
+        except SearchError as exc:
+            await self._say(message, exc.key, value=exc.value)
+            return
+        assert days.first is not None and days.last is not None
+        start, end = days.instants(service.tz)
+        assert start is not None and end is not None
+        rows = await service.triage.export_rows(start, end)
+        first, last = format_short_date(days.first, self._locale), format_short_date(days.last, self._locale)
+        if not rows:
+            await self._say(message, "triage.export_empty", first=first, last=last)
+            return
+        table = export_table(rows, service.regions, self._locale, service.tz, service.today())
+        stem = f"lapor-netral-{days.first.isoformat()}-{days.last.isoformat()}"
+        xlsx = await asyncio.to_thread(to_xlsx, table, t(self._locale, "triage.export_sheet"))
+        caption = t(self._locale, "triage.export_caption", first=first, last=last, count=len(rows))
+        await message.reply_document(InputFile(xlsx, filename=f"{stem}.xlsx"), caption=caption,
+                                     parse_mode=ParseMode.HTML, disable_content_type_detection=True)
+        await message.reply_document(InputFile(to_csv(table), filename=f"{stem}.csv"),
+                                     disable_content_type_detection=True)
+        log.info("export of %d reports sent", len(rows))
+

@@ -1,0 +1,131 @@
+"""The citizen's side on WhatsApp, inbound: pywa's updates become the core's events.
+
+Text, images, image documents, locations, contact cards and button/list replies map onto the same events
+as on Telegram; everything else (stickers, voice notes, audio, video, other files, reactions…) becomes
+`Unsupported`, which the core answers politely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from pywa import types  # the base classes of pywa_async's updates: only their fields are read here
+from pywa.types import MessageType
+
+from handlers.common.events import (
+    Command,
+    Event,
+    Image,
+    Location,
+    SharedContact,
+    Text,
+    Unsupported,
+    UnsupportedKind,
+    parse_command,
+)
+from handlers.common.text import normalize_phone
+
+IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp", ".gif")
+
+# WhatsApp has no command menu: a message that is only a command's word (or "status CODE") is taken as
+# that command, so "lapor" works as "/lapor" does on Telegram.
+COMMAND_WORDS: Final = frozenset({
+    "start", "mulai", "menu", "lapor", "report", "status", "cek", "batal", "cancel", "bantuan", "help",
+    "bahasa", "language",
+})
+_ALIASES: Final = {"menu": "start"}
+_WITH_ARGS: Final = frozenset({"status", "cek"})
+
+Fetch = Callable[[], Awaitable[bytes]]
+FetchFor = Callable[[str], Fetch]
+
+
+def address_of(user: types.User) -> str | None:
+    """The reporter's address: their number as +62…, or (for a user who hides it) their business-scoped id."""
+    if user.wa_id:
+        return normalize_phone("+" + user.wa_id)
+    return user.bsuid or None
+
+
+def recipient(address: str) -> str:
+    """What the Cloud API expects in `to`: digits without the plus, or the business-scoped id."""
+    return address[1:] if address.startswith("+") else address
+
+
+def parse_text(text: str) -> Event:
+    stripped = text.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        return parse_command(stripped)
+    head, _, args = stripped.partition(" ")
+    word = head.lower().rstrip("!.?")
+    if word in COMMAND_WORDS and (not args.strip() or word in _WITH_ARGS):
+        return Command(_ALIASES.get(word, word), args.strip())
+    return Text(text)
+
+
+def event_from_message(message: types.Message, fetch_for: FetchFor, group_id: str | None = None) -> Event | None:
+    """Translate one incoming message; None for what needs no answer (a reaction taken back)."""
+    kind = message.type
+    if kind == MessageType.TEXT and message.text is not None:
+        return parse_text(message.text)
+    if kind == MessageType.IMAGE and message.image is not None:
+        return Image(fetch=fetch_for(message.image.id), group_id=group_id)
+    if kind == MessageType.DOCUMENT and message.document is not None:
+        document = message.document
+        name = (document.filename or "").lower()
+        if (document.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES):
+            return Image(fetch=fetch_for(document.id), group_id=group_id, as_file=True)
+        return Unsupported(UnsupportedKind.DOCUMENT)
+    if kind == MessageType.LOCATION and message.location is not None:
+        return Location(message.location.latitude, message.location.longitude)
+    if kind == MessageType.CONTACTS and message.contacts:
+        return _shared_contact(message)
+    if kind == MessageType.REACTION:
+        # Taking a reaction back sends an empty one: nothing to explain.
+        emoji = message.reaction.emoji if message.reaction is not None else None
+        return Unsupported(UnsupportedKind.REACTION) if emoji else None
+    if kind == MessageType.STICKER:
+        return Unsupported(UnsupportedKind.STICKER)
+    if kind == MessageType.AUDIO:
+        voice = message.audio is not None and bool(getattr(message.audio, "voice", False))
+        return Unsupported(UnsupportedKind.VOICE if voice else UnsupportedKind.AUDIO)
+    if kind == MessageType.VIDEO:
+        return Unsupported(UnsupportedKind.VIDEO)
+    return Unsupported(UnsupportedKind.OTHER)
+
+
+def _shared_contact(message: types.Message) -> SharedContact:
+    """The first contact card with a number; a card without one still reaches the core, which asks again."""
+    assert message.contacts
+    own_id = message.from_user.wa_id
+    for contact in message.contacts:
+        name = contact.name.formatted_name if contact.name is not None else None
+        for phone in contact.phones:
+            number = phone.phone or (f"+{phone.wa_id}" if phone.wa_id else None)
+            if number:
+                own = own_id is not None and phone.wa_id == own_id
+                return SharedContact(phone=number, name=name or None, is_own=own)
+    first = message.contacts[0]
+    return SharedContact(phone="", name=first.name.formatted_name if first.name is not None else None,
+                         is_own=False)
+
+
+class Bursts:
+    """Images sent in one go arrive as separate messages: give them one group id, like a Telegram album.
+
+    The core then counts them together and the transport acknowledges the burst once.
+    """
+
+    def __init__(self, gap: float) -> None:
+        self._gap = gap
+        self._last: dict[str, tuple[float, str]] = {}
+
+    def group_for(self, address: str, message_id: str, now: float) -> str:
+        last = self._last.get(address)
+        group = last[1] if last is not None and now - last[0] <= self._gap else message_id
+        self._last[address] = (now, group)
+        if len(self._last) > 10_000:  # bounded: forget the quietest senders
+            for key in sorted(self._last, key=lambda k: self._last[k][0])[:5_000]:
+                del self._last[key]
+        return group

@@ -1,0 +1,424 @@
+"""The citizen's report conversation: one event and the draft in, replies and the new draft out.
+
+It knows nothing of Telegram or WhatsApp (see handlers/common/events.py) and nothing of SQL: storing photos
+is a function it is given, and committing the finished report is the caller's job (`Turn.submit`).
+Every step accepts typed text where a button is offered, so channels with few buttons work too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Final
+
+from handlers.common.events import (
+    Choice,
+    Command,
+    Event,
+    FetchFailed,
+    Image,
+    Location,
+    Reply,
+    SharedContact,
+    Text,
+    Unsupported,
+)
+from handlers.common.text import clean, find_links, looks_like_phone, normalize_label, normalize_phone, one_line
+from handlers.common.when import DateError, DateInFuture, DateTooOld, parse_incident_date
+from handlers.report.draft import EDIT_FIELDS, FLOW, Draft, Step
+from handlers.report.images import ImageRejected, RejectReason
+from handlers.report.prompts import BACK, CANCEL, View, prompt
+from locales import t
+from storage.models import Category, Contact, PhotoEvidence, SubjectStatus
+
+MIN_DESCRIPTION: Final = 20
+MAX_DESCRIPTION: Final = 3000
+MAX_NAME: Final = 120
+MAX_AGENCY: Final = 200
+MAX_PLACE: Final = 200
+MAX_LINKS: Final = 10
+
+# Validates and keeps an image's bytes; the second argument is the channel's id for them (Image.source_id).
+StoreImage = Callable[[bytes, str | None], Awaitable[PhotoEvidence]]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    view: View
+    store_image: StoreImage
+    max_image_bytes: int
+
+    @property
+    def locale(self) -> str:
+        return self.view.locale
+
+
+@dataclass(slots=True)
+class Turn:
+    replies: list[Reply] = field(default_factory=list)
+    draft: Draft = field(default_factory=Draft)
+    submit: bool = False
+
+
+def _say(ctx: Context, key: str, **values: object) -> Reply:
+    return Reply(t(ctx.locale, key, **values))
+
+
+def begin(draft: Draft, ctx: Context) -> Turn:
+    """Start a fresh report at its first question."""
+    fresh = Draft(step=Step.CATEGORY)
+    return Turn([_say(ctx, "report.intro"), prompt(fresh, ctx.view)], fresh)
+
+
+def _advance(draft: Draft, ctx: Context, replies: list[Reply]) -> Turn:
+    """Move to the next step of the first pass, or of the field being edited, and ask it."""
+    draft.history.append(draft.step)
+    if draft.editing:
+        draft.step = draft.edit_queue.pop(0) if draft.edit_queue else Step.REVIEW
+        if draft.step is Step.REVIEW:
+            draft.editing = False
+            draft.history = [Step.REVIEW]
+    else:
+        draft.step = _next_in_flow(draft.step)
+    replies.append(prompt(draft, ctx.view))
+    return Turn(replies, draft)
+
+
+def _next_in_flow(step: Step) -> Step:
+    return FLOW[FLOW.index(step) + 1] if step in FLOW and step is not Step.REVIEW else Step.REVIEW
+
+
+def _go_back(draft: Draft, ctx: Context) -> Turn:
+    if not draft.history:
+        return Turn([_say(ctx, "nav.first_step"), prompt(draft, ctx.view)], draft)
+    previous = draft.history.pop()
+    if previous is Step.REGION_GROUP or draft.step is Step.REGION:
+        draft.region_candidates = []
+    draft.step = previous
+    if draft.editing and previous is Step.REVIEW:
+        draft.editing = False
+        draft.edit_queue = []
+    return Turn([prompt(draft, ctx.view)], draft)
+
+
+def _reprompt(draft: Draft, ctx: Context, key: str, **values: object) -> Turn:
+    return Turn([_say(ctx, key, **values), prompt(draft, ctx.view)], draft)
+
+
+# Steps answered only by a choice, where a typed number can mean "the n-th option".
+_CHOICE_ONLY: Final = frozenset({
+    Step.CATEGORY, Step.SUBJECT_STATUS, Step.REGION_GROUP, Step.REGION, Step.REVIEW, Step.EDIT_MENU,
+    Step.CONFIRM_CANCEL,
+})
+
+
+def _typed_choice(text: str, draft: Draft, ctx: Context) -> str | None:
+    """Match typed text to a button of the current prompt: by its label, or by its number."""
+    buttons = prompt(draft, ctx.view).choices()
+    wanted = normalize_label(text)
+    if not wanted:
+        return None
+    if wanted.isdigit() and draft.step in _CHOICE_ONLY and 1 <= int(wanted) <= len(buttons):
+        return buttons[int(wanted) - 1].data
+    for button in buttons:
+        if normalize_label(button.label) == wanted:
+            return button.data
+    return None
+
+
+async def handle(event: Event, draft: Draft, ctx: Context) -> Turn:
+    """Answer one event of the report conversation; the caller's draft is left untouched."""
+    turn = await _answer(event, draft.model_copy(deep=True), ctx)
+    turn.replies = merge_notices(turn.replies)
+    return turn
+
+
+def merge_notices(replies: list[Reply]) -> list[Reply]:
+    """A plain notice followed by the next question becomes one message.
+
+    Fewer messages to read, and fewer of Telegram's ~30 messages/s that the whole bot shares.
+    A notice that removes a keyboard stays apart: Telegram cannot remove one and add inline buttons
+    in the same message.
+    """
+    merged: list[Reply] = []
+    for reply in replies:
+        previous = merged[-1] if merged else None
+        if previous is not None and reply.coalesce_key is None and not (
+            previous.buttons or previous.request or previous.remove_keyboard or previous.coalesce_key
+        ):
+            reply = replace(reply, text=f"{previous.text}\n\n{reply.text}")
+            merged.pop()
+        merged.append(reply)
+    return merged
+
+
+async def _answer(event: Event, draft: Draft, ctx: Context) -> Turn:
+    if isinstance(event, Command):
+        return _command(event, draft, ctx)
+    if isinstance(event, Unsupported):
+        key = f"unsupported.{event.kind}"
+        if not draft.active:
+            return Turn([_say(ctx, key), prompt(draft, ctx.view)], draft)
+        return _reprompt(draft, ctx, key)
+    if not draft.active:
+        if isinstance(event, Choice) and event.data == "go:start":
+            return begin(draft, ctx)
+        if isinstance(event, Choice):
+            return Turn([_say(ctx, "nav.stale_button"), prompt(draft, ctx.view)], draft)
+        return Turn([prompt(draft, ctx.view)], draft)
+    if isinstance(event, Text):
+        data = _typed_choice(event.text, draft, ctx)
+        if data is not None:
+            return await _on_choice(Choice(data), draft, ctx)
+        return await _on_text(event.text, draft, ctx)
+    if isinstance(event, Choice):
+        return await _on_choice(event, draft, ctx)
+    if isinstance(event, Image):
+        return await _on_image(event, draft, ctx)
+    if isinstance(event, Location):
+        return _on_location(event, draft, ctx)
+    return _on_contact(event, draft, ctx)
+
+
+def _command(event: Command, draft: Draft, ctx: Context) -> Turn:
+    if event.name in ("start", "mulai"):
+        rows = [prompt(Draft(), ctx.view)]
+        replies = [_say(ctx, "start.welcome")]
+        if draft.active:
+            replies.append(_say(ctx, "start.draft_waiting"))
+            rows = [prompt(draft, ctx.view)]
+        return Turn(replies + rows, draft)
+    if event.name in ("lapor", "report"):
+        if draft.active:
+            return _reprompt(draft, ctx, "report.resume")
+        return begin(draft, ctx)
+    if event.name in ("batal", "cancel"):
+        if not draft.active:
+            return Turn([_say(ctx, "cancel.nothing")], draft)
+        return _ask_cancel(draft, ctx)
+    if event.name in ("bantuan", "help"):
+        replies = [_say(ctx, "help.text")]
+        if draft.active:
+            replies.append(prompt(draft, ctx.view))
+        return Turn(replies, draft)
+    replies = [_say(ctx, "command.unknown")]
+    if draft.active:
+        replies.append(prompt(draft, ctx.view))
+    return Turn(replies, draft)
+
+
+def _ask_cancel(draft: Draft, ctx: Context) -> Turn:
+    if draft.step is not Step.CONFIRM_CANCEL:
+        draft.resume_step = draft.step
+        draft.step = Step.CONFIRM_CANCEL
+    return Turn([prompt(draft, ctx.view)], draft)
+
+
+async def _on_choice(event: Choice, draft: Draft, ctx: Context) -> Turn:
+    data = event.data
+    if data == BACK and draft.step is not Step.CONFIRM_CANCEL:
+        return _go_back(draft, ctx)
+    if data == CANCEL:
+        return _ask_cancel(draft, ctx)
+    if data == "go:start":
+        return _reprompt(draft, ctx, "report.resume")
+    step = draft.step
+    valid = {b.data for b in prompt(draft, ctx.view).choices()}
+    if data not in valid:
+        # Stale buttons of an earlier message, or forged data: never acted upon.
+        return _reprompt(draft, ctx, "nav.stale_button")
+    kind, _, value = data.partition(":")
+    if step is Step.CONFIRM_CANCEL:
+        if value == "cancel_yes":
+            return Turn([_say(ctx, "cancel.done"), prompt(Draft(), ctx.view)], Draft())
+        draft.step = draft.resume_step or Step.CATEGORY
+        draft.resume_step = None
+        return Turn([prompt(draft, ctx.view)], draft)
+    if kind == "cat":
+        draft.category = Category(value)
+    elif kind == "name":
+        draft.subject_name, draft.subject_known = None, False
+    elif kind == "agency":
+        draft.subject_agency = None
+    elif kind == "st":
+        draft.subject_status = SubjectStatus(value)
+    elif kind == "grp":
+        draft.region_group = value
+        draft.region_candidates = []
+    elif kind == "reg":
+        region = ctx.view.regions.region(value)
+        assert region is not None  # validated against the offered buttons above
+        draft.region_id, draft.region_group, draft.region_candidates = region.id, region.group_id, []
+        return _advance(draft, ctx, [_say(ctx, "report.region_chosen", region=region.name)])
+    elif kind == "loc":
+        return _advance(draft, ctx, [Reply(t(ctx.locale, "report.location_skipped"), remove_keyboard=True)])
+    elif kind == "when":
+        days = 0 if value == "today" else 1
+        draft.incident_date = ctx.view.today - timedelta(days=days)
+    elif kind == "ev":
+        draft.album_id, draft.album_count = None, 0
+    elif kind == "ct":
+        draft.contact = None
+        return _advance(draft, ctx, [Reply(t(ctx.locale, "report.contact_skipped"), remove_keyboard=True)])
+    elif kind == "rv":
+        if value == "send":
+            return Turn([], draft, submit=True)
+        draft.history.append(step)
+        draft.step = Step.EDIT_MENU
+        return Turn([prompt(draft, ctx.view)], draft)
+    elif kind == "ed":
+        return _start_edit(value, draft, ctx)
+    return _advance(draft, ctx, [])
+
+
+def _start_edit(field_name: str, draft: Draft, ctx: Context) -> Turn:
+    if field_name == "review":
+        draft.step, draft.history = Step.REVIEW, [Step.REVIEW]
+        return Turn([prompt(draft, ctx.view)], draft)
+    steps = list(EDIT_FIELDS[field_name])
+    draft.editing = True
+    draft.history = [Step.REVIEW]
+    draft.step = steps.pop(0)
+    draft.edit_queue = steps
+    return Turn([prompt(draft, ctx.view)], draft)
+
+
+async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
+    step = draft.step
+    text = clean(raw)
+    line = one_line(raw)
+    if step is Step.SUBJECT_NAME:
+        if not 2 <= len(line) <= MAX_NAME:
+            return _reprompt(draft, ctx, "report.bad_length", min=2, max=MAX_NAME)
+        draft.subject_name, draft.subject_known = line, True
+        return _advance(draft, ctx, [])
+    if step is Step.SUBJECT_AGENCY:
+        if not 2 <= len(line) <= MAX_AGENCY:
+            return _reprompt(draft, ctx, "report.bad_length", min=2, max=MAX_AGENCY)
+        draft.subject_agency = line
+        return _advance(draft, ctx, [])
+    if step in (Step.REGION_GROUP, Step.REGION):
+        return _typed_region(line, draft, ctx)
+    if step is Step.PLACE:
+        if not 3 <= len(line) <= MAX_PLACE:
+            return _reprompt(draft, ctx, "report.bad_length", min=3, max=MAX_PLACE)
+        draft.place = line
+        return _advance(draft, ctx, [])
+    if step is Step.WHEN:
+        return _typed_date(line, draft, ctx)
+    if step is Step.DESCRIPTION:
+        if len(text) < MIN_DESCRIPTION:
+            return _reprompt(draft, ctx, "report.description_short", min=MIN_DESCRIPTION)
+        if len(text) > MAX_DESCRIPTION:
+            return _reprompt(draft, ctx, "report.description_long", max=MAX_DESCRIPTION, length=len(text))
+        draft.description = text
+        return _advance(draft, ctx, [])
+    if step is Step.EVIDENCE:
+        return _typed_links(text, draft, ctx)
+    if step is Step.CONTACT:
+        if looks_like_phone(line):
+            draft.contact = Contact(name=None, phone=normalize_phone(line))
+            return _advance(draft, ctx, [Reply(t(ctx.locale, "report.contact_saved"), remove_keyboard=True)])
+        return _reprompt(draft, ctx, "report.contact_expected")
+    if step is Step.LOCATION:
+        return _reprompt(draft, ctx, "report.location_expected")
+    return _reprompt(draft, ctx, "nav.use_buttons")
+
+
+def _typed_region(line: str, draft: Draft, ctx: Context) -> Turn:
+    matches = ctx.view.regions.match(line)
+    if not matches:
+        return _reprompt(draft, ctx, "report.region_not_found", text=line[:40])
+    if len(matches) == 1:
+        region = matches[0]
+        if draft.step is Step.REGION_GROUP:
+            draft.history.append(Step.REGION_GROUP)
+            draft.step = Step.REGION
+        draft.region_id, draft.region_group, draft.region_candidates = region.id, region.group_id, []
+        return _advance(draft, ctx, [_say(ctx, "report.region_chosen", region=region.name)])
+    if draft.step is Step.REGION_GROUP:
+        draft.history.append(Step.REGION_GROUP)
+        draft.step = Step.REGION
+    draft.region_candidates = [r.id for r in matches]
+    return Turn([prompt(draft, ctx.view)], draft)
+
+
+def _typed_date(line: str, draft: Draft, ctx: Context) -> Turn:
+    try:
+        draft.incident_date = parse_incident_date(line, ctx.view.today)
+    except DateInFuture:
+        return _reprompt(draft, ctx, "report.date_future")
+    except DateTooOld:
+        return _reprompt(draft, ctx, "report.date_too_old")
+    except DateError:
+        return _reprompt(draft, ctx, "report.date_not_understood")
+    return _advance(draft, ctx, [])
+
+
+def _typed_links(text: str, draft: Draft, ctx: Context) -> Turn:
+    links = find_links(text)
+    if not links:
+        return _reprompt(draft, ctx, "report.evidence_expected")
+    added = [link for link in links if link not in draft.links][: MAX_LINKS - len(draft.links)]
+    if not added:
+        return _reprompt(draft, ctx, "report.links_full" if len(draft.links) >= MAX_LINKS
+                         else "report.link_duplicate")
+    draft.links.extend(added)
+    return Turn([_say(ctx, "report.links_received", count=len(added), photos=len(draft.photos),
+                      links=len(draft.links)), prompt(draft, ctx.view)], draft)
+
+
+async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
+    if draft.step is not Step.EVIDENCE:
+        return _reprompt(draft, ctx, "report.photo_not_now")
+    if len(draft.photos) >= ctx.view.max_photos:
+        return Turn([_say(ctx, "report.photos_full", max=ctx.view.max_photos)], draft)
+    limit_mb = max(1, ctx.max_image_bytes // (1024 * 1024))
+    if event.size is not None and event.size > ctx.max_image_bytes:
+        return Turn([_say(ctx, "image.too_large", max_mb=limit_mb)], draft)
+    try:
+        data = await event.fetch()
+        photo = await ctx.store_image(data, event.source_id)
+    except FetchFailed:
+        return Turn([_say(ctx, "image.download_failed")], draft)
+    except ImageRejected as rejected:
+        if rejected.reason is RejectReason.TOO_LARGE:
+            return Turn([_say(ctx, "image.too_large", max_mb=limit_mb)], draft)
+        return Turn([_say(ctx, f"image.{rejected.reason.value.lower()}")], draft)
+    if any(p.sha256 == photo.sha256 for p in draft.photos):
+        return Turn([_say(ctx, "report.photo_duplicate")], draft)
+    draft.photos.append(photo)
+    if event.group_id is not None and event.group_id == draft.album_id:
+        draft.album_count += 1
+    else:
+        draft.album_id, draft.album_count = event.group_id, 1
+    ack = Reply(
+        t(ctx.locale, "report.photos_received", count=draft.album_count, total=len(draft.photos),
+          max=ctx.view.max_photos) + "\n\n" + prompt(draft, ctx.view).text,
+        prompt(draft, ctx.view).buttons,
+        coalesce_key=event.group_id,
+    )
+    return Turn([ack], draft)
+
+
+def _on_location(event: Location, draft: Draft, ctx: Context) -> Turn:
+    if not (-90 <= event.latitude <= 90 and -180 <= event.longitude <= 180):
+        return _reprompt(draft, ctx, "report.location_expected")
+    if draft.step not in (Step.PLACE, Step.LOCATION):
+        return _reprompt(draft, ctx, "report.location_not_now")
+    draft.latitude, draft.longitude = event.latitude, event.longitude
+    if draft.step is Step.PLACE:
+        # The coordinates are kept; the place still needs words a supervisor can read.
+        return _reprompt(draft, ctx, "report.location_received_need_place")
+    return _advance(draft, ctx, [Reply(t(ctx.locale, "report.location_received"), remove_keyboard=True)])
+
+
+def _on_contact(event: SharedContact, draft: Draft, ctx: Context) -> Turn:
+    if draft.step is not Step.CONTACT:
+        return _reprompt(draft, ctx, "report.contact_not_now")
+    if not looks_like_phone(event.phone):
+        return _reprompt(draft, ctx, "report.contact_expected")
+    name = one_line(event.name)[:MAX_NAME] if event.name else None
+    draft.contact = Contact(name=name or None, phone=normalize_phone(event.phone))
+    return _advance(draft, ctx, [Reply(t(ctx.locale, "report.contact_saved"), remove_keyboard=True)])

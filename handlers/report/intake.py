@@ -1,0 +1,241 @@
+"""The report service: one citizen's events in order, their draft kept in SQLite, reports committed.
+
+For each event it takes the sender's lock, skips a redelivered update, loads the draft, lets the
+conversation core answer, and saves the draft, the processed update id and (on Kirim) the report and its
+outbox entry in one transaction, before any reply leaves. A restart resumes where the draft was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.common.events import Button, Choice, Command, Event, Reply
+from handlers.common.limits import FloodGuard
+from handlers.common.regions import RegionCatalog
+from handlers.report import conversation
+from handlers.report.draft import Draft
+from handlers.report.images import InspectedImage, inspect_image
+from handlers.report.prompts import View, prompt
+from handlers.report.reading import status_lines
+from locales import LOCALES, normalize_locale, t
+from storage.models import Channel, NewReport, PhotoEvidence, Report, Reporter
+from storage.outbox import enqueue_in
+from storage.reports import Reports
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+FORWARD_KIND = "forward_report"
+PREVIEW_KIND = "preview"
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeConfig:
+    default_locale: str
+    tz: ZoneInfo
+    max_image_bytes: int
+    max_photos: int = 10
+    messages_per_minute: int = 30
+    reports_per_day: int = 10
+
+
+# A hook that may claim an event before the report conversation sees it: a reporter answering a
+# supervisor's question (triage). It gets the reporter, the event, and the id of the message the event
+# replies to (if the channel tells); it returns the replies when it handled the event, else None.
+EventRouter = Callable[[Reporter, str, Event, str | None], Awaitable[list[Reply] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The replies to one event, and the language they are in (for the transport's own labels)."""
+
+    replies: list[Reply]
+    locale: str
+
+
+class KeyedLocks:
+    """One asyncio.Lock per sender, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Intake:
+    def __init__(
+        self, store: Store, regions: RegionCatalog, config: IntakeConfig,
+        clock: Callable[[], datetime], on_report: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._on_report = on_report
+        self._routers: list[EventRouter] = []
+        self._store = store
+        self._regions = regions
+        self._config = config
+        self._clock = clock
+        self._locks = KeyedLocks()
+        self._flood = FloodGuard(config.messages_per_minute)
+
+    def add_router(self, router: EventRouter) -> None:
+        """Let another part of the bot (triage's answers) claim events first."""
+        self._routers.append(router)
+
+    async def handle(
+        self, channel: Channel, address: str, event: Event, *,
+        update_id: str | None = None, language_hint: str | None = None, reply_to: str | None = None,
+    ) -> Answer:
+        """Answer one event from one sender; an already-processed update answers nothing."""
+        key = f"{channel}:{address}"
+        async with self._locks.hold(key):
+            store = self._store
+            start = await store.drafts.turn_start(channel, address, update_id)
+            if start.processed:
+                log.info("skipping redelivered %s update", channel)
+                return Answer([], self._config.default_locale)
+            reporter = start.reporter or await store.reporters.get_or_create(channel, address)
+            locale = reporter.locale or normalize_locale(language_hint, self._config.default_locale)
+            verdict = self._flood.check(key, time.monotonic())
+            if verdict != "ok":
+                return Answer([Reply(t(locale, "flood.slow_down"))] if verdict == "warn" else [], locale)
+            draft = Draft.load(start.draft)
+            routed = await self._route(reporter, locale, event, reply_to)
+            if routed is not None:
+                if update_id is not None:
+                    await store.drafts.mark_processed(channel, update_id)
+                return Answer(routed, locale)
+            if isinstance(event, Command) and event.name in ("bahasa", "language"):
+                # Switched first, so the answer (and the transport's own labels) are in the new language.
+                locale = LOCALES[(LOCALES.index(locale) + 1) % len(LOCALES)]
+                await store.reporters.set_locale(reporter.id, locale)
+                replies, new_draft, report = self._language_changed(locale, draft), draft, None
+            else:
+                replies, new_draft, report = await self._turn(reporter, locale, event, draft)
+            if report is None:
+                await store.drafts.save_turn(channel, update_id, reporter.id, new_draft.dump())
+                return Answer(replies, locale)
+            async with store.db.transaction() as conn:
+                if update_id is not None:
+                    await store.drafts.mark_processed_in(conn, channel, update_id)
+                created = await Reports.create_in(conn, report, now=self._clock())
+                await enqueue_in(conn, FORWARD_KIND, f"forward:{created.id}", {"report_id": created.id})
+                await store.drafts.save_in(conn, reporter.id, new_draft.dump())
+            log.info("report %s committed", created.code)
+            self._on_report()
+            return Answer(self._submitted(created, locale), locale)
+
+    async def _route(self, reporter: Reporter, locale: str, event: Event, reply_to: str | None) -> list[Reply] | None:
+        for router in self._routers:
+            replies = await router(reporter, locale, event, reply_to)
+            if replies is not None:
+                return replies
+        return None
+
+    async def _turn(
+        self, reporter: Reporter, locale: str, event: Event, draft: Draft
+    ) -> tuple[list[Reply], Draft, NewReport | None]:
+        if isinstance(event, Command) and event.name in ("status", "cek"):
+            return await self._status(reporter, locale, event.args, draft), draft, None
+        limit_reply = [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))]
+        starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice("go:start")
+        if starts and not draft.active and await self._over_daily_limit(reporter):
+            return limit_reply, draft, None
+        turn = await conversation.handle(event, draft, self._context(locale))
+        if not turn.submit:
+            return turn.replies, turn.draft, None
+        # Checked again at Kirim: several drafts may have been started before the limit was reached.
+        if await self._over_daily_limit(reporter):
+            return limit_reply, turn.draft, None
+        return [], Draft(), self._new_report(reporter, locale, turn.draft)
+
+    def _context(self, locale: str) -> conversation.Context:
+        today = self._clock().astimezone(self._config.tz).date()
+        view = View(locale=locale, today=today, regions=self._regions, max_photos=self._config.max_photos)
+        return conversation.Context(view=view, store_image=self.store_image,
+                                    max_image_bytes=self._config.max_image_bytes)
+
+    async def store_image(self, data: bytes, source_id: str | None = None) -> PhotoEvidence:
+        """Validate, hash and keep an image: the original byte for byte, and a metadata-free preview.
+
+        The channel's `source_id` is kept only when the preview is the original itself (nothing to strip):
+        only then may the group be shown the channel's copy instead of an upload of the preview.
+        """
+        # One hop to a worker thread for all of it (Pillow and file writes release the GIL).
+        inspected = await asyncio.to_thread(self._inspect_and_keep, data)
+        lat, lon = inspected.gps if inspected.gps else (None, None)
+        return PhotoEvidence(
+            sha256=inspected.sha256, mime=inspected.mime, size_bytes=inspected.size_bytes,
+            width=inspected.width, height=inspected.height, captured_at=inspected.captured_at,
+            latitude=lat, longitude=lon, dhash=inspected.dhash,
+            source_id=source_id if inspected.preview_jpeg is data else None,
+        )
+
+    def _inspect_and_keep(self, data: bytes) -> InspectedImage:
+        inspected = inspect_image(data, max_bytes=self._config.max_image_bytes)
+        self._store.files.keep(data, inspected.sha256, {PREVIEW_KIND: inspected.preview_jpeg})
+        return inspected
+
+    async def _over_daily_limit(self, reporter: Reporter) -> bool:
+        since = self._clock() - timedelta(days=1)
+        return await self._store.reports.count_since(reporter.id, since) >= self._config.reports_per_day
+
+    @staticmethod
+    def _new_report(reporter: Reporter, locale: str, draft: Draft) -> NewReport:
+        assert draft.category and draft.subject_status and draft.region_id and draft.place
+        assert draft.incident_date and draft.description
+        return NewReport(
+            reporter_id=reporter.id, channel=reporter.channel, category=draft.category,
+            subject_name=draft.subject_name, subject_agency=draft.subject_agency,
+            subject_status=draft.subject_status, region_id=draft.region_id, place=draft.place,
+            latitude=draft.latitude, longitude=draft.longitude, incident_date=draft.incident_date,
+            description=draft.description, locale=locale, photos=tuple(draft.photos),
+            links=tuple(draft.links), contact=draft.contact,
+        )
+
+    def _submitted(self, report: Report, locale: str) -> list[Reply]:
+        return [Reply(
+            t(locale, "report.submitted", code=report.code),
+            ((Button(t(locale, "report.another"), "go:start"),),),
+        )]
+
+    async def _status(self, reporter: Reporter, locale: str, args: str, draft: Draft) -> list[Reply]:
+        reports = self._store.reports
+        if args.strip():
+            report = await reports.by_code(args.strip())
+            # The same answer for someone else's code and a code that does not exist: nothing to probe.
+            if report is None or report.reporter_id != reporter.id:
+                return [Reply(t(locale, "status.not_found"))]
+            events = await reports.events(report.id)
+            return [Reply(status_lines(report, events, locale, self._config.tz, self._regions))]
+        mine = await reports.by_reporter(reporter.id, limit=10)
+        if not mine:
+            return [Reply(t(locale, "status.none"), ((Button(t(locale, "start.button"), "go:start"),),))]
+        lines = [t(locale, "status.list_header")]
+        lines += [t(locale, "status.list_item", code=r.code,
+                    date=r.created_at.astimezone(self._config.tz).strftime("%d/%m/%Y"),
+                    state=t(locale, f"state.{r.state}")) for r in mine]
+        lines.append(t(locale, "status.list_footer"))
+        return [Reply("\n".join(lines))]
+
+    def _language_changed(self, locale: str, draft: Draft) -> list[Reply]:
+        """The confirmation, with the current question again, in the new language."""
+        changed = Reply(t(locale, "language.changed"))
+        return conversation.merge_notices([changed, prompt(draft, self._context(locale).view)])

@@ -1,0 +1,86 @@
+"""How a stored report reads: the supervisors' card and the reporter's own status view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from handlers.common.regions import RegionCatalog
+from handlers.common.text import esc, esc_within
+from handlers.common.when import format_long_date
+from handlers.report.prompts import category_label, status_label
+from locales import t
+from storage.models import Contact, Event, Evidence, Report
+
+MESSAGE_LIMIT: Final = 4096
+CARD_DESCRIPTION_MAX: Final = 1500
+
+
+def format_moment(moment: datetime, locale: str, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return t(locale, "format.moment", date=format_long_date(local.date(), locale),
+             time=local.strftime("%H.%M"), zone=local.tzname() or "")
+
+
+def card_text(
+    report: Report, evidence: list[Evidence], contact: Contact | None, pseudonym: str,
+    regions: RegionCatalog, locale: str, tz: ZoneInfo, extra_lines: tuple[str, ...] = (),
+) -> str:
+    """The supervisors' card: every field, user text escaped, within one Telegram message."""
+    region = regions.region(report.region_id)
+    place = esc_within(report.place, 200)
+    if report.latitude is not None and report.longitude is not None:
+        place += t(locale, "card.map", lat=f"{report.latitude:.5f}", lon=f"{report.longitude:.5f}")
+    photos = [e.photo for e in evidence if e.photo is not None]
+    links = [e.url for e in evidence if e.url]
+    lines = [
+        t(locale, "card.header", code=report.code, category=category_label(locale, report.category)),
+        t(locale, "card.subject", name=esc_within(report.subject_name, 150) if report.subject_name
+          else t(locale, "report.unknown_name"),
+          agency=esc_within(report.subject_agency, 200) if report.subject_agency
+          else t(locale, "report.unknown_agency"),
+          status=status_label(locale, report.subject_status)),
+        t(locale, "card.place", region=esc(region.name) if region else esc(report.region_id), place=place),
+        t(locale, "card.when", date=format_long_date(report.incident_date, locale)),
+        t(locale, "card.received", moment=format_moment(report.created_at, locale, tz),
+          channel=t(locale, f"channel.{report.channel}")),
+    ]
+    if contact is not None:
+        lines.append(t(locale, "card.reporter_shared", pseudonym=pseudonym,
+                       name=esc(contact.name or "-"), phone=esc(contact.phone)))
+    else:
+        lines.append(t(locale, "card.reporter_anonymous", pseudonym=pseudonym))
+    lines.append(t(locale, "card.state", state=t(locale, f"state.{report.state}")))
+    lines.extend(extra_lines)
+    evidence_lines = [t(locale, "card.evidence", photos=len(photos), links=len(links))]
+    for number, photo in enumerate(photos, 1):
+        meta = []
+        if photo.captured_at is not None:
+            meta.append(t(locale, "card.photo_taken", moment=format_moment(photo.captured_at, locale, tz)))
+        if photo.latitude is not None and photo.longitude is not None:
+            meta.append(t(locale, "card.photo_gps", lat=f"{photo.latitude:.5f}", lon=f"{photo.longitude:.5f}"))
+        if meta:
+            evidence_lines.append(t(locale, "card.photo_meta", number=number, meta="; ".join(meta)))
+    evidence_lines += [f"• {esc_within(url, 150)}" for url in links]
+    head = "\n".join(lines + evidence_lines)
+    frame = len(t(locale, "card.description", description=""))
+    room = MESSAGE_LIMIT - len(head) - frame - 2
+    description = esc_within(report.description, min(CARD_DESCRIPTION_MAX, room))
+    return head + "\n\n" + t(locale, "card.description", description=description)
+
+
+def status_lines(report: Report, events: list[Event], locale: str, tz: ZoneInfo,
+                 regions: RegionCatalog) -> str:
+    """One report as its reporter sees it: no supervisor names, only states and when."""
+    region = regions.region(report.region_id)
+    lines = [t(locale, "status.detail", code=report.code,
+               category=category_label(locale, report.category),
+               region=esc(region.name) if region else esc(report.region_id),
+               date=format_long_date(report.incident_date, locale),
+               state=t(locale, f"state.{report.state}"))]
+    for event in events:
+        if event.to_state is not None:
+            lines.append(t(locale, "status.history_item", moment=format_moment(event.at, locale, tz),
+                           state=t(locale, f"state.{event.to_state}")))
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""The daily summary's service: what is owed when, recorded exactly once, and rendered for any channel.
+
+Exactly once: `record_owed` writes the day's row in `summary_runs` and the summary's outbox item in one
+transaction, so a crash after recording loses nothing (the outbox retries) and a restart, a second
+firing or the start-up catch-up never queue a day twice. The outbox item carries the figures, so a
+retry sends the same numbers the first attempt would have. The Telegram side is bot/telegram/summary.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Final
+
+from bot.settings import Settings
+from handlers.common.regions import RegionCatalog
+from handlers.summary.chart import chart_png
+from handlers.summary.figures import SummaryFigures, build_figures, file_stem, plain_text, summary_query, summary_text
+from handlers.summary.schedule import days_owed, is_late
+from handlers.summary.sheet import sheet_xlsx
+from storage.db import Database, utcnow
+from storage.summary import SummaryStore
+
+log = logging.getLogger(__name__)
+
+SUMMARY_KIND: Final = "summary"
+
+
+def dedupe_key(day: date) -> str:
+    return f"{SUMMARY_KIND}:{day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class OwedSummary:
+    """What an outbox item of kind `summary` carries."""
+
+    figures: SummaryFigures
+    late: bool
+
+    def payload(self) -> dict[str, object]:
+        return {"day": self.figures.day.isoformat(), "late": self.late,
+                "figures": self.figures.model_dump(mode="json")}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, object]) -> OwedSummary:
+        return cls(SummaryFigures.model_validate(payload["figures"]), bool(payload["late"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedSummary:
+    """The three parts sent in order; a day without reports has neither chart nor spreadsheet."""
+
+    day: date
+    text: str
+    chart: bytes | None
+    sheet: bytes | None
+    stem: str
+
+
+class SummaryService:
+    """Composes summaries and records the daily ones; `clock` is injected so tests never wait."""
+
+    def __init__(
+        self, db: Database, regions: RegionCatalog, settings: Settings, *,
+        clock: Callable[[], datetime] = utcnow, wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = SummaryStore(db)
+        self.regions = regions
+        self.settings = settings
+        self.locale = settings.default_locale
+        self.tz = settings.tz
+        self.clock = clock
+        self._wake = wake
+        self._recording = asyncio.Lock()
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.tz).date()
+
+    async def figures(self, day: date, as_of: datetime) -> SummaryFigures:
+        data = await self.store.collect(summary_query(day, self.tz, as_of))
+        return build_figures(day, as_of, data, self.regions)
+
+    def text(self, owed: OwedSummary) -> str:
+        return summary_text(owed.figures, self.regions, self.locale, self.tz, late=owed.late)
+
+    async def chart(self, figures: SummaryFigures) -> bytes | None:
+        if not figures.new_reports:
+            return None  # an empty chart tells a busy reader nothing the text does not
+        # Drawing takes a few hundred milliseconds: off the event loop, so updates keep flowing.
+        return await asyncio.to_thread(chart_png, figures, self.regions, self.locale)
+
+    async def sheet(self, figures: SummaryFigures) -> bytes | None:
+        if not figures.new_reports:
+            return None
+        rows = await self.store.sheet_rows(summary_query(figures.day, self.tz, figures.as_of).day)
+        return await asyncio.to_thread(sheet_xlsx, figures, rows, self.regions, self.locale, self.tz)
+
+    def stem(self, day: date) -> str:
+        return file_stem(day, self.locale)
+
+    async def compose(self, day: date, *, late: bool = False) -> RenderedSummary:
+        """A whole summary as of now, for on-demand requests and the command line; nothing is recorded."""
+        owed = OwedSummary(await self.figures(day, self.clock()), late)
+        chart, sheet = await self.chart(owed.figures), await self.sheet(owed.figures)
+        return RenderedSummary(day, self.text(owed), chart, sheet, self.stem(day))
+
+    async def record_owed(self) -> list[date]:
+        """Queue every daily summary that is due and not yet recorded; returns the days queued.
+
+        Called by the daily job and at start-up: both may run at once, and the lock plus the table's
+        primary key make the second one a no-op.
+        """
+        at, tz = self.settings.summary_time, self.tz
+        queued: list[date] = []
+        async with self._recording:
+            now = self.clock()
+            for day in days_owed(now, await self.store.last_recorded(), at, tz):
+                if await self.store.is_recorded(day):
+                    continue
+                owed = OwedSummary(await self.figures(day, now), is_late(day, now, at, tz))
+                if await self.store.record(day, late=owed.late, at=now, kind=SUMMARY_KIND,
+                                           dedupe_key=dedupe_key(day), payload=owed.payload()):
+                    log.info("daily summary of %s queued%s", day.isoformat(), " (late)" if owed.late else "")
+                    queued.append(day)
+        if queued:
+            self._wake()
+        return queued
+
+
+async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
+    """`python -m bot summary --date …`: print the text, write the chart and the spreadsheet; no Telegram."""
+    if not settings.database_path.exists():
+        sys.stderr.write(f"No database at {settings.database_path} (DATABASE_PATH).\n")
+        return 2
+    db = await Database.open(settings.database_path)
+    try:
+        service = SummaryService(db, RegionCatalog.load(settings.region_file), settings)
+        rendered = await service.compose(day)
+    finally:
+        await db.close()
+    sys.stdout.write(plain_text(rendered.text) + "\n")
+    written = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for data, suffix in ((rendered.chart, ".png"), (rendered.sheet, ".xlsx")):
+        if data is not None:
+            path = out_dir / f"{rendered.stem}{suffix}"
+            path.write_bytes(data)
+            written.append(str(path))
+    sys.stderr.write(("Written: " + ", ".join(written) if written else "No reports that day: no files written.")
+                     + "\n")
+    return 0
+

@@ -1,0 +1,235 @@
+"""Triage moves as transactions: the state change, its event, the reporter's notice and the card edit are
+committed together, so a crash loses none of them and a retry repeats none of them.
+
+It speaks in report ids, supervisors and outcomes; the Telegram layer (bot/telegram_triage*.py) turns
+button presses and replies into calls here and outcomes into alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from handlers.common.notices import enqueue_notice_in
+from handlers.common.regions import RegionCatalog
+from handlers.common.text import clean, esc
+from handlers.triage.card import CardView, chunk_lines, history_messages, list_item, load_card
+from handlers.triage.machine import (
+    Action,
+    ForwardTarget,
+    RejectReason,
+    Supervisor,
+    next_state,
+    reason_key,
+    target_key,
+)
+from handlers.triage.rules import BAWASLU_WINDOW_DAYS, NEAR_DAYS, bawaslu_deadline
+from locales import t
+from storage.db import utcnow
+from storage.models import Report, ReportState
+from storage.outbox import enqueue_in
+from storage.store import Store
+from storage.triage import ReportFilter, TriageStore, append_event_in, insert_info_request_in, move_in
+
+log = logging.getLogger(__name__)
+
+EDIT_CARD_KIND: Final = "triage_edit_card"
+POST_ANSWER_KIND: Final = "triage_post_answer"
+GROUP_POST_KIND: Final = "triage_group_post"
+MAX_QUESTION: Final = 1000
+MAX_REASON: Final = 500
+PAGE_SIZE: Final = 10
+
+_NOTICES: Final[dict[Action, str]] = {
+    Action.CLAIM: "triage.notice_claimed",
+    Action.REQUEST_INFO: "triage.notice_question",
+    Action.VERIFY: "triage.notice_verified",
+    Action.REJECT: "triage.notice_rejected",
+    Action.FORWARD: "triage.notice_forwarded",
+    Action.CLOSE: "triage.notice_closed",
+    Action.REOPEN: "triage.notice_reopened",
+}
+
+
+class MoveResult(StrEnum):
+    DONE = "done"
+    CHANGED = "changed"  # the report is no longer in the state the button was drawn for
+    ILLEGAL = "illegal"  # the state table does not allow this move (a forged button)
+    UNKNOWN = "unknown"  # no such report
+    INVALID = "invalid"  # a move without what it needs (a reason, a target, a question)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: MoveResult
+    report: Report | None = None
+    event_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    text: str
+    page: int
+    pages: int
+    total: int
+
+
+def clean_note(text: str, limit: int) -> str | None:
+    cleaned = clean(text)
+    return cleaned if cleaned and len(cleaned) <= limit else None
+
+
+def card_edit_payload(report_id: int, event_id: int) -> dict[str, object]:
+    return {"report_id": report_id, "event_id": event_id}
+
+
+class TriageService:
+    def __init__(
+        self, store: Store, regions: RegionCatalog, locale: str, tz: ZoneInfo, *,
+        clock: Callable[[], datetime] = utcnow, on_enqueue: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.triage = TriageStore(store.db)
+        self.regions = regions
+        self.locale = locale
+        self.tz = tz
+        self._clock = clock
+        self._on_enqueue = on_enqueue
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def today(self) -> date:
+        return self._clock().astimezone(self.tz).date()
+
+    # ---------------------------------------------------------------- moves
+
+    async def check(self, report_id: int, action: Action, expected: ReportState) -> Outcome:
+        """Whether a press could move now, without moving: menus and prompts check before they open."""
+        report = await self.store.reports.get(report_id)
+        if report is None:
+            return Outcome(MoveResult.UNKNOWN)
+        if next_state(expected, action) is None:
+            return Outcome(MoveResult.ILLEGAL, report)
+        if report.state != expected:
+            return Outcome(MoveResult.CHANGED, report)
+        return Outcome(MoveResult.DONE, report)
+
+    async def move(
+        self, report_id: int, action: Action, expected: ReportState, supervisor: Supervisor, *,
+        reason: RejectReason | None = None, target: ForwardTarget | None = None, note: str | None = None,
+    ) -> Outcome:
+        """One supervisor move, all or nothing; of concurrent moves from one state exactly one is DONE."""
+        checked = await self.check(report_id, action, expected)
+        if checked.result is not MoveResult.DONE:
+            return checked
+        report = checked.report
+        assert report is not None
+        to_state = next_state(expected, action)
+        assert to_state is not None
+        detail: str | None = None
+        values: dict[str, object] = {"code": report.code}
+        if action is Action.REJECT:
+            if reason is not None:
+                detail, values["reason"] = f"reason:{reason.value}", {"key": reason_key(reason)}
+            elif note:
+                values["reason"] = esc(note)
+            else:
+                return Outcome(MoveResult.INVALID, report)
+        elif action is Action.FORWARD:
+            if target is None:
+                return Outcome(MoveResult.INVALID, report)
+            detail, values["target"] = f"target:{target.value}", {"key": target_key(target)}
+        elif action is Action.REQUEST_INFO:
+            if not note:
+                return Outcome(MoveResult.INVALID, report)
+            values["question"] = esc(note)
+        now = self._clock()
+        async with self.store.db.transaction() as conn:
+            if not await move_in(conn, report.id, expected, to_state, now):
+                return Outcome(MoveResult.CHANGED, report)
+            event_id = await append_event_in(
+                conn, report.id, actor=supervisor.actor, actor_name=supervisor.name, action=action,
+                from_state=expected, to_state=to_state, note=note, detail=detail, at=now,
+            )
+            buttons: tuple[tuple[str, str], ...] = ()
+            extra: dict[str, object] = {}
+            if action is Action.REQUEST_INFO:
+                assert note is not None
+                request_id = await insert_info_request_in(conn, report.id, report.reporter_id, event_id, note, now)
+                # The answer button and the request id: the sent hook records the message id it got.
+                buttons = (("triage.answer_button", f"ans:{report.id}"),)
+                extra = {"info_request_id": request_id}
+            await enqueue_notice_in(conn, report.reporter_id, _NOTICES[action], values,
+                                    dedupe_key=f"notice:{event_id}", buttons=buttons, extra=extra)
+            await enqueue_in(conn, EDIT_CARD_KIND, f"card:{event_id}", card_edit_payload(report.id, event_id))
+        log.info("report %s: %s (%s -> %s)", report.code, action, expected, to_state)
+        self._on_enqueue()
+        moved = await self.store.reports.get(report.id)
+        return Outcome(MoveResult.DONE, moved, event_id)
+
+    # ---------------------------------------------------------------- views
+
+    async def card(self, report: Report) -> CardView:
+        return await load_card(self.store, self.triage, self.regions, report, self.locale, self.tz, self._clock())
+
+    async def history(self, report: Report) -> list[str]:
+        return history_messages(report, await self.triage.events(report.id), self.locale, self.tz)
+
+    async def page(self, where: ReportFilter, page: int, *, header_key: str, empty_key: str,
+                   oldest_first: bool = False) -> Page:
+        """One page of a list; the header key gets {total}, the page footer shows where we are."""
+        page = max(0, page)
+        reports, total = await self.triage.search(where, limit=PAGE_SIZE, offset=page * PAGE_SIZE,
+                                                  oldest_first=oldest_first)
+        pages = max(1, -(-total // PAGE_SIZE))
+        if total == 0:
+            return Page(t(self.locale, empty_key), 0, 1, 0)
+        if not reports and page > 0:  # a page past the end (the list shrank): show the last one
+            return await self.page(where, pages - 1, header_key=header_key, empty_key=empty_key,
+                                   oldest_first=oldest_first)
+        today = self.today()
+        lines = [t(self.locale, header_key, total=total),
+                 *(list_item(r, self.regions, self.locale, self.tz, today) for r in reports)]
+        if pages > 1:
+            lines.append(t(self.locale, "triage.page_footer", page=page + 1, pages=pages))
+        return Page(chunk_lines(lines)[0], page, pages, total)
+
+    async def queue(self, page: int) -> Page:
+        """Untriaged reports, oldest first: the ones waiting longest come up first."""
+        return await self.page(ReportFilter(states=(ReportState.BARU,)), page, oldest_first=True,
+                               header_key="triage.queue_header", empty_key="triage.queue_empty")
+
+    # ---------------------------------------------------------------- the morning reminder
+
+    async def reminder_text(self, today: date) -> str | None:
+        """Untriaged reports whose Bawaslu window closes within two days, or None when there are none."""
+        # days_left = incident + 7 - today lies in [0, NEAR_DAYS]
+        first = today - timedelta(days=BAWASLU_WINDOW_DAYS)
+        reports = await self.triage.untriaged_incident_between(first, first + timedelta(days=NEAR_DAYS))
+        if not reports:
+            return None
+        lines = [t(self.locale, "triage.reminder_header", count=len(reports))]
+        for report in reports:
+            left = bawaslu_deadline(report.incident_date, today).days_left
+            lines.append(t(self.locale, "triage.reminder_item", item=list_item(
+                report, self.regions, self.locale, self.tz, today), days=left))
+        return chunk_lines(lines)[0]
+
+    async def enqueue_reminder(self, today: date) -> bool:
+        """Owe the group today's reminder once, however often the job runs (restarts, a second instance)."""
+        text = await self.reminder_text(today)
+        if text is None:
+            return False
+        await self.store.outbox.enqueue(GROUP_POST_KIND, f"reminder:{today.isoformat()}", {"text": text})
+        self._on_enqueue()
+        return True
+
+    def day_start(self, day: date) -> datetime:
+        """Midnight of a local day, as an aware instant (dates typed in the group are local dates)."""
+        return datetime.combine(day, time(0), tzinfo=self.tz)
