@@ -146,9 +146,8 @@ class Database:
         With secure_delete the database file's copy of a deleted row is zeroed, but the WAL still holds the
         frames written before the delete until the next checkpoint; this makes that moment now.
         """
-        async with self._lock:
-            async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-                row = await cur.fetchone()
+        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
         if row is not None and int(row[0]) != 0:
             log.warning("the WAL checkpoint could not finish (a reader was busy); it completes later")
 
