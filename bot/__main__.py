@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _secrets(settings: Settings) -> list[str]:
     secrets = [settings.telegram_bot_token, settings.whatsapp_token, settings.whatsapp_app_secret,
-               settings.whatsapp_verify_token]
+               settings.whatsapp_verify_token, settings.webhook_secret]
     return [secret.get_secret_value() for secret in secrets if secret is not None]
 
 

@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_DEFAULT_API: Final = "https://api.telegram.org"
 WHATSAPP_DEFAULT_API: Final = "https://graph.facebook.com"
 _TOKEN_RE: Final = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,}$")
+# What setWebhook accepts as secret_token, at least 16 characters long: a guessable one protects nothing.
+_WEBHOOK_SECRET_RE: Final = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+WEBHOOK_SECRET_HELP: Final = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class SettingsError(Exception):
@@ -71,10 +75,23 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a BotFather token (digits:letters)")
         return value.strip()
 
-    @field_validator("supervisor_chat_id", "summary_chat_id", "region_file", "webhook_secret", mode="before")
+    @field_validator("supervisor_chat_id", "summary_chat_id", "region_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret_shape(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not _WEBHOOK_SECRET_RE.match(value.strip()):
+            # Never echo the value; say how to make a good one.
+            raise ValueError("must be 16 to 256 letters, digits, _ or - (make one with"
+                             f" {WEBHOOK_SECRET_HELP})")
+        return value.strip()
 
     @field_validator("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token", mode="before")
     @classmethod
@@ -126,6 +143,16 @@ class Settings(BaseSettings):
                 raise ValueError("must be Telegram user ids separated by commas")
         return value
 
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        # Checked where the keys are read, so no way of starting the bot can serve an open webhook:
+        # without the secret, anyone who reaches /telegram could post updates in a supervisor's name.
+        if self.webhook_url and self.webhook_secret is None:
+            raise PydanticCustomError(
+                "webhook_secret", "WEBHOOK_SECRET is missing: with WEBHOOK_URL set it is required, so forged"
+                f" webhook calls are refused (make one with {WEBHOOK_SECRET_HELP}).")
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -174,5 +201,7 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
         return Settings(_env_file=env_file)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = str(first["loc"][0]).upper() if first["loc"] else "?"
+        if not first["loc"]:  # a rule across keys: its message names them
+            raise SettingsError(first["msg"]) from None
+        key = str(first["loc"][0]).upper()
         raise SettingsError(f"{key} {first['msg']}.") from None

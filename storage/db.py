@@ -27,6 +27,9 @@ _PRAGMAS: Final = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
+    # Deleted rows (a purged contact, a cancelled draft) are overwritten with zeros, not just unlinked:
+    # set here rather than trusting that this SQLite was built with SQLITE_SECURE_DELETE.
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -136,6 +139,17 @@ class Database:
         async with self._lock:
             cur = await self._conn.execute(sql, tuple(params))
             return cur.lastrowid or 0
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it (TRUNCATE), so no old page lingers in the WAL.
+
+        With secure_delete the database file's copy of a deleted row is zeroed, but the WAL still holds the
+        frames written before the delete until the next checkpoint; this makes that moment now.
+        """
+        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        if row is not None and int(row[0]) != 0:
+            log.warning("the WAL checkpoint could not finish (a reader was busy); it completes later")
 
     async def backup(self, target: Path) -> None:
         """A consistent online copy through SQLite's backup API."""

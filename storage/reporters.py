@@ -13,6 +13,12 @@ from storage.models import Channel, Reporter
 
 # Crockford's base32 without I, L, O, U: nothing to misread when a supervisor says it aloud.
 _ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Labels are unique (a UNIQUE index, migration 0008): four characters while that space has room, and one
+# more for every eight collisions in a row, up to the 12 that 64 bits of the HMAC fill.
+_LENGTH: Final = 4
+_ATTEMPTS_PER_LENGTH: Final = 8
+_MAX_LENGTH: Final = 12
+_MAX_ATTEMPTS: Final = _ATTEMPTS_PER_LENGTH * (_MAX_LENGTH - _LENGTH + 1)
 
 
 def row_to_reporter(row: sqlite3.Row) -> Reporter:
@@ -40,31 +46,42 @@ class Reporters:
             self._secret = bytes.fromhex(row[0])
         return self._secret
 
-    async def pseudonym_for(self, channel: Channel, address: str) -> str:
-        digest = hmac.new(await self._pseudonym_secret(), f"{channel}:{address}".encode(), hashlib.sha256)
+    async def pseudonym_for(self, channel: Channel, address: str, attempt: int = 0) -> str:
+        """The label tried at `attempt`: the first is the one this address always had (four characters).
+
+        Later attempts, after a collision, key the HMAC with the attempt and grow a character every
+        `_ATTEMPTS_PER_LENGTH`, so a crowded label space never stops a reporter from being created.
+        """
+        subject = f"{channel}:{address}" if attempt == 0 else f"{channel}:{address}#{attempt}"
+        digest = hmac.new(await self._pseudonym_secret(), subject.encode(), hashlib.sha256)
         number = int.from_bytes(digest.digest()[:8], "big")
-        label = "".join(_ALPHABET[(number >> (5 * i)) & 31] for i in range(4))
-        return label
+        length = min(_MAX_LENGTH, _LENGTH + attempt // _ATTEMPTS_PER_LENGTH)
+        return "".join(_ALPHABET[(number >> (5 * i)) & 31] for i in range(length))
 
     async def get_or_create(self, channel: Channel, address: str) -> Reporter:
+        found = await self._find(channel, address)
+        if found is not None:
+            return found
+        now = iso(utcnow())
+        for attempt in range(_MAX_ATTEMPTS):
+            pseudonym = await self.pseudonym_for(channel, address, attempt)
+            # OR IGNORE covers both unique keys: another task created this reporter meanwhile (read back
+            # below), or the label belongs to someone else already (found is None: try the next label).
+            await self._db.execute(
+                "INSERT OR IGNORE INTO reporters (channel, address, pseudonym, created_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (channel, address, pseudonym, now, now),
+            )
+            found = await self._find(channel, address)
+            if found is not None:
+                return found
+        raise RuntimeError("no free reporter pseudonym after many attempts")
+
+    async def _find(self, channel: Channel, address: str) -> Reporter | None:
         row = await self._db.fetchone(
             "SELECT * FROM reporters WHERE channel = ? AND address = ?", (channel, address)
         )
-        if row is not None:
-            return row_to_reporter(row)
-        pseudonym = await self.pseudonym_for(channel, address)
-        now = iso(utcnow())
-        # OR IGNORE: another task may have created them meanwhile; either way the row is read back.
-        await self._db.execute(
-            "INSERT OR IGNORE INTO reporters (channel, address, pseudonym, created_at, last_seen_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (channel, address, pseudonym, now, now),
-        )
-        created = await self._db.fetchone(
-            "SELECT * FROM reporters WHERE channel = ? AND address = ?", (channel, address)
-        )
-        assert created is not None
-        return row_to_reporter(created)
+        return row_to_reporter(row) if row is not None else None
 
     async def get(self, reporter_id: int) -> Reporter | None:
         row = await self._db.fetchone("SELECT * FROM reporters WHERE id = ?", (reporter_id,))

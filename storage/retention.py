@@ -31,7 +31,12 @@ async def purge_contacts(db: Database, now: datetime, retention_days: int) -> in
     cutoff = iso(now - timedelta(days=retention_days))
     async with db.transaction() as conn:
         cur = await conn.execute(f"DELETE FROM contacts WHERE report_id IN ({_EXPIRED})", (*_CLOSED, cutoff))
-        return cur.rowcount
+        purged = cur.rowcount
+    if purged:
+        # secure_delete zeroes the rows in the pages; the checkpoint removes the WAL's older copies of them,
+        # so the phone numbers are gone from every file at once, not at SQLite's next automatic checkpoint.
+        await db.checkpoint()
+    return purged
 
 
 async def contacts_due(db: Database, now: datetime, retention_days: int) -> int:

@@ -23,6 +23,7 @@ from bot.telegram.render import NO_PREVIEW, flood_control, markup_for
 from bot.telegram.summary import TelegramSummary
 from bot.telegram.transport import AiohttpRequest
 from bot.telegram.triage.adapter import TelegramTriage
+from bot.telegram.webhook import WebhookSecret
 from handlers.common.events import Reply
 from handlers.report.intake import FORWARD_KIND
 from locales import t
@@ -138,7 +139,9 @@ class TelegramChannel:
         """Long polling, or a webhook when WEBHOOK_URL is set; blocks until SIGINT/SIGTERM."""
         settings = self.services.settings
         if settings.webhook_url:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET; PTB's server then answers 403 to any other.
+            assert settings.webhook_secret is not None
+            secret = WebhookSecret(settings.webhook_secret.get_secret_value())
             self.application.run_webhook(
                 listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
                 webhook_url=settings.webhook_url.rstrip("/") + "/telegram", secret_token=secret,

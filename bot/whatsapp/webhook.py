@@ -41,7 +41,7 @@ def split_update(payload: object) -> list[tuple[str | None, bytes]]:
         for change in entry["changes"]:
             if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
                 raise ValueError("malformed change")
-            for key, value in _single_values(change["value"]):
+            for key, value in _single_values(_with_user_ids(change["value"])):
                 single = {**payload, "entry": [{**entry, "changes": [{**change, "value": value}]}]}
                 pieces.append((key, json.dumps(single, ensure_ascii=False).encode()))
     return pieces
@@ -57,6 +57,20 @@ def _single_values(value: dict[str, object]) -> list[tuple[str | None, dict[str,
     if isinstance(statuses, list) and len(statuses) > 1:
         return [(None, {**value, "statuses": [s]}) for s in statuses]
     return [(None, value)]
+
+
+def _with_user_ids(value: dict[str, object]) -> dict[str, object]:
+    """Contacts in the older Cloud API shape, which has no `user_id` (BSUID), given an empty one.
+
+    pywa 4.5 reads `contacts[0]["user_id"]` unconditionally and would raise KeyError, leaving the citizen
+    unanswered; the sender's `wa_id` is what identifies them (bot/whatsapp/events.py `address_of`), and
+    an empty BSUID tells pywa there is none.
+    """
+    contacts = value.get("contacts")
+    if not isinstance(contacts, list) or all(not isinstance(c, dict) or "user_id" in c for c in contacts):
+        return value
+    return {**value, "contacts": [{**c, "user_id": ""} if isinstance(c, dict) and "user_id" not in c else c
+                                  for c in contacts]}
 
 
 def _sender(message: object) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import sys
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,12 +22,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.logs import setup_logging
+from bot.logs import LIBRARY_FLOORS, setup_logging
 from tests.e2e.harness import GROUP, TOKEN, Citizen, make_settings, running_bot, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
+from tests.e2e.test_telegram_report import DESCRIPTION, fill_until_evidence, finish_report
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
 from tests.triage.helpers import ALICE, Supervisors
+from tests.whatsapp import test_whatsapp_report as whatsapp_report
+from tests.whatsapp.fake_graph import TOKEN as WA_TOKEN
+from tests.whatsapp.fake_graph import FakeGraphApi
+from tests.whatsapp.harness import APP_SECRET, VERIFY_TOKEN, WhatsAppCitizen, running_whatsapp, wa_settings
 
 OFFICE = -1009876500001
 CHAT_ID = 7_770_001_234
@@ -50,8 +55,8 @@ def production_logs() -> Iterator[tuple[Records, io.StringIO]]:
     """setup_logging as `python -m bot` does it, with its stream and every raw record captured."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level,
-             {name: logging.getLogger(name).level for name in ("telegram", "httpx", "httpcore", "aiosqlite")})
-    setup_logging("DEBUG", [TOKEN])
+             {name: logging.getLogger(name).level for name in LIBRARY_FLOORS})
+    setup_logging("DEBUG", [TOKEN, WA_TOKEN, APP_SECRET, VERIFY_TOKEN])
     stream = io.StringIO()
     production = root.handlers[0]
     assert isinstance(production, logging.StreamHandler)
@@ -122,7 +127,7 @@ async def test_no_identity_leaks_anywhere(api: FakeBotApi, tmp_path: Path,
     never = (str(CHAT_ID), USERNAME, LAST)
     logs = "\n".join(raw.lines) + "\n" + stream.getvalue()
     assert any("committed" in line for line in raw.lines)  # the capture did see the bot at work
-    for secret in (*never, FIRST, PHONE, PHONE[1:], "81234567890"):
+    for secret in (*never, FIRST, PHONE, PHONE[1:], "81234567890", DESCRIPTION, DESCRIPTION[:30]):
         assert secret not in logs, secret
     assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
 
@@ -144,6 +149,42 @@ async def test_no_identity_leaks_anywhere(api: FakeBotApi, tmp_path: Path,
             assert not any(FIRST in cell or "81234567890" in cell for cell in row), row
 
 
+WA_ID, WA_NAME = "6281298765401", "Siti Rahayu Wulandari"
+
+
+class NamedCitizen(WhatsAppCitizen):
+    """A WhatsApp user whose profile name Meta sends with every message."""
+
+    def payload(self, name: str, **message: object) -> dict[str, object]:
+        data = super().payload(name, **message)
+        data["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"] = {"name": WA_NAME}  # type: ignore[index]
+        return data
+
+
+async def test_a_whatsapp_report_at_debug_logs_nothing_of_the_reporter(
+    api: FakeBotApi, tmp_path: Path, production_logs: tuple[Records, io.StringIO],
+) -> None:
+    raw, stream = production_logs
+    async with FakeGraphApi() as graph:
+        settings = wa_settings(api, graph, tmp_path)
+        async with running_whatsapp(settings, telegram=True) as channel:
+            citizen = NamedCitizen(graph, channel.webhook.port, wa_id=WA_ID)
+            await whatsapp_report.fill_until_evidence(citizen)
+            await citizen.send_image(make_jpeg(640, 480, seed=73), media_id="media-73")
+            await citizen.press("ev:done")
+            await citizen.press("ct:skip")
+            ticket = (await citizen.press("rv:send"))[-1].text
+            assert "Terima kasih atas laporan Anda" in ticket
+            await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP, timeout=10)
+    logs = "\n".join(raw.lines) + "\n" + stream.getvalue()
+    assert any(line.startswith("pywa") for line in raw.lines) or any("whatsapp" in line for line in raw.lines)
+    for secret in (WA_ID, WA_ID[2:], "+" + WA_ID, WA_NAME, WA_NAME.split()[1], whatsapp_report.DESCRIPTION,
+                   whatsapp_report.DESCRIPTION[:30]):
+        assert secret not in logs, secret
+    for secret in (TOKEN, WA_TOKEN, APP_SECRET, VERIFY_TOKEN):
+        assert secret not in stream.getvalue()
+
+
 def export_rows(data: bytes) -> list[list[str]]:
     """The rows of an exported spreadsheet (xlsx) or table (csv), as text cells."""
     if data.startswith(b"PK"):
@@ -151,3 +192,23 @@ def export_rows(data: bytes) -> list[list[str]]:
         assert sheet is not None
         return [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_the_handler_filter_redacts_long_numbers_and_secrets_should_a_line_slip_through() -> None:
+    from bot.logs import RedactSecrets
+
+    try:
+        raise ValueError(f"chat {CHAT_ID} not found")
+    except ValueError:
+        record = logging.LogRecord("somelib", logging.ERROR, __file__, 1, "sent %s to %s with %s at %s",
+                                   ("12 reports", PHONE, TOKEN, "2024-11-15T10:30"), sys.exc_info())
+    assert RedactSecrets([TOKEN]).filter(record)
+    line = logging.Formatter().format(record)
+    assert "12 reports" in line and "2024-11-15T10:30" in line and "[REDACTED]" in line
+    for secret in (PHONE, PHONE[1:], str(CHAT_ID), TOKEN, TOKEN.split(":")[1]):
+        assert secret not in line, secret
+    for args in ({"from": {"first_name": FIRST}},), ([FIRST], "x"):
+        message = "received %r" if len(args) == 1 else "received %r %s"
+        payload = logging.LogRecord("somelib", logging.CRITICAL, __file__, 1, message, args, None)
+        assert RedactSecrets([]).filter(payload)
+        assert FIRST not in payload.getMessage() and "withheld" in payload.getMessage()

@@ -98,3 +98,25 @@ def test_the_purge_runs_daily_at_night_in_the_configured_zone(tmp_path: Path) ->
     # PTB would run a naive time at 03:00 UTC (10:00 WIB): the zone must ride on the time.
     assert (when.hour, when.minute, when.tzinfo) == (PURGE_AT.hour, PURGE_AT.minute, JAKARTA)
     assert len(queue.once) == 1  # and once after start, for a bot that is never up at that hour
+
+
+async def test_a_purged_contact_is_gone_from_the_database_files_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = await Store.open(path, tmp_path / "evidence")
+    try:
+        assert (await store.db.fetchone("PRAGMA secure_delete"))[0] == 1  # type: ignore[index]
+        closed = await file_report(store, "1", NOW - timedelta(days=400))
+        kept = await file_report(store, "2", NOW - timedelta(days=400))
+        await move(store, closed, [(ReportState.BARU, ReportState.DITOLAK)], NOW - timedelta(days=200))
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+        def raw() -> bytes:
+            return b"".join(f.read_bytes() for f in files if f.exists())
+
+        assert raw().count(b"+6281234567890") >= 2  # both contacts are written down
+        assert (await Maintenance(store, 180, JAKARTA, clock=lambda: NOW).run()).contacts == 1
+        # Read while the bot still runs: no shutdown checkpoint helps. Only the kept report's contact is left.
+        assert raw().count(b"+6281234567890") == 1 and raw().count(b"Sutarmi") == 1
+        assert await store.reports.contact(kept) is not None and await store.reports.contact(closed) is None
+    finally:
+        await store.close()

@@ -195,3 +195,22 @@ async def test_logs_carry_no_phone_number(
         await post(channel.webhook.port, b"{}", {})
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert logged and "98765432" not in logged
+
+
+@pytest.mark.parametrize("shape", ["with user_id", "older, without user_id"])
+async def test_both_contact_shapes_are_answered_and_identified_by_wa_id(
+    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, caplog: pytest.LogCaptureFixture, shape: str,
+) -> None:
+    settings = wa_settings(api, graph, tmp_path)
+    caplog.set_level(logging.WARNING)
+    async with running_whatsapp(settings) as channel:
+        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234567042")
+        payload = citizen.payload("text_message", text={"body": "/lapor"})
+        contact = payload["entry"][0]["changes"][0]["value"]["contacts"][0]
+        if shape != "with user_id":
+            del contact["user_id"], contact["parent_user_id"]
+        replies = await citizen.send(payload)
+    assert replies and "1/8" in replies[-1].text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    with sqlite3.connect(settings.database_path) as db:
+        assert db.execute("SELECT address FROM reporters").fetchall() == [("+6281234567042",)]
