@@ -46,10 +46,6 @@ class _Canned:
     body: JSON
 
 
-def _done(params: dict[str, Any]) -> bool:
-    return True  # what most Bot API methods answer
-
-
 class RecordingRequest(BaseRequest):
     """Answers each Bot API call from canned results, without any socket, and records it."""
 
@@ -59,7 +55,7 @@ class RecordingRequest(BaseRequest):
         self._canned: defaultdict[str, deque[_Canned]] = defaultdict(deque)
         self._message_ids: defaultdict[Any, int] = defaultdict(int)
         self._defaults: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "getMe": lambda _: self.bot_user,
+            "getMe": self._me,
             "sendMessage": self._message,
             "editMessageText": self._message,
         }
@@ -122,8 +118,12 @@ class RecordingRequest(BaseRequest):
         if queued:
             canned = queued.popleft()
             return canned.status, json.dumps(canned.body).encode()
-        result = self._defaults.get(name, _done)(params)
+        default = self._defaults.get(name)
+        result = default(params) if default is not None else True  # what most methods answer
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _me(self, params: dict[str, Any]) -> JSON:
+        return self.bot_user
 
     def _message(self, params: dict[str, Any]) -> JSON:
         """The message Telegram would return: what was sent, with an id of its chat's sequence."""
