@@ -1,7 +1,7 @@
 """Intake benchmark: many citizens filing reports at once, against a bare echo bot's floor.
 
 Separate processes on loopback, so each one's CPU is its own: two fake Bot API servers
-(tests/fakes/bot_api.py, standalone), the bot under test (the real PTB Application built by
+(tests/fakes/bot_api/, standalone), the bot under test (the real PTB Application built by
 bot.telegram.channel.TelegramChannel, real SQLite and evidence files in a temp dir), the echo bots, and this
 driver. Each simulated citizen types a whole report (typed answers, which the core accepts wherever it
 offers buttons) with two photos, waiting for the bot's answers before the next step, as a person would.

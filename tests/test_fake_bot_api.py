@@ -25,6 +25,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
+    MessageEntity,
     MessageId,
     Update,
 )
@@ -114,6 +115,53 @@ async def test_telegram_validation_errors(bot: Bot, api: FakeBotApi) -> None:
         await bot.send_message(USER, "hi")
     assert api.calls_to("sendMessage") == []
     assert len(api.failed_calls) == 4
+
+
+async def test_lengths_count_code_points_as_telegram_does(bot: Bot, api: FakeBotApi) -> None:
+    """Telegram accepts 4096 astral emoji (8192 UTF-16 units) in a text, 1024 in a caption; one more is refused."""
+    sent = await bot.send_message(USER, "😀" * 4096)
+    assert sent.text == "😀" * 4096
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.send_message(USER, "😀" * 4097)
+    # Markup is not counted: only the text Telegram stores.
+    await bot.send_message(USER, "<b>" + "é" * 4096 + "</b>", parse_mode="HTML")
+    photo = await bot.send_photo(USER, _image("PNG", "red"), caption="😀" * 1024)
+    assert photo.caption == "😀" * 1024
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_photo(USER, _image("PNG", "red"), caption="😀" * 1025)
+
+
+async def test_entity_offsets_count_utf16_units(bot: Bot, api: FakeBotApi) -> None:
+    """After one astral emoji the next character starts at UTF-16 offset 2, and the text ends at 4."""
+    bold = MessageEntity(MessageEntity.BOLD, offset=2, length=2)
+    await bot.send_message(USER, "😀ab", entities=[bold])
+    for outside in (MessageEntity(MessageEntity.BOLD, offset=3, length=2),
+                    MessageEntity(MessageEntity.BOLD, offset=0, length=5)):
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+            await bot.send_message(USER, "😀ab", entities=[outside])
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.send_photo(USER, _image("PNG", "red"), caption="😀",
+                             caption_entities=[MessageEntity(MessageEntity.ITALIC, offset=1, length=2)])
+
+
+async def test_edits_that_change_nothing_or_find_nothing_are_refused(bot: Bot, api: FakeBotApi) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Ya", callback_data="yes")]])
+    sent = await bot.send_message(USER, "Kartu", reply_markup=markup)
+    with pytest.raises(BadRequest, match=r"^Message is not modified"):
+        await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id, reply_markup=markup)
+    photo = await bot.send_photo(USER, _image("PNG", "red"), caption="bukti")
+    with pytest.raises(BadRequest, match=r"^Message is not modified"):
+        await bot.edit_message_caption(chat_id=USER, message_id=photo.message_id, caption="bukti")
+    for edit in (bot.edit_message_caption(chat_id=USER, message_id=999, caption="x"),
+                 bot.edit_message_reply_markup(chat_id=USER, message_id=999, reply_markup=markup)):
+        with pytest.raises(BadRequest, match=r"^Message to edit not found"):
+            await edit
+    failed = [c for c in api.failed_calls if c.method.startswith("edit")]
+    assert {c.error for c in failed} == {  # the exact words Telegram answers
+        "Bad Request: message to edit not found",
+        "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+        "the same as a current content and reply markup of the message",
+    }
 
 
 async def test_send_album_of_real_images(bot: Bot, api: FakeBotApi) -> None:

@@ -64,35 +64,76 @@ def parse_text(text: str) -> Event:
     return Text(text)
 
 
+def read_text(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
+    return parse_text(message.text) if message.text is not None else Unsupported(UnsupportedKind.OTHER)
+
+
+def read_image(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
+    if message.image is None:
+        return Unsupported(UnsupportedKind.OTHER)
+    return Image(fetch=fetch_for(message.image.id), group_id=group_id)
+
+
+def read_document(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
+    """An image sent as a file is an image (kept whole); any other file is not evidence the bot reads."""
+    document = message.document
+    if document is None:
+        return Unsupported(UnsupportedKind.OTHER)
+    name = (document.filename or "").lower()
+    if (document.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES):
+        return Image(fetch=fetch_for(document.id), group_id=group_id, as_file=True)
+    return Unsupported(UnsupportedKind.DOCUMENT)
+
+
+def read_location(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
+    if message.location is None:
+        return Unsupported(UnsupportedKind.OTHER)
+    return Location(message.location.latitude, message.location.longitude)
+
+
+def read_contacts(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
+    return _shared_contact(message) if message.contacts else Unsupported(UnsupportedKind.OTHER)
+
+
+def read_reaction(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event | None:
+    # Taking a reaction back sends an empty one: nothing to explain.
+    emoji = message.reaction.emoji if message.reaction is not None else None
+    return Unsupported(UnsupportedKind.REACTION) if emoji else None
+
+
+def read_audio(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
+    voice = message.audio is not None and bool(getattr(message.audio, "voice", False))
+    return Unsupported(UnsupportedKind.VOICE if voice else UnsupportedKind.AUDIO)
+
+
+Reader = Callable[[types.Message, FetchFor, str | None], Event | None]
+
+
+def _refuse(kind: UnsupportedKind) -> Reader:
+    def refuse(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
+        return Unsupported(kind)
+    return refuse
+
+
+# What each kind of message becomes; a kind not listed here (or a message missing the field its kind
+# names) is Unsupported(OTHER), which the core answers politely.
+_READERS: Final[dict[MessageType, Reader]] = {
+    MessageType.TEXT: read_text,
+    MessageType.IMAGE: read_image,
+    MessageType.DOCUMENT: read_document,
+    MessageType.LOCATION: read_location,
+    MessageType.CONTACTS: read_contacts,
+    MessageType.REACTION: read_reaction,
+    MessageType.STICKER: _refuse(UnsupportedKind.STICKER),
+    MessageType.AUDIO: read_audio,
+    MessageType.VIDEO: _refuse(UnsupportedKind.VIDEO),
+}
+_OTHER: Final = _refuse(UnsupportedKind.OTHER)
+
+
 def event_from_message(message: types.Message, fetch_for: FetchFor, group_id: str | None = None) -> Event | None:
     """Translate one incoming message; None for what needs no answer (a reaction taken back)."""
-    kind = message.type
-    if kind == MessageType.TEXT and message.text is not None:
-        return parse_text(message.text)
-    if kind == MessageType.IMAGE and message.image is not None:
-        return Image(fetch=fetch_for(message.image.id), group_id=group_id)
-    if kind == MessageType.DOCUMENT and message.document is not None:
-        document = message.document
-        name = (document.filename or "").lower()
-        if (document.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES):
-            return Image(fetch=fetch_for(document.id), group_id=group_id, as_file=True)
-        return Unsupported(UnsupportedKind.DOCUMENT)
-    if kind == MessageType.LOCATION and message.location is not None:
-        return Location(message.location.latitude, message.location.longitude)
-    if kind == MessageType.CONTACTS and message.contacts:
-        return _shared_contact(message)
-    if kind == MessageType.REACTION:
-        # Taking a reaction back sends an empty one: nothing to explain.
-        emoji = message.reaction.emoji if message.reaction is not None else None
-        return Unsupported(UnsupportedKind.REACTION) if emoji else None
-    if kind == MessageType.STICKER:
-        return Unsupported(UnsupportedKind.STICKER)
-    if kind == MessageType.AUDIO:
-        voice = message.audio is not None and bool(getattr(message.audio, "voice", False))
-        return Unsupported(UnsupportedKind.VOICE if voice else UnsupportedKind.AUDIO)
-    if kind == MessageType.VIDEO:
-        return Unsupported(UnsupportedKind.VIDEO)
-    return Unsupported(UnsupportedKind.OTHER)
+    return _READERS.get(message.type, _OTHER)(message, fetch_for, group_id)
 
 
 def _shared_contact(message: types.Message) -> SharedContact:

@@ -223,53 +223,80 @@ async def _on_choice(event: Choice, draft: Draft, ctx: Context) -> Turn:
         return _ask_cancel(draft, ctx)
     if data == "go:start":
         return _reprompt(draft, ctx, "report.resume")
-    step = draft.step
-    valid = {b.data for b in prompt(draft, ctx.view).choices()}
-    if data not in valid:
+    if data not in {b.data for b in prompt(draft, ctx.view).choices()}:
         # Stale buttons of an earlier message, or forged data: never acted upon.
         return _reprompt(draft, ctx, "nav.stale_button")
     kind, _, value = data.partition(":")
-    if step is Step.CONFIRM_CANCEL:
-        if value == "cancel_yes":
-            return Turn([_say(ctx, "cancel.done"), prompt(Draft(), ctx.view)], Draft())
-        draft.step = draft.resume_step or Step.CATEGORY
-        draft.resume_step = None
-        return Turn([prompt(draft, ctx.view)], draft)
-    if kind == "cat":
-        draft.category = Category(value)
-    elif kind == "name":
-        draft.subject_name, draft.subject_known = None, False
-    elif kind == "agency":
-        draft.subject_agency = None
-    elif kind == "st":
-        draft.subject_status = SubjectStatus(value)
-    elif kind == "grp":
-        draft.region_group = value
-        draft.region_candidates = []
-    elif kind == "reg":
-        region = ctx.view.regions.region(value)
-        assert region is not None  # validated against the offered buttons above
-        draft.region_id, draft.region_group, draft.region_candidates = region.id, region.group_id, []
-        return _advance(draft, ctx, [_say(ctx, "report.region_chosen", region=region.name)])
-    elif kind == "loc":
-        return _advance(draft, ctx, [Reply(t(ctx.locale, "report.location_skipped"), remove_keyboard=True)])
-    elif kind == "when":
-        days = 0 if value == "today" else 1
-        draft.incident_date = ctx.view.today - timedelta(days=days)
-    elif kind == "ev":
-        draft.album_id, draft.album_count = None, 0
-    elif kind == "ct":
-        draft.contact = None
-        return _advance(draft, ctx, [Reply(t(ctx.locale, "report.contact_skipped"), remove_keyboard=True)])
-    elif kind == "rv":
-        if value == "send":
-            return Turn([], draft, submit=True)
-        draft.history.append(step)
-        draft.step = Step.EDIT_MENU
-        return Turn([prompt(draft, ctx.view)], draft)
-    elif kind == "ed":
-        return _start_edit(value, draft, ctx)
+    return _CHOICES[kind](value, draft, ctx)
+
+
+def _answer_cancel(value: str, draft: Draft, ctx: Context) -> Turn:
+    if value == "cancel_yes":
+        return Turn([_say(ctx, "cancel.done"), prompt(Draft(), ctx.view)], Draft())
+    draft.step = draft.resume_step or Step.CATEGORY
+    draft.resume_step = None
+    return Turn([prompt(draft, ctx.view)], draft)
+
+
+def _choose_category(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.category = Category(value)
     return _advance(draft, ctx, [])
+
+
+def _name_unknown(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.subject_name, draft.subject_known = None, False
+    return _advance(draft, ctx, [])
+
+
+def _agency_unknown(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.subject_agency = None
+    return _advance(draft, ctx, [])
+
+
+def _choose_status(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.subject_status = SubjectStatus(value)
+    return _advance(draft, ctx, [])
+
+
+def _choose_region_group(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.region_group = value
+    draft.region_candidates = []
+    return _advance(draft, ctx, [])
+
+
+def _choose_region(value: str, draft: Draft, ctx: Context) -> Turn:
+    region = ctx.view.regions.region(value)
+    assert region is not None  # validated against the offered buttons
+    draft.region_id, draft.region_group, draft.region_candidates = region.id, region.group_id, []
+    return _advance(draft, ctx, [_say(ctx, "report.region_chosen", region=region.name)])
+
+
+def _skip_location(value: str, draft: Draft, ctx: Context) -> Turn:
+    return _advance(draft, ctx, [Reply(t(ctx.locale, "report.location_skipped"), remove_keyboard=True)])
+
+
+def _choose_day(value: str, draft: Draft, ctx: Context) -> Turn:
+    days = 0 if value == "today" else 1
+    draft.incident_date = ctx.view.today - timedelta(days=days)
+    return _advance(draft, ctx, [])
+
+
+def _finish_evidence(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.album_id, draft.album_count = None, 0
+    return _advance(draft, ctx, [])
+
+
+def _skip_contact(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.contact = None
+    return _advance(draft, ctx, [Reply(t(ctx.locale, "report.contact_skipped"), remove_keyboard=True)])
+
+
+def _answer_review(value: str, draft: Draft, ctx: Context) -> Turn:
+    if value == "send":
+        return Turn([], draft, submit=True)
+    draft.history.append(draft.step)
+    draft.step = Step.EDIT_MENU
+    return Turn([prompt(draft, ctx.view)], draft)
 
 
 def _start_edit(field_name: str, draft: Draft, ctx: Context) -> Turn:
@@ -282,6 +309,25 @@ def _start_edit(field_name: str, draft: Draft, ctx: Context) -> Turn:
     draft.step = steps.pop(0)
     draft.edit_queue = steps
     return Turn([prompt(draft, ctx.view)], draft)
+
+
+# A valid choice's prefix names what it answers; every prefix the prompts offer is here ("nav:" is
+# left only for the cancel confirmation once Kembali and Batal are handled).
+_CHOICES: Final[dict[str, Callable[[str, Draft, Context], Turn]]] = {
+    "nav": _answer_cancel,
+    "cat": _choose_category,
+    "name": _name_unknown,
+    "agency": _agency_unknown,
+    "st": _choose_status,
+    "grp": _choose_region_group,
+    "reg": _choose_region,
+    "loc": _skip_location,
+    "when": _choose_day,
+    "ev": _finish_evidence,
+    "ct": _skip_contact,
+    "rv": _answer_review,
+    "ed": _start_edit,
+}
 
 
 async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:

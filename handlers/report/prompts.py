@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -47,78 +47,133 @@ def _ask(view: View, key: str, rows: Sequence[tuple[Button, ...]], *, back: bool
     return Reply(t(view.locale, key, **values), tuple([*rows, nav_row(view, back=back)]))
 
 
-def prompt(draft: Draft, view: View) -> Reply:
-    """The question of the draft's current step, with its buttons."""
+def _pairs(buttons: Sequence[Button]) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+
+
+def ask_category(draft: Draft, view: View) -> Reply:
+    cats = [Button(category_label(view.locale, c), f"cat:{c}") for c in Category]
+    return _ask(view, "report.ask_category", _pairs(cats), back=bool(draft.history))
+
+
+def ask_subject_name(draft: Draft, view: View) -> Reply:
+    return _ask(view, "report.ask_subject_name", [(Button(t(view.locale, "report.unknown_name"), "name:unknown"),)])
+
+
+def ask_subject_agency(draft: Draft, view: View) -> Reply:
+    return _ask(view, "report.ask_subject_agency",
+                [(Button(t(view.locale, "report.unknown_agency"), "agency:unknown"),)])
+
+
+def ask_subject_status(draft: Draft, view: View) -> Reply:
+    statuses = [Button(status_label(view.locale, s), f"st:{s}") for s in SubjectStatus]
+    return _ask(view, "report.ask_subject_status", [tuple(statuses[:2]), tuple(statuses[2:])])
+
+
+def ask_region_group(draft: Draft, view: View) -> Reply:
+    groups = [Button(g.name, f"grp:{g.id}") for g in view.regions.groups]
+    return _ask(view, "report.ask_region_group", _pairs(groups), province=view.regions.province)
+
+
+def ask_region(draft: Draft, view: View) -> Reply:
+    if draft.region_candidates:
+        regions = [r for r in (view.regions.region(i) for i in draft.region_candidates) if r]
+        key = "report.ask_region_candidates"
+    else:
+        group = view.regions.group(draft.region_group or "")
+        regions = list(group.regions) if group else []
+        key = "report.ask_region"
+    return _ask(view, key, _pairs([Button(r.name, f"reg:{r.id}") for r in regions]))
+
+
+def ask_place(draft: Draft, view: View) -> Reply:
+    return _ask(view, "report.ask_place", [])
+
+
+def ask_location(draft: Draft, view: View) -> Reply:
+    # A reply keyboard: Telegram can only ask for a location from one.
+    return Reply(
+        t(view.locale, "report.ask_location"),
+        ((Button(t(view.locale, "report.skip_location"), "loc:skip"),), nav_row(view)),
+        request=RequestKeyboard.LOCATION,
+    )
+
+
+def ask_when(draft: Draft, view: View) -> Reply:
     loc = view.locale
-    step = draft.step
-    first = not draft.history
-    if step is Step.CATEGORY:
-        cats = [Button(category_label(loc, c), f"cat:{c}") for c in Category]
-        rows = [tuple(cats[i : i + 2]) for i in range(0, len(cats), 2)]
-        return _ask(view, "report.ask_category", rows, back=not first)
-    if step is Step.SUBJECT_NAME:
-        return _ask(view, "report.ask_subject_name", [(Button(t(loc, "report.unknown_name"), "name:unknown"),)])
-    if step is Step.SUBJECT_AGENCY:
-        return _ask(view, "report.ask_subject_agency",
-                    [(Button(t(loc, "report.unknown_agency"), "agency:unknown"),)])
-    if step is Step.SUBJECT_STATUS:
-        statuses = [Button(status_label(loc, s), f"st:{s}") for s in SubjectStatus]
-        return _ask(view, "report.ask_subject_status", [tuple(statuses[:2]), tuple(statuses[2:])])
-    if step is Step.REGION_GROUP:
-        groups = [Button(g.name, f"grp:{g.id}") for g in view.regions.groups]
-        rows = [tuple(groups[i : i + 2]) for i in range(0, len(groups), 2)]
-        return _ask(view, "report.ask_region_group", rows, province=view.regions.province)
-    if step is Step.REGION:
-        if draft.region_candidates:
-            regions = [r for r in (view.regions.region(i) for i in draft.region_candidates) if r]
-            key = "report.ask_region_candidates"
-        else:
-            group = view.regions.group(draft.region_group or "")
-            regions = list(group.regions) if group else []
-            key = "report.ask_region"
-        buttons = [Button(r.name, f"reg:{r.id}") for r in regions]
-        rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-        return _ask(view, key, rows)
-    if step is Step.PLACE:
-        return _ask(view, "report.ask_place", [])
-    if step is Step.LOCATION:
-        # A reply keyboard: Telegram can only ask for a location from one.
-        return Reply(
-            t(loc, "report.ask_location"),
-            ((Button(t(loc, "report.skip_location"), "loc:skip"),), nav_row(view)),
-            request=RequestKeyboard.LOCATION,
-        )
-    if step is Step.WHEN:
-        return _ask(view, "report.ask_when", [(
-            Button(t(loc, "report.today"), "when:today"), Button(t(loc, "report.yesterday"), "when:yesterday"),
-        )], example=format_long_date(view.today, loc))
-    if step is Step.DESCRIPTION:
-        return _ask(view, "report.ask_description", [])
-    if step is Step.EVIDENCE:
-        done = [(Button(t(loc, "report.evidence_done"), "ev:done"),)] if draft.photos or draft.links else []
-        return _ask(view, "report.ask_evidence", done, max_photos=view.max_photos)
-    if step is Step.CONTACT:
-        return Reply(
-            t(loc, "report.ask_contact"),
-            ((Button(t(loc, "report.skip_contact"), "ct:skip"),), nav_row(view)),
-            request=RequestKeyboard.CONTACT,
-        )
-    if step is Step.REVIEW:
-        return Reply(review_text(draft, view), (
-            (Button(t(loc, "review.send"), "rv:send"),),
-            (Button(t(loc, "review.edit"), "rv:edit"), Button(t(loc, "nav.cancel"), CANCEL)),
-        ))
-    if step is Step.EDIT_MENU:
-        fields = [Button(t(loc, f"edit.{name}"), f"ed:{name}") for name in (
-            "category", "subject", "region", "place", "when", "description", "evidence", "contact")]
-        rows = [tuple(fields[i : i + 2]) for i in range(0, len(fields), 2)]
-        rows.append((Button(t(loc, "edit.back_to_review"), "ed:review"),))
-        return Reply(t(loc, "edit.ask_field"), tuple(rows))
-    if step is Step.CONFIRM_CANCEL:
-        return Reply(t(loc, "cancel.confirm"), ((
-            Button(t(loc, "cancel.yes"), "nav:cancel_yes"), Button(t(loc, "cancel.no"), "nav:cancel_no"),
-        ),))
-    return Reply(t(loc, "start.idle_hint"), ((Button(t(loc, "start.button"), "go:start"),),))
+    return _ask(view, "report.ask_when", [(
+        Button(t(loc, "report.today"), "when:today"), Button(t(loc, "report.yesterday"), "when:yesterday"),
+    )], example=format_long_date(view.today, loc))
+
+
+def ask_description(draft: Draft, view: View) -> Reply:
+    return _ask(view, "report.ask_description", [])
+
+
+def ask_evidence(draft: Draft, view: View) -> Reply:
+    done = [(Button(t(view.locale, "report.evidence_done"), "ev:done"),)] if draft.photos or draft.links else []
+    return _ask(view, "report.ask_evidence", done, max_photos=view.max_photos)
+
+
+def ask_contact(draft: Draft, view: View) -> Reply:
+    return Reply(
+        t(view.locale, "report.ask_contact"),
+        ((Button(t(view.locale, "report.skip_contact"), "ct:skip"),), nav_row(view)),
+        request=RequestKeyboard.CONTACT,
+    )
+
+
+def show_review(draft: Draft, view: View) -> Reply:
+    loc = view.locale
+    return Reply(review_text(draft, view), (
+        (Button(t(loc, "review.send"), "rv:send"),),
+        (Button(t(loc, "review.edit"), "rv:edit"), Button(t(loc, "nav.cancel"), CANCEL)),
+    ))
+
+
+def ask_field_to_edit(draft: Draft, view: View) -> Reply:
+    loc = view.locale
+    rows = _pairs([Button(t(loc, f"edit.{name}"), f"ed:{name}") for name in (
+        "category", "subject", "region", "place", "when", "description", "evidence", "contact")])
+    rows.append((Button(t(loc, "edit.back_to_review"), "ed:review"),))
+    return Reply(t(loc, "edit.ask_field"), tuple(rows))
+
+
+def confirm_cancel(draft: Draft, view: View) -> Reply:
+    loc = view.locale
+    return Reply(t(loc, "cancel.confirm"), ((
+        Button(t(loc, "cancel.yes"), "nav:cancel_yes"), Button(t(loc, "cancel.no"), "nav:cancel_no"),
+    ),))
+
+
+def offer_start(draft: Draft, view: View) -> Reply:
+    return Reply(t(view.locale, "start.idle_hint"), ((Button(t(view.locale, "start.button"), "go:start"),),))
+
+
+# Every step has its question; IDLE's is the way to start a report.
+_PROMPTS: Final[dict[Step, Callable[[Draft, View], Reply]]] = {
+    Step.IDLE: offer_start,
+    Step.CATEGORY: ask_category,
+    Step.SUBJECT_NAME: ask_subject_name,
+    Step.SUBJECT_AGENCY: ask_subject_agency,
+    Step.SUBJECT_STATUS: ask_subject_status,
+    Step.REGION_GROUP: ask_region_group,
+    Step.REGION: ask_region,
+    Step.PLACE: ask_place,
+    Step.LOCATION: ask_location,
+    Step.WHEN: ask_when,
+    Step.DESCRIPTION: ask_description,
+    Step.EVIDENCE: ask_evidence,
+    Step.CONTACT: ask_contact,
+    Step.REVIEW: show_review,
+    Step.EDIT_MENU: ask_field_to_edit,
+    Step.CONFIRM_CANCEL: confirm_cancel,
+}
+
+
+def prompt(draft: Draft, view: View) -> Reply:
+    """The question of the draft's current step, with its buttons; outside a report, the way to start one."""
+    return _PROMPTS[draft.step](draft, view)
 
 
 def review_text(draft: Draft, view: View) -> str:

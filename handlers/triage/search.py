@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -24,17 +25,13 @@ from locales import LOCALES, t
 from storage.models import Category, ReportState
 from storage.triage import ReportFilter
 
-_KEYS: Final[dict[str, str]] = {
-    "wilayah": "region", "region": "region", "kab": "region", "kota": "region", "daerah": "region",
-    "kategori": "category", "category": "category", "jenis": "category",
-    "status": "state", "state": "state",
-    "dari": "from", "from": "from", "mulai": "from",
-    "sampai": "to", "to": "to", "hingga": "to", "until": "to",
-    "nama": "name", "name": "name", "terlapor": "name",
-}
 _ISO: Final = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY: Final = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 MAX_NAME: Final = 100
+# A day's local midnight and the next one must both be instants Python can hold in UTC; a zone's offset is
+# under a day, so one day of margin at each end of the calendar is enough.
+FIRST_DAY: Final = date.min + timedelta(days=1)
+LAST_DAY: Final = date.max - timedelta(days=1)
 
 
 class SearchError(ValueError):
@@ -56,6 +53,16 @@ def parse_day(text: str) -> date | None:
             except ValueError:
                 return None
     return None
+
+
+def read_day(text: str) -> date:
+    """A date the group typed, within the days a search can hold; raises SearchError otherwise."""
+    day = parse_day(text)
+    if day is None:
+        raise SearchError("triage.search_bad_date", text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise SearchError("triage.search_date_out_of_range", text)
+    return day
 
 
 def _labels(prefix: str, values: list[str]) -> dict[str, str]:
@@ -89,67 +96,111 @@ class DayRange:
         return start, end
 
 
-def parse_search(text: str, regions: RegionCatalog, tz: ZoneInfo) -> ReportFilter:
-    """Turn /cari's arguments into a filter; raises SearchError naming what it did not understand."""
+@dataclass(slots=True)
+class _Query:
+    """What /cari's words have said so far; None means the key was not given."""
+
+    regions: RegionCatalog
+    region_ids: list[str] | None = None
+    categories: list[Category] | None = None
+    states: list[ReportState] | None = None
+    first: date | None = None
+    last: date | None = None
+    names: list[str] = field(default_factory=list)
+
+
+def _add_regions(query: _Query, parts: list[str], value: str) -> None:
+    ids = query.region_ids or []
+    for part in parts:
+        found = query.regions.match(part)
+        if not found:
+            raise SearchError("triage.search_bad_region", part)
+        ids += [r.id for r in found if r.id not in ids]
+    query.region_ids = ids
+
+
+def _add_categories(query: _Query, parts: list[str], value: str) -> None:
+    table = _labels("category", [c.value for c in Category])
+    query.categories = (query.categories or []) + [
+        Category(_pick(table, p, "triage.search_bad_category")) for p in parts]
+
+
+def _add_states(query: _Query, parts: list[str], value: str) -> None:
+    table = _labels("state", [s.value for s in ReportState])
+    query.states = (query.states or []) + [ReportState(_pick(table, p, "triage.search_bad_state")) for p in parts]
+
+
+def _set_first(query: _Query, parts: list[str], value: str) -> None:
+    query.first = read_day(value)
+
+
+def _set_last(query: _Query, parts: list[str], value: str) -> None:
+    query.last = read_day(value)
+
+
+def _add_name(query: _Query, parts: list[str], value: str) -> None:
+    query.names.append(value)
+
+
+_Reader = Callable[[_Query, list[str], str], None]
+
+# Each key (in either language) names the reader of its value.
+_KEYS: Final[dict[str, _Reader]] = {
+    "wilayah": _add_regions, "region": _add_regions, "kab": _add_regions, "kota": _add_regions,
+    "daerah": _add_regions,
+    "kategori": _add_categories, "category": _add_categories, "jenis": _add_categories,
+    "status": _add_states, "state": _add_states,
+    "dari": _set_first, "from": _set_first, "mulai": _set_first,
+    "sampai": _set_last, "to": _set_last, "hingga": _set_last, "until": _set_last,
+    "nama": _add_name, "name": _add_name, "terlapor": _add_name,
+}
+
+
+def _read_token(query: _Query, token: str) -> None:
+    """One word of the query: `key:value`, or a bare word (a URL's `https:` is a bare word) of the name."""
+    key, sep, value = token.partition(":")
+    reader = _KEYS.get(key.lower()) if sep else None
+    if reader is None:
+        if sep and not key.lower().startswith("http"):
+            raise SearchError("triage.search_bad_key", key)
+        query.names.append(token)
+        return
+    if not value.strip():
+        raise SearchError("triage.search_empty_value", key)
+    reader(query, [p.strip() for p in value.split(",") if p.strip()], value)
+
+
+def _tokens(text: str) -> list[str]:
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
         raise SearchError("triage.search_bad_quotes") from exc
     if not tokens:
         raise SearchError("triage.search_help")
-    region_ids: list[str] | None = None
-    categories: list[Category] | None = None
-    states: list[ReportState] | None = None
-    first: date | None = None
-    last: date | None = None
-    names: list[str] = []
-    category_table = _labels("category", [c.value for c in Category])
-    state_table = _labels("state", [s.value for s in ReportState])
-    for token in tokens:
-        key, sep, value = token.partition(":")
-        field = _KEYS.get(key.lower()) if sep else None
-        if sep and field is None and not key.lower().startswith("http"):
-            raise SearchError("triage.search_bad_key", key)
-        if field is None:
-            names.append(token)
-            continue
-        if not value.strip():
-            raise SearchError("triage.search_empty_value", key)
-        parts = [p.strip() for p in value.split(",") if p.strip()]
-        if field == "region":
-            region_ids = region_ids or []
-            for part in parts:
-                found = regions.match(part)
-                if not found:
-                    raise SearchError("triage.search_bad_region", part)
-                region_ids += [r.id for r in found if r.id not in region_ids]
-        elif field == "category":
-            categories = (categories or []) + [Category(_pick(category_table, p, "triage.search_bad_category"))
-                                               for p in parts]
-        elif field == "state":
-            states = (states or []) + [ReportState(_pick(state_table, p, "triage.search_bad_state")) for p in parts]
-        elif field in ("from", "to"):
-            day = parse_day(value)
-            if day is None:
-                raise SearchError("triage.search_bad_date", value)
-            if field == "from":
-                first = day
-            else:
-                last = day
-        else:
-            names.append(value)
-    if first and last and first > last:
+    return tokens
+
+
+def _as_filter(query: _Query, tz: ZoneInfo) -> ReportFilter:
+    if query.first and query.last and query.first > query.last:
         raise SearchError("triage.search_bad_range")
-    name = " ".join(names).strip() or None
+    name = " ".join(query.names).strip() or None
     if name and len(name) > MAX_NAME:
         raise SearchError("triage.search_bad_name", name)
-    start, end = DayRange(first, last).instants(tz)
+    start, end = DayRange(query.first, query.last).instants(tz)
     return ReportFilter(
-        region_ids=tuple(region_ids) if region_ids is not None else None,
-        categories=tuple(categories) if categories is not None else None,
-        states=tuple(states) if states is not None else None,
+        region_ids=tuple(query.region_ids) if query.region_ids is not None else None,
+        categories=tuple(query.categories) if query.categories is not None else None,
+        states=tuple(query.states) if query.states is not None else None,
         received_from=start, received_before=end, name=name,
     )
+
+
+def parse_search(text: str, regions: RegionCatalog, tz: ZoneInfo) -> ReportFilter:
+    """Turn /cari's arguments into a filter; raises SearchError naming what it did not understand."""
+    query = _Query(regions)
+    for token in _tokens(text):
+        _read_token(query, token)
+    return _as_filter(query, tz)
 
 
 def parse_range(args: str, today: date, default_days: int = 30) -> DayRange:
@@ -157,13 +208,9 @@ def parse_range(args: str, today: date, default_days: int = 30) -> DayRange:
     words = args.split()
     if len(words) > 2:
         raise SearchError("triage.export_usage")
-    days = [parse_day(w) for w in words]
-    for word, day in zip(words, days, strict=True):
-        if day is None:
-            raise SearchError("triage.search_bad_date", word)
+    days = [read_day(w) for w in words]
     first = days[0] if days else today - timedelta(days=default_days - 1)
     last = days[1] if len(days) == 2 else today
-    assert first is not None and last is not None
     if first > last:
         raise SearchError("triage.search_bad_range")
     return DayRange(first, last)

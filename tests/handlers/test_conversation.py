@@ -24,7 +24,7 @@ from handlers.report import conversation
 from handlers.report.conversation import Context, Turn
 from handlers.report.draft import Draft, Step
 from handlers.report.images import ImageRejected, RejectReason
-from handlers.report.prompts import View
+from handlers.report.prompts import View, prompt
 from storage.models import Category, PhotoEvidence, SubjectStatus
 
 TODAY = date(2023, 11, 20)
@@ -273,3 +273,10 @@ async def test_english_locale() -> None:
 ])
 def test_commands_are_parsed_the_same_for_every_channel(typed: str, name: str, args: str) -> None:
     assert parse_command(typed) == Command(name, args)
+
+
+@pytest.mark.parametrize("step", list(Step))
+def test_every_step_has_a_question_with_a_way_on(step: Step) -> None:
+    """The prompt table covers every step; each question offers at least one button."""
+    reply = prompt(Draft(step=step, history=[Step.CATEGORY]), View("id", TODAY, REGIONS, max_photos=5))
+    assert reply.text and any(reply.buttons)

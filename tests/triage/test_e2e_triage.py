@@ -407,3 +407,18 @@ async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:
         results = max(m["message_id"] for m in api.messages(GROUP) if "ditemukan" in m.get("text", ""))
         await press(api, group, ALICE, results, "Berikutnya ▶️")
         await api.wait_for(lambda c: c.method == "editMessageText" and made[0].code in text_of(c), since=mark)
+
+
+async def test_dates_out_of_range_are_answered_politely(api: FakeBotApi, tmp_path: Path) -> None:
+    """Years 1 and 9999 once raised OverflowError inside /ekspor and /cari, and the group heard nothing."""
+    settings = make_settings(api, tmp_path)
+    group = Supervisors(api)
+    group.add(ALICE, "Alice")
+    async with running_bot(settings):
+        for command, args, shown in (("ekspor", "0001-01-01 2024-01-01", "0001-01-01"),
+                                     ("ekspor", "2024-01-01 9999-12-31", "9999-12-31"),
+                                     ("cari", "sampai:9999-12-31", "9999-12-31")):
+            mark = len(api.calls)
+            group.command(ALICE, command, args)
+            said = await api.wait_for(lambda c: c.chat_id == GROUP and "di luar rentang" in text_of(c), since=mark)
+            assert shown in text_of(said), command

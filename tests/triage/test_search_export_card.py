@@ -14,6 +14,7 @@ from handlers.report.reading import MESSAGE_LIMIT
 from handlers.triage.export import export_table, safe_cell, to_csv, to_xlsx
 from handlers.triage.machine import Action, ForwardTarget
 from handlers.triage.search import SearchError, parse_day, parse_range, parse_search
+from storage.db import iso
 from storage.models import Category, Contact, ReportState
 from storage.triage import ReportFilter
 from tests.triage.helpers import ALICE, REGIONS, TZ, add_report, open_store, photo, service_for
@@ -72,6 +73,29 @@ def test_dates_and_ranges() -> None:
     assert parse_range("2023-11-01", today).last == today
     with pytest.raises(SearchError):
         parse_range("a b c", today)
+
+
+@pytest.mark.parametrize("query", ["sampai:9999-12-31", "dari:0001-01-01", "dari:31/12/9999", "sampai:01-01-0001"])
+def test_search_dates_out_of_range_are_named(query: str) -> None:
+    with pytest.raises(SearchError) as caught:
+        parse_search(query, REGIONS, TZ)
+    assert caught.value.key == "triage.search_date_out_of_range"
+    assert caught.value.value == query.partition(":")[2]
+
+
+@pytest.mark.parametrize("args", ["0001-01-01 2024-01-01", "2024-01-01 9999-12-31", "9999-12-31"])
+def test_export_dates_out_of_range_are_named(args: str) -> None:
+    with pytest.raises(SearchError) as caught:
+        parse_range(args, date(2023, 11, 20))
+    assert caught.value.key == "triage.search_date_out_of_range"
+
+
+def test_the_outermost_days_in_range_become_instants_storage_can_hold() -> None:
+    where = parse_search("dari:0001-01-02 sampai:9999-12-30", REGIONS, TZ)
+    assert where.received_from is not None and where.received_before is not None
+    assert iso(where.received_from) < iso(where.received_before)
+    start, end = parse_range("0001-01-02 9999-12-30", date(2023, 11, 20)).instants(TZ)
+    assert start is not None and end is not None and iso(start) < iso(end)
 
 
 async def test_search_in_the_database(tmp_path: Path) -> None:

@@ -1,218 +1,58 @@
-"""Fake Telegram Bot API server for end-to-end tests.
-
-Runs a real HTTP server (aiohttp) on 127.0.0.1 so that the *real* python-telegram-bot
-``Bot``/``Application`` can talk to it unchanged::
-
-    async with FakeBotApi() as api:
-        bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
-        # base_url      == f"{api.url}/bot"       -> PTB requests f"{api.url}/bot{TOKEN}/sendMessage"
-        # base_file_url == f"{api.url}/file/bot"  -> PTB downloads f"{api.url}/file/bot{TOKEN}/{file_path}"
-
-Tests simulate users by pushing updates (``api.push_update(api.private_text(1, "hi"))``),
-inspect what the bot sent (``api.calls_to("sendMessage")``, ``await api.wait_for(...)``) and
-inject faults (``api.fail("sendMessage", times=1, mode=RetryAfter(1))``).
-
-Standalone mode (for benchmarks / bots running as a subprocess)::
-
-    python -m tests.fakes.bot_api --port 8081
-
-adds a JSON control API under ``/_control/...`` (see ``_control_routes``).
-
-Fidelity notes: parameters are validated where real Telegram commonly rejects bot bugs
-(HTML parse errors, empty/too long text, callback_data > 64 bytes, "message is not modified",
-unknown file_id, getUpdates while a webhook is set). MarkdownV2 is *not* validated.
-All waits are bounded and wake up immediately when the server stops.
-"""
+"""The fake Bot API server: state, scenario builders, the Bot API methods and the control API."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import copy
 import hashlib
-import html
-import io
 import ipaddress
 import json
 import mimetypes
 import random
 import re
-import signal
-import sys
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
-JSON = dict[str, Any]
-ChatId = int | str
-
-# --------------------------------------------------------------------------------------------
-# Fault modes
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryAfter:
-    """HTTP 429 flood-control answer; PTB raises ``telegram.error.RetryAfter``."""
-
-    seconds: int = 1
-
-
-@dataclass(frozen=True)
-class ServerError:
-    """HTTP 5xx with a Telegram-like body; PTB raises ``telegram.error.NetworkError``."""
-
-    status: int = 500
-    description: str = "Internal Server Error"
-
-
-@dataclass(frozen=True)
-class Timeout:
-    """Hold the request for ``seconds`` so the client's read timeout fires (PTB ``TimedOut``).
-
-    ``deliver=True`` then performs the call anyway (Telegram did send the message, the
-    client just never saw the answer) - the classic source of duplicate sends on retry.
-    Without ``deliver`` the late answer is a 502 that nobody is expected to read.
-    """
-
-    seconds: float = 5.0
-    deliver: bool = False
-
-
-@dataclass(frozen=True)
-class Drop:
-    """Close the TCP connection without any response (PTB ``NetworkError``).
-
-    ``deliver=True`` performs the call first, i.e. the response is lost after the side effect.
-    """
-
-    deliver: bool = False
-
-
-@dataclass(frozen=True)
-class ApiError:
-    """Any other Telegram error, e.g. ``ApiError(403, "Forbidden: bot was blocked by the user")``."""
-
-    status: int
-    description: str
-
-
-Fault = RetryAfter | ServerError | Timeout | Drop | ApiError
-
-# Methods a global ``fail_rate(None, ...)`` leaves alone by default: failing the bootstrap
-# or the polling loop tests PTB's retry loop rather than the bot under test.
-DEFAULT_RATE_EXCLUDE: frozenset[str] = frozenset(
-    {"getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "logOut", "close"}
+from tests.fakes.bot_api.calls import Call, _Notifier, _Pending
+from tests.fakes.bot_api.faults import (
+    DOWNLOAD,
+    JSON,
+    MAX_SLEEP_SECONDS,
+    ApiError,
+    ChatId,
+    Drop,
+    Fault,
+    RetryAfter,
+    ServerError,
+    Timeout,
+    fault_from_json,
 )
-
-# Pseudo method name for faults on file downloads (``/file/bot<token>/<path>``).
-DOWNLOAD = "download"
-
-# Hard ceiling for any server-side sleep so a mis-configured fault can never hang a test run.
-MAX_SLEEP_SECONDS = 60.0
-
-
-def fault_to_json(fault: Fault) -> JSON:
-    """Serialise a fault for the control API."""
-    match fault:
-        case RetryAfter(seconds):
-            return {"type": "retry_after", "seconds": seconds}
-        case ServerError(status, description):
-            return {"type": "server_error", "status": status, "description": description}
-        case Timeout(seconds, deliver):
-            return {"type": "timeout", "seconds": seconds, "deliver": deliver}
-        case Drop(deliver):
-            return {"type": "drop", "deliver": deliver}
-        case ApiError(status, description):
-            return {"type": "api_error", "status": status, "description": description}
-    raise TypeError(f"not a fault: {fault!r}")
-
-
-def fault_from_json(data: JSON) -> Fault:
-    """Parse ``{"type": "retry_after", "seconds": 1}`` and friends (control API)."""
-    kind = data.get("type")
-    if kind == "retry_after":
-        return RetryAfter(int(data.get("seconds", 1)))
-    if kind == "server_error":
-        return ServerError(int(data.get("status", 500)), str(data.get("description", "Internal Server Error")))
-    if kind == "timeout":
-        return Timeout(float(data.get("seconds", 5.0)), bool(data.get("deliver", False)))
-    if kind == "drop":
-        return Drop(bool(data.get("deliver", False)))
-    if kind == "api_error":
-        return ApiError(int(data["status"]), str(data["description"]))
-    raise ValueError(f"unknown fault type: {kind!r}")
-
-
-# --------------------------------------------------------------------------------------------
-# Records
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    """One Bot API request as the server saw it.
-
-    ``params`` are JSON-decoded (reply_markup, media, commands, ints, bools) except free-text
-    fields such as ``text``/``caption`` which stay strings. ``time`` is ``time.monotonic()``
-    (system-wide on Linux, so comparable with a bot subprocess). ``fault``/``error`` are set
-    only on entries of ``FakeBotApi.failed_calls``.
-    """
-
-    method: str
-    params: dict[str, Any]
-    files: dict[str, bytes]
-    chat_id: ChatId | None
-    time: float
-    fault: Fault | None = None
-    error: str | None = None
-
-    def to_json(self) -> JSON:
-        return {
-            "method": self.method,
-            "params": self.params,
-            "files": {
-                name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                for name, data in self.files.items()
-            },
-            "chat_id": self.chat_id,
-            "time": self.time,
-            "fault": fault_to_json(self.fault) if self.fault else None,
-            "error": self.error,
-        }
-
-
-@dataclass
-class _StoredFile:
-    file_id: str
-    file_unique_id: str
-    data: bytes
-    file_path: str
-    file_name: str | None = None
-    mime_type: str | None = None
-    uploaded_by_bot: bool = False
-
-
-@dataclass
-class _Pending:
-    update: JSON
-    delivered: bool = False
-
-    @property
-    def update_id(self) -> int:
-        return int(self.update["update_id"])
-
-
-@dataclass
-class _Upload:
-    filename: str | None
-    content_type: str | None
-    data: bytes
+from tests.fakes.bot_api.files import _guess_ext, _image_size, _StoredFile, _Upload
+from tests.fakes.bot_api.rates import DEFAULT_RATE_EXCLUDE, _RateRule
+from tests.fakes.bot_api.validation import (
+    _ADMIN_FALSE,
+    _ADMIN_TRUE,
+    _GIFT_TYPES,
+    _MAX_CAPTION,
+    _MAX_DOWNLOAD,
+    _MAX_TEXT,
+    _MEDIA_KINDS,
+    _NOT_MODIFIED,
+    _RESTRICTED_FALSE,
+    _ApiFailure,
+    _chat_key,
+    _check_entities,
+    _decode_param,
+    _render,
+    _utf16_len,
+    _validate_markup,
+)
 
 
 @dataclass
@@ -224,211 +64,6 @@ class _Req:
     request: web.Request
 
 
-@dataclass
-class _RateRule:
-    rate: float
-    modes: list[Fault]
-    rng: random.Random
-    exclude: frozenset[str] = field(default_factory=frozenset)
-
-
-class _ApiFailure(Exception):
-    """Raised by method handlers to answer with a Telegram error."""
-
-    def __init__(self, status: int, description: str, parameters: JSON | None = None) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.parameters = parameters
-
-
-class _Notifier:
-    """Wake every waiter on change; waiters re-check their own condition (no lost wake-ups
-    because state is only mutated from the event loop thread)."""
-
-    def __init__(self) -> None:
-        self._waiters: set[asyncio.Future[None]] = set()
-
-    def notify_all(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
-
-    async def wait(self, timeout: float) -> None:
-        if timeout <= 0:
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, timeout)
-        finally:
-            self._waiters.discard(waiter)
-
-
-# --------------------------------------------------------------------------------------------
-# Param decoding / validation helpers
-# --------------------------------------------------------------------------------------------
-
-# fmt: off
-# Sent by PTB as raw strings (never JSON-encoded); decoding "123" or "true" would change them.
-_TEXT_PARAMS: frozenset[str] = frozenset(
-    {
-        "text", "caption", "parse_mode", "url", "title", "description", "short_description",
-        "name", "action", "emoji", "language_code", "secret_token", "ip_address", "file_id",
-        "callback_query_id", "inline_message_id", "business_connection_id", "message_effect_id",
-        "phone_number", "first_name", "last_name", "vcard", "address", "question", "explanation",
-        "query", "photo", "document", "video", "audio", "voice", "sticker", "animation",
-        "video_note", "thumbnail", "payload", "currency", "start_parameter", "error_message",
-    }
-)
-# fmt: on
-
-_MAX_TEXT = 4096
-_MAX_CAPTION = 1024
-_MAX_CALLBACK_DATA = 64
-_MAX_DOWNLOAD = 20 * 1024 * 1024
-_PARSE_ERROR = "Bad Request: can't parse entities"
-_NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are "
-    "exactly the same as a current content and reply markup of the message"
-)
-# fmt: off
-_HTML_TAGS: frozenset[str] = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-     "code", "pre", "blockquote", "tg-emoji", "tg-time"}
-)
-# Flags PTB requires to build ChatMemberAdministrator / ChatMemberRestricted.
-_ADMIN_FALSE = ("can_be_edited", "is_anonymous", "can_post_stories", "can_edit_stories",
-                "can_delete_stories", "can_promote_members")
-_ADMIN_TRUE = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-               "can_restrict_members", "can_change_info", "can_invite_users")
-_RESTRICTED_FALSE = ("can_change_info", "can_invite_users", "can_pin_messages", "can_send_messages",
-                     "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
-                     "can_manage_topics", "can_send_audios", "can_send_documents", "can_send_photos",
-                     "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_edit_tag",
-                     "can_react_to_messages")
-_GIFT_TYPES = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
-               "gifts_from_channels")
-# fmt: on
-_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^<>]*)>")
-_MEDIA_KINDS = ("photo", "video", "animation", "audio", "document", "voice", "sticker")
-
-
-def _decode_param(key: str, value: str) -> Any:
-    if key in _TEXT_PARAMS:
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def _chat_key(value: Any) -> ChatId | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    with contextlib.suppress(ValueError):
-        return int(text)
-    return text
-
-
-def _utf16_len(text: str) -> int:
-    # Telegram counts limits in UTF-16 code units (emoji count double).
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _render_html(text: str) -> str:
-    """Validate Telegram-HTML like the real API and return the plain text it would store."""
-    out: list[str] = []
-    stack: list[str] = []
-    pos = 0
-    while (lt := text.find("<", pos)) >= 0:
-        out.append(text[pos:lt])
-        offset = len(text[:lt].encode())
-        match = _TAG_RE.match(text, lt)
-        if match is None:
-            raise _ApiFailure(400, f'{_PARSE_ERROR}: Unsupported start tag "" at byte offset {offset}')
-        closing, name = match.group(1) == "/", match.group(2).lower()
-        if name not in _HTML_TAGS:
-            kind = "end" if closing else "start"
-            raise _ApiFailure(
-                400,
-                f'{_PARSE_ERROR}: Unsupported {kind} tag "{name}" at byte offset {offset}',
-            )
-        if not closing:
-            stack.append(name)
-        elif not stack or stack[-1] != name:
-            expected = f'"</{stack[-1]}>"' if stack else "nothing"
-            raise _ApiFailure(
-                400,
-                f'{_PARSE_ERROR}: Unmatched end tag at byte offset {offset}, expected {expected}, found "</{name}>"',
-            )
-        else:
-            stack.pop()
-        pos = match.end()
-    out.append(text[pos:])
-    if stack:
-        raise _ApiFailure(
-            400,
-            f'{_PARSE_ERROR}: Can\'t find end tag corresponding to start tag "{stack[-1]}"',
-        )
-    return html.unescape("".join(out))
-
-
-def _render(text: str, parse_mode: Any) -> str:
-    if isinstance(parse_mode, str) and parse_mode.upper() == "HTML":
-        return _render_html(text)
-    return text
-
-
-def _validate_markup(markup: Any) -> JSON | None:
-    """Return the inline keyboard to store on the message (only inline ones are part of a
-    Telegram ``Message``), rejecting what Telegram rejects."""
-    if not isinstance(markup, dict) or "inline_keyboard" not in markup:
-        return None
-    rows = markup["inline_keyboard"]
-    if not isinstance(rows, list):
-        raise _ApiFailure(
-            400, 'Bad Request: can\'t parse inline keyboard button: field "inline_keyboard" must be an Array'
-        )
-    for row in rows:
-        for button in row:
-            if not isinstance(button, dict) or not button.get("text"):
-                raise _ApiFailure(
-                    400,
-                    "Bad Request: can't parse inline keyboard button: "
-                    "Text buttons are unallowed in the inline keyboard",
-                )
-            data = button.get("callback_data")
-            if data is not None and not 1 <= len(str(data).encode()) <= _MAX_CALLBACK_DATA:
-                raise _ApiFailure(400, "Bad Request: BUTTON_DATA_INVALID")
-    return markup
-
-
-def _image_size(data: bytes) -> tuple[int, int] | None:
-    # Pillow is a project dependency; imported lazily so the fake has no import-time cost.
-    try:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except Exception:
-        return None
-
-
-def _guess_ext(data: bytes, file_name: str | None) -> str:
-    if file_name and "." in file_name:
-        return "." + file_name.rsplit(".", 1)[1].lower()
-    for magic, ext in ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG", ".png"), (b"%PDF", ".pdf"), (b"OggS", ".oga")):
-        if data.startswith(magic):
-            return ext
-    if data[8:12] == b"WEBP":
-        return ".webp"
-    return ".bin"
 
 
 def _ok(result: Any) -> web.Response:
@@ -997,16 +632,18 @@ class FakeBotApi:
         if caption is None:
             return {}
         plain = _render(str(caption), params.get("parse_mode"))
-        if _utf16_len(plain) > _MAX_CAPTION:
+        if len(plain) > _MAX_CAPTION:
             raise _ApiFailure(400, "Bad Request: message caption is too long")
+        _check_entities(plain, params.get("caption_entities"))
         return {"caption": plain} if plain else {}
 
     def _text(self, params: dict[str, Any]) -> str:
         plain = _render(str(params.get("text", "")), params.get("parse_mode"))
         if not plain.strip():
             raise _ApiFailure(400, "Bad Request: message text is empty")
-        if _utf16_len(plain) > _MAX_TEXT:
+        if len(plain) > _MAX_TEXT:
             raise _ApiFailure(400, "Bad Request: message is too long")
+        _check_entities(plain, params.get("entities"))
         return plain
 
     def _resolve_input_file(self, value: Any, uploads: dict[str, _Upload], field_name: str) -> _StoredFile:
@@ -1613,38 +1250,3 @@ class FakeBotApi:
         self.reset_calls()
         self.clear_faults()
         return web.json_response({"ok": True})
-
-
-# --------------------------------------------------------------------------------------------
-# Standalone entry point
-# --------------------------------------------------------------------------------------------
-
-
-async def _serve(host: str, port: int, token: str | None, max_poll: float) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with FakeBotApi(host=host, port=port, token=token, max_poll_seconds=max_poll, control_api=True) as api:
-        # One parseable line so a parent process can pick up the port when --port 0 is used.
-        print(f"fake-bot-api listening on {api.url}", flush=True)
-        await stop.wait()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Fake Telegram Bot API server (loopback only)")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
-    parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
-    parser.add_argument("--token", default=None, help="accept only this bot token")
-    parser.add_argument("--max-poll", type=float, default=1.0, help="cap for getUpdates long-poll seconds")
-    args = parser.parse_args(argv)
-    try:
-        asyncio.run(_serve(args.host, args.port, args.token, args.max_poll))
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

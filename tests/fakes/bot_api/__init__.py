@@ -1,0 +1,54 @@
+"""Fake Telegram Bot API server for end-to-end tests.
+
+Runs a real HTTP server (aiohttp) on 127.0.0.1 so that the *real* python-telegram-bot
+``Bot``/``Application`` can talk to it unchanged::
+
+    async with FakeBotApi() as api:
+        bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
+        # base_url      == f"{api.url}/bot"       -> PTB requests f"{api.url}/bot{TOKEN}/sendMessage"
+        # base_file_url == f"{api.url}/file/bot"  -> PTB downloads f"{api.url}/file/bot{TOKEN}/{file_path}"
+
+Tests simulate users by pushing updates (``api.push_update(api.private_text(1, "hi"))``),
+inspect what the bot sent (``api.calls_to("sendMessage")``, ``await api.wait_for(...)``) and
+inject faults (``api.fail("sendMessage", times=1, mode=RetryAfter(1))``).
+
+Standalone mode (for benchmarks / bots running as a subprocess)::
+
+    python -m tests.fakes.bot_api --port 8081
+
+adds a JSON control API under ``/_control/...`` (see ``FakeBotApi._control_routes``).
+
+Fidelity notes: parameters are validated where real Telegram commonly rejects bot bugs
+(HTML parse errors, empty/too long text, callback_data > 64 bytes, "message is not modified",
+unknown file_id, getUpdates while a webhook is set). MarkdownV2 is *not* validated.
+All waits are bounded and wake up immediately when the server stops.
+
+Modules: ``faults`` (what a test injects), ``calls`` (what is recorded), ``files``, ``validation`` (HTML,
+entities, lengths and markup as Telegram checks them), ``rates`` (random faults), ``server`` (the state,
+the Bot API methods and the control API), ``__main__`` (standalone mode).
+"""
+
+from __future__ import annotations
+
+from tests.fakes.bot_api.calls import Call
+from tests.fakes.bot_api.faults import (
+    DOWNLOAD,
+    JSON,
+    MAX_SLEEP_SECONDS,
+    ApiError,
+    ChatId,
+    Drop,
+    Fault,
+    RetryAfter,
+    ServerError,
+    Timeout,
+    fault_from_json,
+    fault_to_json,
+)
+from tests.fakes.bot_api.rates import DEFAULT_RATE_EXCLUDE
+from tests.fakes.bot_api.server import FakeBotApi
+
+__all__ = [
+    "DEFAULT_RATE_EXCLUDE", "DOWNLOAD", "JSON", "MAX_SLEEP_SECONDS", "ApiError", "Call", "ChatId", "Drop",
+    "FakeBotApi", "Fault", "RetryAfter", "ServerError", "Timeout", "fault_from_json", "fault_to_json",
+]
