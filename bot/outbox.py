@@ -58,6 +58,10 @@ class OutboxWorker:
     def register(self, kind: str, deliverer: Deliverer) -> None:
         self._deliverers[kind] = deliverer
 
+    def kinds(self) -> frozenset[str]:
+        """The outbox kinds a deliverer is registered for."""
+        return frozenset(self._deliverers)
+
     def wake(self) -> None:
         """Something was enqueued: deliver now rather than at the next poll."""
         self._wake.set()

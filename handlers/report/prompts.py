@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from handlers.common.callbacks import GO_START
 from handlers.common.events import Button, Reply, RequestKeyboard
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc
@@ -118,7 +119,7 @@ def prompt(draft: Draft, view: View) -> Reply:
         return Reply(t(loc, "cancel.confirm"), ((
             Button(t(loc, "cancel.yes"), "nav:cancel_yes"), Button(t(loc, "cancel.no"), "nav:cancel_no"),
         ),))
-    return Reply(t(loc, "start.idle_hint"), ((Button(t(loc, "start.button"), "go:start"),),))
+    return Reply(t(loc, "start.idle_hint"), ((Button(t(loc, "start.button"), GO_START),),))
 
 
 def review_text(draft: Draft, view: View) -> str:
