@@ -14,6 +14,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
+from handlers.common.errors import LaporNetralError
 from storage.db import from_iso, utcnow
 from storage.models import OutboxItem
 from storage.outbox import Outbox
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 Deliverer = Callable[[OutboxItem], Awaitable[None]]
 
 
-class DeliveryError(Exception):
+class DeliveryError(LaporNetralError):
     """Root of the delivery outcomes a deliverer may raise.
 
     DeliveryError

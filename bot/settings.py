@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handlers.common.errors import LaporNetralError
+
 TELEGRAM_DEFAULT_API: Final = "https://api.telegram.org"
 WHATSAPP_DEFAULT_API: Final = "https://graph.facebook.com"
 _TOKEN_RE: Final = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,}$")
 
 
-class SettingsError(Exception):
+class SettingsError(LaporNetralError):
     """A setting is missing or wrong; the message names the key and never its secret value."""
 
 

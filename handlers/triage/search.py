@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from handlers.common.errors import LaporNetralError
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc_within, normalize_label
 from locales import LOCALES, t
@@ -37,7 +38,7 @@ _DMY: Final = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 MAX_NAME: Final = 100
 
 
-class SearchError(ValueError):
+class SearchError(LaporNetralError, ValueError):
     """A query the group can fix: `key` is the message, `value` what was not understood (escaped)."""
 
     def __init__(self, key: str, value: str = "") -> None:

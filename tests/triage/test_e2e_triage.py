@@ -411,3 +411,32 @@ async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:
         results = max(m["message_id"] for m in api.messages(GROUP) if "ditemukan" in m.get("text", ""))
         await press(api, group, ALICE, results, "Berikutnya ▶️")
         await api.wait_for(lambda c: c.method == "editMessageText" and made[0].code in text_of(c), since=mark)
+
+
+async def test_a_press_answered_too_late_still_moves_without_an_error(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram refuses answerCallbackQuery after ~15 s ("query is too old"): the move stands, no traceback."""
+    settings = make_settings(api, tmp_path)
+    group = Supervisors(api)
+    group.add(ALICE, "Alice")
+    async with running_bot(settings):
+        citizen = Citizen(api, 5009)
+        code, card = await file_report(api, citizen)
+        update = api.callback_query(ALICE, GROUP, card, group.buttons(card)["🙋 Ambil"], chat_type="supergroup")
+        update["callback_query"]["id"] = "expired-query"  # an id the fake (like Telegram) no longer accepts
+        api.push_update(update)
+        await card_shows(api, card, "Diambil oleh Alice")
+        await notice(api, 5009, "sedang ditangani")
+    assert code and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_both_menus_survive_when_the_summary_chat_is_the_group(api: FakeBotApi, tmp_path: Path) -> None:
+    """SUMMARY_CHAT_ID == SUPERVISOR_CHAT_ID: one merged menu, triage's commands and /ringkasan, both languages."""
+    settings = make_settings(api, tmp_path, summary_chat_id=GROUP)
+    async with running_bot(settings):
+        scope = {"type": "chat", "chat_id": GROUP}
+        for language in ("", "en"):
+            names = [c["command"] for c in api.commands(scope, language)]
+            assert names == ["laporan", "antrian", "cari", "bukti", "ekspor", "ringkasan"], (language, names)
+        assert [c["command"] for c in api.commands({"type": "all_private_chats"})][:2] == ["start", "lapor"]
