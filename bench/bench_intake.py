@@ -2,7 +2,7 @@
 
 Separate processes on loopback, so each one's CPU is its own: two fake Bot API servers
 (tests/fakes/bot_api/, standalone), the bot under test (the real PTB Application built by
-bot.telegram.channel.TelegramChannel, real SQLite and evidence files in a temp dir), the echo bots, and this
+bot.app.App, real SQLite and evidence files in a temp dir), the echo bots, and this
 driver. Each simulated citizen types a whole report (typed answers, which the core accepts wherever it
 offers buttons) with two photos, waiting for the bot's answers before the next step, as a person would.
 
@@ -75,10 +75,9 @@ def peak_rss_mib(pid: int) -> float:
 
 def serve_bot(api_url: str, workdir: Path, rate_limit: bool) -> None:
     """The product, as `python -m bot` builds it, with the rate limiter as asked."""
+    from bot.app import App, Tuning
     from bot.logs import setup_logging
-    from bot.services import Services
     from bot.settings import Settings
-    from bot.telegram.channel import TelegramChannel
 
     settings = Settings(
         _env_file=None, telegram_bot_token=TOKEN, telegram_api_url=api_url, supervisor_chat_id=GROUP,
@@ -88,7 +87,7 @@ def serve_bot(api_url: str, workdir: Path, rate_limit: bool) -> None:
     setup_logging("WARNING", [TOKEN])
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    services = loop.run_until_complete(Services.open(settings))
+    app = loop.run_until_complete(App.open(settings, Tuning(rate_limit=rate_limit)))
     profile_to = os.environ.get("LAPOR_BENCH_PROFILE")
     profiler = None
     if profile_to:
@@ -97,9 +96,9 @@ def serve_bot(api_url: str, workdir: Path, rate_limit: bool) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     try:
-        TelegramChannel(services, rate_limit=rate_limit).run()
+        app.run()
     finally:
-        loop.run_until_complete(services.close())
+        loop.run_until_complete(app.close())
         if profiler is not None and profile_to:
             profiler.disable()
             profiler.dump_stats(profile_to)

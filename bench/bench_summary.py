@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.app import summary_config  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.common.regions import default_catalog  # noqa: E402
 from handlers.summary.figures import summary_query  # noqa: E402
@@ -170,7 +171,7 @@ async def measure(path: Path, repeat: int, plans: bool) -> None:
     db = await Database.open(path)
     try:
         settings = Settings(_env_file=None, database_path=path)
-        service = SummaryService(db, default_catalog(), settings)
+        service = SummaryService(db, default_catalog(), summary_config(settings))
         runs = [await build_once(service, BENCH_DAY) for _ in range(repeat)]
         tracemalloc.start()
         await build_once(service, BENCH_DAY)

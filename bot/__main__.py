@@ -1,4 +1,4 @@
-"""`python -m bot` / `lapor-netral`: run the bot, or the terminal demo, or a maintenance command."""
+"""`python -m bot` / `lapor-netral`: parse the arguments, then call the root (bot/app.py) or the demo."""
 
 from __future__ import annotations
 
@@ -37,42 +37,12 @@ def _secrets(settings: Settings) -> list[str]:
     return [secret.get_secret_value() for secret in secrets if secret is not None]
 
 
-def run(settings: Settings) -> None:
-    from bot.services import Services
-    from bot.telegram.channel import TelegramChannel
-
-    settings.require_telegram()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    services = loop.run_until_complete(Services.open(settings))
-    try:
-        telegram = TelegramChannel(services)
-        if settings.whatsapp_enabled:
-            from bot.whatsapp.channel import WhatsAppChannel
-
-            # One process, one event loop: the WhatsApp webhook starts and stops with Telegram's application.
-            WhatsAppChannel(services).attach(telegram.application)
-        telegram.run()
-    finally:
-        loop.run_until_complete(services.close())
-        loop.close()
-
-
-async def backup(settings: Settings, target: Path) -> None:
-    from storage.db import Database
-
-    db = await Database.open(settings.database_path)
-    try:
-        await db.backup(target)
-    finally:
-        await db.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
         if args.command in (None, "run") and settings.telegram_bot_token is not None:
+            # The one check of the Telegram settings, before anything is opened or logged.
             settings.require_telegram()
         if args.command in (None, "run"):
             settings.require_whatsapp()
@@ -85,10 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     level = "WARNING" if demo and settings.log_level.upper() == "INFO" else settings.log_level
     setup_logging(level, _secrets(settings))
     if command == "summary":
-        from handlers.summary.service import write_summary
+        from bot.app import write_summary
 
         return asyncio.run(write_summary(settings, args.date, args.out))
     if command == "backup":
+        from bot.app import backup
+
         asyncio.run(backup(settings, args.path))
         sys.stderr.write(f"Backup written to {args.path}\n")
         return 0
@@ -99,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(NO_TOKEN_HELP + "\n")
         database = getattr(args, "database", None) or settings.database_path.parent / "demo.sqlite3"
         return asyncio.run(run_demo(settings, database))
+    from bot.app import run
+
     run(settings)
     return 0
 

@@ -14,6 +14,8 @@ import re
 import sys
 from pathlib import Path
 
+from bot.app import Tuning, open_services
+from bot.notify import NOTIFY_KIND
 from bot.services import Services
 from bot.settings import Settings
 from handlers.common.events import Choice, Event, Image, Location, Reply, SharedContact, Text, parse_command
@@ -101,8 +103,10 @@ def console_group(services: Services) -> None:
 
 async def run_demo(settings: Settings, database: Path) -> int:
     settings = settings.model_copy(update={"database_path": database})
-    services = await Services.open(settings, outbox_base_delay=0.5)
+    services = await open_services(settings, Tuning(outbox_base_delay=0.5))
+    # The demo's own small root: the terminal plays the supervisors' group; notices wait (no channel).
     console_group(services)
+    services.outbox.register(NOTIFY_KIND, services.notifier)
     services.outbox.start()
     sys.stdout.write(f"Lapor Netral — demo (database: {database}). Ketik /start. 'keluar' untuk selesai.\n")
     last: Reply | None = None

@@ -14,6 +14,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
+from handlers.common.errors import LaporNetralError
 from storage.db import from_iso, utcnow
 from storage.models import OutboxItem
 from storage.outbox import Outbox
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 Deliverer = Callable[[OutboxItem], Awaitable[None]]
 
 
-class DeliveryError(Exception):
+class DeliveryError(LaporNetralError):
     """Root of the delivery outcomes a deliverer may raise.
 
     DeliveryError
@@ -57,6 +58,10 @@ class OutboxWorker:
 
     def register(self, kind: str, deliverer: Deliverer) -> None:
         self._deliverers[kind] = deliverer
+
+    def kinds(self) -> frozenset[str]:
+        """The outbox kinds a deliverer is registered for."""
+        return frozenset(self._deliverers)
 
     def wake(self) -> None:
         """Something was enqueued: deliver now rather than at the next poll."""

@@ -16,6 +16,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handlers.common.errors import LaporNetralError
+
 TELEGRAM_DEFAULT_API: Final = "https://api.telegram.org"
 WHATSAPP_DEFAULT_API: Final = "https://graph.facebook.com"
 _TOKEN_RE: Final = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,}$")
@@ -24,7 +26,7 @@ _WEBHOOK_SECRET_RE: Final = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 WEBHOOK_SECRET_HELP: Final = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
-class SettingsError(Exception):
+class SettingsError(LaporNetralError):
     """A setting is missing or wrong; the message names the key and never its secret value."""
 
 

@@ -13,12 +13,14 @@ from typing import Final
 
 from babel.messages.pofile import read_po
 
+from handlers.common.errors import LaporNetralError
+
 LOCALES: Final = ("id", "en")
 DEFAULT_LOCALE: Final = "id"
 _DIR: Final = Path(__file__).parent
 
 
-class MissingTranslation(KeyError):
+class MissingTranslation(LaporNetralError, KeyError):
     """A key has no text in a catalog: a programming error that the catalog test catches first."""
 
 

@@ -1,169 +1,129 @@
-"""The Telegram channel: the PTB `Application`, wired to the shared services."""
+"""The Telegram channel's machinery: the PTB `Application` as bot/app.py builds it, and its life cycle.
+
+What it handles, and in which order, is wired by the composition root; here are the builder (transport,
+the inbox that writes updates down before Telegram forgets them, rate limits, `Defaults`), the sender of
+reporters' notices, the error handler, and running (polling or webhook; or inside a test's loop).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, RetryAfter
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.error import Forbidden
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot.housekeeping import Maintenance
+from bot.notify import Sender
 from bot.outbox import GiveUp
-from bot.services import Services
-from bot.telegram.citizen import CitizenChat, internal_error_text
-from bot.telegram.group import GroupForwarder
+from bot.settings import Settings
+from bot.telegram.calls import for_outbox
+from bot.telegram.citizen import internal_error_text
 from bot.telegram.inbox import TelegramInbox
-from bot.telegram.render import NO_PREVIEW, flood_control, markup_for
-from bot.telegram.summary import TelegramSummary
+from bot.telegram.render import NO_PREVIEW, markup_for
 from bot.telegram.transport import AiohttpRequest
-from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.webhook import WebhookSecret
 from handlers.common.events import Reply
-from handlers.report.intake import FORWARD_KIND
-from locales import t
-from storage.db import utcnow
-from storage.inbox import Inbox
-from storage.models import Channel, Reporter
+from storage.models import Reporter
 
 log = logging.getLogger(__name__)
 
-CITIZEN_COMMANDS = ("start", "lapor", "status", "bahasa", "batal", "bantuan")
-PRUNE_EVERY = timedelta(hours=24)
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+Hook = Callable[[TelegramApp], Coroutine[Any, Any, None]]
+# Every message the bot writes is HTML (the catalogs escape what they interpolate), and no link unfurls
+# into a preview: a reporter's link is evidence for the supervisors, not an advertisement.
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
 
 
-class TelegramChannel:
-    def __init__(self, services: Services, *, rate_limit: bool = True, album_delay: float = 1.2) -> None:
-        settings = services.settings
-        settings.require_telegram()
-        assert settings.telegram_bot_token is not None and settings.supervisor_chat_id is not None
-        self.services = services
-        # Updates are written down before Telegram forgets them, and replayed after a crash.
-        self.inbox = TelegramInbox(Inbox(services.store.db))
-        api = settings.telegram_api_url.rstrip("/")
-        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
-            Application.builder()
-            .token(settings.telegram_bot_token.get_secret_value())
-            .base_url(f"{api}/bot")
-            .base_file_url(f"{api}/file/bot")
-            .request(AiohttpRequest())  # bot/telegram/transport.py: why not PTB's default httpx
-            .concurrent_updates(self.inbox.processor(64))
-            .get_updates_request(self.inbox.request())
-            .post_init(self._post_init)
-            .post_shutdown(self._post_shutdown)
+def build_application(settings: Settings, inbox: TelegramInbox, *, post_init: Hook, post_shutdown: Hook,
+                      rate_limit: bool = True) -> TelegramApp:
+    assert settings.telegram_bot_token is not None  # settings.require_telegram(), in bot/__main__.py
+    api = settings.telegram_api_url.rstrip("/")
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(DEFAULTS)
+        .request(AiohttpRequest())  # bot/telegram/transport.py: why not PTB's default httpx
+        .concurrent_updates(inbox.processor(64))
+        .get_updates_request(inbox.request())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if rate_limit:
+        # Telegram's published limits: ~30 messages/s overall, 20/min to one group. Retries are
+        # the outbox's job, so the limiter only paces (max_retries=0).
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
+    return builder.build()
+
+
+def reporter_sender(bot: Bot) -> Sender:
+    """Deliver an outbox notice to a Telegram reporter; failures become the outbox's retry decisions."""
+
+    def blocked(exc: Exception) -> GiveUp:
+        return GiveUp("the reporter blocked the bot" if isinstance(exc, Forbidden) else type(exc).__name__)
+
+    async def send(reporter: Reporter, reply: Reply, locale: str) -> str | None:
+        message = await for_outbox(
+            bot.send_message(int(reporter.address), reply.text, reply_markup=markup_for(reply, locale)),
+            "notice to a reporter", refused=blocked, quiet_forbidden=True,
         )
-        if rate_limit:
-            # Telegram's published limits: ~30 messages/s overall, 20/min to one group. Retries are
-            # the outbox's job, so the limiter only paces (max_retries=0).
-            builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20,
-                                                          max_retries=0))
-        self.application: TelegramApp = builder.build()
-        self.citizen = CitizenChat(services.intake, settings.default_locale, album_delay=album_delay)
-        self.citizen.register(self.application)
-        self.forwarder = GroupForwarder(
-            self.application.bot, services.store, services.regions, settings.supervisor_chat_id,
-            settings.default_locale, settings.tz,
-        )
-        services.outbox.register(FORWARD_KIND, self.forwarder)
-        services.notifier.register(Channel.TELEGRAM, self._send_to_reporter)
-        # Triage: card buttons and group commands, reporters' answers, card edits through the outbox.
-        self.triage = TelegramTriage(services, self.application, self.forwarder)
-        self.triage.install()
-        self.summary = TelegramSummary(self.application, services)  # daily job, /ringkasan, delivery
-        self.application.add_error_handler(self._on_error)
+        return str(message.message_id) if message is not None else None
 
-    async def _send_to_reporter(self, reporter: Reporter, reply: Reply, locale: str) -> str | None:
-        """Deliver an outbox notice; failures become the outbox's retry decisions."""
-        try:
-            message = await self.application.bot.send_message(
-                int(reporter.address), reply.text, parse_mode=ParseMode.HTML,
-                reply_markup=markup_for(reply, locale), link_preview_options=NO_PREVIEW,
-            )
-        except RetryAfter as exc:
-            raise flood_control(exc) from exc
-        except Forbidden as exc:
-            raise GiveUp("the reporter blocked the bot") from exc
-        return str(message.message_id)
+    return send
 
-    async def _post_init(self, application: TelegramApp) -> None:
-        await self._set_commands()
-        await self.inbox.replay(application)
-        self.services.outbox.start()
-        await self.triage.start()
-        await self.summary.start()
-        if application.job_queue is not None:
-            application.job_queue.run_repeating(self._prune, interval=PRUNE_EVERY, first=60, name="prune")
-            settings = self.services.settings
-            Maintenance(self.services.store, settings.contact_retention_days, settings.tz).schedule(
-                application.job_queue)
 
-    async def _prune(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Daily housekeeping: old update ids (Telegram redelivers for at most a day) and stale drafts."""
-        now = utcnow()
-        updates, drafts = await self.services.store.drafts.prune(now - timedelta(days=7), now - timedelta(days=30))
-        log.info("pruned %d processed update ids and %d abandoned drafts", updates, drafts)
-
-    async def _post_shutdown(self, application: TelegramApp) -> None:
-        await self.citizen.flush()
-        await self.services.outbox.stop()
-        await self.inbox.stop()
-
-    async def _set_commands(self) -> None:
-        bot = self.application.bot
-        scope = BotCommandScopeAllPrivateChats()
-        for language in ("id", "en"):
-            commands = [BotCommand(name, t(language, f"cmd.{name}")) for name in CITIZEN_COMMANDS]
-            # Indonesian is the default menu; English users get theirs by language_code.
-            await bot.set_my_commands(commands, scope=scope,
-                                      language_code=None if language == "id" else language)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+def error_handler(default_locale: str) -> Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the machine's error first, then tell the citizen their draft is safe."""
         log.error("error while handling an update", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
             user = update.effective_user
-            text = internal_error_text(user.language_code if user else None,
-                                       self.services.settings.default_locale)
+            text = internal_error_text(user.language_code if user else None, default_locale)
             try:
                 await context.bot.send_message(update.effective_chat.id, text)
             except Exception:
                 log.warning("could not send the error notice")
 
-    def run(self) -> None:
-        """Long polling, or a webhook when WEBHOOK_URL is set; blocks until SIGINT/SIGTERM."""
-        settings = self.services.settings
-        if settings.webhook_url:
-            # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET; PTB's server then answers 403 to any other.
-            assert settings.webhook_secret is not None
-            secret = WebhookSecret(settings.webhook_secret.get_secret_value())
-            self.application.run_webhook(
-                listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
-                webhook_url=settings.webhook_url.rstrip("/") + "/telegram", secret_token=secret,
-                allowed_updates=Update.ALL_TYPES, close_loop=False,
-            )
-        else:
-            self.application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    return on_error
 
-    @asynccontextmanager
-    async def running(self, *, poll_timeout: int = 1) -> AsyncIterator[TelegramApp]:
-        """Start polling inside an existing event loop (tests, benchmarks); stop on exit."""
-        app = self.application
-        await app.initialize()
-        await self._post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout,
-                                        allowed_updates=Update.ALL_TYPES)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await self._post_shutdown(app)
-            await app.shutdown()
+
+def run(application: TelegramApp, settings: Settings) -> None:
+    """Long polling, or a webhook when WEBHOOK_URL is set; blocks until SIGINT/SIGTERM."""
+    if settings.webhook_url:
+        # Settings refuse WEBHOOK_URL without WEBHOOK_SECRET; PTB's server then answers 403 to any other,
+        # comparing through WebhookSecret in constant time.
+        assert settings.webhook_secret is not None
+        secret = WebhookSecret(settings.webhook_secret.get_secret_value())
+        application.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
+            webhook_url=settings.webhook_url.rstrip("/") + "/telegram", secret_token=secret,
+            allowed_updates=Update.ALL_TYPES, close_loop=False,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+
+
+@asynccontextmanager
+async def polling(application: TelegramApp, post_init: Hook, post_shutdown: Hook, *,
+                  poll_timeout: int = 1) -> AsyncIterator[TelegramApp]:
+    """Start polling inside an existing event loop (tests, benchmarks); stop on exit.
+
+    PTB calls post_init/post_shutdown only from run_polling/run_webhook, so they are called here.
+    """
+    await application.initialize()
+    await post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await post_shutdown(application)
+        await application.shutdown()

@@ -9,10 +9,11 @@ from typing import Final
 
 from telegram import Bot, File, Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import ContextTypes
 
 from bot.coalesce import Coalescer
-from bot.telegram.render import retry_after_seconds, send_reply
+from bot.telegram.calls import answer_query, retry_after_seconds
+from bot.telegram.render import send_reply
 from handlers.common.events import (
     Choice,
     Event,
@@ -33,7 +34,6 @@ from storage.models import Channel
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp", ".gif")
-CITIZEN_CALLBACK: Final = r"^(?!tr:)"  # triage buttons carry "tr:"; everything else is the citizen's
 DOWNLOAD_RETRY_WAITS: Final = (0.3, 1.0, None)  # three tries within ~1.5 s; the sender's lock is held
 MAX_DOWNLOAD_FLOOD_WAIT: Final = 5.0
 
@@ -110,11 +110,6 @@ class CitizenChat:
         self._default_locale = default_locale
         self._albums = Coalescer(album_delay)
 
-    def register(self, app: Application) -> None:  # type: ignore[type-arg]
-        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        app.add_handler(MessageHandler(private, self.receive_message))
-        app.add_handler(CallbackQueryHandler(self.receive_button, pattern=CITIZEN_CALLBACK))
-
     async def flush(self) -> None:
         await self._albums.flush()
 
@@ -134,12 +129,9 @@ class CitizenChat:
         query = update.callback_query
         if query is None:
             return
-        try:
-            await query.answer()
-        except BadRequest as exc:
-            # "query is too old": Telegram allows ~15 s, which a restart or a replay outlasts. The press
-            # itself still counts; only the spinner on the button stops late.
-            log.debug("callback query not answered: %s", exc.message)
+        # "query is too old": Telegram allows ~15 s, which a restart or a replay outlasts. The press
+        # itself still counts; only the spinner on the button stops late.
+        await answer_query(query)
         message = query.message
         if message is None or message.chat.type != "private":
             return

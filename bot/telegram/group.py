@@ -4,47 +4,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions, ReplyParameters
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram import Bot, InputMediaPhoto, ReplyParameters
+from telegram.error import BadRequest, RetryAfter
 
 from bot.outbox import RetryLater
-from bot.telegram.render import flood_control
-from handlers.common.regions import RegionCatalog
+from bot.telegram.calls import for_outbox
+from bot.telegram.triage.delivery import TriageCard, group_unwritable
 from handlers.report.intake import PREVIEW_KIND
-from handlers.report.reading import card_text
 from locales import t
 from storage.models import Channel, OutboxItem, PhotoEvidence, Report
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-CardMarkup = Callable[[Report], InlineKeyboardMarkup | None]
-CardRender = Callable[[Report], Awaitable[str]]
-
-
 class GroupForwarder:
     """The outbox deliverer of `forward_report`: exactly once per report, resumable between its calls."""
 
-    def __init__(
-        self, bot: Bot, store: Store, regions: RegionCatalog, chat_id: int, locale: str, tz: ZoneInfo,
-        card_markup: CardMarkup = lambda report: None,
-    ) -> None:
+    def __init__(self, bot: Bot, store: Store, card: TriageCard, chat_id: int, locale: str) -> None:
         self._bot = bot
         self._store = store
-        self._regions = regions
+        # The first card is triage's card (state, Bawaslu clock, duplicates, buttons), as its edits are.
+        self._card = card
         self._chat_id = chat_id
         self._locale = locale
-        self._tz = tz
-        self.card_markup = card_markup
         # After a 429 the group is left alone for retry_after: the outbox would otherwise go straight on
         # to the next report's album, into the same flood wait.
         self._quiet_until = 0.0
-        # Triage, when installed, renders the whole card (state, Bawaslu clock, duplicates) as its edits do.
-        self.card_render: CardRender | None = None
 
     async def __call__(self, item: OutboxItem) -> None:
         report_id = int(str(item.payload["report_id"]))
@@ -56,16 +42,11 @@ class GroupForwarder:
         if quiet > 0:
             raise RetryLater(quiet, "telegram flood control (waiting)")
         try:
-            await self._deliver(item, report)
-        except RetryAfter as exc:
-            retry = flood_control(exc)
-            self._quiet_until = time.monotonic() + retry.delay
-            raise retry from exc
-        except (BadRequest, Forbidden) as exc:
-            # A wrong SUPERVISOR_CHAT_ID or a bot removed from the group: keep retrying, loudly,
-            # because the report must reach the supervisors once the setting is fixed.
-            log.error("cannot post to the supervisors' group: %s", exc.message)
-            raise RetryLater(300, type(exc).__name__) from exc
+            await for_outbox(self._deliver(item, report), "post to the supervisors' group", refused=group_unwritable)
+        except RetryLater as retry:
+            if isinstance(retry.__cause__, RetryAfter):
+                self._quiet_until = time.monotonic() + retry.delay
+            raise
 
     async def _deliver(self, item: OutboxItem, report: Report) -> None:
         store = self._store
@@ -85,15 +66,11 @@ class GroupForwarder:
             progress["album"] = sent
             # Recorded at once: a retry after a failed card must not post the album twice.
             await store.outbox.save_progress(item.id, progress)
-        reporter = await store.reporters.get(report.reporter_id)
-        contact = await store.reports.contact(report.id) if report.contact_shared else None
-        text = await self.card_render(report) if self.card_render is not None else card_text(
-            report, evidence, contact, reporter.pseudonym if reporter else "?", self._regions, self._locale, self._tz)
+        text = await self._card.text(report)
         album = progress.get("album")
         card = await self._bot.send_message(
-            self._chat_id, text, parse_mode=ParseMode.HTML,
-            reply_markup=self.card_markup(report),
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            self._chat_id, text,
+            reply_markup=self._card.markup(report),
             reply_parameters=ReplyParameters(int(str(album)), allow_sending_without_reply=True)
             if album is not None else None,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from typing import Final
 
 from telegram import (
@@ -17,10 +16,9 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from telegram.constants import ParseMode
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.outbox import RetryLater
+from bot.telegram.calls import retry_after_seconds
 from handlers.common.events import Reply, RequestKeyboard
 from locales import t
 
@@ -29,17 +27,6 @@ log = logging.getLogger(__name__)
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 MAX_INTERACTIVE_WAIT: Final = 10.0
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    """Telegram's flood wait in seconds, whichever form (int or timedelta) PTB gives it in."""
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def flood_control(exc: RetryAfter) -> RetryLater:
-    """The outbox's answer to a 429: wait what Telegram asked, and a little more."""
-    return RetryLater(retry_after_seconds(exc) + 0.1, "telegram flood control")
 
 
 def markup_for(reply: Reply, locale: str) -> Markup:
@@ -68,8 +55,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, locale: str) -> Messa
     for attempt in range(3):
         try:
             return await bot.send_message(
-                chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup_for(reply, locale),
-                link_preview_options=NO_PREVIEW,
+                chat_id, reply.text, reply_markup=markup_for(reply, locale),
             )
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
@@ -77,6 +63,9 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, locale: str) -> Messa
                 log.warning("reply dropped: flood wait %.0fs too long", wait)
                 return None
             await asyncio.sleep(wait)
+        except BadRequest as exc:  # a NetworkError to PTB, but the same request cannot succeed
+            log.error("reply refused by Telegram: %s", exc.message)
+            return None
         except (TimedOut, NetworkError) as exc:
             if attempt == 2:
                 log.warning("reply failed after retries: %s", type(exc).__name__)

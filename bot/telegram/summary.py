@@ -1,6 +1,6 @@
 """The daily summary on Telegram: the daily job, the start-up catch-up, `/ringkasan`, and the delivery.
 
-Hooked into TelegramChannel with two lines (construct, then `start()` in post_init). Delivery goes
+Wired by bot/app.py (the command, the job, the deliverer, the catch-up in post_init). Delivery goes
 through the outbox (kind `summary`): text, then chart, then spreadsheet, each step recorded in the
 item's progress so a retry after Telegram's flood control resumes instead of repeating.
 """
@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from typing import Any, Final
+from datetime import timedelta
+from typing import Final
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
-from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
+from telegram import Bot, Update
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.outbox import GiveUp, RetryLater
-from bot.services import Services
-from bot.telegram.render import NO_PREVIEW, flood_control
+from bot.telegram.calls import for_outbox
 from handlers.common.when import DateError, DateInFuture, format_long_date, parse_incident_date
-from handlers.summary.service import SUMMARY_KIND, OwedSummary, RenderedSummary, SummaryService
+from handlers.summary.service import OwedSummary, RenderedSummary, SummaryService
 from locales import normalize_locale, t
-from storage.db import utcnow
 from storage.models import OutboxItem
+from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +58,7 @@ async def send_summary(
 
     day = format_long_date(rendered.day, locale)
     if "text" not in done:
-        message = await bot.send_message(chat_id, rendered.text, parse_mode=ParseMode.HTML,
-                                          link_preview_options=NO_PREVIEW)
+        message = await bot.send_message(chat_id, rendered.text)
         await mark("text", message.message_id)
     if rendered.chart is not None and "chart" not in done:
         message = await bot.send_photo(chat_id, rendered.chart, filename=f"{rendered.stem}.png",
@@ -74,47 +71,27 @@ async def send_summary(
 
 
 class TelegramSummary:
-    """Wires the summary service into one PTB Application."""
+    """The summary on Telegram: /ringkasan, the daily job's callback, the start-up catch-up, the delivery."""
 
-    def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any], services: Services, *,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.application = application
-        self.settings = services.settings
-        self._outbox = services.store.outbox
-        self.service = SummaryService(services.store.db, services.regions, services.settings, clock=clock,
-                                      wake=services.outbox.wake)
-        services.outbox.register(SUMMARY_KIND, self.deliver)
-        application.add_handler(
-            CommandHandler(COMMAND, self.on_command, filters=filters.UpdateType.MESSAGE), group=COMMAND_GROUP,
-        )
+    def __init__(self, bot: Bot, service: SummaryService, outbox: Outbox, *, summary_chat_id: int | None,
+                 supervisor_chat_id: int | None, default_locale: str) -> None:
+        self._bot = bot
+        self.service = service
+        self._outbox = outbox
+        self.summary_chat_id = summary_chat_id
+        self.supervisor_chat_id = supervisor_chat_id
+        self.default_locale = default_locale
 
     @property
     def chats(self) -> frozenset[int]:
         """Where /ringkasan answers: the governor's office chat and the supervisors' group."""
-        return frozenset(c for c in (self.settings.summary_chat_id, self.settings.supervisor_chat_id) if c is not None)
+        return frozenset(c for c in (self.summary_chat_id, self.supervisor_chat_id) if c is not None)
 
-    async def start(self) -> None:
-        """In post_init: schedule the daily job, then send what downtime left owed."""
-        settings = self.settings
-        if settings.summary_chat_id is None:
+    async def catch_up(self) -> None:
+        """In post_init: queue what downtime left owed."""
+        if self.summary_chat_id is None:
             log.info("daily summary is off: SUMMARY_CHAT_ID is not set")
             return
-        job_queue = self.application.job_queue
-        if job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
-            log.error("daily summary is off: python-telegram-bot was installed without its job queue")
-            return
-        for language in ("id", "en"):
-            menu = [BotCommand(COMMAND, t(language, "summary.cmd_ringkasan"))]
-            await self.application.bot.set_my_commands(
-                menu, scope=BotCommandScopeChat(settings.summary_chat_id),
-                language_code=None if language == settings.default_locale else language,
-            )
-        job_queue.run_daily(
-            self.on_schedule, time=settings.summary_time.replace(tzinfo=settings.tz), days=EVERY_DAY,
-            name=JOB_NAME, job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True},
-        )
         try:
             await self.service.record_owed()
         except Exception:
@@ -127,7 +104,7 @@ class TelegramSummary:
 
     async def deliver(self, item: OutboxItem) -> None:
         """The outbox deliverer of `summary`: to the office chat configured now, resuming where it stopped."""
-        chat_id = self.settings.summary_chat_id
+        chat_id = self.summary_chat_id
         if chat_id is None:
             raise GiveUp("SUMMARY_CHAT_ID is not set")
         owed = OwedSummary.from_payload(item.payload)
@@ -143,17 +120,14 @@ class TelegramSummary:
         async def save(done: Progress) -> None:
             await self._outbox.save_progress(item.id, done)
 
-        try:
-            await send_summary(self.application.bot, chat_id, rendered, service.locale, progress=progress,
-                               save=save)
-        except RetryAfter as exc:
-            raise flood_control(exc) from exc
-        except (BadRequest, Forbidden) as exc:
+        def refused(exc: TelegramError) -> GiveUp | RetryLater:
             # A wrong SUMMARY_CHAT_ID or a bot removed from the chat: loud, retried until fixed, for a day.
-            log.error("cannot post the daily summary: %s", exc.message)
             if item.attempts >= MAX_BAD_CHAT_ATTEMPTS:
-                raise GiveUp(type(exc).__name__) from exc
-            raise RetryLater(RETRY_BAD_CHAT, type(exc).__name__) from exc
+                return GiveUp(type(exc).__name__)
+            return RetryLater(RETRY_BAD_CHAT, type(exc).__name__)
+
+        await for_outbox(send_summary(self._bot, chat_id, rendered, service.locale, progress=progress, save=save),
+                         "the daily summary", refused=refused)
         log.info("daily summary of %s delivered", owed.figures.day.isoformat())
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,7 +139,7 @@ class TelegramSummary:
         service = self.service
         if chat.id not in self.chats:
             user = update.effective_user
-            locale = normalize_locale(user.language_code if user else None, self.settings.default_locale)
+            locale = normalize_locale(user.language_code if user else None, self.default_locale)
             await message.reply_text(t(locale, "summary.not_here"))
             raise ApplicationHandlerStop
         locale = service.locale

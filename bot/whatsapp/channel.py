@@ -2,27 +2,25 @@
 
 Incoming messages and button/list replies become core events for the one report service (the sender's
 number, normalised to +62…, is their address); its replies are rendered within WhatsApp's limits. The
-channel runs inside the Telegram application's event loop: Telegram carries the supervisors' group,
-WhatsApp is a second door for citizens.
+channel runs inside the Telegram application's event loop, started and stopped by bot/app.py: Telegram
+carries the supervisors' group, WhatsApp is a second door for citizens.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
-from typing import Any, Final
+from datetime import datetime
+from typing import Any
 
 import httpx
 from pywa import WhatsApp as BaseWhatsApp
 from pywa import types
 from pywa_async import WhatsApp, errors, handlers
 from pywa_async.types import MessageType
-from telegram.ext import Application
 
 from bot.coalesce import Coalescer
 from bot.services import Services
@@ -39,10 +37,6 @@ from storage.whatsapp import WhatsAppRecords
 
 log = logging.getLogger(__name__)
 
-STATUS_RETENTION: Final = timedelta(days=7)
-PRUNE_EVERY: Final = 24 * 3600.0
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-Hook = Callable[[AnyApplication], Coroutine[Any, Any, None]]
 
 
 class WhatsAppChannel:
@@ -77,13 +71,10 @@ class WhatsAppChannel:
         self.records = WhatsAppRecords(services.store.db)
         self.notices = WhatsAppNotices(self.client, self.records, settings.whatsapp_template_notice, clock,
                                        services.outbox.wake)
-        services.notifier.register(Channel.WHATSAPP, self.notices.send)
-        services.notifier.on_sent(self.notices.remember)
         self.webhook = WebhookServer(self.client, settings.whatsapp_listen, settings.whatsapp_port,
                                      max_pending=max_pending)
         self._bursts = Bursts(burst_gap)
         self._replies = Coalescer(album_delay)
-        self._prune_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ pywa callbacks
     # pywa types its handlers with the base (sync) client and update classes; the objects passed here are
@@ -184,17 +175,11 @@ class WhatsAppChannel:
 
     async def start(self) -> None:
         await self.webhook.start()
-        self._prune_task = asyncio.create_task(self._prune_daily(), name="whatsapp-prune")
 
     async def stop_receiving(self) -> None:
         """Refuse new updates, finish those in hand, send the acknowledgements still held back."""
         await self.webhook.stop()
         await self._replies.flush()
-        if self._prune_task is not None:
-            self._prune_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._prune_task
-            self._prune_task = None
 
     async def close(self) -> None:
         """Close the Graph API session: after the outbox has stopped, which may still send notices."""
@@ -209,31 +194,3 @@ class WhatsAppChannel:
         finally:
             await self.stop_receiving()
             await self.close()
-
-    def attach(self, application: AnyApplication) -> None:
-        """Run with a Telegram Application: start after its post_init, stop around its post_shutdown."""
-        after_init: Hook | None = application.post_init
-        before_shutdown: Hook | None = application.post_shutdown
-
-        async def post_init(app: AnyApplication) -> None:
-            if after_init is not None:
-                await after_init(app)
-            await self.start()
-
-        async def post_shutdown(app: AnyApplication) -> None:
-            await self.stop_receiving()
-            if before_shutdown is not None:
-                await before_shutdown(app)
-            await self.close()
-
-        application.post_init = post_init
-        application.post_shutdown = post_shutdown
-
-    async def _prune_daily(self) -> None:
-        while True:
-            await asyncio.sleep(PRUNE_EVERY)
-            try:
-                pruned = await self.records.prune(self._clock() - STATUS_RETENTION)
-                log.info("pruned %d old WhatsApp statuses and notice ids", pruned)
-            except Exception:
-                log.exception("pruning WhatsApp records failed")

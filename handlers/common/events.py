@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handlers.common.errors import LaporNetralError
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -35,7 +37,7 @@ class Choice:
     data: str
 
 
-class FetchFailed(Exception):
+class FetchFailed(LaporNetralError):
     """The channel could not download an image the citizen sent (a network error, an expired file)."""
 
 

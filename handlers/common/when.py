@@ -17,6 +17,8 @@ from typing import Final
 
 from babel.dates import format_date
 
+from handlers.common.errors import LaporNetralError
+
 __all__ = [
     "DEFAULT_MAX_AGE_DAYS",
     "DateError",
@@ -36,7 +38,7 @@ LONG_DATE_PATTERN: Final = "EEEE, d MMMM y"
 SHORT_DATE_PATTERN: Final = "d MMM y"
 
 
-class DateError(ValueError):
+class DateError(LaporNetralError, ValueError):
     """Base class for every reason a typed date is rejected."""
 
 

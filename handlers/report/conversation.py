@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Final
 
+from handlers.common.callbacks import GO_START
 from handlers.common.events import (
     Choice,
     Command,
@@ -162,7 +163,7 @@ async def _answer(event: Event, draft: Draft, ctx: Context) -> Turn:
             return Turn([_say(ctx, key), prompt(draft, ctx.view)], draft)
         return _reprompt(draft, ctx, key)
     if not draft.active:
-        if isinstance(event, Choice) and event.data == "go:start":
+        if isinstance(event, Choice) and event.data == GO_START:
             return begin(draft, ctx)
         if isinstance(event, Choice):
             return Turn([_say(ctx, "nav.stale_button"), prompt(draft, ctx.view)], draft)
@@ -221,7 +222,7 @@ async def _on_choice(event: Choice, draft: Draft, ctx: Context) -> Turn:
         return _go_back(draft, ctx)
     if data == CANCEL:
         return _ask_cancel(draft, ctx)
-    if data == "go:start":
+    if data == GO_START:
         return _reprompt(draft, ctx, "report.resume")
     if data not in {b.data for b in prompt(draft, ctx.view).choices()}:
         # Stale buttons of an earlier message, or forged data: never acted upon.

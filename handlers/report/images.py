@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
+from handlers.common.errors import LaporNetralError
+
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_PREVIEW_EDGE",
@@ -119,7 +121,7 @@ class RejectReason(StrEnum):
     BROKEN = "broken"
 
 
-class ImageRejected(Exception):
+class ImageRejected(LaporNetralError):
     """The upload is not acceptable evidence. ``detail`` is for logs, never for users."""
 
     def __init__(self, reason: RejectReason, detail: str = "") -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.common.callbacks import GO_START
 from handlers.common.events import Button, Choice, Command, Event, Reply
 from handlers.common.limits import FloodGuard
 from handlers.common.regions import RegionCatalog
@@ -155,7 +156,7 @@ class Intake:
         if isinstance(event, Command) and event.name in ("status", "cek"):
             return await self._status(reporter, locale, event.args, draft), draft, None
         limit_reply = [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))]
-        starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice("go:start")
+        starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice(GO_START)
         if starts and not draft.active and await self._over_daily_limit(reporter):
             return limit_reply, draft, None
         turn = await conversation.handle(event, draft, self._context(locale))
@@ -213,7 +214,7 @@ class Intake:
     def _submitted(self, report: Report, locale: str) -> list[Reply]:
         return [Reply(
             t(locale, "report.submitted", code=report.code),
-            ((Button(t(locale, "report.another"), "go:start"),),),
+            ((Button(t(locale, "report.another"), GO_START),),),
         )]
 
     async def _status(self, reporter: Reporter, locale: str, args: str, draft: Draft) -> list[Reply]:
@@ -227,7 +228,7 @@ class Intake:
             return [Reply(status_lines(report, events, locale, self._config.tz, self._regions))]
         mine = await reports.by_reporter(reporter.id, limit=10)
         if not mine:
-            return [Reply(t(locale, "status.none"), ((Button(t(locale, "start.button"), "go:start"),),))]
+            return [Reply(t(locale, "status.none"), ((Button(t(locale, "start.button"), GO_START),),))]
         lines = [t(locale, "status.list_header")]
         lines += [t(locale, "status.list_item", code=r.code,
                     date=r.created_at.astimezone(self._config.tz).strftime("%d/%m/%Y"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from handlers.common.callbacks import GO_START
 from handlers.common.events import Button, Reply, RequestKeyboard
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc
@@ -147,7 +148,7 @@ def confirm_cancel(draft: Draft, view: View) -> Reply:
 
 
 def offer_start(draft: Draft, view: View) -> Reply:
-    return Reply(t(view.locale, "start.idle_hint"), ((Button(t(view.locale, "start.button"), "go:start"),),))
+    return Reply(t(view.locale, "start.idle_hint"), ((Button(t(view.locale, "start.button"), GO_START),),))
 
 
 # Every step has its question; IDLE's is the way to start a report.

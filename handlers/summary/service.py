@@ -13,11 +13,11 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo
 
-from bot.settings import Settings
 from handlers.common.regions import RegionCatalog
 from handlers.summary.chart import chart_png
 from handlers.summary.figures import SummaryFigures, build_figures, file_stem, plain_text, summary_query, summary_text
@@ -33,6 +33,15 @@ SUMMARY_KIND: Final = "summary"
 
 def dedupe_key(day: date) -> str:
     return f"{SUMMARY_KIND}:{day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryConfig:
+    """What the summary needs of the settings, built by the composition root (bot/app.py)."""
+
+    locale: str
+    tz: ZoneInfo
+    summary_time: time  # the daily summary's local time (SUMMARY_TIME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +75,14 @@ class SummaryService:
     """Composes summaries and records the daily ones; `clock` is injected so tests never wait."""
 
     def __init__(
-        self, db: Database, regions: RegionCatalog, settings: Settings, *,
+        self, db: Database, regions: RegionCatalog, config: SummaryConfig, *,
         clock: Callable[[], datetime] = utcnow, wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = SummaryStore(db)
         self.regions = regions
-        self.settings = settings
-        self.locale = settings.default_locale
-        self.tz = settings.tz
+        self.config = config
+        self.locale = config.locale
+        self.tz = config.tz
         self.clock = clock
         self._wake = wake
         self._recording = asyncio.Lock()
@@ -115,7 +124,7 @@ class SummaryService:
         Called by the daily job and at start-up: both may run at once, and the lock plus the table's
         primary key make the second one a no-op.
         """
-        at, tz = self.settings.summary_time, self.tz
+        at, tz = self.config.summary_time, self.tz
         queued: list[date] = []
         async with self._recording:
             now = self.clock()
@@ -132,14 +141,15 @@ class SummaryService:
         return queued
 
 
-async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
+async def write_summary(database_path: Path, regions: RegionCatalog, config: SummaryConfig, day: date,
+                        out_dir: Path) -> int:
     """`python -m bot summary --date …`: print the text, write the chart and the spreadsheet; no Telegram."""
-    if not settings.database_path.exists():
-        sys.stderr.write(f"No database at {settings.database_path} (DATABASE_PATH).\n")
+    if not database_path.exists():
+        sys.stderr.write(f"No database at {database_path} (DATABASE_PATH).\n")
         return 2
-    db = await Database.open(settings.database_path)
+    db = await Database.open(database_path)
     try:
-        service = SummaryService(db, RegionCatalog.load(settings.region_file), settings)
+        service = SummaryService(db, regions, config)
         rendered = await service.compose(day)
     finally:
         await db.close()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
+from handlers.common.callbacks import ANSWER, ANSWER_DONE, number
 from handlers.common.events import Button, Choice, Command, Event, FetchFailed, Image, Reply, Text, Unsupported
 from handlers.common.text import clean, find_links
 from handlers.report.conversation import StoreImage
@@ -30,8 +31,8 @@ from storage.triage import TriageStore, append_event_in, mark_answered_in, move_
 
 log = logging.getLogger(__name__)
 
-ANSWER_PREFIX: Final = "ans:"
-DONE_PREFIX: Final = "ansdone:"
+ANSWER_PREFIX: Final = ANSWER.name + ":"
+DONE_PREFIX: Final = ANSWER_DONE.name + ":"
 ANSWER_MODE: Final = timedelta(minutes=15)
 ALBUM_MEMORY: Final = 120.0  # seconds: album siblings arrive within a second or two
 MAX_ANSWER: Final = 3000
@@ -115,7 +116,8 @@ class TriageAnswers:
 
     async def _start(self, reporter: Reporter, locale: str, raw_id: str) -> list[Reply]:
         """The "Answer" button: what follows is the answer, until "Done"."""
-        report = await self._store.reports.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 19 else None
+        report_id = number(raw_id)
+        report = await self._store.reports.get(report_id) if report_id is not None else None
         # Someone else's report and a forged id get the same answer: nothing to probe.
         if report is None or report.reporter_id != reporter.id \
                 or await self._triage.latest_info_request(report.id) is None:
@@ -127,7 +129,7 @@ class TriageAnswers:
 
     @staticmethod
     def _done_button(report: Report, locale: str) -> tuple[tuple[Button, ...], ...]:
-        return ((Button(t(locale, "triage.answer_done_button"), f"{DONE_PREFIX}{report.id}"),),)
+        return ((Button(t(locale, "triage.answer_done_button"), ANSWER_DONE.pack(report.id)),),)
 
     def _ack(self, report: Report, locale: str, key: str, in_mode: bool, coalesce: str | None = None) -> Reply:
         hint = t(locale, "triage.answer_more_mode" if in_mode else "triage.answer_more_reply")

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from handlers.common.callbacks import MAX_BYTES, TRIAGE, CallbackDataError, number
 from handlers.common.events import Button
 from locales import t
 from storage.models import ReportState
 
-CALLBACK_PREFIX: Final = "tr:"
-MAX_CALLBACK_BYTES: Final = 64
+CALLBACK_PREFIX: Final = TRIAGE.name + ":"
+MAX_CALLBACK_BYTES: Final = MAX_BYTES
 SUPERVISOR_ACTOR_PREFIX: Final = "supervisor:"
 REPORTER_ACTOR: Final = "reporter"
 
@@ -160,7 +161,7 @@ def encode(report_id: int, action: Action | None, expected: ReportState, choice:
         parts.append(choice)
     data = ":".join(parts)
     if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError("callback data longer than Telegram allows")
+        raise CallbackDataError("callback data longer than Telegram allows")
     return data
 
 
@@ -175,9 +176,9 @@ def decode(data: str) -> Press | None:
     if len(data.encode()) > MAX_CALLBACK_BYTES or not data.startswith(CALLBACK_PREFIX):
         return None
     parts = data.split(":")
-    if len(parts) not in (4, 5) or not parts[1].isdigit() or len(parts[1]) > 18:
+    report_id = number(parts[1]) if len(parts) in (4, 5) else None
+    if report_id is None:
         return None
-    report_id = int(parts[1])
     expected = _STATE_BY_CODE.get(parts[3])
     if expected is None or report_id <= 0:
         return None

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from handlers.common.errors import LaporNetralError
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc_within, normalize_label
 from locales import LOCALES, t
@@ -34,7 +35,7 @@ FIRST_DAY: Final = date.min + timedelta(days=1)
 LAST_DAY: Final = date.max - timedelta(days=1)
 
 
-class SearchError(ValueError):
+class SearchError(LaporNetralError, ValueError):
     """A query the group can fix: `key` is the message, `value` what was not understood (escaped)."""
 
     def __init__(self, key: str, value: str = "") -> None:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from handlers.common.callbacks import ANSWER
 from handlers.common.notices import enqueue_notice_in
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import clean, esc
@@ -163,7 +164,7 @@ class TriageService:
                 assert note is not None
                 request_id = await insert_info_request_in(conn, report.id, report.reporter_id, event_id, note, now)
                 # The answer button and the request id: the sent hook records the message id it got.
-                buttons = (("triage.answer_button", f"ans:{report.id}"),)
+                buttons = (("triage.answer_button", ANSWER.pack(report.id)),)
                 extra = {"info_request_id": request_id}
             await enqueue_notice_in(conn, report.reporter_id, _NOTICES[action], values,
                                     dedupe_key=f"notice:{event_id}", buttons=buttons, extra=extra)

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.services import Services
+from bot.app import App, Tuning
 from bot.settings import Settings
-from bot.telegram.channel import TelegramChannel
 from tests.fakes.bot_api import Call, FakeBotApi
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -27,15 +26,11 @@ def make_settings(api: FakeBotApi, tmp_path: Path, **overrides: Any) -> Settings
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, *, album_delay: float = 0.4) -> AsyncIterator[TelegramChannel]:
-    """The real PTB Application, polling the fake server, with a real SQLite file; always stopped."""
-    services = await Services.open(settings, outbox_base_delay=0.2)
-    try:
-        channel = TelegramChannel(services, rate_limit=False, album_delay=album_delay)
-        async with channel.running():
-            yield channel
-    finally:
-        await services.close()
+async def running_bot(settings: Settings, *, album_delay: float = 0.4, **tuning: Any) -> AsyncIterator[App]:
+    """The real program as the root builds it, polling the fake server, with a real SQLite file; always stopped."""
+    knobs = Tuning(rate_limit=False, album_delay=album_delay, outbox_base_delay=0.2, **tuning)
+    async with App.running(settings, knobs) as app:
+        yield app
 
 
 class Citizen:

@@ -96,20 +96,14 @@ def assert_retry_after_respected(api: FakeBotApi) -> None:
 async def test_the_production_rate_limiter_paces_the_group_and_the_whole_bot(
     api: FakeBotApi, tmp_path: Path,
 ) -> None:
-    """TelegramChannel's AIORateLimiter: ~30 messages/s overall, 20 a minute into one group."""
-    from bot.services import Services
-    from bot.telegram.channel import TelegramChannel
+    """The production AIORateLimiter: ~30 messages/s overall, 20 a minute into one group."""
+    from bot.app import App, Tuning
 
-    services = await Services.open(make_settings(api, tmp_path))
-    try:
-        channel = TelegramChannel(services, rate_limit=True)
-        async with channel.running():
-            bot = channel.application.bot
-            mark = len(api.calls)
-            await asyncio.gather(*(bot.send_message(GROUP, f"kartu {n}") for n in range(21)),
-                                 *(bot.send_message(7200 + n, "halo") for n in range(40)))
-    finally:
-        await services.close()
+    async with App.running(make_settings(api, tmp_path), Tuning(rate_limit=True)) as app:
+        bot = app.application.bot
+        mark = len(api.calls)
+        await asyncio.gather(*(bot.send_message(GROUP, f"kartu {n}") for n in range(21)),
+                             *(bot.send_message(7200 + n, "halo") for n in range(40)))
     group = sorted(c.time for c in api.calls[mark:] if c.chat_id == GROUP)
     private = sorted(c.time for c in api.calls[mark:] if c.method == "sendMessage" and c.chat_id != GROUP)
     assert len(group) == 21 and len(private) == 40

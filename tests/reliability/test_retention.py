@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.housekeeping import PURGE_AT, Maintenance
+from bot.housekeeping import PURGE_AT, Housekeeping
 from handlers.common.regions import RegionCatalog
 from handlers.triage.card import load_card
 from storage.models import Category, Channel, Contact, NewReport, ReportState, SubjectStatus
@@ -58,7 +58,7 @@ async def test_contacts_are_purged_only_after_retention_from_closing(tmp_path: P
         await move(store, reopened, [(b, r), (r, d)], NOW - timedelta(days=300))
 
         assert await contacts_due(store.db, NOW, 180) == 2
-        purged = await Maintenance(store, 180, JAKARTA, clock=lambda: NOW).run()
+        purged = await Housekeeping(store, 180, JAKARTA, clock=lambda: NOW).run()
         assert purged.contacts == 2
         kept = {report_id for report_id in (done_old, rejected_old, done_recent, reopened, still_open)
                 if await store.reports.contact(report_id) is not None}
@@ -72,8 +72,8 @@ async def test_contacts_are_purged_only_after_retention_from_closing(tmp_path: P
 
         # A week later the 179-day one is due too; a second run finds nothing new.
         later = NOW + timedelta(days=7)
-        assert (await Maintenance(store, 180, JAKARTA, clock=lambda: later).run()).contacts == 1
-        assert (await Maintenance(store, 180, JAKARTA, clock=lambda: later).run()).contacts == 0
+        assert (await Housekeeping(store, 180, JAKARTA, clock=lambda: later).run()).contacts == 1
+        assert (await Housekeeping(store, 180, JAKARTA, clock=lambda: later).run()).contacts == 0
     finally:
         await store.close()
 
@@ -92,7 +92,7 @@ class RecordingJobQueue:
 
 def test_the_purge_runs_daily_at_night_in_the_configured_zone(tmp_path: Path) -> None:
     queue = RecordingJobQueue()
-    Maintenance(object(), 180, JAKARTA).schedule(queue)  # type: ignore[arg-type]
+    Housekeeping(object(), 180, JAKARTA).schedule(queue)  # type: ignore[arg-type]
     (daily,) = queue.daily
     when: time = daily["time"]
     # PTB would run a naive time at 03:00 UTC (10:00 WIB): the zone must ride on the time.
@@ -114,7 +114,7 @@ async def test_a_purged_contact_is_gone_from_the_database_files_at_once(tmp_path
             return b"".join(f.read_bytes() for f in files if f.exists())
 
         assert raw().count(b"+6281234567890") >= 2  # both contacts are written down
-        assert (await Maintenance(store, 180, JAKARTA, clock=lambda: NOW).run()).contacts == 1
+        assert (await Housekeeping(store, 180, JAKARTA, clock=lambda: NOW).run()).contacts == 1
         # Read while the bot still runs: no shutdown checkpoint helps. Only the kept report's contact is left.
         assert raw().count(b"+6281234567890") == 1 and raw().count(b"Sutarmi") == 1
         assert await store.reports.contact(kept) is not None and await store.reports.contact(closed) is None

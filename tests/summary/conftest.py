@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import summary_config
 from bot.settings import Settings
 from handlers.common.regions import RegionCatalog, default_catalog
 from handlers.summary.service import SummaryService
@@ -58,4 +59,4 @@ def clock() -> Clock:
 
 @pytest.fixture
 def service(db: Database, regions: RegionCatalog, settings: Settings, clock: Clock) -> SummaryService:
-    return SummaryService(db, regions, settings, clock=clock)
+    return SummaryService(db, regions, summary_config(settings), clock=clock)

@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import timedelta
 
+from bot.app import summary_config
 from bot.settings import Settings
 from handlers.common.regions import RegionCatalog
 from handlers.summary.service import SUMMARY_KIND, OwedSummary, SummaryService
@@ -26,7 +27,7 @@ async def _summary_items(db: Database) -> list[OwedSummary]:
 async def test_the_job_queues_yesterday_once(service: SummaryService, db: Database, seeds: list[Seed],
                                              regions: RegionCatalog, settings: Settings, clock: Clock) -> None:
     woken: list[bool] = []
-    service = SummaryService(db, regions, settings, clock=clock, wake=lambda: woken.append(True))
+    service = SummaryService(db, regions, summary_config(settings), clock=clock, wake=lambda: woken.append(True))
     assert await service.record_owed() == [DAY]
     assert woken == [True]
     assert await service.store.runs() == [(DAY, False)]
@@ -43,7 +44,7 @@ async def test_a_restart_after_the_job_ran_queues_nothing(service: SummaryServic
                                                           clock: Clock) -> None:
     assert await service.record_owed() == [DAY]
     clock.now = AS_OF + timedelta(hours=5)
-    restarted = SummaryService(db, regions, settings, clock=clock)
+    restarted = SummaryService(db, regions, summary_config(settings), clock=clock)
     assert await restarted.record_owed() == []
     assert len(await _summary_items(db)) == 1
 
@@ -53,20 +54,20 @@ async def test_missed_days_are_queued_late_once(service: SummaryService, db: Dat
     assert await service.record_owed() == [DAY]
     # Down from Thursday morning to Saturday 08:00: Thursday's and Friday's summaries are owed.
     clock.now = AS_OF + timedelta(days=2, hours=1)
-    restarted = SummaryService(db, regions, settings, clock=clock)
+    restarted = SummaryService(db, regions, summary_config(settings), clock=clock)
     assert await restarted.record_owed() == [DAY + timedelta(days=1), DAY + timedelta(days=2)]
     assert await restarted.store.runs() == [(DAY, False), (DAY + timedelta(days=1), True),
                                             (DAY + timedelta(days=2), True)]
     assert [o.late for o in await _summary_items(db)] == [False, True, True]
-    again = SummaryService(db, regions, settings, clock=clock)
+    again = SummaryService(db, regions, summary_config(settings), clock=clock)
     assert await again.record_owed() == []
     assert len(await _summary_items(db)) == 3
 
 
 async def test_the_job_and_the_start_up_at_once_queue_one(db: Database, regions: RegionCatalog,
                                                           settings: Settings, clock: Clock) -> None:
-    first = SummaryService(db, regions, settings, clock=clock)
-    second = SummaryService(db, regions, settings, clock=clock)  # another instance: no shared lock
+    first = SummaryService(db, regions, summary_config(settings), clock=clock)
+    second = SummaryService(db, regions, summary_config(settings), clock=clock)  # another instance: no shared lock
     results = await asyncio.gather(first.record_owed(), second.record_owed(), first.record_owed())
     assert sorted(day for days in results for day in days) == [DAY]
     assert len(await _summary_items(db)) == 1

@@ -19,9 +19,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.services import Services
+from bot.app import App, Tuning, summary_config
 from bot.settings import Settings
-from bot.telegram.channel import TelegramChannel
 from bot.telegram.summary import JOB_NAME
 from handlers.common.regions import default_catalog
 from handlers.summary.service import SummaryService
@@ -37,16 +36,10 @@ OFFICIAL = 4242
 
 
 @asynccontextmanager
-async def summary_bot(settings: Settings, clock: Callable[[], datetime]) -> AsyncIterator[TelegramChannel]:
+async def summary_bot(settings: Settings, clock: Callable[[], datetime]) -> AsyncIterator[App]:
     """Like the e2e harness's running_bot, with the summary's clock set before post_init runs."""
-    services = await Services.open(settings, outbox_base_delay=0.2)
-    try:
-        channel = TelegramChannel(services, rate_limit=False)
-        channel.summary.service.clock = clock
-        async with channel.running():
-            yield channel
-    finally:
-        await services.close()
+    async with App.running(settings, Tuning(rate_limit=False, outbox_base_delay=0.2, summary_clock=clock)) as app:
+        yield app
 
 
 @pytest.fixture
@@ -162,7 +155,8 @@ async def test_a_crash_after_recording_loses_nothing(api: FakeBotApi, office_set
     # Recorded and queued, then the process died before the outbox sent anything.
     db = await Database.open(office_settings.database_path)
     try:
-        assert await SummaryService(db, default_catalog(), office_settings, clock=Clock(AS_OF)).record_owed() == [DAY]
+        service = SummaryService(db, default_catalog(), summary_config(office_settings), clock=Clock(AS_OF))
+        assert await service.record_owed() == [DAY]
     finally:
         await db.close()
     async with summary_bot(office_settings, Clock(AS_OF + timedelta(minutes=30))):

@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.telegram.channel import TelegramChannel
+from bot.app import App
+from handlers.report.intake import FORWARD_KIND
+from handlers.summary.service import SUMMARY_KIND
+from handlers.triage.service import EDIT_CARD_KIND, GROUP_POST_KIND, POST_ANSWER_KIND
 from storage.db import utcnow
 from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
 from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
@@ -378,8 +381,9 @@ async def test_channel_is_wired(api: FakeBotApi, tmp_path: Path) -> None:
     """The composition root installs triage once: router, hooks, deliverers."""
     settings = make_settings(api, tmp_path)
     async with running_bot(settings) as channel:
-        assert isinstance(channel, TelegramChannel)
-        assert channel.forwarder.card_render is not None
+        assert isinstance(channel, App)
+        assert channel.services.outbox.kinds() == {FORWARD_KIND, "notify_reporter", EDIT_CARD_KIND, POST_ANSWER_KIND,
+                                                   GROUP_POST_KIND, SUMMARY_KIND}
 
 
 async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:
@@ -422,3 +426,32 @@ async def test_dates_out_of_range_are_answered_politely(api: FakeBotApi, tmp_pat
             group.command(ALICE, command, args)
             said = await api.wait_for(lambda c: c.chat_id == GROUP and "di luar rentang" in text_of(c), since=mark)
             assert shown in text_of(said), command
+
+
+async def test_a_press_answered_too_late_still_moves_without_an_error(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram refuses answerCallbackQuery after ~15 s ("query is too old"): the move stands, no traceback."""
+    settings = make_settings(api, tmp_path)
+    group = Supervisors(api)
+    group.add(ALICE, "Alice")
+    async with running_bot(settings):
+        citizen = Citizen(api, 5009)
+        code, card = await file_report(api, citizen)
+        update = api.callback_query(ALICE, GROUP, card, group.buttons(card)["🙋 Ambil"], chat_type="supergroup")
+        update["callback_query"]["id"] = "expired-query"  # an id the fake (like Telegram) no longer accepts
+        api.push_update(update)
+        await card_shows(api, card, "Diambil oleh Alice")
+        await notice(api, 5009, "sedang ditangani")
+    assert code and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_both_menus_survive_when_the_summary_chat_is_the_group(api: FakeBotApi, tmp_path: Path) -> None:
+    """SUMMARY_CHAT_ID == SUPERVISOR_CHAT_ID: one merged menu, triage's commands and /ringkasan, both languages."""
+    settings = make_settings(api, tmp_path, summary_chat_id=GROUP)
+    async with running_bot(settings):
+        scope = {"type": "chat", "chat_id": GROUP}
+        for language in ("", "en"):
+            names = [c["command"] for c in api.commands(scope, language)]
+            assert names == ["laporan", "antrian", "cari", "bukti", "ekspor", "ringkasan"], (language, names)
+        assert [c["command"] for c in api.commands({"type": "all_private_chats"})][:2] == ["start", "lapor"]

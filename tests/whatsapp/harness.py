@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.services import Services
+from bot.app import App, Tuning
 from bot.settings import Settings
 from bot.whatsapp.channel import WhatsAppChannel
 from storage.db import utcnow
@@ -95,19 +95,10 @@ async def running_whatsapp(
     settings: Settings, *, clock: Callable[[], datetime] = utcnow, telegram: bool = False,
 ) -> AsyncIterator[WhatsAppChannel]:
     """The real WhatsApp channel on 127.0.0.1 (and the Telegram channel polling the fake Bot API)."""
-    services = await Services.open(settings, outbox_base_delay=0.2)
-    try:
-        channel = WhatsAppChannel(services, clock=clock, album_delay=0.3, burst_gap=1.0)
-        if telegram:
-            from bot.telegram.channel import TelegramChannel
-
-            async with TelegramChannel(services, rate_limit=False, album_delay=0.3).running(), channel.running():
-                yield channel
-        else:
-            async with channel.running():
-                yield channel
-    finally:
-        await services.close()
+    tuning = Tuning(rate_limit=False, album_delay=0.3, outbox_base_delay=0.2, burst_gap=1.0, whatsapp_clock=clock)
+    async with App.running(settings, tuning, telegram_too=telegram, whatsapp=True) as app:
+        assert app.whatsapp is not None
+        yield app.whatsapp
 
 
 class WhatsAppCitizen:

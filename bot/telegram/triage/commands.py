@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
 
-from bot.telegram.render import NO_PREVIEW
-from bot.telegram.triage.delivery import card_markup
+from bot.telegram.calls import answer_query, tolerate_not_modified
+from bot.telegram.triage.delivery import TriageCard
+from bot.telegram.triage.guard import SupervisorGuard
+from handlers.common.callbacks import TRIAGE_PAGE, number
 from handlers.common.text import esc_within
 from handlers.common.when import format_short_date
 from handlers.triage.export import export_table, to_csv, to_xlsx
@@ -26,44 +27,32 @@ from handlers.triage.service import Page, TriageService
 from locales import t
 from storage.models import Report
 
-if TYPE_CHECKING:
-    from bot.telegram.triage.adapter import SupervisorGuard
-
 log = logging.getLogger(__name__)
 
 COMMANDS: Final = ("laporan", "antrian", "cari", "bukti", "ekspor")
-PAGE_PREFIX: Final = "tr:pg:"
 MAX_PAGE: Final = 10_000
 _EXTENSIONS: Final = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
-TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 
-def page_markup(page: Page, data_prefix: str, locale: str) -> InlineKeyboardMarkup | None:
+def page_markup(page: Page, data_prefix: tuple[str, ...], locale: str) -> InlineKeyboardMarkup | None:
     if page.pages <= 1:
         return None
     row = []
     if page.page > 0:
-        row.append(InlineKeyboardButton(t(locale, "triage.page_prev"), callback_data=f"{data_prefix}:{page.page - 1}"))
+        row.append(InlineKeyboardButton(t(locale, "triage.page_prev"),
+                                        callback_data=TRIAGE_PAGE.pack(*data_prefix, page.page - 1)))
     if page.page + 1 < page.pages:
-        row.append(InlineKeyboardButton(t(locale, "triage.page_next"), callback_data=f"{data_prefix}:{page.page + 1}"))
+        row.append(InlineKeyboardButton(t(locale, "triage.page_next"),
+                                        callback_data=TRIAGE_PAGE.pack(*data_prefix, page.page + 1)))
     return InlineKeyboardMarkup([row]) if row else None
 
 
 class TriageCommands:
-    def __init__(self, service: TriageService, guard: SupervisorGuard, chat_id: int) -> None:
+    def __init__(self, service: TriageService, guard: SupervisorGuard, card: TriageCard) -> None:
         self._service = service
+        self._card = card
         self._guard = guard
-        self._chat_id = chat_id
         self._locale = service.locale
-
-    def register(self, app: TelegramApp) -> None:
-        # Commands from a private chat belong to the citizen conversation; only groups come here.
-        groups = filters.ChatType.GROUPS
-        app.add_handler(CommandHandler("laporan", self.show_report, filters=groups))
-        app.add_handler(CommandHandler("antrian", self.show_queue, filters=groups))
-        app.add_handler(CommandHandler("cari", self.search, filters=groups))
-        app.add_handler(CommandHandler("bukti", self.send_evidence, filters=groups))
-        app.add_handler(CommandHandler("ekspor", self.export, filters=groups))
 
     # ---------------------------------------------------------------- helpers
 
@@ -80,8 +69,7 @@ class TriageCommands:
 
     async def _say(self, message: Message, key: str, *, markup: InlineKeyboardMarkup | None = None,
                    **values: object) -> Message:
-        return await message.reply_text(t(self._locale, key, **values), parse_mode=ParseMode.HTML,
-                                        link_preview_options=NO_PREVIEW, reply_markup=markup)
+        return await message.reply_text(t(self._locale, key, **values), reply_markup=markup)
 
     async def _report_from_args(self, message: Message, args: list[str], usage: str) -> Report | None:
         if not args:
@@ -103,10 +91,10 @@ class TriageCommands:
         if report is None:
             return
         view = await self._service.card(report)
-        card = await message.reply_text(view.text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-                                        reply_markup=card_markup(self._service, report))
+        card = await message.reply_text(view.text,
+                                        reply_markup=self._card.markup(report))
         for text in await self._service.history(report):
-            await card.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+            await card.reply_text(text)
         previous = (report.card_chat_id, report.card_message_id)
         await self._service.store.reports.set_card(report.id, card.chat_id, card.message_id)
         if previous[0] is not None and previous[1] is not None:
@@ -124,7 +112,7 @@ class TriageCommands:
         if message is None:
             return
         page = await self._service.queue(0)
-        await self._say_page(message, page, f"{PAGE_PREFIX}q")
+        await self._say_page(message, page, ("q",))
 
     async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cari wilayah:… status:… kategori:… dari:… sampai:… nama:…"""
@@ -144,45 +132,40 @@ class TriageCommands:
         search_id = await self._service.triage.save_search(query)
         page = await self._service.page(where, 0, header_key="triage.search_header",
                                         empty_key="triage.search_empty")
-        await self._say_page(message, page, f"{PAGE_PREFIX}s:{search_id}")
+        await self._say_page(message, page, ("s", str(search_id)))
 
-    async def _say_page(self, message: Message, page: Page, prefix: str) -> None:
-        await message.reply_text(page.text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+    async def _say_page(self, message: Message, page: Page, prefix: tuple[str, ...]) -> None:
+        await message.reply_text(page.text,
                                  reply_markup=page_markup(page, prefix, self._locale))
 
     async def on_page(self, query: CallbackQuery, data: str) -> None:
         """◀️ ▶️ under a list: the page asked for, edited in place."""
-        parts = data.removeprefix(PAGE_PREFIX).split(":")
+        parts = TRIAGE_PAGE.unpack(data) or []
         page: Page | None = None
-        prefix = ""
-        if len(parts) == 2 and parts[0] == "q" and parts[1].isdigit() and int(parts[1]) < MAX_PAGE:
-            prefix, page = f"{PAGE_PREFIX}q", await self._service.queue(int(parts[1]))
-        elif len(parts) == 3 and parts[0] == "s" and parts[1].isdigit() and len(parts[1]) < 12 \
-                and parts[2].isdigit() and int(parts[2]) < MAX_PAGE:
-            saved = await self._service.triage.search_query(int(parts[1]))
+        prefix: tuple[str, ...] = ()
+        if len(parts) == 2 and parts[0] == "q" and (number_q := number(parts[1], limit=MAX_PAGE)) is not None:
+            prefix, page = ("q",), await self._service.queue(number_q)
+        elif len(parts) == 3 and parts[0] == "s" and (search_id := number(parts[1], limit=10**11)) is not None \
+                and (number_s := number(parts[2], limit=MAX_PAGE)) is not None:
+            saved = await self._service.triage.search_query(search_id)
             if saved is not None:
                 try:
                     where = parse_search(saved, self._service.regions, self._service.tz)
                 except SearchError:
                     where = None
                 if where is not None:
-                    prefix = f"{PAGE_PREFIX}s:{parts[1]}"
-                    page = await self._service.page(where, int(parts[2]), header_key="triage.search_header",
+                    prefix = ("s", parts[1])
+                    page = await self._service.page(where, number_s, header_key="triage.search_header",
                                                     empty_key="triage.search_empty")
         if page is None or query.message is None:
             log.warning("triage page press refused (malformed data)")
-            await query.answer(t(self._locale, "triage.refused_forged"), show_alert=True)
+            await answer_query(query, t(self._locale, "triage.refused_forged"), show_alert=True)
             return
-        await query.answer()
-        try:
-            await query.get_bot().edit_message_text(
-                page.text, chat_id=query.message.chat.id, message_id=query.message.message_id,
-                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-                reply_markup=page_markup(page, prefix, self._locale),
-            )
-        except BadRequest as exc:
-            if "message is not modified" not in exc.message:
-                raise
+        await answer_query(query)
+        await tolerate_not_modified(query.get_bot().edit_message_text(
+            page.text, chat_id=query.message.chat.id, message_id=query.message.message_id,
+            reply_markup=page_markup(page, prefix, self._locale),
+        ))
 
     # ---------------------------------------------------------------- /bukti CODE
 
@@ -201,14 +184,14 @@ class TriageCommands:
         if not photos and not links:
             await self._say(message, "triage.bukti_none", code=report.code)
             return
-        for number, photo in enumerate(photos, 1):
+        for n, photo in enumerate(photos, 1):
             data = await store.files.get(photo.sha256)
             intact = await asyncio.to_thread(store.files.verify, photo.sha256)
-            name = f"{report.code}-{number}{_EXTENSIONS.get(photo.mime, '.bin')}"
+            name = f"{report.code}-{n}{_EXTENSIONS.get(photo.mime, '.bin')}"
             caption = t(self._locale, "triage.bukti_caption" if intact else "triage.bukti_caption_damaged",
-                        code=report.code, number=number, sha256=photo.sha256)
+                        code=report.code, number=n, sha256=photo.sha256)
             await message.reply_document(InputFile(data, filename=name), caption=caption,
-                                         parse_mode=ParseMode.HTML, disable_content_type_detection=True)
+                                         disable_content_type_detection=True)
         if links:
             items = "\n".join(f"• {esc_within(url, 300)}" for url in links)
             await self._say(message, "triage.bukti_links", code=report.code, links=items)
@@ -240,7 +223,7 @@ class TriageCommands:
         xlsx = await asyncio.to_thread(to_xlsx, table, t(self._locale, "triage.export_sheet"))
         caption = t(self._locale, "triage.export_caption", first=first, last=last, count=len(rows))
         await message.reply_document(InputFile(xlsx, filename=f"{stem}.xlsx"), caption=caption,
-                                     parse_mode=ParseMode.HTML, disable_content_type_detection=True)
+                                     disable_content_type_detection=True)
         await message.reply_document(InputFile(to_csv(table), filename=f"{stem}.csv"),
                                      disable_content_type_detection=True)
         log.info("export of %d reports sent", len(rows))

@@ -1,23 +1,23 @@
 """Outbox deliverers of triage's group messages: card edits, reporters' answers, the morning reminder.
 
-They follow the forwarder's retry rules: Telegram's 429 becomes `RetryLater(retry_after)`, a group the
-bot cannot write to is retried loudly every five minutes, and anything unexpected falls to the worker's
-exponential backoff. A card edit renders the card as it is *now*, so an older edit that is superseded
-by a pending newer one is skipped, and "message is not modified" counts as done.
+They follow the forwarder's retry rules (bot/telegram/calls.py): Telegram's 429 becomes
+`RetryLater(retry_after)`, a group the bot cannot write to is retried loudly every five minutes, and
+network errors fall to the worker's exponential backoff. A card edit renders the card as it is *now*,
+so an older edit that is superseded by a pending newer one is skipped, and "message is not modified"
+counts as done.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Final
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, TelegramError
 
 from bot.outbox import GiveUp, RetryLater
-from bot.telegram.render import NO_PREVIEW, flood_control, markup_for
+from bot.telegram.calls import for_outbox
+from bot.telegram.render import markup_for
 from handlers.common.events import Reply
 from handlers.common.text import esc_within
 from handlers.report.intake import PREVIEW_KIND
@@ -28,35 +28,40 @@ from storage.models import OutboxItem, Report
 
 log = logging.getLogger(__name__)
 
-NOT_MODIFIED: Final = "message is not modified"
 _CARD_NOT_POSTED: Final = 30.0
 _GROUP_UNWRITABLE: Final = 300.0
 ANSWER_TEXT_MAX: Final = 3500
 
 
-def card_markup(service: TriageService, report: Report) -> InlineKeyboardMarkup | None:
-    """The keyboard of the report's state, as the first card and every edit carry it."""
-    markup = markup_for(Reply("-", main_buttons(report.id, report.state, service.locale)), service.locale)
-    return markup if isinstance(markup, InlineKeyboardMarkup) else None
+def group_unwritable(exc: TelegramError) -> RetryLater:
+    """A wrong SUPERVISOR_CHAT_ID or a bot removed from the group: retried, loudly, until it is fixed,
+    because what was owed must reach the supervisors then."""
+    return RetryLater(_GROUP_UNWRITABLE, type(exc).__name__)
 
 
-async def _telegram(call: Callable[[], Awaitable[object]], what: str) -> None:
-    """Run one Bot API call, turning Telegram's answers into the outbox's retry decisions."""
-    try:
-        await call()
-    except RetryAfter as exc:
-        raise flood_control(exc) from exc
-    except Forbidden as exc:
-        log.error("cannot write to the supervisors' group (%s): %s", what, exc.message)
-        raise RetryLater(_GROUP_UNWRITABLE, "Forbidden") from exc
+class TriageCard:
+    """The report's card as the group sees it: the first post, every edit and /laporan."""
+
+    def __init__(self, service: TriageService) -> None:
+        self._service = service
+
+    async def text(self, report: Report) -> str:
+        return (await self._service.card(report)).text
+
+    def markup(self, report: Report) -> InlineKeyboardMarkup | None:
+        """The keyboard of the report's state."""
+        locale = self._service.locale
+        markup = markup_for(Reply("-", main_buttons(report.id, report.state, locale)), locale)
+        return markup if isinstance(markup, InlineKeyboardMarkup) else None
 
 
 class CardEditor:
     """`triage_edit_card`: the card edited in place to the report's current state and buttons."""
 
-    def __init__(self, bot: Bot, service: TriageService) -> None:
+    def __init__(self, bot: Bot, service: TriageService, card: TriageCard) -> None:
         self._bot = bot
         self._service = service
+        self._card = card
 
     async def __call__(self, item: OutboxItem) -> None:
         service = self._service
@@ -68,23 +73,18 @@ class CardEditor:
             raise GiveUp("no such report")
         if report.card_chat_id is None or report.card_message_id is None:
             raise RetryLater(_CARD_NOT_POSTED, "card not posted yet")
-        view = await service.card(report)
-        chat_id, message_id = report.card_chat_id, report.card_message_id
+        edit = self._bot.edit_message_text(
+            await self._card.text(report), chat_id=report.card_chat_id, message_id=report.card_message_id,
+            reply_markup=self._card.markup(report),
+        )
 
-        async def edit() -> None:
-            await self._bot.edit_message_text(
-                view.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                reply_markup=card_markup(service, report), link_preview_options=NO_PREVIEW,
-            )
+        def refused(exc: TelegramError) -> GiveUp | RetryLater:
+            if isinstance(exc, BadRequest):
+                # A deleted card or a rejected text: retrying the same edit cannot succeed.
+                return GiveUp(exc.message)
+            return group_unwritable(exc)
 
-        try:
-            await _telegram(edit, "card edit")
-        except BadRequest as exc:
-            if NOT_MODIFIED in exc.message:
-                return
-            # A deleted card or a rejected text: retrying the same edit cannot succeed.
-            log.error("card of %s not edited: %s", report.code, exc.message)
-            raise GiveUp(exc.message) from exc
+        await for_outbox(edit, f"card edit of {report.code}", refused=refused, edit=True)
 
 
 class AnswerPoster:
@@ -108,28 +108,18 @@ class AnswerPoster:
         chat_id = report.card_chat_id
         locale = service.locale
         detail = event.detail or ""
-
-        async def post() -> None:
-            if detail.startswith("photo:"):
-                # The metadata-free preview, like the first album: originals stay with /bukti.
-                preview = await service.store.files.get_derived(detail[6:], PREVIEW_KIND)
-                await self._bot.send_photo(
-                    chat_id, preview, caption=t(locale, "triage.answer_post_photo", code=report.code,
-                                                pseudonym=pseudonym),
-                    parse_mode=ParseMode.HTML, reply_parameters=reply,
-                )
-            else:
-                await self._bot.send_message(
-                    chat_id, t(locale, "triage.answer_post_text", code=report.code, pseudonym=pseudonym,
-                               text=esc_within(event.note or "", ANSWER_TEXT_MAX)),
-                    parse_mode=ParseMode.HTML, reply_parameters=reply, link_preview_options=NO_PREVIEW,
-                )
-
-        try:
-            await _telegram(post, "answer")
-        except BadRequest as exc:
-            log.error("answer for %s not posted: %s", report.code, exc.message)
-            raise RetryLater(_GROUP_UNWRITABLE, "BadRequest") from exc
+        what = f"answer for {report.code}"
+        if detail.startswith("photo:"):
+            # The metadata-free preview, like the first album: originals stay with /bukti.
+            preview = await service.store.files.get_derived(detail[6:], PREVIEW_KIND)
+            caption = t(locale, "triage.answer_post_photo", code=report.code, pseudonym=pseudonym)
+            await for_outbox(self._bot.send_photo(chat_id, preview, caption=caption, reply_parameters=reply),
+                             what, refused=group_unwritable)
+        else:
+            text = t(locale, "triage.answer_post_text", code=report.code, pseudonym=pseudonym,
+                     text=esc_within(event.note or "", ANSWER_TEXT_MAX))
+            await for_outbox(self._bot.send_message(chat_id, text, reply_parameters=reply), what,
+                             refused=group_unwritable)
 
 
 class GroupPoster:
@@ -140,14 +130,5 @@ class GroupPoster:
         self._chat_id = chat_id
 
     async def __call__(self, item: OutboxItem) -> None:
-        text = str(item.payload["text"])
-
-        async def post() -> None:
-            await self._bot.send_message(self._chat_id, text, parse_mode=ParseMode.HTML,
-                                         link_preview_options=NO_PREVIEW)
-
-        try:
-            await _telegram(post, "group post")
-        except BadRequest as exc:
-            log.error("group post not sent: %s", exc.message)
-            raise RetryLater(_GROUP_UNWRITABLE, "BadRequest") from exc
+        await for_outbox(self._bot.send_message(self._chat_id, str(item.payload["text"])), "group post",
+                         refused=group_unwritable)

@@ -1,0 +1,290 @@
+"""The composition root: every service built once, every handler, deliverer, hook and job registered once.
+
+Read top to bottom, this is the whole program's wiring (the shape of python-telegram-bot's rules-bot
+`main()`). No other module builds a service or patches another's object; the channels are started and
+stopped from the hooks here. `python -m bot` (bot/__main__.py) parses arguments and calls `main` below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.housekeeping import Housekeeping
+from bot.notify import NOTIFY_KIND, ReporterNotifier
+from bot.outbox import Deliverer, OutboxWorker
+from bot.services import Services
+from bot.settings import Settings
+from bot.telegram import channel as telegram
+from bot.telegram.citizen import CitizenChat
+from bot.telegram.group import GroupForwarder
+from bot.telegram.inbox import TelegramInbox
+from bot.telegram.menus import set_menus
+from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
+from bot.telegram.triage.adapter import TelegramTriage
+from bot.telegram.triage.commands import TriageCommands
+from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, TriageCard
+from bot.telegram.triage.guard import SupervisorGuard
+from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
+from handlers.common.regions import RegionCatalog
+from handlers.report.intake import FORWARD_KIND, Intake, IntakeConfig
+from handlers.summary.service import SUMMARY_KIND, SummaryConfig, SummaryService
+from handlers.triage.answers import TriageAnswers
+from handlers.triage.service import EDIT_CARD_KIND, GROUP_POST_KIND, POST_ANSWER_KIND, TriageService
+from storage.db import utcnow
+from storage.inbox import Inbox
+from storage.models import Channel
+from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.whatsapp.channel import WhatsAppChannel
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+CLOUD_DOWNLOAD_MAX = 20 * 1024 * 1024  # the cloud Bot API downloads at most 20 MB
+# The morning reminder may wake late (a busy loop, a suspended VM): it still posts, deduped by day.
+REMINDER_GRACE_SECONDS = 3 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """What tests and benchmarks turn; production runs the defaults."""
+
+    rate_limit: bool = True
+    album_delay: float = 1.2
+    outbox_base_delay: float = 2.0
+    burst_gap: float = 3.0
+    summary_clock: Clock = utcnow
+    whatsapp_clock: Clock = utcnow
+
+
+def intake_config(settings: Settings) -> IntakeConfig:
+    max_bytes = settings.max_image_bytes
+    if not settings.custom_api_server:
+        max_bytes = min(max_bytes, CLOUD_DOWNLOAD_MAX)
+    return IntakeConfig(
+        default_locale=settings.default_locale, tz=settings.tz, max_image_bytes=max_bytes,
+        max_photos=settings.max_photos, messages_per_minute=settings.messages_per_minute,
+        reports_per_day=settings.reports_per_day,
+    )
+
+
+def summary_config(settings: Settings) -> SummaryConfig:
+    return SummaryConfig(locale=settings.default_locale, tz=settings.tz, summary_time=settings.summary_time)
+
+
+async def open_services(settings: Settings, tuning: Tuning) -> Services:
+    """Storage and every channel-neutral service, each built once (the terminal demo uses them too)."""
+    store = await Store.open(settings.database_path, settings.evidence_dir)
+    regions = RegionCatalog.load(settings.region_file)
+    worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
+    intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
+    triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
+    answers = TriageAnswers(store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake)
+    summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock,
+                             wake=worker.wake)
+    notifier = ReporterNotifier(store, settings.default_locale)
+    return Services(settings, store, regions, intake, worker, notifier, triage, answers, summary)
+
+
+class App:
+    """The running program: Telegram (always: it carries the supervisors' group) and WhatsApp when set."""
+
+    def __init__(self, services: Services, tuning: Tuning, *, whatsapp: bool) -> None:
+        settings = services.settings
+        assert settings.supervisor_chat_id is not None  # settings.require_telegram(), in bot/__main__.py
+        self.services = services
+        self.settings = settings
+        store, outbox, notifier = services.store, services.outbox, services.notifier
+
+        # ------------------------------------------------------------ the Telegram application
+        self.inbox = TelegramInbox(Inbox(store.db))  # updates written down before Telegram forgets them
+        self.application = telegram.build_application(
+            settings, self.inbox, post_init=self._post_init, post_shutdown=self._post_shutdown,
+            rate_limit=tuning.rate_limit,
+        )
+        bot = self.application.bot
+        group = settings.supervisor_chat_id
+        card = TriageCard(services.triage)
+        self.citizen = CitizenChat(services.intake, settings.default_locale, album_delay=tuning.album_delay)
+        self.forwarder = GroupForwarder(bot, store, card, group, settings.default_locale)
+        guard = SupervisorGuard(bot, group, settings.supervisor_allow_list)
+        self.commands = TriageCommands(services.triage, guard, card)
+        self.triage = TelegramTriage(services.triage, guard, self.commands,
+                                     settings.triage_reminder_time.replace(tzinfo=settings.tz))
+        self.summary = TelegramSummary(bot, services.summary, store.outbox, summary_chat_id=settings.summary_chat_id,
+                                       supervisor_chat_id=group, default_locale=settings.default_locale)
+
+        # ------------------------------------------------------------ WhatsApp, a second door for citizens
+        self.whatsapp: WhatsAppChannel | None = None
+        if whatsapp:
+            from bot.whatsapp.channel import WhatsAppChannel  # pywa is imported only when WhatsApp runs
+
+            self.whatsapp = WhatsAppChannel(services, clock=tuning.whatsapp_clock, album_delay=tuning.album_delay,
+                                            burst_gap=tuning.burst_gap)
+        self.housekeeping = Housekeeping(store, settings.contact_retention_days, settings.tz,
+                                         whatsapp=self.whatsapp.records if self.whatsapp else None)
+
+        # ------------------------------------------------------------ Telegram handlers. Order matters!
+        groups = filters.ChatType.GROUPS
+        handlers: list[tuple[BaseHandler[Any, Any, Any], int]] = [
+            # Group -1 and first: "/ringkasan" in a private chat is refused there, never read as an
+            # answer in a citizen's draft (it raises ApplicationHandlerStop).
+            (CommandHandler(COMMAND, self.summary.on_command, filters=filters.UpdateType.MESSAGE), COMMAND_GROUP),
+            # Group 0, first match wins: every private message is the citizen's (commands included) ...
+            (MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self.citizen.receive_message), 0),
+            # ... every button that is not triage's too ...
+            (CallbackQueryHandler(self.citizen.receive_button, pattern=CITIZEN_PATTERN), 0),
+            # ... triage's buttons (cards, menus, list pages), and replies to its prompts in the group ...
+            (CallbackQueryHandler(self.triage.on_button, pattern=TRIAGE.pattern), 0),
+            (MessageHandler(groups & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.triage.on_reply), 0),
+            # ... and the group's commands, only from groups.
+            (CommandHandler("laporan", self.commands.show_report, filters=groups), 0),
+            (CommandHandler("antrian", self.commands.show_queue, filters=groups), 0),
+            (CommandHandler("cari", self.commands.search, filters=groups), 0),
+            (CommandHandler("bukti", self.commands.send_evidence, filters=groups), 0),
+            (CommandHandler("ekspor", self.commands.export, filters=groups), 0),
+        ]
+        for handler, handler_group in handlers:
+            self.application.add_handler(handler, group=handler_group)
+        self.application.add_error_handler(telegram.error_handler(settings.default_locale))
+
+        # ------------------------------------------------------------ outbox kinds and their deliverers
+        deliverers: list[tuple[str, Deliverer]] = [
+            (FORWARD_KIND, self.forwarder),  # the report's album and first card
+            (NOTIFY_KIND, notifier),  # notices to reporters, by their channel
+            (EDIT_CARD_KIND, CardEditor(bot, services.triage, card)),
+            (POST_ANSWER_KIND, AnswerPoster(bot, services.triage)),
+            (GROUP_POST_KIND, GroupPoster(bot, group)),  # the morning reminder
+            (SUMMARY_KIND, self.summary.deliver),
+        ]
+        for kind, deliverer in deliverers:
+            outbox.register(kind, deliverer)
+        notifier.register(Channel.TELEGRAM, telegram.reporter_sender(bot))
+        if self.whatsapp is not None:
+            notifier.register(Channel.WHATSAPP, self.whatsapp.notices.send)
+
+        # ------------------------------------------------------------ hooks into the core
+        # A reporter's answer to a supervisor's question is claimed before the report conversation.
+        services.intake.add_router(services.answers.route)
+        # After a notice is sent: which message asked (so a reply to it is an answer), then WhatsApp's
+        # record of the notice (for its 24-hour window).
+        notifier.on_sent(services.answers.on_notice_sent)
+        if self.whatsapp is not None:
+            notifier.on_sent(self.whatsapp.notices.remember)
+
+    # ---------------------------------------------------------------- building and running
+
+    @classmethod
+    async def open(cls, settings: Settings, tuning: Tuning | None = None, *, whatsapp: bool | None = None) -> App:
+        """Open storage and build everything; nothing is started yet (settings checked by bot/__main__.py)."""
+        assert settings.telegram_bot_token is not None and settings.supervisor_chat_id is not None
+        tuning = tuning or Tuning()
+        services = await open_services(settings, tuning)
+        return cls(services, tuning, whatsapp=settings.whatsapp_enabled if whatsapp is None else whatsapp)
+
+    async def _post_init(self, application: telegram.TelegramApp) -> None:
+        """Start-up, in order: menus, the updates a crash left, the outbox, the jobs, then the doors."""
+        settings = self.settings
+        assert settings.supervisor_chat_id is not None
+        await set_menus(application.bot, supervisor_chat_id=settings.supervisor_chat_id,
+                        summary_chat_id=settings.summary_chat_id, default_locale=settings.default_locale)
+        await self.inbox.replay(application)
+        self.services.outbox.start()
+        jobs = application.job_queue
+        if jobs is not None:
+            # run_daily runs in UTC unless the time carries its zone (STYLE §8).
+            jobs.run_daily(self.triage.morning_reminder, time=self.triage.reminder_time, name="triage-reminder",
+                           job_kwargs={"misfire_grace_time": REMINDER_GRACE_SECONDS, "coalesce": True})
+            if settings.summary_chat_id is not None:
+                jobs.run_daily(self.summary.on_schedule, time=settings.summary_time.replace(tzinfo=settings.tz),
+                               days=EVERY_DAY, name=JOB_NAME,
+                               job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True})
+            self.housekeeping.schedule(jobs)
+        await self.summary.catch_up()
+        if self.whatsapp is not None:
+            await self.whatsapp.start()
+
+    async def _post_shutdown(self, application: telegram.TelegramApp) -> None:
+        """Shut-down, in order: no new updates, the replies held back, the outbox, then the sessions."""
+        if self.whatsapp is not None:
+            await self.whatsapp.stop_receiving()
+        await self.citizen.flush()
+        await self.services.outbox.stop()
+        await self.inbox.stop()
+        if self.whatsapp is not None:
+            await self.whatsapp.close()  # after the outbox, which may still send WhatsApp notices
+
+    def run(self) -> None:
+        """Production: polling or webhook until SIGINT/SIGTERM (the hooks above run inside)."""
+        telegram.run(self.application, self.settings)
+
+    @asynccontextmanager
+    async def serve(self, *, telegram_too: bool = True) -> AsyncIterator[App]:
+        """Run inside an existing event loop (tests, benchmarks); without Telegram, WhatsApp alone."""
+        if telegram_too:
+            async with telegram.polling(self.application, self._post_init, self._post_shutdown):
+                yield self
+            return
+        assert self.whatsapp is not None
+        await self.whatsapp.start()
+        try:
+            yield self
+        finally:
+            await self.whatsapp.stop_receiving()
+            await self.whatsapp.close()
+
+    async def close(self) -> None:
+        await self.services.close()
+
+    @classmethod
+    @asynccontextmanager
+    async def running(cls, settings: Settings, tuning: Tuning | None = None, *, telegram_too: bool = True,
+                      whatsapp: bool | None = None) -> AsyncIterator[App]:
+        """`async with App.running(settings) as app`: built, started, and always stopped and closed."""
+        app = await cls.open(settings, tuning, whatsapp=whatsapp)
+        try:
+            async with app.serve(telegram_too=telegram_too):
+                yield app
+        finally:
+            await app.close()
+
+
+# -------------------------------------------------------------------- the commands of `python -m bot`
+
+
+def run(settings: Settings) -> None:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    app = loop.run_until_complete(App.open(settings))
+    try:
+        app.run()
+    finally:
+        loop.run_until_complete(app.close())
+        loop.close()
+
+
+async def backup(settings: Settings, target: Path) -> None:
+    from storage.db import Database
+
+    db = await Database.open(settings.database_path)
+    try:
+        await db.backup(target)
+    finally:
+        await db.close()
+
+
+async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
+    from handlers.summary.service import write_summary as write
+
+    return await write(settings.database_path, RegionCatalog.load(settings.region_file), summary_config(settings),
+                       day, out_dir)

@@ -1,0 +1,41 @@
+"""The command menus, per chat scope, in one place: Telegram keeps one menu per (scope, language).
+
+The citizens' menu is shown in every private chat; the supervisors' group gets triage's commands and
+/ringkasan; the summary chat gets /ringkasan. When SUMMARY_CHAT_ID is the supervisors' group, both
+menus are merged, because setting the second would replace the first.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from telegram import Bot, BotCommand, BotCommandScope, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+
+from locales import t
+
+LANGUAGES: Final = ("id", "en")
+# command → locale key of its description
+CITIZEN: Final = {name: f"cmd.{name}" for name in ("start", "lapor", "status", "bahasa", "batal", "bantuan")}
+TRIAGE: Final = {name: f"triage.cmd_{name}" for name in ("laporan", "antrian", "cari", "bukti", "ekspor")}
+SUMMARY: Final = {"ringkasan": "summary.cmd_ringkasan"}
+
+Menu = dict[str, str]
+
+
+def chat_menus(supervisor_chat_id: int, summary_chat_id: int | None) -> dict[int, Menu]:
+    """The group chats' menus, merged where one chat plays two parts."""
+    menus: dict[int, Menu] = {supervisor_chat_id: {**TRIAGE, **SUMMARY}}  # the group answers /ringkasan too
+    if summary_chat_id is not None:
+        menus[summary_chat_id] = {**menus.get(summary_chat_id, {}), **SUMMARY}
+    return menus
+
+
+async def set_menus(bot: Bot, *, supervisor_chat_id: int, summary_chat_id: int | None, default_locale: str) -> None:
+    """At start-up: every menu in both languages (the default locale's is the one without language_code)."""
+    scopes: list[tuple[BotCommandScope, Menu, str]] = [(BotCommandScopeAllPrivateChats(), CITIZEN, "id")]
+    scopes += [(BotCommandScopeChat(chat), menu, default_locale)
+               for chat, menu in chat_menus(supervisor_chat_id, summary_chat_id).items()]
+    for scope, menu, default in scopes:
+        for language in LANGUAGES:
+            commands = [BotCommand(name, t(language, key)) for name, key in menu.items()]
+            await bot.set_my_commands(commands, scope=scope, language_code=None if language == default else language)
