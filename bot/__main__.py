@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print a day's summary; write its chart (PNG) and spreadsheet (XLSX)")
     summary.add_argument("--date", type=date.fromisoformat, required=True, help="the day, YYYY-MM-DD")
     summary.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    paket = sub.add_parser("paket", help="write a report's hand-off packet (PDF) and its archive of originals (ZIP)")
+    paket.add_argument("code", help="the ticket code, e.g. LN-7F3K9Q")
+    paket.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
     return parser
 
 
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.app import write_summary
 
         return asyncio.run(write_summary(settings, args.date, args.out))
+    if command == "paket":
+        from bot.app import write_packet
+
+        return asyncio.run(write_packet(settings, args.code, args.out))
     if command == "backup":
         from bot.app import backup
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -288,3 +289,23 @@ async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
 
     return await write(settings.database_path, RegionCatalog.load(settings.region_file), summary_config(settings),
                        day, out_dir)
+
+
+async def write_packet(settings: Settings, code: str, out_dir: Path) -> int:
+    """The command line's hand-off: originals may leave only this way or to custodians, never to the group."""
+    from handlers.handoff.assemble import write_packet as write
+    from storage.store import Store
+    from storage.triage import TriageStore
+
+    store = await Store.open(settings.database_path, settings.evidence_dir)
+    try:
+        written = await write(store, TriageStore(store.db), RegionCatalog.load(settings.region_file), code, out_dir,
+                              tz=settings.tz, now=utcnow())
+    finally:
+        await store.close()
+    if written is None:
+        sys.stderr.write(f"No report with the code {code}\n")
+        return 1
+    for path in written:
+        sys.stdout.write(f"{path}\n")
+    return 0

@@ -33,7 +33,7 @@ from fpdf.enums import XPos, YPos
 
 from handlers.common.when import format_long_date
 from handlers.triage.rules import Checklist, Deadline, DeadlineStatus, Requirement
-from locales import t
+from locales import MissingTranslation, t
 from storage.models import Category, SubjectStatus
 
 FONT: Final = "DejaVu"
@@ -359,7 +359,10 @@ class _Writer:
         self.doc.ln(1)
         self.para(self._t("timeline_label"), style="B")
         for step in self.p.timeline:
-            action = label(t(self.locale, f"triage.action_{step.action}"))
+            try:
+                action = label(t(self.locale, f"triage.action_{step.action}"))
+            except MissingTranslation:  # an action a later version added: its name beats a crash
+                action = step.action
             note = self._t("timeline_note", note=step.note) if step.note else ""
             self.para(self._t("timeline_line", when=self._moment(step.at), action=action, actor=step.actor,
                               note=note), size=9)

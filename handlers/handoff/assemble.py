@@ -1,0 +1,87 @@
+"""Gathering one report's packet and archive from storage: what the Teruskan hook, /paket and the CLI share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from handlers.common.regions import RegionCatalog
+from handlers.handoff.archive import Archive, Original, build_archive
+from handlers.handoff.packet import ArchiveRef, CasePacket, Identity, Link, Photo, Step, pdf_name, render_pdf
+from handlers.report.intake import PREVIEW_KIND
+from handlers.triage.duplicates import find_duplicates
+from handlers.triage.machine import REPORTER_ACTOR
+from handlers.triage.rules import bawaslu_deadline, requirements
+from storage.models import Report
+from storage.reports import normalize_code
+from storage.store import Store
+from storage.triage import TriageStore
+
+# A supervisor's id never goes in a document that leaves the team; a nameless one is "a supervisor".
+SUPERVISOR = "pengawas"
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    packet: CasePacket
+    pdf: bytes
+    archive: Archive
+
+
+async def assemble(
+    store: Store, triage: TriageStore, regions: RegionCatalog, report: Report, *, tz: ZoneInfo, now: datetime,
+    locale: str = "id",
+) -> Handoff:
+    """The packet (PDF) and the evidence archive of `report`, as they stand at `now`."""
+    evidence = await store.reports.evidence(report.id)
+    reporter = await store.reporters.get(report.reporter_id)
+    pseudonym = reporter.pseudonym if reporter else "?"
+    contact = await store.reports.contact(report.id) if report.contact_shared else None
+    events = await triage.events(report.id)
+    duplicates = await find_duplicates(triage, report, evidence, now)
+    originals: list[Original] = []
+    photos: list[Photo] = []
+    links: list[Link] = []
+    for item in evidence:
+        if item.photo is not None:
+            photo = item.photo
+            originals.append(Original(item.position, photo.sha256, photo.mime, await store.files.get(photo.sha256),
+                                      photo.captured_at))
+            photos.append(Photo(item.position, photo.sha256, await store.files.get_derived(photo.sha256, PREVIEW_KIND),
+                                photo.captured_at, photo.latitude, photo.longitude))
+        elif item.url:
+            links.append(Link(item.url, item.added_at))
+    archive = build_archive(report.code, originals)
+    region = regions.region(report.region_id)
+    packet = CasePacket(
+        code=report.code, category=report.category, subject_name=report.subject_name,
+        subject_agency=report.subject_agency, subject_status=report.subject_status,
+        region_name=region.name if region else report.region_id, place=report.place,
+        incident_date=report.incident_date, description=report.description, pseudonym=pseudonym,
+        checklist=requirements(report, evidence),
+        deadline=bawaslu_deadline(report.incident_date, now.astimezone(tz).date()),
+        made_at=now, tz=tz, latitude=report.latitude, longitude=report.longitude,
+        reporter=Identity(contact.name, contact.phone) if contact else None,
+        photos=tuple(photos), links=tuple(links),
+        archive=ArchiveRef(archive.name, archive.sha256, len(archive.manifest)),
+        duplicates=tuple(d.code for d in duplicates),
+        timeline=tuple(Step(e.at, e.action, pseudonym if e.actor == REPORTER_ACTOR else (e.actor_name or SUPERVISOR),
+                            e.note) for e in events),
+    )
+    return Handoff(packet, render_pdf(packet, locale), archive)
+
+
+async def write_packet(store: Store, triage: TriageStore, regions: RegionCatalog, code: str, out_dir: Path, *,
+                       tz: ZoneInfo, now: datetime) -> tuple[Path, Path] | None:
+    """`python -m bot paket KODE`: the PDF and the archive of originals in `out_dir`; None for an unknown code."""
+    report = await store.reports.by_code(normalize_code(code))
+    if report is None:
+        return None
+    handoff = await assemble(store, triage, regions, report, tz=tz, now=now)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdf = out_dir / pdf_name(report.code)
+    archive = out_dir / handoff.archive.name
+    pdf.write_bytes(handoff.pdf)
+    archive.write_bytes(handoff.archive.data)
+    return pdf, archive
