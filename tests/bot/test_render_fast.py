@@ -8,7 +8,9 @@ from datetime import date
 
 import pytest
 from telegram import Bot
+from telegram.ext import ExtBot
 
+from bot.telegram.channel import DEFAULTS
 from bot.telegram.render import send_reply
 from handlers.common.events import Button, Reply, RequestKeyboard
 from handlers.common.regions import RegionCatalog
@@ -23,7 +25,8 @@ CITIZEN = 5001
 @pytest.fixture
 async def wire() -> AsyncIterator[tuple[Bot, RecordingRequest]]:
     request = RecordingRequest()
-    async with Bot(TOKEN, request=request, get_updates_request=request) as bot:
+    # The channel's own Defaults (HTML, no link previews), as its Application's bot carries them.
+    async with ExtBot(TOKEN, request=request, get_updates_request=request, defaults=DEFAULTS) as bot:
         yield bot, request
 
 
