@@ -34,8 +34,10 @@ from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
 from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, TriageCard
 from bot.telegram.triage.guard import SupervisorGuard
+from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
+from handlers.handoff.assemble import PACKET_KIND
 from handlers.report.intake import FORWARD_KIND, Intake, IntakeConfig
 from handlers.summary.service import SUMMARY_KIND, SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
@@ -120,6 +122,7 @@ class App:
         self.forwarder = GroupForwarder(bot, store, card, group, settings.default_locale)
         guard = SupervisorGuard(bot, group, settings.supervisor_allow_list)
         self.commands = TriageCommands(services.triage, guard, card)
+        packets = Packets(bot, services.triage, services.regions)
         self.triage = TelegramTriage(services.triage, guard, self.commands,
                                      settings.triage_reminder_time.replace(tzinfo=settings.tz))
         self.summary = TelegramSummary(bot, services.summary, store.outbox, summary_chat_id=settings.summary_chat_id,
@@ -154,6 +157,7 @@ class App:
             (CommandHandler("cari", self.commands.search, filters=groups), 0),
             (CommandHandler("bukti", self.commands.send_evidence, filters=groups), 0),
             (CommandHandler("ekspor", self.commands.export, filters=groups), 0),
+            (CommandHandler("paket", PacketCommand(packets, services.triage, guard), filters=groups), 0),
         ]
         for handler, handler_group in handlers:
             self.application.add_handler(handler, group=handler_group)
@@ -166,6 +170,7 @@ class App:
             (EDIT_CARD_KIND, CardEditor(bot, services.triage, card)),
             (POST_ANSWER_KIND, AnswerPoster(bot, services.triage)),
             (GROUP_POST_KIND, GroupPoster(bot, group)),  # the morning reminder
+            (PACKET_KIND, PacketPoster(packets, services.triage)),  # the hand-off PDF under the card
             (SUMMARY_KIND, self.summary.deliver),
         ]
         for kind, deliverer in deliverers:

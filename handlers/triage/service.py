@@ -19,6 +19,7 @@ from handlers.common.callbacks import ANSWER
 from handlers.common.notices import enqueue_notice_in
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import clean, esc
+from handlers.handoff.assemble import PACKET_KIND, packet_key
 from handlers.triage.card import CardView, chunk_lines, history_messages, list_item, load_card
 from handlers.triage.machine import (
     Action,
@@ -169,6 +170,10 @@ class TriageService:
             await enqueue_notice_in(conn, report.reporter_id, _NOTICES[action], values,
                                     dedupe_key=f"notice:{event_id}", buttons=buttons, extra=extra)
             await enqueue_in(conn, EDIT_CARD_KIND, f"card:{event_id}", card_edit_payload(report.id, event_id))
+            if action is Action.FORWARD:
+                # The hand-off packet, posted under the card after its edit (bot/telegram/triage/handoff.py).
+                await enqueue_in(conn, PACKET_KIND, packet_key(report.id, event_id),
+                                 {"report_id": report.id, "event_id": event_id})
         log.info("report %s: %s (%s -> %s)", report.code, action, expected, to_state)
         self._on_enqueue()
         moved = await self.store.reports.get(report.id)

@@ -21,6 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import App
+from handlers.handoff.assemble import PACKET_KIND
 from handlers.report.intake import FORWARD_KIND
 from handlers.summary.service import SUMMARY_KIND
 from handlers.triage.service import EDIT_CARD_KIND, GROUP_POST_KIND, POST_ANSWER_KIND
@@ -311,7 +312,8 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
         citizen = Citizen(api, 987654321)
         code, card = await file_report(api, citizen, photo)
         menus = {lang: api.commands({"type": "chat", "chat_id": GROUP}, lang) for lang in ("", "en")}
-        assert [c["command"] for c in menus[""]] == ["laporan", "antrian", "cari", "bukti", "ekspor", "ringkasan"]
+        assert [c["command"] for c in menus[""]] == [
+            "laporan", "antrian", "cari", "bukti", "paket", "ekspor", "ringkasan"]
         assert menus["en"][0]["description"].startswith("A report's card")
 
         mark = len(api.calls)
@@ -383,7 +385,7 @@ async def test_channel_is_wired(api: FakeBotApi, tmp_path: Path) -> None:
     async with running_bot(settings) as channel:
         assert isinstance(channel, App)
         assert channel.services.outbox.kinds() == {FORWARD_KIND, "notify_reporter", EDIT_CARD_KIND, POST_ANSWER_KIND,
-                                                   GROUP_POST_KIND, SUMMARY_KIND}
+                                                   GROUP_POST_KIND, SUMMARY_KIND, PACKET_KIND}
 
 
 async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:
@@ -453,5 +455,5 @@ async def test_both_menus_survive_when_the_summary_chat_is_the_group(api: FakeBo
         scope = {"type": "chat", "chat_id": GROUP}
         for language in ("", "en"):
             names = [c["command"] for c in api.commands(scope, language)]
-            assert names == ["laporan", "antrian", "cari", "bukti", "ekspor", "ringkasan"], (language, names)
+            assert names == ["laporan", "antrian", "cari", "bukti", "paket", "ekspor", "ringkasan"], (language, names)
         assert [c["command"] for c in api.commands({"type": "all_private_chats"})][:2] == ["start", "lapor"]
