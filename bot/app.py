@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from telegram.error import InvalidToken
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.housekeeping import Housekeeping
@@ -272,9 +273,20 @@ def run(settings: Settings) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     app = loop.run_until_complete(App.open(settings))
+    bot = app.application.bot
     try:
+        try:
+            loop.run_until_complete(telegram.reach_bot_api(bot, settings.telegram_api_url))
+        except InvalidToken:
+            sys.stderr.write("Configuration error: TELEGRAM_BOT_TOKEN was refused by Telegram (revoked, or"
+                             " another bot's); copy it again from @BotFather.\n")
+            raise SystemExit(2) from None
+        except KeyboardInterrupt:
+            return  # stopped while waiting for the network: nothing had started
         app.run()
     finally:
+        # PTB shuts the bot's HTTP sessions down after run_polling; before it, they are ours to close.
+        loop.run_until_complete(bot.shutdown())
         loop.run_until_complete(app.close())
         loop.close()
 

@@ -6,10 +6,12 @@ A wrong or missing key stops the program with one line naming it (`SettingsError
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -22,6 +24,7 @@ TELEGRAM_DEFAULT_API: Final = "https://api.telegram.org"
 WHATSAPP_DEFAULT_API: Final = "https://graph.facebook.com"
 _TOKEN_RE: Final = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,}$")
 # What setWebhook accepts as secret_token, at least 16 characters long: a guessable one protects nothing.
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _WEBHOOK_SECRET_RE: Final = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 WEBHOOK_SECRET_HELP: Final = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
@@ -137,6 +140,30 @@ class Settings(BaseSettings):
             raise ValueError("must start with https:// (Telegram only calls HTTPS webhooks)")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
+
+    @field_validator("supervisor_chat_id")
+    @classmethod
+    def _group_id(cls, value: int | None) -> int | None:
+        # Groups and supergroups have negative ids; a positive one is a person's private chat, where
+        # reports (and reporters' identities) must never go.
+        if value is not None and value >= 0:
+            raise ValueError("must be a group's id, which is negative (-100… for a supergroup); a positive id is"
+                             " a private chat")
+        return value
+
+    @field_validator("region_file")
+    @classmethod
+    def _region_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"names no readable file ({value})")
+        return value
+
     @field_validator("supervisor_ids")
     @classmethod
     def _id_list(cls, value: str) -> str:
@@ -197,13 +224,82 @@ class Settings(BaseSettings):
             raise SettingsError("SUPERVISOR_CHAT_ID is missing: the supervisors' group id (see README).")
 
 
+# Pydantic's own wording ("Input should be a valid integer, unable to parse string as an integer") is
+# for programmers; an operator reading one line at start-up gets ours.
+_PHRASES: Final = {
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "time_parsing": "must be a time of day such as 07:00",
+    "time_type": "must be a time of day such as 07:00",
+    "path_type": "must be a file path",
+    "string_type": "must be text",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+}
+
+
+def _phrase(error: Mapping[str, Any]) -> str:
+    if error["type"] == "value_error":  # our own validators: their message is already ours
+        return str(error["msg"]).removeprefix("Value error, ")
+    phrase = _PHRASES.get(str(error["type"]))
+    if phrase is None:
+        return "has a value that cannot be used"
+    return phrase.format(**(error.get("ctx") or {}))
+
+
 def load_settings(env_file: Path | None = Path(".env")) -> Settings:
-    """Read settings, turning pydantic's report into one line that names the first bad key."""
+    """Read settings, turning pydantic's report into one line, in our words, that names the first bad key."""
     try:
         return Settings(_env_file=env_file)
     except ValidationError as exc:
         first = exc.errors()[0]
         if not first["loc"]:  # a rule across keys: its message names them
-            raise SettingsError(first["msg"]) from None
+            raise SettingsError(str(first["msg"]).removeprefix("Value error, ")) from None
         key = str(first["loc"][0]).upper()
-        raise SettingsError(f"{key} {first['msg']}.") from None
+        raise SettingsError(f"{key} {_phrase(first)}.") from None
+
+
+def check_paths(settings: Settings) -> None:
+    """The database's and the evidence's folders exist (made if missing) and can be written, or one line says
+    which key is wrong: before anything opens them, so no traceback reaches the operator."""
+    for key, path, folder in (("DATABASE_PATH", settings.database_path, settings.database_path.parent),
+                              ("EVIDENCE_DIR", settings.evidence_dir, settings.evidence_dir)):
+        if key == "DATABASE_PATH" and path.is_dir():
+            raise SettingsError(f"{key} names a folder ({path}); it must name the database file in one.")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise SettingsError(f"{key}: {folder} cannot be made a folder: a file of that name is in the way.") \
+                from None
+        except OSError as exc:
+            raise SettingsError(f"{key}: the folder {folder} cannot be created ({exc.strerror}).") from None
+        if not folder.is_dir():
+            raise SettingsError(f"{key}: {folder} is not a folder.")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise SettingsError(f"{key}: the folder {folder} is not writable by this user.")
+        if key == "DATABASE_PATH" and path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            raise SettingsError(f"{key}: the file {path} cannot be read and written by this user.")
+
+
+def check_regions(settings: Settings) -> None:
+    """A REGION_FILE that is not a region catalog stops the start with one line, not a traceback."""
+    if settings.region_file is None:
+        return
+    from handlers.common.regions import RegionCatalog
+
+    try:
+        RegionCatalog.load(settings.region_file)
+    except ValidationError as exc:  # the catalog is a pydantic model: its first complaint, on one line
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = f"{where}: {first['msg']}" if where else str(first["msg"])
+        raise SettingsError(f"REGION_FILE {settings.region_file} is not a usable region list ({reason}).") from None
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc) or type(exc).__name__
+        raise SettingsError(f"REGION_FILE {settings.region_file} is not a usable region list: {reason}.") from None

@@ -7,6 +7,7 @@ reporters' notices, the error handler, and running (polling or webhook; or insid
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.notify import Sender
@@ -59,6 +60,28 @@ def build_application(settings: Settings, inbox: TelegramInbox, *, post_init: Ho
         # the outbox's job, so the limiter only paces (max_retries=0).
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
     return builder.build()
+
+
+async def reach_bot_api(bot: Bot, api_url: str, *, first_delay: float = 1.0, max_delay: float = 60.0,
+                        sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep) -> None:
+    """Initialise the bot (its getMe), waiting with backoff while the Bot API cannot be reached.
+
+    A server that boots before its network (or a Telegram outage) must not end in a traceback: it says so
+    in one line per attempt and carries on by itself. A refused token or request is not a network problem
+    and is raised at once.
+    """
+    delay = first_delay
+    while True:
+        try:
+            await bot.initialize()
+            return
+        except BadRequest:  # PTB's BadRequest is a NetworkError: not ours to retry
+            raise
+        except NetworkError as exc:
+            log.warning("the Bot API at %s cannot be reached (%s); retrying in %.0f s", api_url,
+                        type(exc).__name__, delay)
+        await sleep(delay)
+        delay = min(delay * 2, max_delay)
 
 
 def reporter_sender(bot: Bot) -> Sender:
