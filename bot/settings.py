@@ -301,5 +301,5 @@ def check_regions(settings: Settings) -> None:
         reason = f"{where}: {first['msg']}" if where else str(first["msg"])
         raise SettingsError(f"REGION_FILE {settings.region_file} is not a usable region list ({reason}).") from None
     except (ValueError, KeyError, TypeError, OSError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc) or type(exc).__name__
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
         raise SettingsError(f"REGION_FILE {settings.region_file} is not a usable region list: {reason}.") from None
