@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print a day's summary; write its chart (PNG) and spreadsheet (XLSX)")
     summary.add_argument("--date", type=date.fromisoformat, required=True, help="the day, YYYY-MM-DD")
     summary.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    summary.add_argument("--database", type=Path, default=None,
+                         help="SQLite file (default: DATABASE_PATH; the demo's is data/demo.sqlite3)")
     paket = sub.add_parser("paket", help="write a report's hand-off packet (PDF) and its archive of originals (ZIP)")
     paket.add_argument("code", help="the ticket code, e.g. LN-7F3K9Q")
     paket.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
+        if getattr(args, "database", None) is not None and args.command == "summary":
+            settings = settings.model_copy(update={"database_path": args.database})
         if args.command in (None, "run") and settings.telegram_bot_token is not None:
             # The one check of the Telegram settings, before anything is opened or logged.
             settings.require_telegram()

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from bot.app import Tuning, open_services
 from bot.notify import NOTIFY_KIND
+from bot.outbox import Deliverer
 from bot.services import Services
 from bot.settings import Settings
 from handlers.common.events import Choice, Event, Image, Location, Reply, SharedContact, Text, parse_command
 from handlers.report.intake import FORWARD_KIND, PREVIEW_KIND
-from handlers.report.reading import card_text
 from storage.models import Channel, OutboxItem
 
 _TAG = re.compile(r"<[^>]+>")
@@ -79,7 +79,7 @@ def show(reply: Reply, out: io.TextIOBase | None = None) -> None:
         stream.write(f"   (on Telegram: a button to share your {reply.request.value})\n")
 
 
-def console_group(services: Services) -> None:
+def console_group(services: Services) -> Deliverer:
     """Make this terminal the supervisors' group: the card exactly as they would read it."""
 
     async def deliver(item: OutboxItem) -> None:
@@ -87,18 +87,17 @@ def console_group(services: Services) -> None:
         report = await store.reports.get(int(str(item.payload["report_id"])))
         assert report is not None
         evidence = await store.reports.evidence(report.id)
-        reporter = await store.reporters.get(report.reporter_id)
-        contact = await store.reports.contact(report.id) if report.contact_shared else None
-        photos = [e.photo for e in evidence if e.photo]
         sys.stdout.write("\n===== Grup pengawas menerima =====\n")
-        for photo in photos:
+        for photo in (e.photo for e in evidence if e.photo):
             preview = services.store.files.derived_path(photo.sha256, PREVIEW_KIND)
             sys.stdout.write(f"[foto] {preview} (SHA-256 {photo.sha256[:16]}…)\n")
-        sys.stdout.write(plain(card_text(report, evidence, contact, reporter.pseudonym if reporter else "?",
-                                         services.regions, services.settings.default_locale,
-                                         services.settings.tz)) + "\n==================================\n")
+        # The very card the group receives: the same loader and renderer as the first post and every edit.
+        card = await services.triage.card(report)
+        buttons = "  ".join(f"[{button.label}]" for row in card.buttons for button in row)
+        sys.stdout.write(f"{plain(card.text)}\n{buttons}\n==================================\n")
 
     services.outbox.register(FORWARD_KIND, deliver)
+    return deliver
 
 
 async def run_demo(settings: Settings, database: Path) -> int:

@@ -199,7 +199,7 @@ def _command(event: Command, draft: Draft, ctx: Context) -> Turn:
             return Turn([_say(ctx, "cancel.nothing")], draft)
         return _ask_cancel(draft, ctx)
     if event.name in ("bantuan", "help"):
-        replies = [_say(ctx, "help.text")]
+        replies = [_say(ctx, "help.text_typed" if ctx.view.typed_commands else "help.text")]
         if draft.active:
             replies.append(prompt(draft, ctx.view))
         return Turn(replies, draft)

@@ -159,7 +159,7 @@ class Intake:
         starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice(GO_START)
         if starts and not draft.active and await self._over_daily_limit(reporter):
             return limit_reply, draft, None
-        turn = await conversation.handle(event, draft, self._context(locale))
+        turn = await conversation.handle(event, draft, self._context(locale, reporter.channel))
         if not turn.submit:
             return turn.replies, turn.draft, None
         # Checked again at Kirim: several drafts may have been started before the limit was reached.
@@ -167,9 +167,10 @@ class Intake:
             return limit_reply, turn.draft, None
         return [], Draft(), self._new_report(reporter, locale, turn.draft)
 
-    def _context(self, locale: str) -> conversation.Context:
+    def _context(self, locale: str, channel: Channel | None = None) -> conversation.Context:
         today = self._clock().astimezone(self._config.tz).date()
-        view = View(locale=locale, today=today, regions=self._regions, max_photos=self._config.max_photos)
+        view = View(locale=locale, today=today, regions=self._regions, max_photos=self._config.max_photos,
+                    typed_commands=channel is Channel.WHATSAPP)
         return conversation.Context(view=view, store_image=self.store_image,
                                     max_image_bytes=self._config.max_image_bytes)
 

@@ -28,6 +28,8 @@ class View:
     today: date
     regions: RegionCatalog
     max_photos: int
+    # WhatsApp has no command menu: its users type the commands as words ("status"), not "/status".
+    typed_commands: bool = False
 
 
 def nav_row(view: View, *, back: bool = True) -> tuple[Button, ...]:

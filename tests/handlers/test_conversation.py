@@ -280,3 +280,14 @@ def test_every_step_has_a_question_with_a_way_on(step: Step) -> None:
     """The prompt table covers every step; each question offers at least one button."""
     reply = prompt(Draft(step=step, history=[Step.CATEGORY]), View("id", TODAY, REGIONS, max_photos=5))
     assert reply.text and any(reply.buttons)
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+async def test_help_on_whatsapp_lists_commands_as_typed_words(locale: str) -> None:
+    typed = Context(View(locale, TODAY, REGIONS, max_photos=10, typed_commands=True), fake_store,
+                    max_image_bytes=1000)
+    whatsapp = await conversation.handle(Command("bantuan", ""), Draft(), typed)
+    telegram = await conversation.handle(Command("bantuan", ""), Draft(), ctx(locale))
+    said = whatsapp.replies[0].text
+    assert "status" in said and not any(f"/{name}" in said for name in ("lapor", "status", "batal", "bahasa"))
+    assert "/status" in telegram.replies[0].text

@@ -51,3 +51,18 @@ def test_cli_refuses_a_missing_database_and_a_bad_date(tmp_path: Path) -> None:
     assert not (tmp_path / "db.sqlite3").exists()  # a typo in DATABASE_PATH must not create an empty one
     done = run_cli(tmp_path, "--date", "10/01/2024")
     assert done.returncode == 2 and "--date" in done.stderr
+
+
+async def test_cli_reads_another_database_such_as_the_demos(tmp_path: Path) -> None:
+    seeds = make_seeds(default_catalog())
+    demo = tmp_path / "data" / "demo.sqlite3"
+    demo.parent.mkdir()
+    db = await Database.open(demo)
+    try:
+        await insert_seeds(db, seeds)
+    finally:
+        await db.close()
+    done = run_cli(tmp_path, "--date", DAY.isoformat(), "--out", str(tmp_path / "out"), "--database", str(demo))
+    assert done.returncode == 0, done.stderr
+    assert f"{len(created_on(seeds, DAY))} laporan" in done.stdout or str(len(created_on(seeds, DAY))) in done.stdout
+    assert not (tmp_path / "db.sqlite3").exists()  # DATABASE_PATH was left alone
