@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import struct
+import zipfile
 import zlib
 from collections.abc import Mapping
 from datetime import datetime
@@ -233,14 +234,16 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
-def decompression_bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
-    """A valid 1-bit PNG declaring ``width``x``height`` pixels, all black: ~110 KB for 900 MP.
+def decompression_bomb_png(width: int = 30_000, height: int = 30_000, *, colour_type: int = 0) -> bytes:
+    """A valid PNG declaring ``width``x``height`` pixels, all zero: 1-bit grey (~110 KB for 900 MP) or,
+    with ``colour_type=6``, 8-bit RGBA (~160 kB for 40 MP, the attacker's 806 MB file).
 
     Deflating ~112 MB of zeros row by row would take a third of a second, so one chunk of
     rows is compressed once with a full flush (byte-aligned, dictionary reset) and its
     output repeated: the concatenation is still a single valid zlib stream.
     """
-    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed 1-bit pixels
+    bit_depth, row_bytes = (8, 4 * width) if colour_type == 6 else (1, (width + 7) // 8)
+    row = b"\x00" * (1 + row_bytes)  # filter byte + pixels
     rows_per_chunk = 1024
     full_chunks, rest = divmod(height, rows_per_chunk)
     chunk_block = _deflate_flushed(row * rows_per_chunk)
@@ -256,7 +259,7 @@ def decompression_bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
         + zlib.compressobj(9, zlib.DEFLATED, -15).flush()  # final, empty block
         + struct.pack(">I", adler)
     )
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", stream) + _png_chunk(b"IEND", b"")
 
 
@@ -339,3 +342,40 @@ def text_as_jpg() -> bytes:
 
 def zero_bytes() -> bytes:
     return b""
+
+
+# --------------------------------------------------------------------------- hidden data in JPEGs
+
+
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    """One marker segment (APPn, COM, ...): 0xFF, the marker, a two-byte length, the payload."""
+    return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def progressive_jpeg(width: int = 800, height: int = 600, *, seed: int = 0) -> bytes:
+    """A bare progressive JPEG (several scans, no metadata), as web exporters write."""
+    buf = BytesIO()
+    photo_like(width, height, seed=seed).save(buf, "JPEG", quality=85, progressive=True)
+    return buf.getvalue()
+
+
+def between_scans(data: bytes, segment: bytes) -> bytes:
+    """``data`` with ``segment`` inserted just before its second scan (SOS)."""
+    first = data.index(b"\xff\xda")
+    second = data.index(b"\xff\xda", first + 2)
+    return data[:second] + segment + data[second:]
+
+
+def zip_archive(name: str = "kontak.txt", text: bytes = b"Budi 0812-3456-7890") -> bytes:
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr(name, text)
+    return buf.getvalue()
+
+
+def exif_with_owner(*, artist: str, serial: str, gps: tuple[float, float]) -> Image.Exif:
+    """EXIF naming the device's owner and the camera's serial number, with a position."""
+    exif = build_exif(gps=gps)
+    exif[0x013B] = artist  # Artist
+    exif[_TAG_EXIF_IFD] = {0xA431: serial}  # BodySerialNumber
+    return exif

@@ -9,10 +9,17 @@ decode, every Pillow call sits behind an exception mapping, and the preview hand
 moderators is re-encoded from pixels only, so nothing the uploader embedded (GPS, comments,
 ICC profiles, maker notes) leaks through it. The original bytes are kept separately, by hash,
 as the legal evidence.
+
+Memory is bounded per image and per process: the cost of decoding (decoded pixels, a progressive
+JPEG's coefficient buffer, WebP's extra canvases) is estimated from the headers and refused above
+``DEFAULT_DECODE_BUDGET``; the preview is made a strip at a time, so the decoded image is the only
+full-size buffer; and at most ``DECODE_SLOTS`` images are decoded at once in the whole process.
+Measured in bench/bench_memory.py.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import math
 import numbers
@@ -34,9 +41,13 @@ from PIL import Image
 from handlers.common.errors import LaporNetralError
 
 __all__ = [
+    "DECODE_SLOTS",
+    "DEFAULT_DECODE_BUDGET",
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_PREVIEW_EDGE",
     "JAKARTA",
+    "MIN_PIXELS",
+    "MIN_SHORT_EDGE",
     "ImageRejected",
     "InspectedImage",
     "RejectReason",
@@ -47,6 +58,25 @@ __all__ = [
 DEFAULT_MAX_PIXELS: Final = 40_000_000
 DEFAULT_PREVIEW_EDGE: Final = 1280
 PREVIEW_QUALITY: Final = 85
+
+# The goal is a bot process that stays under 450 MB with three hostile images at once. It runs at
+# ~150 MB under load (bench/bench_intake.py), so two decode slots of 128 MiB each leave room for the
+# waiting uploads' bytes (measured worst: 404 MB, bench/bench_memory.py). 128 MiB still takes every
+# phone photo (a 40 MP baseline JPEG decodes in draft mode at 1/4 scale, ~10 MB), a 40 MP progressive
+# 4:2:0 JPEG, a 40 MP 8-bit or 16-bit grey or palette PNG and a 28 MP RGB(A) PNG; it refuses a 40 MP
+# RGBA PNG (160 MB decoded), a progressive 4:4:4 JPEG above ~20 MP and a WebP above ~7 MP, which
+# Telegram and WhatsApp photos never are.
+DEFAULT_DECODE_BUDGET: Final = 128 * 1024 * 1024
+# Two cores on the target machine, and Pillow releases the GIL while decoding: a third concurrent
+# decode would only add memory, not speed.
+DECODE_SLOTS: Final = 2
+
+# Smaller than this shows nothing a supervisor could judge. 24 px is about one line of text on a
+# phone screenshot, so a crop of a single message line (e.g. 600x28) still passes; 4096 pixels is
+# a 64x64 square, smaller than Telegram's sticker thumbnails. A 1x1 tracking pixel, a 1x4000 strip
+# or a 40x40 icon do not.
+MIN_SHORT_EDGE: Final = 24
+MIN_PIXELS: Final = 64 * 64
 
 # Reporters are in Jawa Tengah; EXIF wall-clock times without an offset are WIB.
 JAKARTA: Final = ZoneInfo("Asia/Jakarta")
@@ -107,6 +137,48 @@ _EXIF_DATETIME_FORMATS: Final = (
 _EXIF_OFFSET: Final = re.compile(r"([+-])(\d{2}):(\d{2})")
 _HEX64: Final = re.compile(r"[0-9a-fA-F]{16}")
 
+# The preview is made from horizontal strips of about this many pixels: each strip's conversions
+# (flattening alpha, 16-bit scaling) make ~5 copies of it, i.e. ~10 MB, instead of 5 full-size ones.
+_STRIP_PIXELS: Final = 1 << 19
+_STRIP_WORKING_SET: Final = 5 * 4 * _STRIP_PIXELS
+# Bytes per pixel of Pillow's decoded storage: every mode but these uses 32-bit pixels (RGB too).
+_BYTES_PER_PIXEL: Final[Mapping[str, int]] = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+# Pillow's WebP plugin decodes through libwebp's animation decoder, which keeps two RGBA canvases of
+# its own, then hands Pillow a bytes copy of the frame, which Pillow unpacks into the image: 4 canvases.
+_WEBP_CANVASES: Final = 4
+# A JPEG APP1 segment cannot hold more; a PNG eXIf or WebP EXIF chunk can (Pillow unpacks every entry
+# of an IFD into Python objects: 16 MB of GPS rationals cost 350 MB), and no camera writes more.
+_MAX_EXIF_BYTES: Final = 65_535
+_EXIF_INFO_KEYS: Final = ("exif", "Raw profile type exif")
+
+# Since the module is imported once per process, this bounds every caller (report intake, answers).
+# A threading semaphore, not an asyncio one: the decode runs in to_thread workers.
+_DECODE_SLOTS: Final = threading.BoundedSemaphore(DECODE_SLOTS)
+
+# glibc's mmap threshold (M_MMAP_THRESHOLD) for buffers of 1 MiB and more.
+_M_MMAP_THRESHOLD: Final = -3
+_MMAP_THRESHOLD: Final = 1 << 20
+
+
+def _return_big_buffers_to_the_os() -> None:
+    """Make glibc hand every buffer of 1 MiB or more back to the kernel as soon as it is freed.
+
+    By default glibc raises its mmap threshold to the size of the last big buffer freed (up to 32 MB),
+    so Pillow's 16 MB image blocks then come from per-thread arenas, which keep them after free: six
+    28 MP PNGs decoded two at a time in six to_thread workers left 540 MB resident instead of 260 MB
+    (bench/bench_memory.py). A fixed threshold costs an mmap and page faults per big buffer, which is
+    noise next to decoding it. Process-wide, hence done once, here, where the memory bound is kept.
+    Other C libraries (musl, macOS) have no mallopt and return big blocks on their own.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+
+
+_return_big_buffers_to_the_os()
+
 _WHITE: Final = (255, 255, 255, 255)
 _ALPHA_MODES: Final = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _HIGH_DEPTH_MODES: Final = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
@@ -118,6 +190,8 @@ class RejectReason(StrEnum):
     NOT_AN_IMAGE = "not_an_image"
     UNSUPPORTED_FORMAT = "unsupported_format"
     TOO_MANY_PIXELS = "too_many_pixels"
+    TOO_SMALL = "too_small"
+    TOO_COSTLY = "too_costly"  # within the pixel cap, but decoding it would exceed the memory budget
     BROKEN = "broken"
 
 
@@ -149,6 +223,20 @@ _T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
+class _JpegLayout:
+    """What a walk over every marker segment of a JPEG found, from SOI to EOI."""
+
+    # Only what the pixels need, from start to end, and nothing after the end: safe to show as is.
+    clean: bool
+    # A progressive (or multi-scan) JPEG is decoded into a full-size coefficient buffer, at any draft scale.
+    buffered: bool
+    # (horizontal, vertical) sampling factors of each component, from the frame header.
+    sampling: tuple[tuple[int, int], ...]
+    # The first EXIF APP1 payload before EOI, wherever it sits (Pillow reads only up to the first scan).
+    exif: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Metadata:
     orientation: int = 1
     captured_at: datetime | None = None
@@ -164,33 +252,48 @@ def inspect_image(
     max_bytes: int,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     preview_edge: int = DEFAULT_PREVIEW_EDGE,
+    max_decode_bytes: int = DEFAULT_DECODE_BUDGET,
 ) -> InspectedImage:
     """Validate ``data`` and describe it, or raise ``ImageRejected``. CPU bound: run it in a worker thread.
 
     ``max_pixels`` is enforced by us from the header. Pillow's own global
     ``Image.MAX_IMAGE_PIXELS`` is deliberately left alone (it protects the rest of the
     process too) and acts as a backstop; a ``max_pixels`` above it is effectively capped.
+    ``max_decode_bytes`` bounds the memory one decode may take; it waits for one of the
+    process's ``DECODE_SLOTS``.
     """
     _check_byte_size(data, max_bytes)
     fmt = _sniff_format(data)
     declared = _declared_size(fmt, data)
     if declared is not None:
         _check_pixels(declared, max_pixels)
-    with _open(data, fmt) as img:
+        _check_not_tiny(declared)
+        if fmt == "webp":
+            # Pillow's WebP plugin allocates its canvases while merely opening: refuse before that.
+            _check_cost(_webp_cost(declared), max_decode_bytes)
+    layout = _walk_jpeg(data) if fmt == "jpeg" else None
+    # Opening is inside the slot too: a PNG's text chunks are inflated while opening (up to 64 MB).
+    with _DECODE_SLOTS, _open(data, fmt) as img:
         _check_pixels(img.size, max_pixels)
+        _check_not_tiny(img.size)
         width, height = img.size  # before draft mode shrinks it
-        if fmt == "jpeg" and max(width, height) <= preview_edge and _is_bare_jpeg(data):
-            # Already what the group may see (Telegram's own photos are: no metadata, ≤ 1280 px), so it is
-            # kept byte for byte; a 1/8-scale decode still reads every scan (truncation) and feeds the dHash.
+        # Kept byte for byte only when the whole file is proven to hold nothing but pixels: Telegram's
+        # own photos are like that (no metadata, <= 1280 px), so the group may see the reporter's copy.
+        bare = layout is not None and layout.clean and max(width, height) <= preview_edge
+        if bare:
+            # A 1/8-scale decode still reads every scan (truncation) and feeds the dHash.
             img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            _decode(img, fmt, preview_edge)
+        elif fmt == "jpeg":
+            _draft_jpeg(img, preview_edge)
+        _check_cost(_decode_cost(img, fmt, (width, height), layout, preview_edge), max_decode_bytes)
+        _decode(img, fmt)
+        if bare:
             meta = _Metadata()
             with _quiet_pillow():
                 dhash = _dhash(_to_rgb(img))
             preview_jpeg = data
         else:
-            _decode(img, fmt, preview_edge)
-            meta = _read_metadata(img)
+            meta = _read_metadata(img, layout)
             # Still inside the block: the preview may be img itself, unusable once closed.
             preview = _make_preview(img, fmt, meta.orientation, preview_edge)
             dhash = _dhash(preview)
@@ -335,6 +438,57 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
         raise ImageRejected(RejectReason.TOO_MANY_PIXELS, f"{width}x{height} > {max_pixels} pixels")
 
 
+def _check_not_tiny(size: tuple[int, int]) -> None:
+    width, height = size
+    if min(width, height) < MIN_SHORT_EDGE or width * height < MIN_PIXELS:
+        raise ImageRejected(RejectReason.TOO_SMALL, f"{width}x{height}")
+
+
+# --------------------------------------------------------------------------- memory budget
+
+
+def _check_cost(cost: int, max_decode_bytes: int) -> None:
+    if cost > max_decode_bytes:
+        raise ImageRejected(RejectReason.TOO_COSTLY, f"decoding needs ~{cost >> 20} MiB > {max_decode_bytes >> 20} MiB")
+
+
+def _webp_cost(size: tuple[int, int]) -> int:
+    width, height = size
+    return width * height * 4 * _WEBP_CANVASES + _preview_cost(size, DEFAULT_PREVIEW_EDGE)
+
+
+def _decode_cost(
+    img: Image.Image, fmt: str, full_size: tuple[int, int], layout: _JpegLayout | None, preview_edge: int
+) -> int:
+    """Bytes that decoding ``img`` (already in draft mode, if any) and making its preview will hold at once."""
+    width, height = img.size
+    decoded = width * height * _BYTES_PER_PIXEL.get(img.mode, 4)
+    if fmt == "webp":
+        decoded *= _WEBP_CANVASES
+    if layout is not None and layout.buffered:
+        decoded += _coefficient_bytes(full_size, layout.sampling)
+    return decoded + _preview_cost(img.size, preview_edge, img.mode)
+
+
+def _preview_cost(size: tuple[int, int], preview_edge: int, mode: str = "") -> int:
+    width, height = size
+    factor = _reduction(size, preview_edge)
+    if factor == 1 and mode == "RGB":
+        return 0  # _reduced_rgb hands back the decoded image itself
+    return _STRIP_WORKING_SET + -(-width // factor) * -(-height // factor) * 4
+
+
+def _coefficient_bytes(size: tuple[int, int], sampling: tuple[tuple[int, int], ...]) -> int:
+    """libjpeg's whole-image buffer: 64 two-byte coefficients per 8x8 block of every component, padded to MCUs."""
+    if not sampling:
+        return 0
+    width, height = size
+    h_max = max(h for h, _ in sampling) or 1
+    v_max = max(v for _, v in sampling) or 1
+    mcus = -(-width // (8 * h_max)) * -(-height // (8 * v_max))
+    return mcus * sum(h * v for h, v in sampling) * 64 * 2
+
+
 # --------------------------------------------------------------------------- decoding
 
 
@@ -352,12 +506,10 @@ def _open(data: bytes, fmt: str) -> Iterator[Image.Image]:
         yield img
 
 
-def _decode(img: Image.Image, fmt: str, preview_edge: int) -> None:
-    """Decode pixels (JPEG at reduced scale); this is also what proves the data complete.
+def _decode(img: Image.Image, fmt: str) -> None:
+    """Decode pixels (a JPEG at the draft scale set before); this is also what proves the data complete.
 
     ImageFile.LOAD_TRUNCATED_IMAGES stays False, so a file cut short raises here."""
-    if fmt == "jpeg":
-        _draft_jpeg(img, preview_edge)
     # PNG's load() parses trailing chunks and warns on e.g. a late APNG acTL; JPEG never warns.
     guard: AbstractContextManager[None] = nullcontext() if fmt == "jpeg" else _quiet_pillow()
     try:
@@ -380,37 +532,92 @@ def _draft_jpeg(img: Image.Image, preview_edge: int) -> None:
     img.draft("RGB", (max(1, width // scale), max(1, height // scale)))
 
 
-def _is_bare_jpeg(data: bytes) -> bool:
-    """True when the JPEG's headers hold nothing but what its pixels need.
+# The end of a scan's entropy-coded data: 0xFF followed by neither a stuffed zero, a restart marker
+# nor another fill byte. One C-level search per scan instead of a Python loop over the bytes.
+_SCAN_END: Final = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+# Frame headers (SOF0-SOF15), except DHT (0xC4), JPG (0xC8, reserved) and DAC (0xCC).
+_SOF_MARKERS: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
+# What a decoder needs besides frame and scans: Huffman and arithmetic tables, quantisation tables,
+# restart interval, number of lines. Everything else (APPn, COM, JPGn, reserved) can carry data.
+_PIXEL_MARKERS: Final = _SOF_MARKERS | {0xC4, 0xCC, 0xDA, 0xDB, 0xDC, 0xDD}
+# A JFIF APP0 without a thumbnail: "JFIF\0", version, units, densities, thumbnail 0x0.
+_PLAIN_JFIF_LENGTH: Final = 16
 
-    No APP1–APP15 segment (EXIF, XMP, ICC, Adobe, maker data), no comment, and at most a plain
-    16-byte JFIF APP0 (a longer one may carry a thumbnail). Read up to the first scan.
+
+def _walk_jpeg(data: bytes) -> _JpegLayout:
+    """Walk every marker segment from SOI to EOI, through every scan, and say what was found.
+
+    Clean means: one frame, at least one scan, nothing but pixel-coding segments and at most a plain
+    JFIF header anywhere (also between progressive scans), and not one byte after EOI (where phones
+    append videos and editors append whole second JPEGs with their own EXIF). Anything the walk cannot
+    follow is not clean; whether it decodes is for Pillow to say.
     """
-    position = 2
-    while position + 4 <= len(data):
+    position, frames, scans = 2, 0, 0
+    clean, progressive = True, False
+    sampling: tuple[tuple[int, int], ...] = ()
+    exif: bytes | None = None
+
+    def layout(ended: bool) -> _JpegLayout:
+        proven = ended and clean and frames == 1 and scans >= 1
+        return _JpegLayout(clean=proven, buffered=progressive or scans != 1 or not ended, sampling=sampling, exif=exif)
+
+    while position + 2 <= len(data):
         if data[position] != 0xFF:
-            return False
+            return layout(ended=False)
         marker = data[position + 1]
         if marker == 0xFF:  # fill byte before a marker
             position += 1
             continue
-        if marker == 0xDA:  # start of scan: the headers are over
-            return True
+        if marker == 0xD9:
+            if position + 2 != len(data):
+                clean = False
+            return layout(ended=True)
+        if position + 4 > len(data) or not 0xC0 <= marker <= 0xFE or marker == 0xD8 or 0xD0 <= marker <= 0xD7:
+            return layout(ended=False)  # a standalone marker out of place, or a second image
         length = int.from_bytes(data[position + 2 : position + 4], "big")
-        if 0xE1 <= marker <= 0xEF or marker == 0xFE or (marker == 0xE0 and length > 16):
-            return False
-        position += 2 + length
-    return False
+        end = position + 2 + length
+        if length < 2 or end > len(data):
+            return layout(ended=False)
+        payload = data[position + 4 : end]
+        if marker == 0xE1 and exif is None and payload.startswith(b"Exif\x00\x00"):
+            exif = payload
+        plain_jfif = marker == 0xE0 and length == _PLAIN_JFIF_LENGTH and payload.startswith(b"JFIF\x00")
+        if marker not in _PIXEL_MARKERS and not plain_jfif:
+            clean = False
+        if marker in _SOF_MARKERS:
+            frames += 1
+            progressive = progressive or marker in _PROGRESSIVE_SOF
+            components = payload[5] if len(payload) > 5 else 0
+            sampling = tuple(
+                (payload[7 + 3 * i] >> 4, payload[7 + 3 * i] & 0x0F)
+                for i in range(components)
+                if 8 + 3 * i < len(payload)
+            )
+        position = end
+        if marker == 0xDA:
+            scans += 1
+            found = _SCAN_END.search(data, position)
+            if found is None:
+                return layout(ended=False)
+            position = found.start()
+    return layout(ended=False)
 
 
 # --------------------------------------------------------------------------- metadata
 
 
-def _read_metadata(img: Image.Image) -> _Metadata:
+def _read_metadata(img: Image.Image, layout: _JpegLayout | None) -> _Metadata:
     """Best effort: malformed EXIF costs the metadata, never the evidence itself."""
+    if any(len(img.info.get(key) or b"") > 2 * _MAX_EXIF_BYTES for key in _EXIF_INFO_KEYS):
+        return _Metadata()  # no camera wrote it; unpacking it could cost hundreds of MB
     with _quiet_pillow():
         try:
             exif = img.getexif()
+            if not len(exif) and layout is not None and layout.exif is not None:
+                # An EXIF segment after the first scan, which Pillow does not read: still the original's own.
+                exif = Image.Exif()
+                exif.load(layout.exif)
         except Exception:
             return _Metadata()
         return _Metadata(
@@ -432,8 +639,17 @@ def _orientation(exif: Image.Exif) -> int | None:
     return value if isinstance(value, int) and value in _ORIENTATION_TRANSPOSE else None
 
 
+def _sub_ifd(exif: Image.Exif, tag: int) -> Mapping[int, object]:
+    """A sub-IFD, or nothing if its pointer is bad: Pillow raises on a negative (SLONG) one."""
+    try:
+        return exif.get_ifd(tag)
+    except Exception:
+        return {}
+
+
 def _captured_at(exif: Image.Exif) -> datetime | None:
-    exif_ifd = exif.get_ifd(_TAG_EXIF_IFD)
+    # A broken Exif IFD must not cost IFD0's DateTime, the fallback that editors and scanners write.
+    exif_ifd = _sub_ifd(exif, _TAG_EXIF_IFD)
     candidates = (
         (exif_ifd.get(_TAG_DATETIME_ORIGINAL), exif_ifd.get(_TAG_OFFSET_TIME_ORIGINAL)),
         (exif_ifd.get(_TAG_DATETIME_DIGITIZED), exif_ifd.get(_TAG_OFFSET_TIME_DIGITIZED)),
@@ -483,7 +699,7 @@ def _parse_exif_offset(raw: object) -> timezone | None:
 
 
 def _gps(exif: Image.Exif) -> tuple[float, float] | None:
-    gps_ifd = exif.get_ifd(_TAG_GPS_IFD)
+    gps_ifd = _sub_ifd(exif, _TAG_GPS_IFD)
     if not gps_ifd:
         return None
     lat = _coordinate(gps_ifd.get(_GPS_LAT), gps_ifd.get(_GPS_LAT_REF), "N", "S", 90.0)
@@ -535,14 +751,37 @@ def _rational_to_float(value: object) -> float | None:
 def _make_preview(img: Image.Image, fmt: str, orientation: int, preview_edge: int) -> Image.Image:
     guard: AbstractContextManager[None] = nullcontext() if fmt == "jpeg" else _quiet_pillow()
     with guard:
-        preview = _to_rgb(img)
+        preview = _reduced_rgb(img, preview_edge)
     if max(preview.size) > preview_edge:
-        # reducing_gap lets big PNGs shrink by fast integer box reduction before Lanczos.
-        preview = preview.resize(_fit(preview.size, preview_edge), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        preview = preview.resize(_fit(preview.size, preview_edge), Image.Resampling.LANCZOS)
     transpose = _ORIENTATION_TRANSPOSE.get(orientation)
     if transpose is not None:
         preview = preview.transpose(transpose)
     return preview
+
+
+def _reduction(size: tuple[int, int], preview_edge: int) -> int:
+    """Integer box-reduction factor that leaves the long edge between 1x and 2x the preview's, for Lanczos."""
+    return max(1, max(size) // max(1, preview_edge))
+
+
+def _reduced_rgb(img: Image.Image, preview_edge: int) -> Image.Image:
+    """``img`` as RGB, box-reduced, made a strip at a time so that no second full-size image ever exists.
+
+    Flattening an RGBA image whole made four full-size copies (806 MB for 6324x6324). Box reduction by
+    an integer factor averages whole factor x factor blocks, so strips whose height is a multiple of the
+    factor give exactly the result of reducing the whole image.
+    """
+    width, height = img.size
+    factor = _reduction(img.size, preview_edge)
+    if factor == 1 and img.mode == "RGB":
+        return img
+    rows = max(factor, _STRIP_PIXELS // width // factor * factor)
+    reduced = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        strip = _to_rgb(img.crop((0, top, width, min(height, top + rows))))
+        reduced.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
+    return reduced
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
