@@ -36,6 +36,7 @@ from bot.telegram.triage.commands import TriageCommands
 from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, TriageCard
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
+from bot.telegram.triage.referral import ReferralCommands
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
 from handlers.handoff.assemble import PACKET_KIND
@@ -124,6 +125,7 @@ class App:
         guard = SupervisorGuard(bot, group, settings.supervisor_allow_list)
         self.commands = TriageCommands(services.triage, guard, card)
         packets = Packets(bot, services.triage, services.regions)
+        referrals = ReferralCommands(services.triage, guard)
         self.triage = TelegramTriage(services.triage, guard, self.commands,
                                      settings.triage_reminder_time.replace(tzinfo=settings.tz))
         self.summary = TelegramSummary(bot, services.summary, store.outbox, summary_chat_id=settings.summary_chat_id,
@@ -159,6 +161,8 @@ class App:
             (CommandHandler("bukti", self.commands.send_evidence, filters=groups), 0),
             (CommandHandler("ekspor", self.commands.export, filters=groups), 0),
             (CommandHandler("paket", PacketCommand(packets, services.triage, guard), filters=groups), 0),
+            (CommandHandler("rujukan", referrals.record_reference, filters=groups), 0),
+            (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
         ]
         for handler, handler_group in handlers:
             self.application.add_handler(handler, group=handler_group)

@@ -15,6 +15,7 @@ from handlers.common.events import Button
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc, esc_within
 from handlers.common.when import format_short_date
+from handlers.handoff.referral import outcome_key, outcome_of, reference_of
 from handlers.report.prompts import category_label
 from handlers.report.reading import MESSAGE_LIMIT, card_text, format_moment
 from handlers.triage.duplicates import Duplicate, find_duplicates
@@ -29,7 +30,7 @@ from handlers.triage.machine import (
     target_key,
 )
 from handlers.triage.rules import Checklist, DeadlineStatus, bawaslu_deadline, requirements
-from locales import t
+from locales import catalog, t
 from storage.models import CLOSED_STATES, Contact, Evidence, Report, ReportState
 from storage.store import Store
 from storage.triage import TriageEvent, TriageStore
@@ -50,8 +51,9 @@ def actor_label(event: TriageEvent, locale: str) -> str:
 def action_label(action: str, locale: str) -> str:
     try:
         return t(locale, action_key(Action(action)))
-    except ValueError:  # "created", or an action a later version added
-        return t(locale, "triage.action_created") if action == "created" else esc(action)
+    except ValueError:  # "created", the referral's events, or an action a later version added
+        key = f"triage.action_{action}"
+        return t(locale, key) if key in catalog(locale) else esc(action)
 
 
 def note_text(event: TriageEvent, locale: str) -> str | None:
@@ -128,9 +130,24 @@ def extra_lines(
     deadline = deadline_line(report, today, locale)
     if deadline:
         lines.append(deadline)
+    lines += referral_lines(events, locale)
     lines += requirement_lines(requirements(report, evidence), locale)
     lines += duplicate_lines(duplicates, locale)
     return tuple(lines)
+
+
+def referral_lines(events: list[TriageEvent], locale: str) -> list[str]:
+    """The receiving office's latest reference number and outcome, as recorded by /rujukan and /hasil."""
+    lines: list[str] = []
+    references = [r for r in (reference_of(e.detail) for e in events) if r]
+    if references:
+        lines.append(t(locale, "triage.card_referral", number=esc(references[-1])))
+    outcomes = [(o, e) for e, o in ((e, outcome_of(e.detail)) for e in events) if o]
+    if outcomes:
+        outcome, event = outcomes[-1]
+        note = t(locale, "triage.card_outcome_note", note=esc(event.note)) if event.note else ""
+        lines.append(t(locale, "triage.card_outcome", outcome=t(locale, outcome_key(outcome)), note=note))
+    return lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,15 @@ from handlers.common.notices import enqueue_notice_in
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import clean, esc
 from handlers.handoff.assemble import PACKET_KIND, packet_key
+from handlers.handoff.referral import (
+    OUTCOME_ACTION,
+    REFERRABLE,
+    REFERRAL_ACTION,
+    OutcomeEntry,
+    outcome_detail,
+    outcome_key,
+    referral_detail,
+)
 from handlers.triage.card import CardView, chunk_lines, history_messages, list_item, load_card
 from handlers.triage.machine import (
     Action,
@@ -178,6 +187,37 @@ class TriageService:
         self._on_enqueue()
         moved = await self.store.reports.get(report.id)
         return Outcome(MoveResult.DONE, moved, event_id)
+
+    async def record_referral(
+        self, report_id: int, supervisor: Supervisor, *, reference: str | None = None,
+        outcome: OutcomeEntry | None = None,
+    ) -> Outcome:
+        """The receiving office's reference number, or its outcome: one audited event with the reporter's
+        notice and the card edit, all or nothing. Only a forwarded (or since closed) report has either."""
+        assert (reference is None) != (outcome is None)
+        report = await self.store.reports.get(report_id)
+        if report is None:
+            return Outcome(MoveResult.UNKNOWN)
+        if report.state not in REFERRABLE:
+            return Outcome(MoveResult.ILLEGAL, report)
+        values: dict[str, object] = {"code": report.code}
+        if reference is not None:
+            action, detail, note, key = REFERRAL_ACTION, referral_detail(reference), None, "triage.notice_referral"
+            values["number"] = esc(reference)
+        else:
+            assert outcome is not None
+            action, detail, note, key = OUTCOME_ACTION, outcome_detail(outcome.outcome), outcome.note, \
+                "triage.notice_outcome"
+            values["outcome"] = {"key": outcome_key(outcome.outcome)}
+        now = self._clock()
+        async with self.store.db.transaction() as conn:
+            event_id = await append_event_in(conn, report.id, actor=supervisor.actor, actor_name=supervisor.name,
+                                             action=action, note=note, detail=detail, at=now)
+            await enqueue_notice_in(conn, report.reporter_id, key, values, dedupe_key=f"notice:{event_id}")
+            await enqueue_in(conn, EDIT_CARD_KIND, f"card:{event_id}", card_edit_payload(report.id, event_id))
+        log.info("report %s: %s recorded", report.code, action)
+        self._on_enqueue()
+        return Outcome(MoveResult.DONE, await self.store.reports.get(report.id), event_id)
 
     # ---------------------------------------------------------------- views
 

@@ -12,7 +12,7 @@ from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
 from tests.triage.helpers import Supervisors
-from tests.triage.test_e2e_triage import ALICE, card_shows, file_report, keyboard_has, press
+from tests.triage.test_e2e_triage import ALICE, card_shows, file_report, keyboard_has, notice, press
 
 
 def pdf_text(data: bytes) -> str:
@@ -58,5 +58,13 @@ async def test_forwarding_posts_the_packet_under_the_card_and_paket_posts_it_aga
         mark = len(api.calls)
         group.command(ALICE, "paket")
         await api.wait_for(lambda c: c.chat_id == GROUP and "/paket KODE" in str(c.params.get("text")), since=mark)
+
+        # The office registers it, later decides: both on the card and told to the reporter.
+        group.command(ALICE, "rujukan", f"{code} 001/LP/PL/Kab/14.10/XI/2023")
+        await card_shows(api, card, "Nomor rujukan: 001/LP/PL/Kab/14.10/XI/2023")
+        await notice(api, 5101, "dengan nomor 001/LP/PL/Kab/14.10/XI/2023")
+        group.command(ALICE, "hasil", f"{code} terbukti sanksi teguran tertulis")
+        await card_shows(api, card, "terbukti, sanksi dijatuhkan — teguran tertulis")
+        await notice(api, 5101, "terbukti, sanksi dijatuhkan")
     sends = [c for c in api.calls if c.method == "sendDocument" and c.chat_id == GROUP]
     assert len(sends) == 2  # once on Teruskan, once on /paket: never repeated by the outbox

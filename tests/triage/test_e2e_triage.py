@@ -313,7 +313,7 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
         code, card = await file_report(api, citizen, photo)
         menus = {lang: api.commands({"type": "chat", "chat_id": GROUP}, lang) for lang in ("", "en")}
         assert [c["command"] for c in menus[""]] == [
-            "laporan", "antrian", "cari", "bukti", "paket", "ekspor", "ringkasan"]
+            "laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor", "ringkasan"]
         assert menus["en"][0]["description"].startswith("A report's card")
 
         mark = len(api.calls)
@@ -455,5 +455,6 @@ async def test_both_menus_survive_when_the_summary_chat_is_the_group(api: FakeBo
         scope = {"type": "chat", "chat_id": GROUP}
         for language in ("", "en"):
             names = [c["command"] for c in api.commands(scope, language)]
-            assert names == ["laporan", "antrian", "cari", "bukti", "paket", "ekspor", "ringkasan"], (language, names)
+            assert names == ["laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor",
+                             "ringkasan"], (language, names)
         assert [c["command"] for c in api.commands({"type": "all_private_chats"})][:2] == ["start", "lapor"]

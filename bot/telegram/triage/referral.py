@@ -1,0 +1,78 @@
+"""/rujukan and /hasil in the supervisors' group: the receiving office's reference number and its outcome."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.telegram.triage.guard import SupervisorGuard
+from handlers.common.text import esc_within
+from handlers.handoff.referral import ReferralError, parse_outcome, parse_reference
+from handlers.triage.machine import Supervisor
+from handlers.triage.service import MoveResult, TriageService
+from locales import t
+from storage.models import Report
+
+log = logging.getLogger(__name__)
+
+
+class ReferralCommands:
+    def __init__(self, service: TriageService, guard: SupervisorGuard) -> None:
+        self._service = service
+        self._guard = guard
+        self._locale = service.locale
+
+    async def _start(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                     usage: str) -> tuple[Message, Supervisor, Report, str] | None:
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return None
+        refusal = await self._guard.refusal(message.chat_id, user)
+        if refusal is not None:
+            log.warning("triage command refused (%s)", refusal.removeprefix("triage."))
+            await message.reply_text(t(self._locale, refusal))
+            return None
+        code, _, rest = (message.text or "").partition(" ")[2].strip().partition(" ")
+        if not code or not rest.strip():
+            await message.reply_text(t(self._locale, usage))
+            return None
+        report = await self._service.store.reports.by_code(code)
+        if report is None:
+            await message.reply_text(t(self._locale, "triage.not_found", value=esc_within(code, 30)))
+            return None
+        return message, Supervisor(user.id, user.full_name), report, rest
+
+    async def _finish(self, message: Message, report: Report, result: MoveResult) -> None:
+        key = "triage.referral_saved" if result is MoveResult.DONE else "triage.referral_not_forwarded"
+        await message.reply_text(t(self._locale, key, code=report.code))
+
+    async def record_reference(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/rujukan KODE NOMOR: the office's registration number, told to the reporter and shown on the card."""
+        started = await self._start(update, context, "triage.usage_rujukan")
+        if started is None:
+            return
+        message, supervisor, report, rest = started
+        try:
+            reference = parse_reference(rest)
+        except ReferralError as exc:
+            await message.reply_text(t(self._locale, exc.key))
+            return
+        done = await self._service.record_referral(report.id, supervisor, reference=reference)
+        await self._finish(message, report, done.result)
+
+    async def record_outcome(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/hasil KODE HASIL [catatan]: how the office decided, told to the reporter and shown on the card."""
+        started = await self._start(update, context, "triage.usage_hasil")
+        if started is None:
+            return
+        message, supervisor, report, rest = started
+        try:
+            outcome = parse_outcome(rest)
+        except ReferralError as exc:
+            await message.reply_text(t(self._locale, exc.key))
+            return
+        done = await self._service.record_referral(report.id, supervisor, outcome=outcome)
+        await self._finish(message, report, done.result)
