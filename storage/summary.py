@@ -68,7 +68,7 @@ class SummaryData(Record):
     previous_day: int
     week_before: int
     groups: tuple[GroupCount, ...]
-    states_now: dict[ReportState, int]
+    states_now: dict[ReportState, int]  # every report existing at the snapshot, by its state then
     backlog: Backlog
     first_action_seconds: tuple[float, ...]
     deadline_count: int
@@ -76,7 +76,7 @@ class SummaryData(Record):
 
 
 class SheetRow(Record):
-    """One of the day's reports as the spreadsheet shows it: no reporter, no contact, no description."""
+    """One of the day's reports as the spreadsheet shows it: no reporter, no contact."""
 
     code: str
     created_at: datetime
@@ -88,21 +88,30 @@ class SheetRow(Record):
     place: str
     incident_date: date
     state: ReportState
+    description: str  # the chronology the office reads; the reporter is never in the row
     photos: int
     links: int
 
 
+# A report's state at an instant, from the event log: the state its first move after that instant moved it
+# from, or its present state when it has not moved since. Reports are created in "baru" and every state
+# change logs from_state and to_state, so this needs no history before the instant; the partial index
+# events_by_report_to_state finds a report's moves. The single parameter is the instant.
+STATE_AT: Final = (
+    "COALESCE((SELECT e.from_state FROM events AS e WHERE e.report_id = r.id AND e.to_state IS NOT NULL"
+    " AND e.from_state IS NOT NULL AND e.at >= ? ORDER BY e.at, e.id LIMIT 1), r.state)"
+)
 # The queries, named so that the benchmark can print the plan of each one.
 NEW_REPORTS_SQL: Final = "SELECT COUNT(*) FROM reports WHERE created_at >= ? AND created_at < ?"
 GROUPS_SQL: Final = (
-    "SELECT region_id, state, category, COUNT(*) AS n FROM reports"
-    " WHERE created_at >= ? AND created_at < ? GROUP BY region_id, state, category"
+    f"SELECT r.region_id, {STATE_AT} AS state, r.category, COUNT(*) AS n FROM reports AS r"
+    " WHERE r.created_at >= ? AND r.created_at < ? GROUP BY 1, 2, 3"
 )
+# Every report that existed at the instant, by its state then; the oldest creation per state gives the
+# backlog's age. One pass over the reports: a state then cannot be read from an index of states now.
 STATES_SQL: Final = (
-    "SELECT state, COUNT(*) AS n FROM reports WHERE state IN ({states}) AND created_at < ? GROUP BY state"
-)
-BACKLOG_SQL: Final = (
-    "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM reports WHERE state = ? AND created_at < ?"
+    f"SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM (SELECT {STATE_AT} AS state, r.created_at"
+    " FROM reports AS r WHERE r.created_at < ?) GROUP BY state"
 )
 # The first supervisor move of each report, kept when it falls within the day: a move that day with no
 # earlier move on the same report (ties broken by id, the order they were logged in).
@@ -112,21 +121,22 @@ FIRST_ACTIONS_SQL: Final = (
     " AND NOT EXISTS (SELECT 1 FROM events AS p WHERE p.report_id = e.report_id"
     f" AND p.{_SUPERVISOR_ACTOR} AND (p.at < e.at OR (p.at = e.at AND p.id < e.id)))"
 )
-# Three days of incident dates are a few thousand rows; the open states with created_at < now are most of
-# the table. Without statistics SQLite would pick reports_by_state for "state IN … AND created_at < ?", so
-# the unary + takes those two terms out of index selection and leaves the incident-date range to lead.
+# Three days of incident dates are a few thousand rows; the unary + keeps created_at out of index
+# selection so the incident-date range leads (see bench/README.md), and the state then is read per row.
 DEADLINE_COUNT_SQL: Final = (
-    "SELECT COUNT(*) FROM reports WHERE incident_date >= ? AND incident_date <= ?"
-    " AND +state IN ({states}) AND +created_at < ?"
+    "SELECT COUNT(*) FROM reports AS r WHERE r.incident_date >= ? AND r.incident_date <= ?"
+    f" AND +r.created_at < ? AND {STATE_AT} IN ({{states}})"
 )
 DEADLINE_LIST_SQL: Final = (
-    "SELECT code, region_id, incident_date, state FROM reports WHERE incident_date >= ? AND incident_date <= ?"
-    " AND +state IN ({states}) AND +created_at < ? ORDER BY incident_date, created_at, id LIMIT ?"
+    f"SELECT r.code, r.region_id, r.incident_date, {STATE_AT} AS state FROM reports AS r"
+    " WHERE r.incident_date >= ? AND r.incident_date <= ? AND +r.created_at < ?"
+    f" AND {STATE_AT} IN ({{states}})"
+    " ORDER BY r.incident_date, r.created_at, r.id LIMIT ?"
 )
-# Columns are listed one by one: reporter_id, description and contacts must never reach the sheet.
+# Columns are listed one by one: reporter_id and contacts must never reach the sheet.
 SHEET_SQL: Final = (
     "SELECT r.code, r.created_at, r.category, r.subject_name, r.subject_agency, r.subject_status,"
-    " r.region_id, r.place, r.incident_date, r.state,"
+    f" r.region_id, r.place, r.incident_date, {STATE_AT} AS state, r.description,"
     " (SELECT COUNT(*) FROM evidence AS v WHERE v.report_id = r.id AND v.kind = 'photo') AS photos,"
     " (SELECT COUNT(*) FROM evidence AS v WHERE v.report_id = r.id AND v.kind = 'link') AS links"
     " FROM reports AS r WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.created_at, r.id"
@@ -135,22 +145,20 @@ SHEET_SQL: Final = (
 
 def summary_statements(query: SummaryQuery) -> list[tuple[str, str, tuple[object, ...]]]:
     """(name, SQL, parameters) of every statement `collect` and `sheet_rows` run, for EXPLAIN."""
-    states = tuple(str(s) for s in ReportState)
     open_states = tuple(str(s) for s in query.open_states)
     day = (iso(query.day.start), iso(query.day.end))
     as_of = iso(query.as_of)
     deadline = (query.deadline_first.isoformat(), query.deadline_last.isoformat())
     return [
         ("new_reports", NEW_REPORTS_SQL, day),
-        ("groups", GROUPS_SQL, day),
-        ("states_now", STATES_SQL.format(states=marks(states)), (*states, as_of)),
-        ("backlog", BACKLOG_SQL, (str(ReportState.BARU), as_of)),
+        ("groups", GROUPS_SQL, (as_of, *day)),
+        ("states", STATES_SQL, (as_of, as_of)),
         ("first_actions", FIRST_ACTIONS_SQL, day),
         ("deadline_count", DEADLINE_COUNT_SQL.format(states=marks(open_states)),
-         (*deadline, *open_states, as_of)),
+         (*deadline, as_of, as_of, *open_states)),
         ("deadline_list", DEADLINE_LIST_SQL.format(states=marks(open_states)),
-         (*deadline, *open_states, as_of, query.deadline_limit)),
-        ("sheet_rows", SHEET_SQL, day),
+         (as_of, *deadline, as_of, as_of, *open_states, query.deadline_limit)),
+        ("sheet_rows", SHEET_SQL, (as_of, *day)),
     ]
 
 
@@ -185,9 +193,9 @@ class SummaryStore:
                        count=int(str(n)))
             for region, state, category, n in await rows("groups")
         )
-        states_now = {ReportState(str(state)): int(str(n)) for state, n in await rows("states_now")}
-        backlog_rows = await rows("backlog")
-        backlog_count, oldest = backlog_rows[0] if backlog_rows else (0, None)
+        states: dict[ReportState, tuple[int, str | None]] = {
+            ReportState(str(state)): (int(str(n)), str(oldest)) for state, n, oldest in await rows("states")}
+        backlog_count, oldest = states.get(ReportState.BARU, (0, None))
         first_actions = tuple(_seconds_between(str(created), str(at)) for created, at in await rows("first_actions"))
         deadline_rows = await rows("deadline_list")
         return SummaryData(
@@ -195,8 +203,8 @@ class SummaryStore:
             previous_day=await self.new_reports(query.previous_day),
             week_before=await self.new_reports(query.week_before),
             groups=groups,
-            states_now={state: states_now.get(state, 0) for state in ReportState},
-            backlog=Backlog(count=int(str(backlog_count)), oldest=from_iso(str(oldest)) if oldest else None),
+            states_now={state: states.get(state, (0, None))[0] for state in ReportState},
+            backlog=Backlog(count=backlog_count, oldest=from_iso(oldest) if oldest else None),
             first_action_seconds=first_actions,
             deadline_count=await self._count(*named["deadline_count"]),
             deadline_reports=tuple(
@@ -206,15 +214,16 @@ class SummaryStore:
             ),
         )
 
-    async def sheet_rows(self, window: Window) -> list[SheetRow]:
-        rows = await self._db.fetchall(SHEET_SQL, (iso(window.start), iso(window.end)))
+    async def sheet_rows(self, window: Window, as_of: datetime) -> list[SheetRow]:
+        """The window's reports in order of arrival, each in its state at `as_of`."""
+        rows = await self._db.fetchall(SHEET_SQL, (iso(as_of), iso(window.start), iso(window.end)))
         return [
             SheetRow(
                 code=r["code"], created_at=from_iso(r["created_at"]), category=Category(r["category"]),
                 subject_name=r["subject_name"], subject_agency=r["subject_agency"],
                 subject_status=SubjectStatus(r["subject_status"]), region_id=r["region_id"], place=r["place"],
                 incident_date=date.fromisoformat(r["incident_date"]), state=ReportState(r["state"]),
-                photos=int(r["photos"]), links=int(r["links"]),
+                description=r["description"], photos=int(r["photos"]), links=int(r["links"]),
             )
             for r in rows
         ]

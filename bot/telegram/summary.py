@@ -18,7 +18,8 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.outbox import GiveUp, RetryLater
 from bot.telegram.calls import for_outbox
-from handlers.common.when import DateError, DateInFuture, format_long_date, parse_incident_date
+from handlers.common.when import DateError, DateInFuture, DateTooOld, format_long_date
+from handlers.summary.schedule import MAX_AGE_DAYS, requested_day
 from handlers.summary.service import OwedSummary, RenderedSummary, SummaryService
 from locales import normalize_locale, t
 from storage.models import OutboxItem
@@ -38,7 +39,6 @@ MISFIRE_GRACE_SECONDS: Final = 3600
 # A wrong SUMMARY_CHAT_ID is retried every RETRY_BAD_CHAT seconds for about a day, then given up.
 RETRY_BAD_CHAT: Final = 300.0
 MAX_BAD_CHAT_ATTEMPTS: Final = 288
-MAX_AGE_DAYS: Final = 3650
 
 Progress = dict[str, object]
 SaveProgress = Callable[[Progress], Awaitable[None]]
@@ -146,10 +146,12 @@ class TelegramSummary:
         today = service.today()
         argument = " ".join(context.args or ())
         try:
-            day = (parse_incident_date(argument, today, max_age_days=MAX_AGE_DAYS) if argument
-                   else today - timedelta(days=1))
+            day = requested_day(argument, today)
         except DateInFuture:
             await message.reply_text(t(locale, "summary.future"))
+            raise ApplicationHandlerStop from None
+        except DateTooOld:
+            await message.reply_text(t(locale, "summary.too_old", days=MAX_AGE_DAYS))
             raise ApplicationHandlerStop from None
         except DateError:
             await message.reply_text(t(locale, "summary.usage", example=(today - timedelta(days=1)).isoformat()))

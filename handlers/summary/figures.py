@@ -52,7 +52,7 @@ class SummaryFigures(Record):
     """Everything the text and the chart show; stored in the outbox so a retry sends the same figures."""
 
     day: date
-    as_of: datetime
+    as_of: datetime  # the snapshot: the day's end, or the moment it was made while the day lasted
     new_reports: int
     previous_day: int
     week_before: int
@@ -75,6 +75,15 @@ def day_window(day: date, tz: ZoneInfo) -> Window:
     return Window(start=start, end=end)
 
 
+def snapshot_at(day: date, tz: ZoneInfo, now: datetime) -> datetime:
+    """The instant a summary of `day` counts as of: the day's end, or `now` while the day is not over.
+
+    Every figure is as of this instant, however much later the summary is made: the states then, the
+    backlog then and its age then, only the reports created by then.
+    """
+    return min(day_window(day, tz).end, now.astimezone(UTC))
+
+
 def summary_query(day: date, tz: ZoneInfo, as_of: datetime) -> SummaryQuery:
     """The windows and bounds one summary counts over.
 
@@ -82,8 +91,9 @@ def summary_query(day: date, tz: ZoneInfo, as_of: datetime) -> SummaryQuery:
     window ends on that day or within DEADLINE_WARNING_DAYS after it is listed.
     """
     reference = day + timedelta(days=1)
+    whole = day_window(day, tz)
     return SummaryQuery(
-        day=day_window(day, tz),
+        day=Window(start=whole.start, end=min(whole.end, as_of)),  # today so far: only what exists by now
         previous_day=day_window(day - timedelta(days=1), tz),
         week_before=day_window(day - timedelta(days=7), tz),
         as_of=as_of,
@@ -177,8 +187,12 @@ def plain_label(text: str) -> str:
     return re.sub(r"^[^\w(]+", "", text).strip()
 
 
+def _zone(figures: SummaryFigures, tz: ZoneInfo) -> str:
+    return datetime.combine(figures.day, time(), tz).tzname() or ""
+
+
 def _header(figures: SummaryFigures, locale: str, tz: ZoneInfo, late: bool) -> list[str]:
-    zone = datetime.combine(figures.day, time(), tz).tzname() or ""
+    zone = _zone(figures, tz)
     lines = [t(locale, "summary.title_late" if late else "summary.title"),
              t(locale, "summary.period", date=format_long_date(figures.day, locale), zone=zone)]
     if late:
@@ -255,7 +269,9 @@ def summary_text(
                        count=num(region.total, locale)))
     if len(figures.by_region) > TOP_REGIONS:
         lines.append(t(locale, "summary.region_more", count=num(len(figures.by_region) - TOP_REGIONS, locale)))
-    lines += ["", t(locale, "summary.states", moment=format_moment(figures.as_of, locale, tz))]
+    day_over = figures.as_of >= day_window(figures.day, tz).end
+    lines += ["", t(locale, "summary.states_day_end", zone=_zone(figures, tz)) if day_over
+              else t(locale, "summary.states", moment=format_moment(figures.as_of, locale, tz))]
     lines += [t(locale, "summary.item", label=t(locale, f"state.{state}"), count=num(count, locale))
               for state, count in figures.states_now.items()]
     lines.append("")

@@ -19,10 +19,20 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.common.regions import RegionCatalog
+from handlers.common.when import DateInFuture, DateTooOld
 from handlers.summary.chart import chart_png
-from handlers.summary.figures import SummaryFigures, build_figures, file_stem, plain_text, summary_query, summary_text
-from handlers.summary.schedule import days_owed, is_late
+from handlers.summary.figures import (
+    SummaryFigures,
+    build_figures,
+    file_stem,
+    plain_text,
+    snapshot_at,
+    summary_query,
+    summary_text,
+)
+from handlers.summary.schedule import MAX_AGE_DAYS, days_owed, is_late, requested_day
 from handlers.summary.sheet import sheet_xlsx
+from locales import t
 from storage.db import Database, utcnow
 from storage.summary import SummaryStore
 
@@ -90,7 +100,9 @@ class SummaryService:
     def today(self) -> date:
         return self.clock().astimezone(self.tz).date()
 
-    async def figures(self, day: date, as_of: datetime) -> SummaryFigures:
+    async def figures(self, day: date, now: datetime) -> SummaryFigures:
+        """The figures of `day` as they stood at its end (or at `now`, for today so far)."""
+        as_of = snapshot_at(day, self.tz, now)
         data = await self.store.collect(summary_query(day, self.tz, as_of))
         return build_figures(day, as_of, data, self.regions)
 
@@ -106,14 +118,14 @@ class SummaryService:
     async def sheet(self, figures: SummaryFigures) -> bytes | None:
         if not figures.new_reports:
             return None
-        rows = await self.store.sheet_rows(summary_query(figures.day, self.tz, figures.as_of).day)
+        rows = await self.store.sheet_rows(summary_query(figures.day, self.tz, figures.as_of).day, figures.as_of)
         return await asyncio.to_thread(sheet_xlsx, figures, rows, self.regions, self.locale, self.tz)
 
     def stem(self, day: date) -> str:
         return file_stem(day, self.locale)
 
     async def compose(self, day: date, *, late: bool = False) -> RenderedSummary:
-        """A whole summary as of now, for on-demand requests and the command line; nothing is recorded."""
+        """A whole summary as of the day's end, for on-demand requests and the command line; nothing is recorded."""
         owed = OwedSummary(await self.figures(day, self.clock()), late)
         chart, sheet = await self.chart(owed.figures), await self.sheet(owed.figures)
         return RenderedSummary(day, self.text(owed), chart, sheet, self.stem(day))
@@ -128,10 +140,13 @@ class SummaryService:
         queued: list[date] = []
         async with self._recording:
             now = self.clock()
-            for day in days_owed(now, await self.store.last_recorded(), at, tz):
+            last = await self.store.last_recorded()
+            for day in days_owed(now, last, at, tz):
                 if await self.store.is_recorded(day):
                     continue
-                owed = OwedSummary(await self.figures(day, now), is_late(day, now, at, tz))
+                # A new installation owes its first summary, but nothing stopped: it is not "late".
+                late = last is not None and is_late(day, now, at, tz)
+                owed = OwedSummary(await self.figures(day, now), late)
                 if await self.store.record(day, late=owed.late, at=now, kind=SUMMARY_KIND,
                                            dedupe_key=dedupe_key(day), payload=owed.payload()):
                     log.info("daily summary of %s queued%s", day.isoformat(), " (late)" if owed.late else "")
@@ -141,9 +156,24 @@ class SummaryService:
         return queued
 
 
+def day_refusal(text: str, today: date, locale: str) -> str | None:
+    """The polite line refusing a day the command line was given, or None if it may be summarised."""
+    try:
+        requested_day(text, today)
+    except DateInFuture:
+        return t(locale, "summary.future")
+    except DateTooOld:
+        return t(locale, "summary.too_old", days=MAX_AGE_DAYS)
+    return None
+
+
 async def write_summary(database_path: Path, regions: RegionCatalog, config: SummaryConfig, day: date,
                         out_dir: Path) -> int:
     """`python -m bot summary --date …`: print the text, write the chart and the spreadsheet; no Telegram."""
+    refusal = day_refusal(day.isoformat(), utcnow().astimezone(config.tz).date(), config.locale)
+    if refusal is not None:
+        sys.stderr.write(refusal + "\n")
+        return 2
     if not database_path.exists():
         sys.stderr.write(f"No database at {database_path} (DATABASE_PATH).\n")
         return 2

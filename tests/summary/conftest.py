@@ -13,7 +13,11 @@ from bot.settings import Settings
 from handlers.common.regions import RegionCatalog, default_catalog
 from handlers.summary.service import SummaryService
 from storage.db import Database
+from tests.e2e.harness import make_settings
+from tests.fakes.bot_api import FakeBotApi
 from tests.summary.seed import AS_OF, Seed, insert_seeds, make_seeds
+
+OFFICE_CHAT = -1009876543210
 
 
 class Clock:
@@ -60,3 +64,15 @@ def clock() -> Clock:
 @pytest.fixture
 def service(db: Database, regions: RegionCatalog, settings: Settings, clock: Clock) -> SummaryService:
     return SummaryService(db, regions, summary_config(settings), clock=clock)
+
+
+@pytest.fixture
+async def office_settings(api: FakeBotApi, tmp_path: Path) -> Settings:
+    """Settings of a bot against the fake Bot API with an office chat, over the seeded database."""
+    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE_CHAT)
+    database = await Database.open(settings.database_path)
+    try:
+        await insert_seeds(database, make_seeds(default_catalog()))
+    finally:
+        await database.close()
+    return settings

@@ -51,6 +51,27 @@ class Seed:
     supervisor_moves: list[datetime] = field(default_factory=list)
     other_events: list[tuple[datetime, str]] = field(default_factory=list)
 
+    def history(self) -> list[tuple[datetime, str, str]]:
+        """(at, from_state, to_state) of each move: from "baru" through the middle states to its state now."""
+        if self.state == "baru":
+            return []  # moves on a report still "baru" are notes, not state changes
+        steps: list[tuple[datetime, str, str]] = []
+        current = "baru"
+        for number, at in enumerate(self.supervisor_moves):
+            last = number == len(self.supervisor_moves) - 1
+            target = self.state if last else ("diproses", "butuh_info")[number % 2]
+            steps.append((at, current, target))
+            current = target
+        return steps
+
+    def state_at(self, moment: datetime) -> str:
+        """What the report's state was at `moment`, replayed from its moves."""
+        state = "baru"
+        for at, _, target in self.history():
+            if at < moment:
+                state = target
+        return state
+
 
 def make_seeds(regions: RegionCatalog, rng_seed: int = 4) -> list[Seed]:
     rng = random.Random(rng_seed)
@@ -138,13 +159,17 @@ async def insert_seeds(db: Database, seeds: list[Seed]) -> None:
                     "INSERT INTO contacts (report_id, name, phone, created_at) VALUES (?, ?, ?, ?)",
                     (seed.id, SECRET_NAME, SECRET_PHONE, iso(seed.created_at)),
                 )
-        events = [(s.created_at, s.id, "reporter", "created") for s in seeds]
-        events += [(at, s.id, f"supervisor:{700 + s.id % 3}", "move") for s in seeds for at in s.supervisor_moves]
-        events += [(at, s.id, actor, "remind") for s in seeds for at, actor in s.other_events]
-        for at, report_id, actor, action in sorted(events):
+        Event = tuple[datetime, int, str, str, str | None, str | None]
+        events: list[Event] = [(s.created_at, s.id, "reporter", "created", None, "baru") for s in seeds]
+        for s in seeds:
+            moves = {at: (source, target) for at, source, target in s.history()}
+            events += [(at, s.id, f"supervisor:{700 + s.id % 3}", "move", *moves.get(at, (None, None)))
+                       for at in s.supervisor_moves]
+        events += [(at, s.id, actor, "remind", None, None) for s in seeds for at, actor in s.other_events]
+        for at, report_id, actor, action, source, target in sorted(events, key=lambda e: (e[0], e[1])):
             await conn.execute(
-                "INSERT INTO events (report_id, at, actor, action) VALUES (?, ?, ?, ?)",
-                (report_id, iso(at), actor, action),
+                "INSERT INTO events (report_id, at, actor, action, from_state, to_state) VALUES (?, ?, ?, ?, ?, ?)",
+                (report_id, iso(at), actor, action, source, target),
             )
 
 
@@ -176,14 +201,17 @@ class Expected:
     deadline_days_left: dict[str, int]
 
 
-def expected(seeds: list[Seed], day: date = DAY, as_of: datetime = AS_OF) -> Expected:
-    todays = created_on(seeds, day)
+def expected(seeds: list[Seed], day: date = DAY, as_of: datetime | None = None) -> Expected:
+    """The figures of `day` as of `as_of` (by default the day's end, which a summary made later counts as of)."""
+    as_of = as_of or window(day)[1]
+    todays = [s for s in created_on(seeds, day) if s.created_at < as_of]
     existing = [s for s in seeds if s.created_at < as_of]
+    then = {s.id: s.state_at(as_of) for s in existing}
     by_category = {c: sum(1 for s in todays if s.category == c) for c in CATEGORIES}
     by_region: dict[str, dict[str, int]] = {}
     for s in todays:
-        by_region.setdefault(s.region_id, dict.fromkeys(STATES, 0))[s.state] += 1
-    backlog = [s for s in existing if s.state == "baru"]
+        by_region.setdefault(s.region_id, dict.fromkeys(STATES, 0))[then[s.id]] += 1
+    backlog = [s for s in existing if then[s.id] == "baru"]
     start, end = window(day)
     durations = [
         (min(s.supervisor_moves) - s.created_at).total_seconds()
@@ -191,12 +219,12 @@ def expected(seeds: list[Seed], day: date = DAY, as_of: datetime = AS_OF) -> Exp
     ]
     reference = day + timedelta(days=1)
     days_left = {s.code: (s.incident_date + timedelta(days=7) - reference).days for s in existing}
-    deadline = sorted((s for s in existing if s.state in OPEN and 0 <= days_left[s.code] <= 2),
+    deadline = sorted((s for s in existing if then[s.id] in OPEN and 0 <= days_left[s.code] <= 2),
                       key=lambda s: (s.incident_date, s.created_at, s.id))
     return Expected(
         new=len(todays), previous=len(created_on(seeds, day - timedelta(days=1))),
         week_before=len(created_on(seeds, day - timedelta(days=7))), by_category=by_category,
-        by_region=by_region, states_now={st: sum(1 for s in existing if s.state == st) for st in STATES},
+        by_region=by_region, states_now={st: sum(1 for s in existing if then[s.id] == st) for st in STATES},
         backlog=len(backlog), backlog_oldest=min((s.created_at for s in backlog), default=None),
         first_action_median=statistics.median(durations) if durations else None, first_actions=len(durations),
         deadline=deadline, deadline_days_left={s.code: days_left[s.code] for s in deadline},

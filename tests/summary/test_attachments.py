@@ -23,6 +23,7 @@ from tests.summary.seed import (
     Seed,
     created_on,
     expected,
+    window,
 )
 
 HEADER = ["Kode", "Diterima (WIB)", "Kategori", "Nama terlapor", "Instansi", "Status kepegawaian",
@@ -62,7 +63,7 @@ async def test_spreadsheet_rows_are_the_days_reports(service: SummaryService, se
         assert row[3] == seed.subject_name
         assert row[6] == region.name and row[7] == seed.place
         assert row[8] == datetime.combine(seed.incident_date, datetime.min.time())
-        assert row[9] == t("id", f"state.{seed.state}")
+        assert row[9] == t("id", f"state.{seed.state_at(window(DAY)[1])}")  # as at the day's end
         assert (row[10], row[11]) == (seed.photos, seed.links)
     # Reporters' text is text: a typed formula stays a string cell.
     formula_cells = [c for r in sheet.iter_rows() for c in r if isinstance(c.value, str) and c.value.startswith("=")]

@@ -27,10 +27,10 @@ from handlers.summary.service import SummaryService
 from storage.db import Database
 from tests.e2e.harness import GROUP, make_settings, text_of
 from tests.fakes.bot_api import Call, FakeBotApi, RetryAfter
-from tests.summary.conftest import Clock
-from tests.summary.seed import AS_OF, DAY, insert_seeds, make_seeds
+from tests.summary.conftest import OFFICE_CHAT, Clock
+from tests.summary.seed import AS_OF, DAY
 
-OFFICE = -1009876543210
+OFFICE = OFFICE_CHAT
 OTHER_GROUP = -1005555555555
 OFFICIAL = 4242
 
@@ -40,17 +40,6 @@ async def summary_bot(settings: Settings, clock: Callable[[], datetime]) -> Asyn
     """Like the e2e harness's running_bot, with the summary's clock set before post_init runs."""
     async with App.running(settings, Tuning(rate_limit=False, outbox_base_delay=0.2, summary_clock=clock)) as app:
         yield app
-
-
-@pytest.fixture
-async def office_settings(api: FakeBotApi, tmp_path: Path) -> Settings:
-    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE)
-    db = await Database.open(settings.database_path)
-    try:
-        await insert_seeds(db, make_seeds(default_catalog()))
-    finally:
-        await db.close()
-    return settings
 
 
 def office_calls(api: FakeBotApi, since: int = 0) -> list[Call]:
