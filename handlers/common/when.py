@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from difflib import get_close_matches
 from typing import Final
@@ -279,3 +280,19 @@ def format_long_date(d: date, locale: str) -> str:
 def format_short_date(d: date, locale: str) -> str:
     """``"15 Nov 2023"`` in both id and en."""
     return str(format_date(d, SHORT_DATE_PATTERN, locale=locale))
+
+
+@dataclass(frozen=True, slots=True)
+class DateExamples:
+    """How to write a date, shown as yesterday's: recent (so always accepted) and without a weekday (so
+    nobody thinks one is required)."""
+
+    short: str  # "30/11"
+    numeric: str  # "30/11/2026"
+    long: str  # "30 November 2026"
+
+
+def date_examples(today: date, locale: str) -> DateExamples:
+    example = today - timedelta(days=1)
+    return DateExamples(f"{example.day}/{example.month}", f"{example.day}/{example.month}/{example.year}",
+                        str(format_date(example, "d MMMM y", locale=locale)))

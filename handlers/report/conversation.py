@@ -8,7 +8,7 @@ Every step accepts typed text where a button is offered, so channels with few bu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Final
 
@@ -26,7 +26,7 @@ from handlers.common.events import (
     Unsupported,
 )
 from handlers.common.text import clean, find_links, looks_like_phone, normalize_label, normalize_phone, one_line
-from handlers.common.when import DateError, DateInFuture, DateTooOld, parse_incident_date
+from handlers.common.when import DateError, DateInFuture, DateTooOld, date_examples, parse_incident_date
 from handlers.report.draft import EDIT_FIELDS, FLOW, Draft, Step
 from handlers.report.images import ImageRejected, RejectReason
 from handlers.report.prompts import BACK, CANCEL, View, prompt
@@ -399,7 +399,7 @@ def _typed_date(line: str, draft: Draft, ctx: Context) -> Turn:
     except DateTooOld:
         return _reprompt(draft, ctx, "report.date_too_old")
     except DateError:
-        return _reprompt(draft, ctx, "report.date_not_understood")
+        return _reprompt(draft, ctx, "report.date_not_understood", **asdict(date_examples(ctx.view.today, ctx.locale)))
     return _advance(draft, ctx, [])
 
 

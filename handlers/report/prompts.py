@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Final
 
@@ -11,7 +11,7 @@ from handlers.common.callbacks import GO_START
 from handlers.common.events import Button, Reply, RequestKeyboard
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc
-from handlers.common.when import format_long_date
+from handlers.common.when import date_examples, format_long_date
 from handlers.report.draft import Draft, Step
 from locales import t
 from storage.models import Category, SubjectStatus
@@ -106,7 +106,7 @@ def ask_when(draft: Draft, view: View) -> Reply:
     loc = view.locale
     return _ask(view, "report.ask_when", [(
         Button(t(loc, "report.today"), "when:today"), Button(t(loc, "report.yesterday"), "when:yesterday"),
-    )], example=format_long_date(view.today, loc))
+    )], **asdict(date_examples(view.today, loc)))
 
 
 def ask_description(draft: Draft, view: View) -> Reply:

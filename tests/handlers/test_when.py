@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from handlers.common.when import (
     DateInFuture,
     DateNotUnderstood,
     DateTooOld,
+    date_examples,
     format_long_date,
     format_short_date,
     parse_incident_date,
@@ -233,3 +234,22 @@ def test_formatted_dates_parse_back(d: date, locale: str) -> None:
     # The bot echoes dates in these formats; a user copying one back must round-trip.
     assert parse_incident_date(format_long_date(d, locale), TODAY, max_age_days=5000) == d
     assert parse_incident_date(format_short_date(d, locale), TODAY, max_age_days=5000) == d
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 2), date(2027, 1, 1), date(2024, 3, 1), date(2024, 2, 29)])
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_the_examples_the_bot_shows_are_accepted_that_day(today: date, locale: str) -> None:
+    examples = date_examples(today, locale)
+    for typed in (examples.short, examples.numeric, examples.long):
+        assert parse_incident_date(typed, today) == today - timedelta(days=1), typed
+    assert not any(day in examples.long for day in ("Senin", "Selasa", "Rabu", "Monday", "Tuesday"))
+
+
+def test_the_prompt_and_the_error_show_recent_examples() -> None:
+    from handlers.common.regions import RegionCatalog
+    from handlers.report.draft import Draft, Step
+    from handlers.report.prompts import View, prompt
+
+    view = View("id", date(2026, 12, 2), RegionCatalog.load(), max_photos=10)
+    asked = prompt(Draft(step=Step.WHEN), view).text
+    assert "1/12" in asked and "1 Desember 2026" in asked and "2023" not in asked
