@@ -29,6 +29,7 @@ from handlers.handoff.referral import (
     outcome_key,
     referral_detail,
 )
+from handlers.report.reading import MESSAGE_LIMIT
 from handlers.triage.card import CardView, chunk_lines, history_messages, list_item, load_card
 from handlers.triage.machine import (
     Action,
@@ -260,12 +261,26 @@ class TriageService:
         reports = await self.triage.untriaged_incident_between(first, first + timedelta(days=NEAR_DAYS))
         if not reports:
             return None
-        lines = [t(self.locale, "triage.reminder_header", count=len(reports))]
+        header = t(self.locale, "triage.reminder_header", count=len(reports))
+        items: list[str] = []
         for report in reports:
             left = bawaslu_deadline(report.incident_date, today).days_left
-            lines.append(t(self.locale, "triage.reminder_item", item=list_item(
-                report, self.regions, self.locale, self.tz, today), days=left))
-        return chunk_lines(lines)[0]
+            item = list_item(report, self.regions, self.locale, self.tz, today)
+            items.append(t(self.locale, "triage.reminder_item_today", item=item) if left == 0 else
+                         t(self.locale, "triage.reminder_item", item=item, days=left))
+        # One message: what fits, then how many more and where they are, never a silent cut.
+        budget = MESSAGE_LIMIT - 200
+        shown: list[str] = []
+        used = len(header)
+        for item in items:
+            if used + 1 + len(item) > budget:
+                break
+            shown.append(item)
+            used += 1 + len(item)
+        lines = [header, *shown]
+        if len(shown) < len(items):
+            lines.append(t(self.locale, "triage.reminder_more", count=len(items) - len(shown)))
+        return "\n".join(lines)
 
     async def enqueue_reminder(self, today: date) -> bool:
         """Owe the group today's reminder once, however often the job runs (restarts, a second instance)."""

@@ -139,6 +139,21 @@ async def test_events_stay_append_only_with_the_new_columns(tmp_path: Path) -> N
             db.execute("DELETE FROM events")
 
 
+async def test_a_long_reminder_lists_what_fits_then_says_how_many_more(tmp_path: Path) -> None:
+    today = date(2023, 11, 20)
+    async with open_store(tmp_path) as store:
+        service = service_for(store)
+        for n in range(83):
+            await add_report(store, address=str(1000 + n), subject=f"Terlapor dengan nama yang panjang {n}",
+                             incident=today - timedelta(days=5 + n % 3))
+        text = await service.reminder_text(today)
+    assert text is not None and len(text) <= 4096
+    assert "83 laporan" in text
+    listed = text.count("\n") - 1  # the header's line and the closing line are not items
+    more = int(text.rsplit("… dan ", 1)[1].split(" ", 1)[0])
+    assert listed + more == 83 and more > 0 and text.rstrip().endswith("/antrian")
+
+
 async def test_the_morning_reminder_lists_what_closes_within_two_days(tmp_path: Path) -> None:
     today = date(2023, 11, 20)
     async with open_store(tmp_path) as store:
@@ -154,7 +169,7 @@ async def test_the_morning_reminder_lists_what_closes_within_two_days(tmp_path: 
         assert text is not None
         listed = [days for days, code in codes.items() if code in text]
         assert listed == [5, 6, 7]  # 2, 1 and 0 days left; 3 left is not yet, -1 is already past
-        assert claimed.code not in text and "sisa 0 hari" in text
+        assert claimed.code not in text and "batasnya <b>hari ini</b>" in text and "sisa 0 hari" not in text
         assert await service.enqueue_reminder(today)
         assert await service.enqueue_reminder(today)  # the job ran twice (a restart): still one post
         assert await service.reminder_text(today + timedelta(days=30)) is None
