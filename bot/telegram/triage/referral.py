@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes
@@ -51,28 +53,22 @@ class ReferralCommands:
 
     async def record_reference(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/rujukan KODE NOMOR: the office's registration number, told to the reporter and shown on the card."""
-        started = await self._start(update, context, "triage.usage_rujukan")
-        if started is None:
-            return
-        message, supervisor, report, rest = started
-        try:
-            reference = parse_reference(rest)
-        except ReferralError as exc:
-            await message.reply_text(t(self._locale, exc.key))
-            return
-        done = await self._service.record_referral(report.id, supervisor, reference=reference)
-        await self._finish(message, report, done.result)
+        await self._record(update, context, "triage.usage_rujukan", lambda rest: {"reference": parse_reference(rest)})
 
     async def record_outcome(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/hasil KODE HASIL [catatan]: how the office decided, told to the reporter and shown on the card."""
-        started = await self._start(update, context, "triage.usage_hasil")
+        await self._record(update, context, "triage.usage_hasil", lambda rest: {"outcome": parse_outcome(rest)})
+
+    async def _record(self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str,
+                      parse: Callable[[str], dict[str, Any]]) -> None:
+        started = await self._start(update, context, usage)
         if started is None:
             return
         message, supervisor, report, rest = started
         try:
-            outcome = parse_outcome(rest)
+            entry = parse(rest)
         except ReferralError as exc:
             await message.reply_text(t(self._locale, exc.key))
             return
-        done = await self._service.record_referral(report.id, supervisor, outcome=outcome)
+        done = await self._service.record_referral(report.id, supervisor, **entry)
         await self._finish(message, report, done.result)
