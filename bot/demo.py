@@ -16,8 +16,9 @@ from pathlib import Path
 
 from bot.services import Services
 from bot.settings import Settings
+from handlers.common import owed
 from handlers.common.events import Choice, Event, Image, Location, Reply, SharedContact, Text, parse_command
-from handlers.report.intake import FORWARD_KIND, PREVIEW_KIND
+from handlers.report.intake import PREVIEW_KIND
 from handlers.report.reading import card_text
 from storage.models import Channel, OutboxItem
 
@@ -84,19 +85,17 @@ def console_group(services: Services) -> None:
         store = services.store
         report = await store.reports.get(int(str(item.payload["report_id"])))
         assert report is not None
-        evidence = await store.reports.evidence(report.id)
-        reporter = await store.reporters.get(report.reporter_id)
-        contact = await store.reports.contact(report.id) if report.contact_shared else None
-        photos = [e.photo for e in evidence if e.photo]
+        data = await store.reports.card_data(report)
+        photos = [e.photo for e in data.evidence if e.photo]
         sys.stdout.write("\n===== Grup pengawas menerima =====\n")
         for photo in photos:
             preview = services.store.files.derived_path(photo.sha256, PREVIEW_KIND)
             sys.stdout.write(f"[foto] {preview} (SHA-256 {photo.sha256[:16]}…)\n")
-        sys.stdout.write(plain(card_text(report, evidence, contact, reporter.pseudonym if reporter else "?",
+        sys.stdout.write(plain(card_text(report, list(data.evidence), data.contact, data.pseudonym or "?",
                                          services.regions, services.settings.default_locale,
                                          services.settings.tz)) + "\n==================================\n")
 
-    services.outbox.register(FORWARD_KIND, deliver)
+    services.outbox.register(owed.FORWARD_REPORT, deliver)
 
 
 async def run_demo(settings: Settings, database: Path) -> int:

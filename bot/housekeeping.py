@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from telegram.ext import ContextTypes, JobQueue
 
 from storage.db import utcnow
-from storage.inbox import Inbox
 from storage.retention import purge_contacts
 from storage.store import Store
 
@@ -51,7 +50,7 @@ class Maintenance:
         """Delete contacts past retention and inbox rows past any redelivery; counts for the log."""
         now = self._clock()
         contacts = await purge_contacts(self._store.db, now, self._retention_days)
-        inbox_rows = await Inbox(self._store.db).prune(now - INBOX_KEEP)
+        inbox_rows = await self._store.inbox.prune(now - INBOX_KEEP)
         # Counts only: the log never names whose contact went.
         log.info("purged %d contacts past %d days of retention, %d old inbox rows",
                  contacts, self._retention_days, inbox_rows)

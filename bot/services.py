@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.notify import NOTIFY_KIND, ReporterNotifier
+from bot.notify import ReporterNotifier
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
+from handlers.common.owed import NOTIFY_REPORTER
 from handlers.common.regions import RegionCatalog
 from handlers.report.intake import Intake, IntakeConfig
 from storage.db import utcnow
@@ -41,7 +42,7 @@ class Services:
         )
         intake = Intake(store, regions, config, clock, on_report=worker.wake)
         notifier = ReporterNotifier(store, settings.default_locale)
-        worker.register(NOTIFY_KIND, notifier)
+        worker.register(NOTIFY_REPORTER, notifier)
         return cls(settings, store, regions, intake, worker, notifier)
 
     async def close(self) -> None:

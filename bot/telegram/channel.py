@@ -24,10 +24,9 @@ from bot.telegram.summary import TelegramSummary
 from bot.telegram.transport import AiohttpRequest
 from bot.telegram.triage.adapter import TelegramTriage
 from handlers.common.events import Reply
-from handlers.report.intake import FORWARD_KIND
+from handlers.common.owed import FORWARD_REPORT
 from locales import t
 from storage.db import utcnow
-from storage.inbox import Inbox
 from storage.models import Channel, Reporter
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class TelegramChannel:
         assert settings.telegram_bot_token is not None and settings.supervisor_chat_id is not None
         self.services = services
         # Updates are written down before Telegram forgets them, and replayed after a crash.
-        self.inbox = TelegramInbox(Inbox(services.store.db))
+        self.inbox = TelegramInbox(services.store.inbox)
         api = settings.telegram_api_url.rstrip("/")
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
@@ -69,7 +68,7 @@ class TelegramChannel:
             self.application.bot, services.store, services.regions, settings.supervisor_chat_id,
             settings.default_locale, settings.tz,
         )
-        services.outbox.register(FORWARD_KIND, self.forwarder)
+        services.outbox.register(FORWARD_REPORT, self.forwarder)
         services.notifier.register(Channel.TELEGRAM, self._send_to_reporter)
         # Triage: card buttons and group commands, reporters' answers, card edits through the outbox.
         self.triage = TelegramTriage(services, self.application, self.forwarder)

@@ -18,12 +18,13 @@ from handlers.report.intake import PREVIEW_KIND
 from handlers.report.reading import card_text
 from locales import t
 from storage.models import Channel, OutboxItem, PhotoEvidence, Report
+from storage.reports import CardData
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 CardMarkup = Callable[[Report], InlineKeyboardMarkup | None]
-CardRender = Callable[[Report], Awaitable[str]]
+CardRender = Callable[[CardData], Awaitable[str]]
 
 
 class GroupForwarder:
@@ -70,8 +71,8 @@ class GroupForwarder:
     async def _deliver(self, item: OutboxItem, report: Report) -> None:
         store = self._store
         progress = dict(item.progress)
-        evidence = await store.reports.evidence(report.id)
-        photos = [e.photo for e in evidence if e.photo is not None]
+        data = await store.reports.card_data(report)  # read once: the album and the card both show it
+        photos = [e.photo for e in data.evidence if e.photo is not None]
         if photos and "album" not in progress:
             caption = t(self._locale, "card.album_caption", code=report.code)
             try:
@@ -85,10 +86,8 @@ class GroupForwarder:
             progress["album"] = sent
             # Recorded at once: a retry after a failed card must not post the album twice.
             await store.outbox.save_progress(item.id, progress)
-        reporter = await store.reporters.get(report.reporter_id)
-        contact = await store.reports.contact(report.id) if report.contact_shared else None
-        text = await self.card_render(report) if self.card_render is not None else card_text(
-            report, evidence, contact, reporter.pseudonym if reporter else "?", self._regions, self._locale, self._tz)
+        text = await self.card_render(data) if self.card_render is not None else card_text(
+            report, list(data.evidence), data.contact, data.pseudonym or "?", self._regions, self._locale, self._tz)
         album = progress.get("album")
         card = await self._bot.send_message(
             self._chat_id, text, parse_mode=ParseMode.HTML,

@@ -20,8 +20,9 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 from bot.outbox import GiveUp, RetryLater
 from bot.services import Services
 from bot.telegram.render import NO_PREVIEW, flood_control
+from handlers.common.owed import SUMMARY
 from handlers.common.when import DateError, DateInFuture, format_long_date, parse_incident_date
-from handlers.summary.service import SUMMARY_KIND, OwedSummary, RenderedSummary, SummaryService
+from handlers.summary.service import OwedSummary, RenderedSummary, SummaryService
 from locales import normalize_locale, t
 from storage.db import utcnow
 from storage.models import OutboxItem
@@ -85,7 +86,7 @@ class TelegramSummary:
         self._outbox = services.store.outbox
         self.service = SummaryService(services.store.db, services.regions, services.settings, clock=clock,
                                       wake=services.outbox.wake)
-        services.outbox.register(SUMMARY_KIND, self.deliver)
+        services.outbox.register(SUMMARY, self.deliver)
         application.add_handler(
             CommandHandler(COMMAND, self.on_command, filters=filters.UpdateType.MESSAGE), group=COMMAND_GROUP,
         )

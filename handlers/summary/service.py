@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
 
 from bot.settings import Settings
+from handlers.common.owed import summary as owed_summary
 from handlers.common.regions import RegionCatalog
 from handlers.summary.chart import chart_png
 from handlers.summary.figures import SummaryFigures, build_figures, file_stem, plain_text, summary_query, summary_text
@@ -27,13 +27,6 @@ from storage.db import Database, utcnow
 from storage.summary import SummaryStore
 
 log = logging.getLogger(__name__)
-
-SUMMARY_KIND: Final = "summary"
-
-
-def dedupe_key(day: date) -> str:
-    return f"{SUMMARY_KIND}:{day.isoformat()}"
-
 
 @dataclass(frozen=True, slots=True)
 class OwedSummary:
@@ -123,8 +116,7 @@ class SummaryService:
                 if await self.store.is_recorded(day):
                     continue
                 owed = OwedSummary(await self.figures(day, now), is_late(day, now, at, tz))
-                if await self.store.record(day, late=owed.late, at=now, kind=SUMMARY_KIND,
-                                           dedupe_key=dedupe_key(day), payload=owed.payload()):
+                if await self.store.record(day, late=owed.late, at=now, owed=owed_summary(day, owed.payload())):
                     log.info("daily summary of %s queued%s", day.isoformat(), " (late)" if owed.late else "")
                     queued.append(day)
         if queued:

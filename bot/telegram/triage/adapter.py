@@ -37,6 +37,7 @@ from bot.telegram.render import NO_PREVIEW, markup_for
 from bot.telegram.triage.commands import COMMANDS, PAGE_PREFIX, TriageCommands
 from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, card_markup
 from handlers.common.events import Button, Reply
+from handlers.common.owed import EDIT_CARD, GROUP_POST, POST_ANSWER
 from handlers.common.text import esc
 from handlers.triage.answers import TriageAnswers
 from handlers.triage.machine import (
@@ -53,11 +54,8 @@ from handlers.triage.machine import (
     reject_menu,
 )
 from handlers.triage.service import (
-    EDIT_CARD_KIND,
-    GROUP_POST_KIND,
     MAX_QUESTION,
     MAX_REASON,
-    POST_ANSWER_KIND,
     MoveResult,
     Outcome,
     TriageService,
@@ -65,7 +63,7 @@ from handlers.triage.service import (
 )
 from locales import t
 from storage.db import utcnow
-from storage.models import Report
+from storage.reports import CardData
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +158,9 @@ class TelegramTriage:
         services, app, service = self._services, self._app, self.service
         services.intake.add_router(self.answers.route)
         services.notifier.on_sent(self.answers.on_notice_sent)
-        services.outbox.register(EDIT_CARD_KIND, CardEditor(app.bot, service))
-        services.outbox.register(POST_ANSWER_KIND, AnswerPoster(app.bot, service))
-        services.outbox.register(GROUP_POST_KIND, GroupPoster(app.bot, self.chat_id))
+        services.outbox.register(EDIT_CARD, CardEditor(app.bot, service))
+        services.outbox.register(POST_ANSWER, AnswerPoster(app.bot, service))
+        services.outbox.register(GROUP_POST, GroupPoster(app.bot, self.chat_id))
         # The first card already carries triage's lines and the buttons of `baru`.
         self._forwarder.card_markup = lambda report: card_markup(service, report)
         self._forwarder.card_render = self._render_card
@@ -193,8 +191,8 @@ class TelegramTriage:
         if await self.service.enqueue_reminder(self.service.today()):
             log.info("morning reminder queued")
 
-    async def _render_card(self, report: Report) -> str:
-        return (await self.service.card(report)).text
+    async def _render_card(self, data: CardData) -> str:
+        return (await self.service.card(data)).text
 
     # ---------------------------------------------------------------- buttons
 
