@@ -25,11 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from handlers.report.intake import FORWARD_KIND  # noqa: E402 - after the path set-up above
+from handlers.common import owed  # noqa: E402 - after the path set-up above
 from storage.db import Database  # noqa: E402
-from storage.drafts import Drafts  # noqa: E402
 from storage.models import Category, Channel, NewReport, PhotoEvidence, SubjectStatus  # noqa: E402
-from storage.outbox import enqueue_in  # noqa: E402
 from storage.reporters import Reporters  # noqa: E402
 from storage.reports import Reports  # noqa: E402
 
@@ -50,13 +48,11 @@ def report_for(reporter_id: int, number: int) -> NewReport:
 
 
 async def sender(db: Database, reporter_id: int, count: int, latencies: list[float]) -> None:
+    reports = Reports(db)
     for number in range(count):
         started = time.perf_counter()
-        async with db.transaction() as conn:
-            await Drafts.mark_processed_in(conn, "telegram", f"{reporter_id}:{number}")
-            report = await Reports.create_in(conn, report_for(reporter_id, number))
-            await enqueue_in(conn, FORWARD_KIND, f"forward:{report.id}", {"report_id": report.id})
-            await Drafts.save_in(conn, reporter_id, None)
+        await reports.submit(report_for(reporter_id, number), owed=lambda report: [owed.forward_report(report.id)],
+                             draft=None, processed=(Channel.TELEGRAM, f"{reporter_id}:{number}"))
         latencies.append(time.perf_counter() - started)
 
 

@@ -21,7 +21,7 @@ from telegram.error import InvalidToken
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.housekeeping import Housekeeping
-from bot.notify import NOTIFY_KIND, ReporterNotifier
+from bot.notify import ReporterNotifier
 from bot.outbox import Deliverer, OutboxWorker
 from bot.services import Services
 from bot.settings import Settings
@@ -37,13 +37,13 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, 
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
+from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
-from handlers.handoff.assemble import PACKET_KIND
-from handlers.report.intake import FORWARD_KIND, Intake, IntakeConfig
-from handlers.summary.service import SUMMARY_KIND, SummaryConfig, SummaryService
+from handlers.report.intake import Intake, IntakeConfig
+from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
-from handlers.triage.service import EDIT_CARD_KIND, GROUP_POST_KIND, POST_ANSWER_KIND, TriageService
+from handlers.triage.service import TriageService
 from storage.db import utcnow
 from storage.inbox import Inbox
 from storage.models import Channel
@@ -170,13 +170,13 @@ class App:
 
         # ------------------------------------------------------------ outbox kinds and their deliverers
         deliverers: list[tuple[str, Deliverer]] = [
-            (FORWARD_KIND, self.forwarder),  # the report's album and first card
-            (NOTIFY_KIND, notifier),  # notices to reporters, by their channel
-            (EDIT_CARD_KIND, CardEditor(bot, services.triage, card)),
-            (POST_ANSWER_KIND, AnswerPoster(bot, services.triage)),
-            (GROUP_POST_KIND, GroupPoster(bot, group)),  # the morning reminder
-            (PACKET_KIND, PacketPoster(packets, services.triage)),  # the hand-off PDF under the card
-            (SUMMARY_KIND, self.summary.deliver),
+            (owed.FORWARD_REPORT, self.forwarder),  # the report's album and first card
+            (owed.NOTIFY_REPORTER, notifier),  # notices to reporters, by their channel
+            (owed.EDIT_CARD, CardEditor(bot, services.triage, card)),
+            (owed.POST_ANSWER, AnswerPoster(bot, services.triage)),
+            (owed.GROUP_POST, GroupPoster(bot, group)),  # the morning reminder
+            (owed.HANDOFF_PACKET, PacketPoster(packets, services.triage)),  # the hand-off PDF under the card
+            (owed.SUMMARY, self.summary.deliver),
         ]
         for kind, deliverer in deliverers:
             outbox.register(kind, deliverer)

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 from bot.app import Tuning, open_services
-from bot.notify import NOTIFY_KIND
 from bot.outbox import Deliverer
 from bot.services import Services
 from bot.settings import Settings
+from handlers.common import owed
 from handlers.common.events import Choice, Event, Image, Location, Reply, SharedContact, Text, parse_command
-from handlers.report.intake import FORWARD_KIND, PREVIEW_KIND
+from handlers.report.intake import PREVIEW_KIND
 from storage.models import Channel, OutboxItem
 
 _TAG = re.compile(r"<[^>]+>")
@@ -96,7 +96,7 @@ def console_group(services: Services) -> Deliverer:
         buttons = "  ".join(f"[{button.label}]" for row in card.buttons for button in row)
         sys.stdout.write(f"{plain(card.text)}\n{buttons}\n==================================\n")
 
-    services.outbox.register(FORWARD_KIND, deliver)
+    services.outbox.register(owed.FORWARD_REPORT, deliver)
     return deliver
 
 
@@ -105,7 +105,7 @@ async def run_demo(settings: Settings, database: Path) -> int:
     services = await open_services(settings, Tuning(outbox_base_delay=0.5))
     # The demo's own small root: the terminal plays the supervisors' group; notices wait (no channel).
     console_group(services)
-    services.outbox.register(NOTIFY_KIND, services.notifier)
+    services.outbox.register(owed.NOTIFY_REPORTER, services.notifier)
     services.outbox.start()
     sys.stdout.write(f"Lapor Netral — demo (database: {database}). Ketik /start. 'keluar' untuk selesai.\n")
     last: Reply | None = None

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from telegram.ext import ContextTypes, JobQueue
 
 from storage.db import utcnow
-from storage.inbox import Inbox
 from storage.retention import purge_contacts
 from storage.store import Store
 from storage.whatsapp import WhatsAppRecords
@@ -65,7 +64,7 @@ class Housekeeping:
         """Delete what is past its keeping; counts for the log (never whose rows went)."""
         now = self._clock()
         contacts = await purge_contacts(self._store.db, now, self._retention_days)
-        inbox_rows = await Inbox(self._store.db).prune(now - INBOX_KEEP)
+        inbox_rows = await self._store.inbox.prune(now - INBOX_KEEP)
         update_ids, drafts = await self._store.drafts.prune(now - UPDATE_IDS_KEEP, now - DRAFTS_KEEP)
         whatsapp = await self._whatsapp.prune(now - WHATSAPP_STATUS_KEEP) if self._whatsapp is not None else 0
         log.info("purged %d contacts past %d days of retention, %d old inbox rows, %d update ids, "

@@ -12,7 +12,7 @@ from typing import Final
 
 from bot.outbox import RetryLater
 from handlers.common.events import Reply
-from handlers.common.notices import NOTIFY_KIND, render_notice
+from handlers.common.notices import render_notice
 from storage.models import Channel, OutboxItem, Reporter
 from storage.store import Store
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 Sender = Callable[[Reporter, Reply, str], Awaitable[str | None]]
 SentHook = Callable[[OutboxItem, Reporter, str | None], Awaitable[None]]
 
-__all__ = ["NOTIFY_KIND", "ReporterNotifier"]
+__all__ = ["ReporterNotifier"]
 _NO_CHANNEL_RETRY: Final = 600.0
 
 

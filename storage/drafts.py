@@ -62,23 +62,23 @@ class Drafts:
             (channel, update_id, iso(utcnow())),
         )
 
-    @staticmethod
-    async def save_in(conn: aiosqlite.Connection, reporter_id: int, data: str | None) -> None:
-        """Store (or, with None, drop) the draft inside the caller's transaction."""
-        if data is None:
-            await conn.execute("DELETE FROM drafts WHERE reporter_id = ?", (reporter_id,))
-        else:
-            await conn.execute(
-                "INSERT INTO drafts (reporter_id, data, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (reporter_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-                (reporter_id, data, iso(utcnow())),
-            )
 
-    @staticmethod
-    async def mark_processed_in(conn: aiosqlite.Connection, channel: str, update_id: str) -> bool:
-        """Record an update id; False when it was already there (a redelivery)."""
-        cur = await conn.execute(
-            "INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-            (channel, update_id, iso(utcnow())),
+async def save_draft_in(conn: aiosqlite.Connection, reporter_id: int, data: str | None) -> None:
+    """Store (or, with None, drop) the draft inside the caller's transaction."""
+    if data is None:
+        await conn.execute("DELETE FROM drafts WHERE reporter_id = ?", (reporter_id,))
+    else:
+        await conn.execute(
+            "INSERT INTO drafts (reporter_id, data, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (reporter_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            (reporter_id, data, iso(utcnow())),
         )
-        return cur.rowcount == 1
+
+
+async def mark_processed_in(conn: aiosqlite.Connection, channel: str, update_id: str) -> bool:
+    """Record an update id inside the caller's transaction; False when it was already there (a redelivery)."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+        (channel, update_id, iso(utcnow())),
+    )
+    return cur.rowcount == 1

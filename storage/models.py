@@ -135,14 +135,38 @@ class Report(Record):
     card_message_id: int | None
 
 
+class NewEvent(Record):
+    """An entry for the append-only event log, before it has an id; a move adds its states."""
+
+    actor: str
+    action: str
+    at: datetime
+    actor_name: str | None = None
+    note: str | None = None
+    detail: str | None = None
+
+
 class Event(Record):
+    """One entry of a report's event log: its creation, a supervisor's move, the reporter's answer."""
+
+    id: int
     report_id: int
     at: datetime
     actor: str
+    actor_name: str | None
     action: str
     from_state: ReportState | None
     to_state: ReportState | None
     note: str | None
+    detail: str | None
+
+
+class Owed(Record):
+    """A message the bot owes someone, as the outbox stores it; built by handlers/common/owed.py."""
+
+    kind: str
+    dedupe_key: str
+    payload: dict[str, object]
 
 
 class OutboxItem(Record):

@@ -8,33 +8,38 @@ sub-steps of a multi-call delivery (album, then card) so a retry resumes instead
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Final
 
 import aiosqlite
 
 from storage.db import Database, iso, utcnow
-from storage.models import OutboxItem
+from storage.models import OutboxItem, Owed
+
+_ENQUEUE: Final = (
+    "INSERT OR IGNORE INTO outbox (kind, dedupe_key, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)"
+)
 
 
-async def enqueue_in(
-    conn: aiosqlite.Connection, kind: str, dedupe_key: str, payload: dict[str, object],
-    *, not_before: datetime | None = None,
-) -> None:
-    now = utcnow()
-    await conn.execute(
-        "INSERT OR IGNORE INTO outbox (kind, dedupe_key, payload, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (kind, dedupe_key, json.dumps(payload, ensure_ascii=False), iso(not_before or now), iso(now)),
-    )
+def _row(owed: Owed) -> tuple[str, str, str, str, str]:
+    now = iso(utcnow())
+    return owed.kind, owed.dedupe_key, json.dumps(owed.payload, ensure_ascii=False), now, now
+
+
+async def enqueue_in(conn: aiosqlite.Connection, owed: Iterable[Owed]) -> None:
+    """Owe these messages inside the caller's transaction (storage's own: no connection leaves storage/)."""
+    for item in owed:
+        await conn.execute(_ENQUEUE, _row(item))
 
 
 class Outbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def enqueue(self, kind: str, dedupe_key: str, payload: dict[str, object]) -> None:
-        async with self._db.transaction() as conn:
-            await enqueue_in(conn, kind, dedupe_key, payload)
+    async def enqueue(self, owed: Owed) -> None:
+        """Owe one message on its own; once only, however often it is asked for (its dedupe key)."""
+        await self._db.execute(_ENQUEUE, _row(owed))
 
     async def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
         rows = await self._db.fetchall(

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Final
 
 import aiosqlite
 
 from storage.db import Database, fetchone_in, from_iso, iso, utcnow
+from storage.drafts import mark_processed_in, save_draft_in
 from storage.models import (
     Category,
     Channel,
     Contact,
     Event,
     Evidence,
+    NewEvent,
     NewReport,
+    Owed,
     PhotoEvidence,
+    Record,
     Report,
     ReportState,
     SubjectStatus,
 )
+from storage.outbox import enqueue_in
 
 _CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: codes are read over the phone
 CODE_PREFIX: Final = "LN-"
@@ -98,57 +104,100 @@ async def insert_evidence_in(
         position += 1
 
 
-async def append_event_in(
-    conn: aiosqlite.Connection, report_id: int, actor: str, action: str, *,
-    from_state: ReportState | None = None, to_state: ReportState | None = None, note: str | None = None,
-    at: datetime | None = None,
-) -> None:
-    await conn.execute(
-        "INSERT INTO events (report_id, at, actor, action, from_state, to_state, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (report_id, iso(at or utcnow()), actor, action, from_state, to_state, note),
+def row_to_event(row: sqlite3.Row) -> Event:
+    return Event(
+        id=row["id"], report_id=row["report_id"], at=from_iso(row["at"]), actor=row["actor"],
+        actor_name=row["actor_name"], action=row["action"],
+        from_state=ReportState(row["from_state"]) if row["from_state"] else None,
+        to_state=ReportState(row["to_state"]) if row["to_state"] else None,
+        note=row["note"], detail=row["detail"],
     )
+
+
+async def append_event_in(
+    conn: aiosqlite.Connection, report_id: int, event: NewEvent, *,
+    from_state: ReportState | None = None, to_state: ReportState | None = None,
+) -> int:
+    """The one writer of the event log; returns the event's id."""
+    cur = await conn.execute(
+        "INSERT INTO events (report_id, at, actor, actor_name, action, from_state, to_state, note, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (report_id, iso(event.at), event.actor, event.actor_name, event.action, from_state, to_state,
+         event.note, event.detail),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def _nothing_owed(report: Report) -> Sequence[Owed]:
+    return ()
+
+
+class CardData(Record):
+    """Everything the supervisors' card shows, read together: the forwarder, the card's edits, /laporan
+    and the demo all start from this one load."""
+
+    report: Report
+    evidence: tuple[Evidence, ...]
+    contact: Contact | None  # only when the reporter chose to share it
+    pseudonym: str | None  # None: the reporter row is gone
+    events: tuple[Event, ...]
+
+
+async def _create_in(conn: aiosqlite.Connection, new: NewReport, now: datetime) -> Report:
+    """Insert a report with its evidence, contact and first event; the code is unique."""
+    moment = iso(now)
+    for _ in range(20):
+        code = new_code()
+        try:
+            cur = await conn.execute(
+                "INSERT INTO reports (code, reporter_id, channel, state, category, subject_name,"
+                " subject_agency, subject_status, region_id, place, latitude, longitude, incident_date,"
+                " description, contact_shared, locale, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (code, new.reporter_id, new.channel, new.category, new.subject_name, new.subject_agency,
+                 new.subject_status, new.region_id, new.place, new.latitude, new.longitude,
+                 new.incident_date.isoformat(), new.description, int(new.contact is not None),
+                 new.locale, moment, moment),
+            )
+        except sqlite3.IntegrityError:
+            continue  # the rare code collision: draw again
+        break
+    else:  # pragma: no cover - 31^6 codes make this practically unreachable
+        raise RuntimeError("could not draw a unique report code")
+    report_id = cur.lastrowid
+    assert report_id is not None
+    await insert_evidence_in(conn, report_id, new.photos, new.links)
+    if new.contact is not None:
+        await conn.execute(
+            "INSERT INTO contacts (report_id, name, phone, created_at) VALUES (?, ?, ?, ?)",
+            (report_id, new.contact.name, new.contact.phone, moment),
+        )
+    await append_event_in(conn, report_id, NewEvent(actor="reporter", action="created", at=from_iso(moment)),
+                          to_state=ReportState.BARU)
+    row = await fetchone_in(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
+    assert row is not None
+    return row_to_report(row)
 
 
 class Reports:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    @staticmethod
-    async def create_in(conn: aiosqlite.Connection, new: NewReport, *, now: datetime | None = None) -> Report:
-        """Insert a report with its evidence, contact and first event; the code is unique."""
-        moment = iso(now or utcnow())
-        for _ in range(20):
-            code = new_code()
-            try:
-                cur = await conn.execute(
-                    "INSERT INTO reports (code, reporter_id, channel, state, category, subject_name,"
-                    " subject_agency, subject_status, region_id, place, latitude, longitude, incident_date,"
-                    " description, contact_shared, locale, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (code, new.reporter_id, new.channel, new.category, new.subject_name, new.subject_agency,
-                     new.subject_status, new.region_id, new.place, new.latitude, new.longitude,
-                     new.incident_date.isoformat(), new.description, int(new.contact is not None),
-                     new.locale, moment, moment),
-                )
-            except sqlite3.IntegrityError:
-                continue  # the rare code collision: draw again
-            break
-        else:  # pragma: no cover - 31^6 codes make this practically unreachable
-            raise RuntimeError("could not draw a unique report code")
-        report_id = cur.lastrowid
-        assert report_id is not None
-        await insert_evidence_in(conn, report_id, new.photos, new.links)
-        if new.contact is not None:
-            await conn.execute(
-                "INSERT INTO contacts (report_id, name, phone, created_at) VALUES (?, ?, ?, ?)",
-                (report_id, new.contact.name, new.contact.phone, moment),
-            )
-        await append_event_in(conn, report_id, "reporter", "created", to_state=ReportState.BARU,
-                              at=from_iso(moment))
-        row = await fetchone_in(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
-        assert row is not None
-        return row_to_report(row)
+    async def submit(
+        self, new: NewReport, *, owed: Callable[[Report], Sequence[Owed]] = _nothing_owed,
+        draft: str | None = None, processed: tuple[Channel, str] | None = None, now: datetime | None = None,
+    ) -> Report:
+        """A citizen's Kirim, all or nothing: the report with its evidence, contact and first event, what it
+        owes the outbox (built from the new report: its id is the dedupe key), the reporter's draft (None
+        drops it) and the (channel, update id) marked processed."""
+        async with self._db.transaction() as conn:
+            if processed is not None:
+                await mark_processed_in(conn, *processed)
+            report = await _create_in(conn, new, now or utcnow())
+            await enqueue_in(conn, owed(report))
+            await save_draft_in(conn, new.reporter_id, draft)
+        return report
 
     async def get(self, report_id: int) -> Report | None:
         row = await self._db.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,))
@@ -183,14 +232,17 @@ class Reports:
 
     async def events(self, report_id: int) -> list[Event]:
         rows = await self._db.fetchall("SELECT * FROM events WHERE report_id = ? ORDER BY id", (report_id,))
-        return [
-            Event(
-                report_id=r["report_id"], at=from_iso(r["at"]), actor=r["actor"], action=r["action"],
-                from_state=ReportState(r["from_state"]) if r["from_state"] else None,
-                to_state=ReportState(r["to_state"]) if r["to_state"] else None, note=r["note"],
-            )
-            for r in rows
-        ]
+        return [row_to_event(r) for r in rows]
+
+    async def card_data(self, report: Report) -> CardData:
+        """What the report's card shows besides the report: its evidence, the contact (when shared), the
+        reporter's pseudonym and the event log."""
+        pseudonym = await self._db.fetchone("SELECT pseudonym FROM reporters WHERE id = ?", (report.reporter_id,))
+        return CardData(
+            report=report, evidence=tuple(await self.evidence(report.id)),
+            contact=await self.contact(report.id) if report.contact_shared else None,
+            pseudonym=str(pseudonym[0]) if pseudonym else None, events=tuple(await self.events(report.id)),
+        )
 
     async def set_card(self, report_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(

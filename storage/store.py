@@ -1,4 +1,8 @@
-"""One handle on everything stored: the database with its repositories, and the evidence files."""
+"""One handle on everything stored: the database with its repositories, and the evidence files.
+
+Every repository is built here once and reached through the store: some keep state (the triage store
+mirrors the answer modes it alone writes), which a second instance on the same database would miss.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ from pathlib import Path
 from storage.db import Database
 from storage.drafts import Drafts
 from storage.files import EvidenceStore
+from storage.inbox import Inbox
 from storage.outbox import Outbox
 from storage.reporters import Reporters
 from storage.reports import Reports
+from storage.triage import TriageStore
+from storage.whatsapp import WhatsAppRecords
 
 
 class Store:
@@ -20,6 +27,9 @@ class Store:
         self.drafts = Drafts(db)
         self.reports = Reports(db)
         self.outbox = Outbox(db)
+        self.inbox = Inbox(db)
+        self.triage = TriageStore(db)
+        self.whatsapp = WhatsAppRecords(db)
 
     @classmethod
     async def open(cls, database_path: Path, evidence_dir: Path) -> Store:

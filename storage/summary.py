@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Final
 
 from storage.db import Database, from_iso, iso, marks
-from storage.models import Category, Record, ReportState, SubjectStatus
+from storage.models import Category, Owed, Record, ReportState, SubjectStatus
 from storage.outbox import enqueue_in
 
 # Triage logs every supervisor move with actor 'supervisor:<id>'; the partial index repeats this term.
@@ -239,7 +239,7 @@ class SummaryStore:
         return date.fromisoformat(str(row[0])) if row and row[0] else None
 
     async def record(
-        self, day: date, *, late: bool, at: datetime, kind: str, dedupe_key: str, payload: dict[str, object],
+        self, day: date, *, late: bool, at: datetime, owed: Owed,
     ) -> bool:
         """Record the day's summary and queue its delivery, atomically; False if the day was recorded already."""
         async with self._db.transaction() as conn:
@@ -249,7 +249,7 @@ class SummaryStore:
             )
             if cur.rowcount != 1:
                 return False
-            await enqueue_in(conn, kind, dedupe_key, payload)
+            await enqueue_in(conn, [owed])
         return True
 
     async def runs(self) -> list[tuple[date, bool]]:

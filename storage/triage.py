@@ -1,8 +1,8 @@
 """Triage's tables: moves and their events, questions to reporters, prompts, searches, and the queries
 behind the card (duplicates), the group commands and the export.
 
-A move is one conditional UPDATE (`WHERE id = ? AND state = ?`) and its event row in the caller's
-transaction: of two supervisors pressing at once, exactly one UPDATE matches.
+A move is one transaction around a conditional UPDATE (`WHERE id = ? AND state = ?`): of two supervisors
+pressing at once, exactly one UPDATE matches, and only its event, question and outbox rows are written.
 """
 
 from __future__ import annotations
@@ -10,30 +10,25 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Final
 
 import aiosqlite
 
 from storage.db import Database, from_iso, iso, marks, utcnow
-from storage.models import Category, Contact, Record, Report, ReportState
-from storage.reports import row_to_report
+from storage.models import Category, Contact, Event, NewEvent, Owed, PhotoEvidence, Record, Report, ReportState
+from storage.outbox import enqueue_in
+from storage.reports import append_event_in, insert_evidence_in, row_to_event, row_to_report
 
 PAGE_MAX: Final = 100
 
 
-class TriageEvent(Record):
-    id: int
-    report_id: int
-    at: datetime
-    actor: str
-    actor_name: str | None
-    action: str
-    from_state: ReportState | None
-    to_state: ReportState | None
-    note: str | None
-    detail: str | None
+class Moved(Record):
+    """What a committed move wrote: its event, and the question it asked (for "Minta info")."""
+
+    event_id: int
+    info_request_id: int | None
 
 
 class InfoRequest(Record):
@@ -84,21 +79,11 @@ class ExportRow(Record):
     photos: int
     links: tuple[str, ...]
     contact: Contact | None  # only when the reporter chose to share it
-    last_move: TriageEvent | None
+    last_move: Event | None
 
 
 def _opt_dt(text: str | None) -> datetime | None:
     return from_iso(text) if text else None
-
-
-def _row_to_event(row: sqlite3.Row) -> TriageEvent:
-    return TriageEvent(
-        id=row["id"], report_id=row["report_id"], at=from_iso(row["at"]), actor=row["actor"],
-        actor_name=row["actor_name"], action=row["action"],
-        from_state=ReportState(row["from_state"]) if row["from_state"] else None,
-        to_state=ReportState(row["to_state"]) if row["to_state"] else None,
-        note=row["note"], detail=row["detail"],
-    )
 
 
 def _row_to_info(row: sqlite3.Row) -> InfoRequest:
@@ -132,27 +117,14 @@ async def touch_in(conn: aiosqlite.Connection, report_id: int, at: datetime) -> 
     await conn.execute("UPDATE reports SET updated_at = ? WHERE id = ?", (iso(at), report_id))
 
 
-async def append_event_in(
-    conn: aiosqlite.Connection, report_id: int, *, actor: str, action: str, at: datetime,
-    actor_name: str | None = None, from_state: ReportState | None = None, to_state: ReportState | None = None,
-    note: str | None = None, detail: str | None = None,
-) -> int:
-    cur = await conn.execute(
-        "INSERT INTO events (report_id, at, actor, actor_name, action, from_state, to_state, note, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (report_id, iso(at), actor, actor_name, action, from_state, to_state, note, detail),
-    )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
-
-
 async def insert_info_request_in(
-    conn: aiosqlite.Connection, report_id: int, reporter_id: int, event_id: int, question: str, at: datetime,
+    conn: aiosqlite.Connection, report_id: int, event_id: int, question: str, at: datetime,
 ) -> int:
+    """The question to the report's reporter, tied to the event that asked it."""
     cur = await conn.execute(
         "INSERT INTO triage_info_requests (report_id, reporter_id, event_id, question, asked_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (report_id, reporter_id, event_id, question, iso(at)),
+        " SELECT id, reporter_id, ?, ?, ? FROM reports WHERE id = ?",
+        (event_id, question, iso(at), report_id),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid
@@ -192,26 +164,70 @@ class TriageStore:
         self._db = db
         # Every message a reporter sends asks whether they are in answer mode, and almost nobody is: the
         # table is mirrored here (reporter id -> (report id, until) or None) to spare a database round
-        # trip per message. This store is the table's only writer (one per database: TriageService).
+        # trip per message. This store is the table's only writer (one per database: `Store.triage`).
         self._modes: OrderedDict[int, tuple[int, datetime] | None] = OrderedDict()
+
+    # ---------------------------------------------------------------- whole transactions
+
+    async def apply_move(
+        self, report_id: int, expected: ReportState, to_state: ReportState, event: NewEvent, *,
+        question: str | None = None, owed: Callable[[Moved], Sequence[Owed]],
+    ) -> Moved | None:
+        """A supervisor's move, all or nothing: the state change, its event, the `question` to the report's
+        reporter ("Minta info") and what it owes the outbox (built from the ids written).
+        None when the report is no longer in `expected`: someone else moved it first, nothing is written."""
+        async with self._db.transaction() as conn:
+            if not await move_in(conn, report_id, expected, to_state, event.at):
+                return None
+            event_id = await append_event_in(conn, report_id, event, from_state=expected, to_state=to_state)
+            request_id = None
+            if question is not None:
+                request_id = await insert_info_request_in(conn, report_id, event_id, question, event.at)
+            moved = Moved(event_id=event_id, info_request_id=request_id)
+            await enqueue_in(conn, owed(moved))
+        return moved
+
+    async def record_answer(
+        self, report_id: int, event: NewEvent, *, hand_back: tuple[ReportState, ReportState] | None,
+        photos: tuple[PhotoEvidence, ...] = (), links: tuple[str, ...] = (), owed: Callable[[int], Sequence[Owed]],
+    ) -> int:
+        """The reporter's answer, all or nothing: its event (moving the report by `hand_back`, (from, to),
+        when it is still in `from`), its evidence, the questions marked answered, and what it owes the
+        outbox (built from the event's id, which this returns)."""
+        async with self._db.transaction() as conn:
+            moved = hand_back is not None and await move_in(conn, report_id, *hand_back, event.at)
+            if not moved:
+                await touch_in(conn, report_id, event.at)
+            states = hand_back if moved and hand_back is not None else (None, None)
+            event_id = await append_event_in(conn, report_id, event, from_state=states[0], to_state=states[1])
+            if photos or links:
+                await insert_evidence_in(conn, report_id, photos, links)
+            await mark_answered_in(conn, report_id, event.at)
+            await enqueue_in(conn, owed(event_id))
+        return event_id
+
+    async def record_event(self, report_id: int, event: NewEvent, *, owed: Callable[[int], Sequence[Owed]]) -> int:
+        """An audited event that changes no state (a referral's number or outcome) with what it owes the
+        outbox, all or nothing; returns the event's id."""
+        async with self._db.transaction() as conn:
+            await touch_in(conn, report_id, event.at)
+            event_id = await append_event_in(conn, report_id, event)
+            await enqueue_in(conn, owed(event_id))
+        return event_id
 
     # ---------------------------------------------------------------- events
 
-    async def events(self, report_id: int) -> list[TriageEvent]:
-        rows = await self._db.fetchall("SELECT * FROM events WHERE report_id = ? ORDER BY id", (report_id,))
-        return [_row_to_event(r) for r in rows]
-
-    async def event(self, event_id: int) -> TriageEvent | None:
+    async def event(self, event_id: int) -> Event | None:
         row = await self._db.fetchone("SELECT * FROM events WHERE id = ?", (event_id,))
-        return _row_to_event(row) if row else None
+        return row_to_event(row) if row else None
 
-    async def last_move(self, report_id: int) -> TriageEvent | None:
+    async def last_move(self, report_id: int) -> Event | None:
         """The newest event that set a state (a supervisor's move, or the reporter's answer)."""
         row = await self._db.fetchone(
             "SELECT * FROM events WHERE report_id = ? AND to_state IS NOT NULL ORDER BY id DESC LIMIT 1",
             (report_id,),
         )
-        return _row_to_event(row) if row else None
+        return row_to_event(row) if row else None
 
     # ---------------------------------------------------------------- questions to reporters
 

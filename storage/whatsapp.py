@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from storage.db import Database, fetchone_in, from_iso, iso
-from storage.models import Record
+from storage.models import Owed, Record
 from storage.outbox import enqueue_in
 
 
@@ -87,7 +87,9 @@ class WhatsAppRecords:
             if row is None:
                 return False
             payload = json.loads(row["payload"])
-            await enqueue_in(conn, row["kind"], f"{row['dedupe_key']}:refused:{notice.message_id}", payload)
+            # The same message owed again under a key of its own: the refused row keeps the original key.
+            again = f"{row['dedupe_key']}:refused:{notice.message_id}"
+            await enqueue_in(conn, [Owed(kind=row["kind"], dedupe_key=again, payload=payload)])
         return True
 
     async def record_status(

@@ -44,18 +44,10 @@ def top(module: str) -> str:
     return module.split(".")[0]
 
 
-# Another branch (storage owns its transactions) removes handlers/common/notices.py's aiosqlite import.
-PENDING: dict[str, str] = {"handlers.common.notices": "aiosqlite"}
-
-
 @pytest.mark.parametrize("name", sorted(n for n in modules() if top(n) == "handlers"))
 def test_handlers_import_no_transport_and_no_database(name: str) -> None:
     path = modules()[name]
     bad = sorted({top(m) for m in imports(path, name)} & set(FORBIDDEN_IN_HANDLERS))
-    if name in PENDING:
-        # Strict: once the import is gone, this entry must go too.
-        assert bad == [PENDING[name]], f"{name} no longer imports {PENDING[name]}: remove it from PENDING"
-        pytest.xfail(f"{name} still imports {PENDING[name]} (moved to storage/ on another branch)")
     assert not bad, f"{name} imports {bad}"
 
 

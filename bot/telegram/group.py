@@ -51,8 +51,8 @@ class GroupForwarder:
     async def _deliver(self, item: OutboxItem, report: Report) -> None:
         store = self._store
         progress = dict(item.progress)
-        evidence = await store.reports.evidence(report.id)
-        photos = [e.photo for e in evidence if e.photo is not None]
+        data = await store.reports.card_data(report)  # read once: the album and the card both show it
+        photos = [e.photo for e in data.evidence if e.photo is not None]
         if photos and "album" not in progress:
             caption = t(self._locale, "card.album_caption", code=report.code)
             try:

@@ -33,7 +33,6 @@ from handlers.report.images import ImageRejected, RejectReason
 from locales import t
 from storage.db import utcnow
 from storage.models import Channel
-from storage.whatsapp import WhatsAppRecords
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class WhatsAppChannel:
             handlers.CallbackSelectionHandler(self.receive_selection),
             handlers.MessageStatusHandler(self.receive_status),
         )
-        self.records = WhatsAppRecords(services.store.db)
+        self.records = services.store.whatsapp
         self.notices = WhatsAppNotices(self.client, self.records, settings.whatsapp_template_notice, clock,
                                        services.outbox.wake)
         self.webhook = WebhookServer(self.client, settings.whatsapp_listen, settings.whatsapp_port,

@@ -1,33 +1,12 @@
-"""Notices to a reporter as outbox payloads: a locale key and values, rendered at send time."""
+"""Notices to a reporter as outbox payloads (built by handlers/common/owed.py): a locale key and values,
+rendered at send time in the reporter's language."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
-
-import aiosqlite
 
 from handlers.common.events import Button, Reply
 from locales import t
-from storage.outbox import enqueue_in
-
-NOTIFY_KIND: Final = "notify_reporter"
-
-
-async def enqueue_notice_in(
-    conn: aiosqlite.Connection, reporter_id: int, key: str, values: Mapping[str, object], *,
-    dedupe_key: str, buttons: tuple[tuple[str, str], ...] = (), extra: Mapping[str, object] | None = None,
-) -> None:
-    """Owe the reporter a notice, inside the caller's transaction.
-
-    A value given as {"key": "..."} is itself translated in the reporter's language (a rejection
-    reason, a state name); `buttons` are (label key, data) pairs.
-    """
-    payload: dict[str, object] = {
-        "reporter_id": reporter_id, "key": key, "values": dict(values),
-        "buttons": [list(b) for b in buttons], **(extra or {}),
-    }
-    await enqueue_in(conn, NOTIFY_KIND, dedupe_key, payload)
 
 
 def render_notice(payload: Mapping[str, object], locale: str) -> Reply:

@@ -19,15 +19,6 @@ from storage.reports import normalize_code
 from storage.store import Store
 from storage.triage import TriageStore
 
-# The outbox kind of a packet posted under the card, one per forwarding move (a report forwarded again
-# after reopening gets a new one).
-PACKET_KIND = "handoff_packet"
-
-
-def packet_key(report_id: int, event_id: int) -> str:
-    return f"packet:{report_id}:{event_id}"
-
-
 # A supervisor's id never goes in a document that leaves the team; a nameless one is "a supervisor".
 SUPERVISOR = "pengawas"
 
@@ -47,7 +38,7 @@ async def assemble(
     reporter = await store.reporters.get(report.reporter_id)
     pseudonym = reporter.pseudonym if reporter else "?"
     contact = await store.reports.contact(report.id) if report.contact_shared else None
-    events = await triage.events(report.id)
+    events = await store.reports.events(report.id)
     duplicates = await find_duplicates(triage, report, evidence, now)
     originals: list[Original] = []
     photos: list[Photo] = []

@@ -1,8 +1,9 @@
 """The report service: one citizen's events in order, their draft kept in SQLite, reports committed.
 
 For each event it takes the sender's lock, skips a redelivered update, loads the draft, lets the
-conversation core answer, and saves the draft, the processed update id and (on Kirim) the report and its
-outbox entry in one transaction, before any reply leaves. A restart resumes where the draft was.
+conversation core answer, and saves the draft and the processed update id (on Kirim with the report and
+its outbox entry, in one storage transaction: `Reports.submit`) before any reply leaves. A restart resumes
+where the draft was.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.common import owed
 from handlers.common.callbacks import GO_START
 from handlers.common.events import Button, Choice, Command, Event, Reply
 from handlers.common.limits import FloodGuard
@@ -27,13 +29,10 @@ from handlers.report.prompts import View, prompt
 from handlers.report.reading import status_lines
 from locales import LOCALES, normalize_locale, t
 from storage.models import Channel, NewReport, PhotoEvidence, Report, Reporter
-from storage.outbox import enqueue_in
-from storage.reports import Reports
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-FORWARD_KIND = "forward_report"
 PREVIEW_KIND = "preview"
 
 
@@ -133,12 +132,10 @@ class Intake:
             if report is None:
                 await store.drafts.save_turn(channel, update_id, reporter.id, new_draft.dump())
                 return Answer(replies, locale)
-            async with store.db.transaction() as conn:
-                if update_id is not None:
-                    await store.drafts.mark_processed_in(conn, channel, update_id)
-                created = await Reports.create_in(conn, report, now=self._clock())
-                await enqueue_in(conn, FORWARD_KIND, f"forward:{created.id}", {"report_id": created.id})
-                await store.drafts.save_in(conn, reporter.id, new_draft.dump())
+            created = await store.reports.submit(
+                report, owed=lambda new: [owed.forward_report(new.id)], draft=new_draft.dump(),
+                processed=(channel, update_id) if update_id is not None else None, now=self._clock(),
+            )
             log.info("report %s committed", created.code)
             self._on_report()
             return Answer(self._submitted(created, locale), locale)

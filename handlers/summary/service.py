@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Final
 from zoneinfo import ZoneInfo
 
+from handlers.common.owed import summary as owed_summary
 from handlers.common.regions import RegionCatalog
 from handlers.common.when import DateInFuture, DateTooOld
 from handlers.summary.chart import chart_png
@@ -37,13 +37,6 @@ from storage.db import Database, utcnow
 from storage.summary import SummaryStore
 
 log = logging.getLogger(__name__)
-
-SUMMARY_KIND: Final = "summary"
-
-
-def dedupe_key(day: date) -> str:
-    return f"{SUMMARY_KIND}:{day.isoformat()}"
-
 
 @dataclass(frozen=True, slots=True)
 class SummaryConfig:
@@ -147,8 +140,7 @@ class SummaryService:
                 # A new installation owes its first summary, but nothing stopped: it is not "late".
                 late = last is not None and is_late(day, now, at, tz)
                 owed = OwedSummary(await self.figures(day, now), late)
-                if await self.store.record(day, late=owed.late, at=now, kind=SUMMARY_KIND,
-                                           dedupe_key=dedupe_key(day), payload=owed.payload()):
+                if await self.store.record(day, late=owed.late, at=now, owed=owed_summary(day, owed.payload())):
                     log.info("daily summary of %s queued%s", day.isoformat(), " (late)" if owed.late else "")
                     queued.append(day)
         if queued:

@@ -15,19 +15,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
+from handlers.common import owed
 from handlers.common.callbacks import ANSWER, ANSWER_DONE, number
 from handlers.common.events import Button, Choice, Command, Event, FetchFailed, Image, Reply, Text, Unsupported
 from handlers.common.text import clean, find_links
 from handlers.report.conversation import StoreImage
 from handlers.report.images import ImageRejected
 from handlers.triage.machine import REPORTER_ACTOR, Action
-from handlers.triage.service import EDIT_CARD_KIND, POST_ANSWER_KIND, card_edit_payload
 from locales import t
-from storage.models import CLOSED_STATES, OutboxItem, PhotoEvidence, Report, Reporter, ReportState
-from storage.outbox import enqueue_in
-from storage.reports import insert_evidence_in
+from storage.models import CLOSED_STATES, NewEvent, OutboxItem, PhotoEvidence, Report, Reporter, ReportState
 from storage.store import Store
-from storage.triage import TriageStore, append_event_in, mark_answered_in, move_in, touch_in
+from storage.triage import TriageStore
 
 log = logging.getLogger(__name__)
 
@@ -163,23 +161,13 @@ class TriageAnswers:
                       links: tuple[str, ...] = ()) -> None:
         """The answer as an event (handing a report waiting for it back to the supervisors), its
         evidence, and the group post and card edit it owes, in one transaction."""
-        now = self._clock()
-        async with self._store.db.transaction() as conn:
-            moved = report.state is ReportState.BUTUH_INFO and await move_in(
-                conn, report.id, ReportState.BUTUH_INFO, ReportState.DIPROSES, now)
-            if not moved:
-                await touch_in(conn, report.id, now)
-            event_id = await append_event_in(
-                conn, report.id, actor=REPORTER_ACTOR, action=Action.INFO_RECEIVED, at=now,
-                from_state=ReportState.BUTUH_INFO if moved else None,
-                to_state=ReportState.DIPROSES if moved else None,
-                note=note, detail=f"photo:{photo.sha256}" if photo else None,
-            )
-            if photo is not None or links:
-                await insert_evidence_in(conn, report.id, (photo,) if photo else (), links)
-            await mark_answered_in(conn, report.id, now)
-            payload = card_edit_payload(report.id, event_id)
-            await enqueue_in(conn, POST_ANSWER_KIND, f"answer:{event_id}", payload)
-            await enqueue_in(conn, EDIT_CARD_KIND, f"card:{event_id}", payload)
+        event = NewEvent(actor=REPORTER_ACTOR, action=Action.INFO_RECEIVED, at=self._clock(), note=note,
+                         detail=f"photo:{photo.sha256}" if photo else None)
+        waiting = report.state is ReportState.BUTUH_INFO
+        await self._triage.record_answer(
+            report.id, event, hand_back=(ReportState.BUTUH_INFO, ReportState.DIPROSES) if waiting else None,
+            photos=(photo,) if photo else (), links=links,
+            owed=lambda event_id: [owed.post_answer(report.id, event_id), owed.edit_card(report.id, event_id)],
+        )
         log.info("answer for report %s recorded", report.code)
         self._on_enqueue()

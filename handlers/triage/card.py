@@ -31,9 +31,9 @@ from handlers.triage.machine import (
 )
 from handlers.triage.rules import Checklist, DeadlineStatus, bawaslu_deadline, requirements
 from locales import catalog, t
-from storage.models import CLOSED_STATES, Contact, Evidence, Report, ReportState
-from storage.store import Store
-from storage.triage import TriageEvent, TriageStore
+from storage.models import CLOSED_STATES, Event, Evidence, Report, ReportState
+from storage.reports import CardData
+from storage.triage import TriageStore
 
 NOTE_MAX: Final = 300
 # After forwarding, the Bawaslu clock is the other institution's business: the card stops counting.
@@ -42,7 +42,7 @@ _DEADLINE_STATES: Final = frozenset({
 })
 
 
-def actor_label(event: TriageEvent, locale: str) -> str:
+def actor_label(event: Event, locale: str) -> str:
     if event.actor == REPORTER_ACTOR:
         return t(locale, "triage.actor_reporter")
     return esc(event.actor_name or t(locale, "triage.actor_unknown"))
@@ -56,7 +56,7 @@ def action_label(action: str, locale: str) -> str:
         return t(locale, key) if key in catalog(locale) else esc(action)
 
 
-def note_text(event: TriageEvent, locale: str) -> str | None:
+def note_text(event: Event, locale: str) -> str | None:
     """What an event adds in words: the reason, the target, the question, the answer."""
     detail = event.detail or ""
     if detail.startswith("reason:"):
@@ -113,7 +113,7 @@ def duplicate_lines(duplicates: list[Duplicate], locale: str) -> list[str]:
 
 
 def extra_lines(
-    report: Report, evidence: list[Evidence], events: list[TriageEvent], duplicates: list[Duplicate],
+    report: Report, evidence: list[Evidence], events: list[Event], duplicates: list[Duplicate],
     locale: str, tz: ZoneInfo, today: date,
 ) -> tuple[str, ...]:
     """The lines triage adds under the card's state: who and when, the last note, the Bawaslu clock and
@@ -136,7 +136,7 @@ def extra_lines(
     return tuple(lines)
 
 
-def referral_lines(events: list[TriageEvent], locale: str) -> list[str]:
+def referral_lines(events: list[Event], locale: str) -> list[str]:
     """The receiving office's latest reference number and outcome, as recorded by /rujukan and /hasil."""
     lines: list[str] = []
     references = [r for r in (reference_of(e.detail) for e in events) if r]
@@ -159,22 +159,18 @@ class CardView:
     buttons: tuple[tuple[Button, ...], ...]
 
 
-async def load_card(
-    store: Store, triage: TriageStore, regions: RegionCatalog, report: Report, locale: str, tz: ZoneInfo,
-    now: datetime,
+async def build_card(
+    triage: TriageStore, regions: RegionCatalog, data: CardData, locale: str, tz: ZoneInfo, now: datetime,
 ) -> CardView:
-    evidence = await store.reports.evidence(report.id)
-    contact: Contact | None = await store.reports.contact(report.id) if report.contact_shared else None
-    reporter = await store.reporters.get(report.reporter_id)
-    events = await triage.events(report.id)
+    """The card from what storage loaded for it once (`Reports.card_data`), with its duplicate warnings."""
+    report, evidence = data.report, list(data.evidence)
     duplicates = await find_duplicates(triage, report, evidence, now)
-    extras = extra_lines(report, evidence, events, duplicates, locale, tz, now.astimezone(tz).date())
-    text = card_text(report, evidence, contact, reporter.pseudonym if reporter else "?", regions, locale, tz,
-                     extra_lines=extras)
+    extras = extra_lines(report, evidence, list(data.events), duplicates, locale, tz, now.astimezone(tz).date())
+    text = card_text(report, evidence, data.contact, data.pseudonym or "?", regions, locale, tz, extra_lines=extras)
     return CardView(report, text, main_buttons(report.id, report.state, locale))
 
 
-def history_messages(report: Report, events: list[TriageEvent], locale: str, tz: ZoneInfo) -> list[str]:
+def history_messages(report: Report, events: list[Event], locale: str, tz: ZoneInfo) -> list[str]:
     """The event log as one or more messages, each within Telegram's limit."""
     lines = [t(locale, "triage.history_header", code=report.code)]
     for event in events:

@@ -61,9 +61,6 @@ class Requirement(StrEnum):
     EVIDENCE = "evidence"
 
 
-FORMAL: Final = frozenset({Requirement.REPORTER})
-
-
 @dataclass(frozen=True, slots=True)
 class Checklist:
     met: tuple[Requirement, ...]

@@ -10,16 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from handlers.common import owed
 from handlers.common.callbacks import ANSWER
-from handlers.common.notices import enqueue_notice_in
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import clean, esc
-from handlers.handoff.assemble import PACKET_KIND, packet_key
 from handlers.handoff.referral import (
     OUTCOME_ACTION,
     REFERRABLE,
@@ -30,7 +29,7 @@ from handlers.handoff.referral import (
     referral_detail,
 )
 from handlers.report.reading import MESSAGE_LIMIT
-from handlers.triage.card import CardView, chunk_lines, history_messages, list_item, load_card
+from handlers.triage.card import CardView, build_card, chunk_lines, history_messages, list_item
 from handlers.triage.machine import (
     Action,
     ForwardTarget,
@@ -43,16 +42,13 @@ from handlers.triage.machine import (
 from handlers.triage.rules import BAWASLU_WINDOW_DAYS, NEAR_DAYS, bawaslu_deadline
 from locales import t
 from storage.db import utcnow
-from storage.models import Report, ReportState
-from storage.outbox import enqueue_in
+from storage.models import NewEvent, Owed, Report, ReportState
+from storage.reports import CardData
 from storage.store import Store
-from storage.triage import ReportFilter, TriageStore, append_event_in, insert_info_request_in, move_in
+from storage.triage import Moved, ReportFilter
 
 log = logging.getLogger(__name__)
 
-EDIT_CARD_KIND: Final = "triage_edit_card"
-POST_ANSWER_KIND: Final = "triage_post_answer"
-GROUP_POST_KIND: Final = "triage_group_post"
 MAX_QUESTION: Final = 1000
 MAX_REASON: Final = 500
 PAGE_SIZE: Final = 10
@@ -96,17 +92,13 @@ def clean_note(text: str, limit: int) -> str | None:
     return cleaned if cleaned and len(cleaned) <= limit else None
 
 
-def card_edit_payload(report_id: int, event_id: int) -> dict[str, object]:
-    return {"report_id": report_id, "event_id": event_id}
-
-
 class TriageService:
     def __init__(
         self, store: Store, regions: RegionCatalog, locale: str, tz: ZoneInfo, *,
         clock: Callable[[], datetime] = utcnow, on_enqueue: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
-        self.triage = TriageStore(store.db)
+        self.triage = store.triage
         self.regions = regions
         self.locale = locale
         self.tz = tz
@@ -161,33 +153,32 @@ class TriageService:
             if not note:
                 return Outcome(MoveResult.INVALID, report)
             values["question"] = esc(note)
-        now = self._clock()
-        async with self.store.db.transaction() as conn:
-            if not await move_in(conn, report.id, expected, to_state, now):
-                return Outcome(MoveResult.CHANGED, report)
-            event_id = await append_event_in(
-                conn, report.id, actor=supervisor.actor, actor_name=supervisor.name, action=action,
-                from_state=expected, to_state=to_state, note=note, detail=detail, at=now,
-            )
-            buttons: tuple[tuple[str, str], ...] = ()
-            extra: dict[str, object] = {}
-            if action is Action.REQUEST_INFO:
-                assert note is not None
-                request_id = await insert_info_request_in(conn, report.id, report.reporter_id, event_id, note, now)
-                # The answer button and the request id: the sent hook records the message id it got.
-                buttons = (("triage.answer_button", ANSWER.pack(report.id)),)
-                extra = {"info_request_id": request_id}
-            await enqueue_notice_in(conn, report.reporter_id, _NOTICES[action], values,
-                                    dedupe_key=f"notice:{event_id}", buttons=buttons, extra=extra)
-            await enqueue_in(conn, EDIT_CARD_KIND, f"card:{event_id}", card_edit_payload(report.id, event_id))
+        buttons: tuple[tuple[str, str], ...] = ()
+        if action is Action.REQUEST_INFO:
+            # The answer button and the request id: the sent hook records the message id it got.
+            buttons = (("triage.answer_button", ANSWER.pack(report.id)),)
+
+        def owes(moved: Moved) -> list[Owed]:
+            extra = {"info_request_id": moved.info_request_id} if moved.info_request_id is not None else {}
+            owes_now = [owed.notice(moved.event_id, report.reporter_id, _NOTICES[action], values, buttons=buttons,
+                                    extra=extra),
+                        owed.edit_card(report.id, moved.event_id)]
             if action is Action.FORWARD:
                 # The hand-off packet, posted under the card after its edit (bot/telegram/triage/handoff.py).
-                await enqueue_in(conn, PACKET_KIND, packet_key(report.id, event_id),
-                                 {"report_id": report.id, "event_id": event_id})
+                owes_now.append(owed.handoff_packet(report.id, moved.event_id))
+            return owes_now
+
+        event = NewEvent(actor=supervisor.actor, actor_name=supervisor.name, action=action, at=self._clock(),
+                         note=note, detail=detail)
+        moved = await self.triage.apply_move(
+            report.id, expected, to_state, event, question=note if action is Action.REQUEST_INFO else None,
+            owed=owes,
+        )
+        if moved is None:
+            return Outcome(MoveResult.CHANGED, report)
         log.info("report %s: %s (%s -> %s)", report.code, action, expected, to_state)
         self._on_enqueue()
-        moved = await self.store.reports.get(report.id)
-        return Outcome(MoveResult.DONE, moved, event_id)
+        return Outcome(MoveResult.DONE, await self.store.reports.get(report.id), moved.event_id)
 
     async def record_referral(
         self, report_id: int, supervisor: Supervisor, *, reference: str | None = None,
@@ -210,23 +201,24 @@ class TriageService:
             action, detail, note, key = OUTCOME_ACTION, outcome_detail(outcome.outcome), outcome.note, \
                 "triage.notice_outcome"
             values["outcome"] = {"key": outcome_key(outcome.outcome)}
-        now = self._clock()
-        async with self.store.db.transaction() as conn:
-            event_id = await append_event_in(conn, report.id, actor=supervisor.actor, actor_name=supervisor.name,
-                                             action=action, note=note, detail=detail, at=now)
-            await enqueue_notice_in(conn, report.reporter_id, key, values, dedupe_key=f"notice:{event_id}")
-            await enqueue_in(conn, EDIT_CARD_KIND, f"card:{event_id}", card_edit_payload(report.id, event_id))
+        event = NewEvent(actor=supervisor.actor, actor_name=supervisor.name, action=action, at=self._clock(),
+                         note=note, detail=detail)
+        event_id = await self.triage.record_event(
+            report.id, event, owed=lambda event_id: [owed.notice(event_id, report.reporter_id, key, values),
+                                                     owed.edit_card(report.id, event_id)])
         log.info("report %s: %s recorded", report.code, action)
         self._on_enqueue()
         return Outcome(MoveResult.DONE, await self.store.reports.get(report.id), event_id)
 
     # ---------------------------------------------------------------- views
 
-    async def card(self, report: Report) -> CardView:
-        return await load_card(self.store, self.triage, self.regions, report, self.locale, self.tz, self._clock())
+    async def card(self, report: Report | CardData) -> CardView:
+        """The card of a report, or of what was loaded for it already (the forwarder's album read it)."""
+        data = report if isinstance(report, CardData) else await self.store.reports.card_data(report)
+        return await build_card(self.triage, self.regions, data, self.locale, self.tz, self._clock())
 
     async def history(self, report: Report) -> list[str]:
-        return history_messages(report, await self.triage.events(report.id), self.locale, self.tz)
+        return history_messages(report, await self.store.reports.events(report.id), self.locale, self.tz)
 
     async def page(self, where: ReportFilter, page: int, *, header_key: str, empty_key: str,
                    oldest_first: bool = False) -> Page:
@@ -287,10 +279,6 @@ class TriageService:
         text = await self.reminder_text(today)
         if text is None:
             return False
-        await self.store.outbox.enqueue(GROUP_POST_KIND, f"reminder:{today.isoformat()}", {"text": text})
+        await self.store.outbox.enqueue(owed.reminder(today, text))
         self._on_enqueue()
         return True
-
-    def day_start(self, day: date) -> datetime:
-        """Midnight of a local day, as an aware instant (dates typed in the group are local dates)."""
-        return datetime.combine(day, time(0), tzinfo=self.tz)

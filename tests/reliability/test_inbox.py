@@ -7,8 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage.db import utcnow
-from storage.drafts import Drafts
-from storage.inbox import MAX_ATTEMPTS, Inbox
+from storage.inbox import MAX_ATTEMPTS
 from storage.store import Store
 from tests.e2e.harness import Citizen, make_settings, running_bot, text_of
 from tests.fakes.bot_api import ApiError, FakeBotApi
@@ -18,11 +17,10 @@ TOO_OLD = ApiError(400, "Bad Request: query is too old and response timeout expi
 
 async def test_replays_skip_handled_updates_and_give_up_on_a_poison_one(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
-    inbox = Inbox(store.db)
+    inbox = store.inbox
     try:
         await inbox.receive("telegram", [("1", '{"update_id":1}'), ("2", '{"update_id":2}')])
-        async with store.db.transaction() as conn:
-            await Drafts.mark_processed_in(conn, "telegram", "2")  # handled, its release not yet written
+        await store.drafts.mark_processed("telegram", "2")  # handled, its release not yet written
         # Replayed but killed again before its turn came: innocent, never given up for that.
         for _ in range(5):
             assert (await inbox.unhandled("telegram")).payloads == ['{"update_id":1}']
@@ -58,7 +56,7 @@ async def test_a_stored_update_is_replayed_once_though_telegram_redelivers_it(ap
     update = api.private_command(6101, "start")
     update["update_id"] = 41
     store = await Store.open(settings.database_path, settings.evidence_dir)
-    await Inbox(store.db).receive("telegram", [("41", json.dumps(update))])
+    await store.inbox.receive("telegram", [("41", json.dumps(update))])
     await store.close()
     api.push_update(update)
     async with running_bot(settings):

@@ -9,12 +9,10 @@ from zoneinfo import ZoneInfo
 
 from bot.housekeeping import PURGE_AT, Housekeeping
 from handlers.common.regions import RegionCatalog
-from handlers.triage.card import load_card
-from storage.models import Category, Channel, Contact, NewReport, ReportState, SubjectStatus
-from storage.reports import Reports
+from handlers.triage.card import build_card
+from storage.models import Category, Channel, Contact, NewEvent, NewReport, ReportState, SubjectStatus
 from storage.retention import contacts_due
 from storage.store import Store
-from storage.triage import TriageStore, append_event_in, move_in
 
 NOW = datetime(2024, 12, 1, 2, 0, tzinfo=UTC)
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -28,17 +26,13 @@ async def file_report(store: Store, address: str, created: datetime) -> int:
         latitude=None, longitude=None, incident_date=date(2024, 2, 10), description="Camat ikut kampanye terbuka.",
         locale="id", photos=(), links=(), contact=Contact(name="Sutarmi", phone="+6281234567890"),
     )
-    async with store.db.transaction() as conn:
-        return (await Reports.create_in(conn, new, now=created)).id
+    return (await store.reports.submit(new, now=created)).id
 
 
 async def move(store: Store, report_id: int, path: list[tuple[ReportState, ReportState]], at: datetime) -> None:
-    async with store.db.transaction() as conn:
-        for step, (old, new) in enumerate(path):
-            moment = at + timedelta(minutes=step)
-            assert await move_in(conn, report_id, old, new, moment)
-            await append_event_in(conn, report_id, actor="supervisor:1", action="move", at=moment,
-                                  from_state=old, to_state=new)
+    for step, (old, new) in enumerate(path):
+        event = NewEvent(actor="supervisor:1", action="move", at=at + timedelta(minutes=step))
+        assert await store.triage.apply_move(report_id, old, new, event, owed=lambda moved: ()) is not None
 
 
 async def test_contacts_are_purged_only_after_retention_from_closing(tmp_path: Path) -> None:
@@ -67,7 +61,8 @@ async def test_contacts_are_purged_only_after_retention_from_closing(tmp_path: P
         # History stays: the report still says a contact was shared, and its card renders without one.
         report = await store.reports.get(done_old)
         assert report is not None and report.contact_shared
-        card = await load_card(store, TriageStore(store.db), RegionCatalog.load(), report, "id", JAKARTA, NOW)
+        card = await build_card(store.triage, RegionCatalog.load(), await store.reports.card_data(report), "id",
+                                JAKARTA, NOW)
         assert "Sutarmi" not in card.text and "6281234567890" not in card.text and report.code in card.text
 
         # A week later the 179-day one is due too; a second run finds nothing new.

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database, from_iso, iso
-from storage.models import Category, Channel, NewReport, ReportState, SubjectStatus
-from storage.outbox import Outbox, enqueue_in
+from storage.models import Category, Channel, NewReport, Owed, ReportState, SubjectStatus
+from storage.outbox import Outbox
 from storage.reporters import Reporters
 from storage.reports import Reports, normalize_code
 
@@ -23,9 +23,7 @@ async def new_report(db: Database) -> int:
         latitude=None, longitude=None, incident_date=date(2023, 11, 15), description="d" * 30, locale="id",
         photos=(), links=("https://a.example/1",), contact=None,
     )
-    async with db.transaction() as conn:
-        report = await Reports.create_in(conn, new)
-    return report.id
+    return (await Reports(db).submit(new)).id
 
 
 async def test_migrations_run_once_and_set_the_version(tmp_path: Path) -> None:
@@ -58,9 +56,8 @@ async def test_outbox_dedupes_retries_and_records_progress(tmp_path: Path) -> No
     db = await Database.open(tmp_path / "db.sqlite3")
     outbox = Outbox(db)
     try:
-        async with db.transaction() as conn:
-            await enqueue_in(conn, "k", "same", {"n": 1})
-            await enqueue_in(conn, "k", "same", {"n": 2})
+        await outbox.enqueue(Owed(kind="k", dedupe_key="same", payload={"n": 1}))
+        await outbox.enqueue(Owed(kind="k", dedupe_key="same", payload={"n": 2}))
         now = datetime.now(UTC)
         [item] = await outbox.due(now)
         assert item.payload == {"n": 1}
@@ -119,9 +116,7 @@ async def test_prune_forgets_old_update_ids_and_abandoned_drafts(tmp_path: Path)
     try:
         drafts = Drafts(db)
         reporter = await Reporters(db).get_or_create(Channel.TELEGRAM, "1")
-        async with db.transaction() as conn:
-            await drafts.mark_processed_in(conn, "telegram", "1")
-            await drafts.save_in(conn, reporter.id, '{"step":"category"}')
+        await drafts.save_turn("telegram", "1", reporter.id, '{"step":"category"}')
         future = datetime.now(UTC) + timedelta(days=1)
         assert await drafts.prune(future, datetime.now(UTC) - timedelta(days=1)) == (1, 0)
         assert await drafts.prune(future, future) == (0, 1)
@@ -143,9 +138,7 @@ async def test_turn_start_reads_redelivery_reporter_and_draft_in_one_query(tmp_p
         known = await drafts.turn_start(Channel.TELEGRAM, "7", "100")
         assert known.reporter == reporter and known.draft is None and known.processed is False
 
-        async with db.transaction() as conn:
-            await drafts.mark_processed_in(conn, "telegram", "100")
-            await drafts.save_in(conn, reporter.id, '{"step":"category"}')
+        await drafts.save_turn("telegram", "100", reporter.id, '{"step":"category"}')
         again = await drafts.turn_start(Channel.TELEGRAM, "7", "100")
         assert again.processed is True and again.draft == '{"step":"category"}'
         # The same update id on another channel, and no update id at all, are not redeliveries.

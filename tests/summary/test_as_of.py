@@ -11,8 +11,9 @@ from pathlib import Path
 
 from bot.app import summary_config
 from bot.settings import Settings
+from handlers.common import owed
 from handlers.common.regions import RegionCatalog, default_catalog
-from handlers.summary.service import SUMMARY_KIND, OwedSummary, SummaryService
+from handlers.summary.service import OwedSummary, SummaryService
 from locales import t
 from storage.db import Database
 from tests.e2e.harness import GROUP, text_of
@@ -107,9 +108,9 @@ async def test_the_first_summary_of_a_new_installation_is_not_late(db: Database,
     service = SummaryService(db, regions, summary_config(settings), clock=Clock(AS_OF + timedelta(hours=4)))
     assert await service.record_owed() == [DAY]
     assert await service.store.runs() == [(DAY, False)]
-    row = await db.fetchone("SELECT payload FROM outbox WHERE kind = ?", (SUMMARY_KIND,))
+    row = await db.fetchone("SELECT payload FROM outbox WHERE kind = ?", (owed.SUMMARY,))
     assert row is not None
-    owed = OwedSummary.from_payload(json.loads(row["payload"]))
-    assert owed.late is False
-    text = service.text(owed)
+    owed_summary = OwedSummary.from_payload(json.loads(row["payload"]))
+    assert owed_summary.late is False
+    text = service.text(owed_summary)
     assert "(terlambat)" not in text and t("id", "summary.late_note") not in text

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from bot.app import summary_config
 from bot.settings import Settings
+from handlers.common.owed import SUMMARY
 from handlers.common.regions import RegionCatalog
-from handlers.summary.service import SUMMARY_KIND, OwedSummary, SummaryService
+from handlers.summary.service import OwedSummary, SummaryService
 from storage.db import Database
 from tests.summary.conftest import Clock
 from tests.summary.seed import AS_OF, DAY, Seed, expected
@@ -17,7 +18,7 @@ from tests.summary.seed import AS_OF, DAY, Seed, expected
 
 async def _summary_items(db: Database) -> list[OwedSummary]:
     rows = await db.fetchall("SELECT dedupe_key, payload, state FROM outbox WHERE kind = ? ORDER BY id",
-                             (SUMMARY_KIND,))
+                             (SUMMARY,))
     owed = [OwedSummary.from_payload(json.loads(row["payload"])) for row in rows]
     assert [row["dedupe_key"] for row in rows] == [f"summary:{o.figures.day.isoformat()}" for o in owed]
     assert {row["state"] for row in rows} <= {"pending"}

@@ -15,7 +15,6 @@ from handlers.common.regions import RegionCatalog
 from handlers.triage.machine import Supervisor
 from handlers.triage.service import TriageService
 from storage.models import Category, Channel, Contact, NewReport, PhotoEvidence, Report, SubjectStatus
-from storage.reports import Reports
 from storage.store import Store
 from tests.e2e.harness import GROUP
 from tests.fakes.bot_api import FakeBotApi
@@ -57,8 +56,7 @@ async def add_report(
         place="Balai desa", latitude=None, longitude=None, incident_date=incident, description=description,
         locale="id", photos=photos, links=links, contact=contact,
     )
-    async with store.db.transaction() as conn:
-        return await Reports.create_in(conn, new, now=now)
+    return await store.reports.submit(new, now=now)
 
 
 def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

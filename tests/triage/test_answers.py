@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from handlers.common.events import Choice, Command, Event, Image, Location, Text, Unsupported, UnsupportedKind
-from handlers.common.notices import NOTIFY_KIND
+from handlers.common.owed import EDIT_CARD, NOTIFY_REPORTER, POST_ANSWER
 from handlers.report.images import inspect_image
 from handlers.triage.answers import TriageAnswers
 from handlers.triage.machine import Action, RejectReason
-from handlers.triage.service import EDIT_CARD_KIND, POST_ANSWER_KIND, TriageService
+from handlers.triage.service import TriageService
 from storage.models import OutboxItem, PhotoEvidence, Reporter
 from storage.models import ReportState as S
 from storage.store import Store
@@ -43,8 +43,8 @@ async def asked(store: Store, service: TriageService, answers: TriageAnswers, ad
     report = await add_report(store, address=address)
     await service.move(report.id, Action.CLAIM, S.BARU, ALICE)
     await service.move(report.id, Action.REQUEST_INFO, S.DIPROSES, ALICE, note="Siapa saksinya?")
-    notice = outbox(store.db.path, NOTIFY_KIND)[-1]
-    item = OutboxItem(id=1, kind=NOTIFY_KIND, payload=notice, attempts=0, progress={})
+    notice = outbox(store.db.path, NOTIFY_REPORTER)[-1]
+    item = OutboxItem(id=1, kind=NOTIFY_REPORTER, payload=notice, attempts=0, progress={})
     reporter = await store.reporters.get(report.reporter_id)
     assert reporter is not None
     await answers.on_notice_sent(item, reporter, message_id)
@@ -65,8 +65,8 @@ async def test_a_reply_to_the_question_is_the_answer(tmp_path: Path) -> None:
         assert await answers.route(reporter, "id", Text("laporan baru"), "41") is None
         # A second round: another question, another reply.
         await service.move(report_id, Action.REQUEST_INFO, S.DIPROSES, ALICE, note="Jam berapa?")
-        notice = outbox(store.db.path, NOTIFY_KIND)[-1]
-        await answers.on_notice_sent(OutboxItem(id=2, kind=NOTIFY_KIND, payload=notice, attempts=0, progress={}),
+        notice = outbox(store.db.path, NOTIFY_REPORTER)[-1]
+        await answers.on_notice_sent(OutboxItem(id=2, kind=NOTIFY_REPORTER, payload=notice, attempts=0, progress={}),
                                      reporter, "57")
         assert await answers.route(reporter, "id", Text("Sekitar jam 9 pagi"), "57") is not None
         # Someone else replying to that message id in their own chat claims nothing.
@@ -79,7 +79,7 @@ async def test_a_reply_to_the_question_is_the_answer(tmp_path: Path) -> None:
         ("reporter", "info_received", "butuh_info", "diproses", "Sekitar jam 9 pagi"),
     ]
     assert rows(db, "SELECT url FROM evidence WHERE kind = 'link'") == [("https://x.example/v",)]
-    assert len(outbox(db, POST_ANSWER_KIND)) == 2
+    assert len(outbox(db, POST_ANSWER)) == 2
     assert rows(db, "SELECT COUNT(*) FROM triage_info_requests WHERE answered_at IS NOT NULL") == [(2,)]
 
 
@@ -114,7 +114,7 @@ async def test_the_answer_button_opens_answer_mode_until_done(tmp_path: Path) ->
     # The first answer moved the report back to diproses; the photo then changed no state.
     assert rows(db, "SELECT to_state FROM events WHERE action = 'info_received' ORDER BY id") == [
         ("diproses",), (None,)]
-    assert len(outbox(db, EDIT_CARD_KIND)) == 4  # claim, question, and one per answer
+    assert len(outbox(db, EDIT_CARD)) == 4  # claim, question, and one per answer
 
 
 async def test_album_siblings_follow_the_first_reply(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ async def test_answer_modes_are_mirrored_in_memory_and_survive_a_restart(
     monkeypatch.setattr(storage.triage, "ANSWER_MODES_REMEMBERED", 2)
     async with open_store(tmp_path) as store:
         report = await add_report(store, address="1")
-        triage = TriageStore(store.db)
+        triage = store.triage
         until = NOW + timedelta(minutes=15)
         await triage.set_answer_mode(report.reporter_id, report.id, until)
         assert await triage.answer_mode(report.reporter_id, NOW) == report.id

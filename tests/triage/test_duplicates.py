@@ -17,7 +17,7 @@ from handlers.triage.duplicates import (
     same_person,
     subject_duplicates,
 )
-from storage.triage import PhotoMatch, TriageStore
+from storage.triage import PhotoMatch
 from tests.images import make_jpeg
 from tests.triage.helpers import NOW, add_report, open_store, photo
 
@@ -83,8 +83,7 @@ async def test_find_duplicates_in_the_database(tmp_path: Path) -> None:
         await add_report(store, address="4", subject="Budi Santoso", region="kota-surakarta")  # elsewhere
         look_alike = await add_report(store, address="5", subject=None, photos=(photo(SHA_B, "0123456789abcdee"),))
         mine = await add_report(store, address="6", photos=(photo(SHA_A, None), photo(SHA_C, "0123456789abcdef")))
-        triage = TriageStore(store.db)
-        found = await find_duplicates(triage, mine, await store.reports.evidence(mine.id), NOW)
+        found = await find_duplicates(store.triage, mine, await store.reports.evidence(mine.id), NOW)
         assert [(d.code, d.kind) for d in found] == [
             (first.code, DuplicateKind.SAME_FILE),
             (same_subject.code, DuplicateKind.SAME_SUBJECT),
@@ -92,7 +91,7 @@ async def test_find_duplicates_in_the_database(tmp_path: Path) -> None:
         ]
         # A report is never its own duplicate, and one without photos or name has none to find.
         lone = await add_report(store, address="7", subject=None, region="kab-blora")
-        assert await find_duplicates(triage, lone, [], NOW) == []
+        assert await find_duplicates(store.triage, lone, [], NOW) == []
 
 
 def test_subject_window_is_three_days() -> None:

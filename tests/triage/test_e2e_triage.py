@@ -21,10 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import App
-from handlers.handoff.assemble import PACKET_KIND
-from handlers.report.intake import FORWARD_KIND
-from handlers.summary.service import SUMMARY_KIND
-from handlers.triage.service import EDIT_CARD_KIND, GROUP_POST_KIND, POST_ANSWER_KIND
+from handlers.common import owed
 from storage.db import utcnow
 from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
 from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
@@ -384,8 +381,7 @@ async def test_channel_is_wired(api: FakeBotApi, tmp_path: Path) -> None:
     settings = make_settings(api, tmp_path)
     async with running_bot(settings) as channel:
         assert isinstance(channel, App)
-        assert channel.services.outbox.kinds() == {FORWARD_KIND, "notify_reporter", EDIT_CARD_KIND, POST_ANSWER_KIND,
-                                                   GROUP_POST_KIND, SUMMARY_KIND, PACKET_KIND}
+        assert channel.services.outbox.kinds() == owed.KINDS
 
 
 async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers.common.notices import NOTIFY_KIND, render_notice
+from handlers.common.notices import render_notice
+from handlers.common.owed import EDIT_CARD, GROUP_POST, NOTIFY_REPORTER
 from handlers.triage.machine import Action, ForwardTarget, RejectReason
-from handlers.triage.service import EDIT_CARD_KIND, GROUP_POST_KIND, MoveResult
+from handlers.triage.service import MoveResult
 from storage.models import ReportState as S
 from tests.triage.helpers import ALICE, BOB, NOW, add_report, open_store, outbox, rows, service_for
 
@@ -44,7 +45,7 @@ async def test_a_report_through_its_whole_life(tmp_path: Path) -> None:
     assert {e[:2] for e in events[1:]} == {("supervisor:9101", "Alice Pengawas")}
     assert events[2][5] == "Kapan tepatnya <acara> itu?"
     assert events[5][6] == "target:bawaslu" and events[8][6] == "reason:duplicate"
-    notices = outbox(db, NOTIFY_KIND)
+    notices = outbox(db, NOTIFY_REPORTER)
     assert [n["key"] for n in notices] == [
         "triage.notice_claimed", "triage.notice_question", "triage.notice_question", "triage.notice_verified",
         "triage.notice_forwarded", "triage.notice_closed", "triage.notice_reopened", "triage.notice_rejected",
@@ -59,9 +60,9 @@ async def test_a_report_through_its_whole_life(tmp_path: Path) -> None:
     assert "BKN" not in render_notice(notices[4], "id").text and "Bawaslu" in render_notice(notices[4], "id").text
     assert "Laporan ganda" in render_notice(notices[7], "id").text
     assert "Duplicate report" in render_notice(notices[7], "en").text
-    edits = outbox(db, EDIT_CARD_KIND)
+    edits = outbox(db, EDIT_CARD)
     assert len(edits) == len(steps) and all(e["report_id"] == report.id for e in edits)
-    dedupe = rows(db, "SELECT dedupe_key FROM outbox WHERE kind = ? ORDER BY id", (NOTIFY_KIND,))
+    dedupe = rows(db, "SELECT dedupe_key FROM outbox WHERE kind = ? ORDER BY id", (NOTIFY_REPORTER,))
     assert len(set(dedupe)) == len(dedupe)
 
 
@@ -94,7 +95,7 @@ async def test_forward_needs_a_target_and_a_question_needs_text(tmp_path: Path) 
         assert (await service.move(report.id, Action.FORWARD, S.TERVERIFIKASI, ALICE)).result is MoveResult.INVALID
         typed = await service.move(report.id, Action.REJECT, S.TERVERIFIKASI, BOB, note="Terlapor <b>honorer</b>")
         assert typed.result is MoveResult.DONE
-    notice = outbox(tmp_path / "db.sqlite3", NOTIFY_KIND)[-1]
+    notice = outbox(tmp_path / "db.sqlite3", NOTIFY_REPORTER)[-1]
     assert "Terlapor &lt;b&gt;honorer&lt;/b&gt;" in render_notice(notice, "id").text
 
 
@@ -116,7 +117,7 @@ async def test_two_supervisors_at_once_make_exactly_one_move(
         assert results == sorted([MoveResult.DONE, MoveResult.CHANGED])
     db = tmp_path / "db.sqlite3"
     assert rows(db, "SELECT COUNT(*) FROM events WHERE action != 'created'") == [(1,)]
-    assert len(outbox(db, NOTIFY_KIND)) == 1 and len(outbox(db, EDIT_CARD_KIND)) == 1
+    assert len(outbox(db, NOTIFY_REPORTER)) == 1 and len(outbox(db, EDIT_CARD)) == 1
 
 
 async def test_many_concurrent_presses_still_one_move(tmp_path: Path) -> None:
@@ -173,7 +174,7 @@ async def test_the_morning_reminder_lists_what_closes_within_two_days(tmp_path: 
         assert await service.enqueue_reminder(today)
         assert await service.enqueue_reminder(today)  # the job ran twice (a restart): still one post
         assert await service.reminder_text(today + timedelta(days=30)) is None
-    posts = rows(tmp_path / "db.sqlite3", "SELECT dedupe_key FROM outbox WHERE kind = ?", (GROUP_POST_KIND,))
+    posts = rows(tmp_path / "db.sqlite3", "SELECT dedupe_key FROM outbox WHERE kind = ?", (GROUP_POST,))
     assert posts == [("reminder:2023-11-20",)]
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.whatsapp.channel import WhatsAppChannel
+from handlers.common import owed
 from handlers.common.events import Event, Reply, Text
-from handlers.common.notices import enqueue_notice_in
 from locales import t
 from storage.models import Channel, Reporter
 from tests.fakes.bot_api import FakeBotApi
@@ -35,12 +35,11 @@ class Setup:
     def at(self, moment: datetime) -> None:
         self.now[0] = moment
 
-    async def notify(self, dedupe: str, *, code: str = "LN-ABC234") -> list[Sent]:
+    async def notify(self, event_id: int, *, code: str = "LN-ABC234") -> list[Sent]:
         """Owe the reporter a notice (with a button) and let the outbox deliver it."""
         services = self.channel.services
-        async with services.store.db.transaction() as conn:
-            await enqueue_notice_in(conn, self.reporter.id, "report.submitted", {"code": code},
-                                    dedupe_key=dedupe, buttons=(("report.another", "go:start"),))
+        await services.store.outbox.enqueue(owed.notice(event_id, self.reporter.id, "report.submitted",
+                                                        {"code": code}, buttons=(("report.another", "go:start"),)))
         mark = len(self.graph.to(self.citizen.wa_id))
         await services.outbox.deliver_due()
         return self.graph.to(self.citizen.wa_id)[mark:]
@@ -77,16 +76,16 @@ async def setup(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path) -> AsyncIt
 
 async def test_inside_the_window_a_notice_is_a_normal_message_with_its_buttons(setup: Setup) -> None:
     setup.at(T0 + timedelta(hours=23))
-    [sent] = await setup.notify("n1")
+    [sent] = await setup.notify(1)
     assert sent.type == "interactive" and sent.choices() == {"go:start": t("id", "report.another")}
     assert "```LN-ABC234```" in sent.text
     assert await setup.channel.records.notice(sent.message_id) is not None
-    assert setup.outbox() == [("n1", "sent", 0)]
+    assert setup.outbox() == [("notice:1", "sent", 0)]
 
 
 async def test_outside_the_window_the_template_carries_code_and_text(setup: Setup) -> None:
     setup.at(T0 + timedelta(hours=24, minutes=1))
-    [sent] = await setup.notify("n1")
+    [sent] = await setup.notify(1)
     template = sent.body["template"]
     assert sent.type == "template" and template["name"] == "lapor_netral_notice"
     assert template["language"] == {"code": "id"}
@@ -104,7 +103,7 @@ async def test_outside_the_window_the_template_carries_code_and_text(setup: Setu
 async def test_the_safety_margin_and_an_english_reporter(setup: Setup) -> None:
     await setup.channel.services.store.reporters.set_locale(setup.reporter.id, "en")
     setup.at(T0 + timedelta(hours=23, minutes=55))  # inside 24 hours, but too close to its end
-    [sent] = await setup.notify("n1")
+    [sent] = await setup.notify(1)
     assert sent.type == "template" and sent.body["template"]["language"] == {"code": "en_US"}
     assert sent.text.startswith("LN-ABC234 | ✅ *Thank you for your report.*")
 
@@ -113,23 +112,23 @@ async def test_writing_again_reopens_the_window(setup: Setup) -> None:
     setup.at(T0 + timedelta(hours=30))
     await setup.citizen.say("/status")
     setup.at(T0 + timedelta(hours=31))
-    [sent] = await setup.notify("n1")
+    [sent] = await setup.notify(1)
     assert sent.type == "interactive"
 
 
 async def test_a_refusal_at_once_falls_back_to_the_template(setup: Setup) -> None:
     setup.at(T0 + timedelta(hours=2))
     setup.graph.fail_next("interactive", 131047)
-    [sent] = await setup.notify("n1")
+    [sent] = await setup.notify(1)
     assert sent.type == "template"
     # WhatsApp knows best: until the reporter writes again, notices go as templates.
-    [again] = await setup.notify("n2", code="LN-DEF567")
+    [again] = await setup.notify(2, code="LN-DEF567")
     assert again.type == "template" and again.text.startswith("LN-DEF567")
 
 
 async def test_a_late_refusal_in_a_status_callback_sends_the_notice_again_as_template(setup: Setup) -> None:
     setup.at(T0 + timedelta(hours=2))
-    [sent] = await setup.notify("n1")
+    [sent] = await setup.notify(1)
     assert sent.type == "interactive"
     failed = fixture("status_failed")
     status = failed["entry"][0]["changes"][0]["value"]["statuses"][0]
@@ -148,11 +147,11 @@ async def test_a_late_refusal_in_a_status_callback_sends_the_notice_again_as_tem
 async def test_whatsapp_errors_become_retry_decisions(setup: Setup, caplog: pytest.LogCaptureFixture) -> None:
     setup.at(T0 + timedelta(hours=2))
     setup.graph.fail_next("*", 130429, status=429)  # throughput reached: later
-    assert await setup.notify("n1") == []
+    assert await setup.notify(1) == []
     setup.at(T0 + timedelta(days=3))
     setup.graph.fail_next("template", 132001)  # the template is not registered: an operator must act
-    assert await setup.notify("n2") == []
+    assert await setup.notify(2) == []
     setup.graph.fail_next("template", 131026)  # not a WhatsApp user any more: give up
-    assert await setup.notify("n3") == []
-    assert setup.outbox() == [("n1", "pending", 1), ("n2", "pending", 1), ("n3", "dead", 1)]
+    assert await setup.notify(3) == []
+    assert setup.outbox() == [("notice:1", "pending", 1), ("notice:2", "pending", 1), ("notice:3", "dead", 1)]
     assert any("refused template" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)

@@ -19,10 +19,11 @@ from bot.outbox import GiveUp, RetryLater
 from bot.telegram.calls import for_outbox
 from bot.telegram.render import markup_for
 from handlers.common.events import Reply
+from handlers.common.owed import EDIT_CARD
 from handlers.common.text import esc_within
 from handlers.report.intake import PREVIEW_KIND
 from handlers.triage.machine import main_buttons
-from handlers.triage.service import EDIT_CARD_KIND, TriageService
+from handlers.triage.service import TriageService
 from locales import t
 from storage.models import OutboxItem, Report
 
@@ -66,7 +67,7 @@ class CardEditor:
     async def __call__(self, item: OutboxItem) -> None:
         service = self._service
         report_id = int(str(item.payload["report_id"]))
-        if await service.triage.newer_pending(EDIT_CARD_KIND, item.id, report_id):
+        if await service.triage.newer_pending(EDIT_CARD, item.id, report_id):
             return  # a newer edit of the same card will show everything this one would
         report = await service.store.reports.get(report_id)
         if report is None:

@@ -1,0 +1,74 @@
+"""Every outbox kind with its dedupe key: what the bot can owe someone, built in one place.
+
+A producer asks a builder here for the `Owed` value and hands it to the storage method that commits it
+with its reason; a deliverer in bot/ registers under the same kind. The dedupe key makes enqueueing
+idempotent, so each key names the one reason for the message (a report, an event, a day): a retried
+transaction or a second instance then owes it once. The formats are stored in the outbox: changing one
+lets a message pending across an upgrade be owed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Final
+
+from storage.models import Owed
+
+FORWARD_REPORT: Final = "forward_report"  # a committed report: album and card to the supervisors' group
+NOTIFY_REPORTER: Final = "notify_reporter"  # a notice to the reporter, rendered in their language at send time
+EDIT_CARD: Final = "triage_edit_card"  # the group's card edited to the report's current state
+POST_ANSWER: Final = "triage_post_answer"  # the reporter's answer posted under the card
+GROUP_POST: Final = "triage_group_post"  # a plain text for the group (the morning reminder)
+SUMMARY: Final = "summary"  # the daily summary: text, chart, spreadsheet
+HANDOFF_PACKET: Final = "handoff_packet"  # the case packet PDF posted under the card after Teruskan
+
+KINDS: Final = frozenset({FORWARD_REPORT, NOTIFY_REPORTER, EDIT_CARD, POST_ANSWER, GROUP_POST, SUMMARY,
+                          HANDOFF_PACKET})
+
+
+def forward_report(report_id: int) -> Owed:
+    return Owed(kind=FORWARD_REPORT, dedupe_key=f"forward:{report_id}", payload={"report_id": report_id})
+
+
+def notice(
+    event_id: int, reporter_id: int, key: str, values: Mapping[str, object], *,
+    buttons: tuple[tuple[str, str], ...] = (), extra: Mapping[str, object] | None = None,
+) -> Owed:
+    """The reporter's notice of a move (one per event).
+
+    A value given as {"key": "..."} is itself translated in the reporter's language (a rejection reason, a
+    state name); `buttons` are (label key, data) pairs. Rendered by handlers/common/notices.py.
+    """
+    payload: dict[str, object] = {
+        "reporter_id": reporter_id, "key": key, "values": dict(values),
+        "buttons": [list(b) for b in buttons], **(extra or {}),
+    }
+    return Owed(kind=NOTIFY_REPORTER, dedupe_key=f"notice:{event_id}", payload=payload)
+
+
+def _report_event(report_id: int, event_id: int) -> dict[str, object]:
+    return {"report_id": report_id, "event_id": event_id}
+
+
+def edit_card(report_id: int, event_id: int) -> Owed:
+    return Owed(kind=EDIT_CARD, dedupe_key=f"card:{event_id}", payload=_report_event(report_id, event_id))
+
+
+def post_answer(report_id: int, event_id: int) -> Owed:
+    return Owed(kind=POST_ANSWER, dedupe_key=f"answer:{event_id}", payload=_report_event(report_id, event_id))
+
+
+def reminder(day: date, text: str) -> Owed:
+    """The group's morning reminder, once a day however often the job runs."""
+    return Owed(kind=GROUP_POST, dedupe_key=f"reminder:{day.isoformat()}", payload={"text": text})
+
+
+def summary(day: date, payload: dict[str, object]) -> Owed:
+    return Owed(kind=SUMMARY, dedupe_key=f"{SUMMARY}:{day.isoformat()}", payload=payload)
+
+
+def handoff_packet(report_id: int, event_id: int) -> Owed:
+    """One packet per forwarding move: a report forwarded again after reopening gets a new one."""
+    return Owed(kind=HANDOFF_PACKET, dedupe_key=f"packet:{report_id}:{event_id}",
+                payload=_report_event(report_id, event_id))
