@@ -76,7 +76,10 @@ class SummaryData(Record):
 
 
 class SheetRow(Record):
-    """One of the day's reports as the spreadsheet shows it: no reporter, no contact."""
+    """One of the day's reports as the spreadsheet shows it: no reporter and no contact.
+
+    The description is the chronology the office needs; the sheet masks numbers typed into it.
+    """
 
     code: str
     created_at: datetime

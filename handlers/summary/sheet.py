@@ -1,27 +1,32 @@
 """The summary's spreadsheet: the day's reports, and every regency/city by state.
 
-It carries no reporter identity: the rows storage hands over have no reporter, no contact and no
-description (a reporter's own words may name them). Text from reporters is always written as text,
-never as a formula, so "=HYPERLINK(…)" typed into a place name stays harmless in Excel.
+It carries no reporter identity: the rows storage hands over have no reporter and no contact. The
+description is there, because the office acts on the chronology, but any run of eight or more digits in
+it is masked: reporters type their phone number (or an NIK) into their story, and a number is the one
+identity a machine can spot. Text from reporters is always written as text, never as a formula, so
+"=HYPERLINK(…)" typed into a place name stays harmless in Excel. Both sheets open filtered-ready with a
+frozen header, as an official sorting a busy day expects.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from handlers.common.regions import RegionCatalog
 from handlers.report.prompts import category_label, status_label
-from handlers.summary.figures import SummaryFigures, plain_label, region_name
+from handlers.summary.figures import RegionFigure, SummaryFigures, plain_label, region_name
+from handlers.triage.rules import bawaslu_deadline
 from locales import t
 from storage.models import ReportState
 from storage.summary import SheetRow
@@ -30,10 +35,19 @@ DATETIME_FORMAT: Final = "dd/mm/yyyy hh:mm"
 DATE_FORMAT: Final = "dd/mm/yyyy"
 _COLUMNS: Final = (
     ("code", 12), ("created", 18), ("category", 26), ("subject_name", 24), ("subject_agency", 30),
-    ("subject_status", 22), ("region", 22), ("place", 34), ("incident", 16), ("state", 16),
-    ("photos", 8), ("links", 8),
+    ("subject_status", 22), ("region", 22), ("place", 34), ("incident", 16), ("deadline", 16),
+    ("days_left", 10), ("state", 16), ("photos", 8), ("links", 8), ("chronology", 80),
 )
+_CHRONOLOGY: Final = len(_COLUMNS)  # last: the one long column, wrapped, does not push the others away
+# Eight digits or more, with the spaces, dots, dashes and brackets people write numbers with: every
+# Indonesian mobile number (0812-3456-789) and NIK, at the price of masking a rare long reference.
+_LONG_NUMBER: Final = re.compile(r"\+?\(?\d(?:[ .()-]{0,2}\d){7,}")
 CellValue = str | int | datetime | None
+
+
+def mask_numbers(text: str, mask: str) -> str:
+    """`text` with every run of eight or more digits (a phone number, an NIK) replaced by `mask`."""
+    return _LONG_NUMBER.sub(mask, text)
 
 
 def _append(sheet: Worksheet, row: int, values: Sequence[CellValue], formats: dict[int, str] | None = None) -> None:
@@ -69,31 +83,47 @@ def sheet_xlsx(
     zone = datetime.combine(figures.day, time(), tz).tzname() or ""
     _header(reports, [t(locale, f"summary.col_{name}", zone=zone) for name, _ in _COLUMNS],
             [width for _, width in _COLUMNS])
-    formats = {2: DATETIME_FORMAT, 9: DATE_FORMAT}
+    formats = {2: DATETIME_FORMAT, 9: DATE_FORMAT, 10: DATE_FORMAT}
+    # Days left counted from the morning the summary is read, as the summary's own deadline list counts.
+    reference = figures.day + timedelta(days=1)
+    mask = t(locale, "summary.masked_number")
+    wrap = Alignment(wrap_text=True, vertical="top")
     for number, row in enumerate(rows, 2):
         # Excel has no time zones: the local wall-clock time, named in the column header.
         created = row.created_at.astimezone(tz).replace(tzinfo=None, microsecond=0)
+        deadline = bawaslu_deadline(row.incident_date, reference)
         _append(reports, number, [
             row.code, created, plain_label(category_label(locale, row.category)), row.subject_name,
             row.subject_agency, status_label(locale, row.subject_status), region_name(regions, row.region_id),
-            row.place, datetime.combine(row.incident_date, time()), t(locale, f"state.{row.state}"), row.photos,
-            row.links,
+            row.place, datetime.combine(row.incident_date, time()), datetime.combine(deadline.closes_on, time()),
+            deadline.days_left, t(locale, f"state.{row.state}"), row.photos, row.links,
+            mask_numbers(row.description, mask),
         ], formats)
+        reports.cell(number, _CHRONOLOGY).alignment = wrap
     reports.auto_filter.ref = f"A1:{get_column_letter(len(_COLUMNS))}{len(rows) + 1}"
-
-    by_region = workbook.create_sheet(t(locale, "summary.sheet_regions"))
-    states = list(ReportState)
-    _header(by_region, [t(locale, "summary.col_region"), *(t(locale, f"state.{s}") for s in states),
-                        t(locale, "summary.col_total")], [26, *(14 for _ in states), 10])
-    counted = {r.region_id: r for r in figures.by_region}
-    # Every region of the catalog, zeros included, so a region with no report is visibly zero;
-    # then any region id no longer in the catalog, so no report goes uncounted.
-    region_ids = [r.id for r in regions.regions] + [r.region_id for r in figures.by_region
-                                                      if regions.region(r.region_id) is None]
-    for number, region_id in enumerate(region_ids, 2):
-        figure = counted.get(region_id)
-        counts = [figure.by_state.get(s, 0) if figure else 0 for s in states]
-        _append(by_region, number, [region_name(regions, region_id), *counts, sum(counts)])
+    _regions_sheet(workbook.create_sheet(t(locale, "summary.sheet_regions")), figures, regions, locale)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _regions_sheet(sheet: Worksheet, figures: SummaryFigures, regions: RegionCatalog, locale: str) -> None:
+    """Every region, most reports first, and a total row under them."""
+    states = list(ReportState)
+    _header(sheet, [t(locale, "summary.col_region"), *(t(locale, f"state.{s}") for s in states),
+                    t(locale, "summary.col_total")], [26, *(14 for _ in states), 10])
+    # figures.by_region is already ranked (most first, ties in catalog order); then the catalog's other
+    # regions at zero, so a region with no report is visibly zero rather than missing.
+    counted = {r.region_id for r in figures.by_region}
+    ranked = [*figures.by_region, *(RegionFigure(region_id=r.id, total=0, by_state={}) for r in regions.regions
+                                     if r.id not in counted)]
+    for number, figure in enumerate(ranked, 2):
+        counts = [figure.by_state.get(s, 0) for s in states]
+        _append(sheet, number, [region_name(regions, figure.region_id), *counts, sum(counts)])
+    last = len(ranked) + 1
+    # Only the regions are filtered and sorted; the total row stays below them, outside the range.
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(states) + 2)}{last}"
+    totals = [sum(f.by_state.get(s, 0) for f in ranked) for s in states]
+    _append(sheet, last + 1, [t(locale, "summary.col_total"), *totals, sum(totals)])
+    for column in range(1, len(states) + 3):
+        sheet.cell(last + 1, column).font = Font(bold=True)

@@ -24,6 +24,8 @@ SECRET_ADDRESS_PREFIX = "88877"  # reporters' chat ids: must never reach the spr
 SECRET_PHONE = "+6281299990000"
 SECRET_NAME = "Pelapor Rahasia"
 SECRET_DESCRIPTION = "uraian-rahasia"
+TYPED_PHONE = "(0812) 9999-0000"  # SECRET_PHONE as a reporter types it into the chronology
+TYPED_NIK = "3302 1234 5678 0001"
 
 
 def local(day: date, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
@@ -125,6 +127,12 @@ def make_seeds(regions: RegionCatalog, rng_seed: int = 4) -> list[Seed]:
     return seeds
 
 
+def description(seed: Seed) -> str:
+    """The reporter's chronology: one in four has their phone number typed into it, one in four their NIK."""
+    typed = {1: f", hubungi saya di {TYPED_PHONE}", 3: f", NIK saya {TYPED_NIK}."}.get(seed.id % 4, "")
+    return f"{SECRET_DESCRIPTION} {seed.id} pada 10-01 pukul 09.30{typed}"
+
+
 async def insert_seeds(db: Database, seeds: list[Seed]) -> None:
     """Plain SQL, as any writer would leave the rows; events in time order as the event log keeps them."""
     async with db.transaction() as conn:
@@ -142,7 +150,7 @@ async def insert_seeds(db: Database, seeds: list[Seed]) -> None:
                 " 'id', ?, ?)",
                 (seed.id, seed.code, seed.id, seed.state, seed.category, seed.subject_name, "Dinas Contoh",
                  STATUSES[seed.id % len(STATUSES)], seed.region_id, seed.place, seed.incident_date.isoformat(),
-                 f"{SECRET_DESCRIPTION} {seed.id}", int(seed.contact), iso(seed.created_at), iso(seed.created_at)),
+                 description(seed), int(seed.contact), iso(seed.created_at), iso(seed.created_at)),
             )
             for position in range(seed.photos):
                 await conn.execute(
