@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import Bot, InputMediaPhoto, ReplyParameters
+from telegram import Bot, InputMediaPhoto, Message, ReplyParameters
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 
 from bot.outbox import RetryLater
@@ -66,14 +67,17 @@ class GroupForwarder:
             progress["album"] = sent
             # Recorded at once: a retry after a failed card must not post the album twice.
             await store.outbox.save_progress(item.id, progress)
-        text = await self._card.text(report)
         album = progress.get("album")
-        card = await self._bot.send_message(
-            self._chat_id, text,
-            reply_markup=self._card.markup(report),
-            reply_parameters=ReplyParameters(int(str(album)), allow_sending_without_reply=True)
-            if album is not None else None,
-        )
+        reply = ReplyParameters(int(str(album)), allow_sending_without_reply=True) if album is not None else None
+        markup = self._card.markup(report)
+
+        async def send(text: str, as_html: bool) -> Message:
+            return await self._bot.send_message(
+                self._chat_id, text, reply_markup=markup, reply_parameters=reply,
+                parse_mode=ParseMode.HTML if as_html else None,
+            )
+
+        card = await self._card.post(report, send)
         await store.reports.set_card(report.id, self._chat_id, card.message_id)
         log.info("report %s forwarded to the supervisors' group", report.code)
 

@@ -144,7 +144,7 @@ class CardView:
 
 async def load_card(
     store: Store, triage: TriageStore, regions: RegionCatalog, report: Report, locale: str, tz: ZoneInfo,
-    now: datetime,
+    now: datetime, *, short: bool = False,
 ) -> CardView:
     evidence = await store.reports.evidence(report.id)
     contact: Contact | None = await store.reports.contact(report.id) if report.contact_shared else None
@@ -153,7 +153,7 @@ async def load_card(
     duplicates = await find_duplicates(triage, report, evidence, now)
     extras = extra_lines(report, evidence, events, duplicates, locale, tz, now.astimezone(tz).date())
     text = card_text(report, evidence, contact, reporter.pseudonym if reporter else "?", regions, locale, tz,
-                     extra_lines=extras)
+                     extra_lines=extras, short=short)
     return CardView(report, text, main_buttons(report.id, report.state, locale))
 
 

@@ -181,8 +181,9 @@ class TriageService:
 
     # ---------------------------------------------------------------- views
 
-    async def card(self, report: Report) -> CardView:
-        return await load_card(self.store, self.triage, self.regions, report, self.locale, self.tz, self._clock())
+    async def card(self, report: Report, *, short: bool = False) -> CardView:
+        return await load_card(self.store, self.triage, self.regions, report, self.locale, self.tz, self._clock(),
+                               short=short)
 
     async def history(self, report: Report) -> list[str]:
         return history_messages(report, await self.triage.events(report.id), self.locale, self.tz)
