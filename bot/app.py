@@ -92,7 +92,8 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
     intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
-    answers = TriageAnswers(store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake)
+    answers = TriageAnswers(store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake,
+                            max_photos=settings.max_photos)
     summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock,
                              wake=worker.wake)
     notifier = ReporterNotifier(store, settings.default_locale)
