@@ -17,7 +17,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.housekeeping import Housekeeping
 from bot.notify import NOTIFY_KIND, ReporterNotifier
@@ -159,6 +166,8 @@ class App:
             (CommandHandler("bukti", self.commands.send_evidence, filters=groups), 0),
             (CommandHandler("ekspor", self.commands.export, filters=groups), 0),
             (CommandHandler("paket", PacketCommand(packets, services.triage, guard), filters=groups), 0),
+            # A member who leaves (or joins) the group is asked about afresh: no minute of stale access.
+            (ChatMemberHandler(guard.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
         ]
         for handler, handler_group in handlers:
             self.application.add_handler(handler, group=handler_group)

@@ -234,7 +234,8 @@ async def test_outsiders_other_chats_and_forged_buttons_are_refused(
         await asyncio.sleep(0.3)
     assert db_rows(settings.database_path, "SELECT state FROM reports") == [("baru",)]
     assert db_rows(settings.database_path, "SELECT COUNT(*) FROM events") == [(1,)]
-    assert len(api.calls_to("getChatMember")) == 2  # cached: Alice and the stranger asked about once each
+    # Cached for presses: Alice and the stranger asked about once each; /ekspor asks afresh.
+    assert len(api.calls_to("getChatMember")) == 3
     refusals = [r.getMessage() for r in caplog.records if r.name.startswith("bot.telegram.triage.")]
     assert len(refusals) >= 8 and all("refused" in m or "not executed" in m for m in refusals)
     ours = [r.getMessage() for r in caplog.records if r.name.split(".")[0] in ("bot", "handlers", "storage")]

@@ -56,11 +56,13 @@ class TriageCommands:
 
     # ---------------------------------------------------------------- helpers
 
-    async def _allowed(self, update: Update) -> Message | None:
+    async def _allowed(self, update: Update, *, fresh: bool = False) -> Message | None:
+        """The command's message if its sender may triage; `fresh` for the commands that hand out
+        evidence, exports or a whole card: membership is asked afresh, never from the cache."""
         message = update.effective_message
         if message is None:
             return None
-        refusal = await self._guard.refusal(message.chat_id, update.effective_user)
+        refusal = await self._guard.refusal(message.chat_id, update.effective_user, fresh=fresh)
         if refusal is not None:
             log.warning("triage command refused (%s)", refusal.removeprefix("triage."))
             await self._say(message, refusal)
@@ -84,7 +86,7 @@ class TriageCommands:
 
     async def show_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The card again, with its buttons, below it its history; the new card is the one kept current."""
-        message = await self._allowed(update)
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         report = await self._report_from_args(message, context.args or [], "triage.usage_laporan")
@@ -116,7 +118,7 @@ class TriageCommands:
 
     async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cari wilayah:… status:… kategori:… dari:… sampai:… nama:…"""
-        message = await self._allowed(update)
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         query = " ".join(context.args or [])
@@ -171,7 +173,7 @@ class TriageCommands:
 
     async def send_evidence(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The original files, byte for byte, as documents captioned with their SHA-256; links listed."""
-        message = await self._allowed(update)
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         report = await self._report_from_args(message, context.args or [], "triage.usage_bukti")
@@ -201,7 +203,7 @@ class TriageCommands:
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A spreadsheet (XLSX and CSV) of the reports received in a date range; no reporter identity
         unless they shared it."""
-        message = await self._allowed(update)
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         service = self._service
