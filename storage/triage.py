@@ -132,6 +132,10 @@ async def touch_in(conn: aiosqlite.Connection, report_id: int, at: datetime) -> 
     await conn.execute("UPDATE reports SET updated_at = ? WHERE id = ?", (iso(at), report_id))
 
 
+# The audit log's action for an original handed out (to a custodian, or written by the command line).
+EVIDENCE_RELEASED = "evidence_released"
+
+
 async def append_event_in(
     conn: aiosqlite.Connection, report_id: int, *, actor: str, action: str, at: datetime,
     actor_name: str | None = None, from_state: ReportState | None = None, to_state: ReportState | None = None,
@@ -411,3 +415,10 @@ class TriageStore:
             "SELECT payload FROM outbox WHERE kind = ? AND state = 'pending' AND id > ?", (kind, item_id)
         )
         return any(json.loads(r[0]).get("report_id") == report_id for r in rows)
+
+    async def record_release(self, report_id: int, *, actor: str, actor_name: str | None, at: datetime,
+                             files: int) -> None:
+        """An original left the evidence store: the audit log says who took how many, and when."""
+        async with self._db.transaction() as conn:
+            await append_event_in(conn, report_id, actor=actor, action=EVIDENCE_RELEASED, at=at,
+                                  actor_name=actor_name, detail=f"originals:{files}")

@@ -32,7 +32,7 @@ from handlers.triage.rules import Checklist, DeadlineStatus, bawaslu_deadline, r
 from locales import t
 from storage.models import CLOSED_STATES, Contact, Evidence, Report, ReportState
 from storage.store import Store
-from storage.triage import TriageEvent, TriageStore
+from storage.triage import EVIDENCE_RELEASED, TriageEvent, TriageStore
 
 NOTE_MAX: Final = 300
 # After forwarding, the Bawaslu clock is the other institution's business: the card stops counting.
@@ -50,8 +50,10 @@ def actor_label(event: TriageEvent, locale: str) -> str:
 def action_label(action: str, locale: str) -> str:
     try:
         return t(locale, action_key(Action(action)))
-    except ValueError:  # "created", or an action a later version added
-        return t(locale, "triage.action_created") if action == "created" else esc(action)
+    except ValueError:  # "created", a release of originals, or an action a later version added
+        if action in ("created", EVIDENCE_RELEASED):
+            return t(locale, f"triage.action_{action}")
+        return esc(action)
 
 
 def note_text(event: TriageEvent, locale: str) -> str | None:
