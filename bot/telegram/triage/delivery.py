@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 _CARD_NOT_POSTED: Final = 30.0
 _GROUP_UNWRITABLE: Final = 300.0
 ANSWER_TEXT_MAX: Final = 3500
+# As the forwarder's (bot/telegram/group.py): a send Telegram answered slowly must not be repeated.
+GROUP_SEND_TIMEOUT: Final = 60.0
 # Telegram's answers to a text it will not take as it is; any other BadRequest (a wrong chat) is not
 # about the text, and a shorter text would not help.
 _TEXT_REFUSALS: Final = ("too long", "can't parse entities", "text is empty")
@@ -157,13 +159,15 @@ class AnswerPoster:
             # The metadata-free preview, like the first album: originals stay with /bukti.
             preview = await service.store.files.get_derived(detail[6:], PREVIEW_KIND)
             caption = t(locale, "triage.answer_post_photo", code=report.code, pseudonym=pseudonym)
-            await for_outbox(self._bot.send_photo(chat_id, preview, caption=caption, reply_parameters=reply),
+            await for_outbox(self._bot.send_photo(chat_id, preview, caption=caption, reply_parameters=reply,
+                                                  read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
                              what, refused=group_unwritable)
         else:
             text = t(locale, "triage.answer_post_text", code=report.code, pseudonym=pseudonym,
                      text=esc_within(event.note or "", ANSWER_TEXT_MAX))
-            await for_outbox(self._bot.send_message(chat_id, text, reply_parameters=reply), what,
-                             refused=group_unwritable)
+            await for_outbox(self._bot.send_message(chat_id, text, reply_parameters=reply,
+                                                    read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
+                             what, refused=group_unwritable)
 
 
 class GroupPoster:
@@ -174,5 +178,6 @@ class GroupPoster:
         self._chat_id = chat_id
 
     async def __call__(self, item: OutboxItem) -> None:
-        await for_outbox(self._bot.send_message(self._chat_id, str(item.payload["text"])), "group post",
-                         refused=group_unwritable)
+        await for_outbox(self._bot.send_message(self._chat_id, str(item.payload["text"]),
+                                                read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
+                         "group post", refused=group_unwritable)

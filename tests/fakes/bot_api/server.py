@@ -30,6 +30,7 @@ from tests.fakes.bot_api.faults import (
     Fault,
     RetryAfter,
     ServerError,
+    SlowAnswer,
     Timeout,
     fault_from_json,
 )
@@ -816,6 +817,10 @@ class FakeBotApi:
                 response = _error(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
             case ServerError(status, description) | ApiError(status, description):
                 response = _error(status, description)
+            case SlowAnswer(seconds):
+                answer = await proceed()  # recorded as done: Telegram did it
+                await self._sleep(seconds)
+                return answer
             case Timeout(seconds, deliver):
                 self._record(failed, failed=True)
                 await self._sleep(seconds)
