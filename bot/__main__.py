@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     paket = sub.add_parser("paket", help="write a report's hand-off packet (PDF) and its archive of originals (ZIP)")
     paket.add_argument("code", help="the ticket code, e.g. LN-7F3K9Q")
     paket.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    bukti = sub.add_parser("bukti", help="write a report's evidence originals (a release, logged in the audit log)")
+    bukti.add_argument("code", help="the ticket code, e.g. LN-7F3K9Q")
+    bukti.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
     return parser
 
 
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.app import write_packet
 
         return asyncio.run(write_packet(settings, args.code, args.out))
+    if command == "bukti":
+        from bot.app import write_originals
+
+        return asyncio.run(write_originals(settings, args.code, args.out))
     if command == "backup":
         from bot.app import backup
 

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telegram.error import InvalidToken
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.housekeeping import Housekeeping
 from bot.notify import ReporterNotifier
@@ -94,7 +101,8 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
     intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
-    answers = TriageAnswers(store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake)
+    answers = TriageAnswers(store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake,
+                            max_photos=settings.max_photos)
     summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock,
                              wake=worker.wake)
     notifier = ReporterNotifier(store, settings.default_locale)
@@ -123,7 +131,7 @@ class App:
         self.citizen = CitizenChat(services.intake, settings.default_locale, album_delay=tuning.album_delay)
         self.forwarder = GroupForwarder(bot, store, card, group, settings.default_locale)
         guard = SupervisorGuard(bot, group, settings.supervisor_allow_list)
-        self.commands = TriageCommands(services.triage, guard, card)
+        self.commands = TriageCommands(services.triage, guard, card, settings.evidence_custodians)
         packets = Packets(bot, services.triage, services.regions)
         referrals = ReferralCommands(services.triage, guard)
         self.triage = TelegramTriage(services.triage, guard, self.commands,
@@ -163,6 +171,8 @@ class App:
             (CommandHandler("paket", PacketCommand(packets, services.triage, guard), filters=groups), 0),
             (CommandHandler("rujukan", referrals.record_reference, filters=groups), 0),
             (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
+            # A member who leaves (or joins) the group is asked about afresh: no minute of stale access.
+            (ChatMemberHandler(guard.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
         ]
         for handler, handler_group in handlers:
             self.application.add_handler(handler, group=handler_group)
@@ -329,4 +339,37 @@ async def write_packet(settings: Settings, code: str, out_dir: Path) -> int:
         return 1
     for path in written:
         sys.stdout.write(f"{path}\n")
+    return 0
+
+
+CLI_ACTOR = "cli"
+
+
+async def write_originals(settings: Settings, code: str, out_dir: Path) -> int:
+    """`python -m bot bukti KODE --out DIR`: the evidence originals, byte for byte, for a custodian at the
+    server; the release is an event in the audit log (who: the system user running the command)."""
+    import getpass
+
+    from storage.triage import TriageStore
+
+    store = await Store.open(settings.database_path, settings.evidence_dir)
+    try:
+        report = await store.reports.by_code(code)
+        if report is None:
+            sys.stderr.write(f"No report with the code {code}\n")
+            return 1
+        photos = [e.photo for e in await store.reports.evidence(report.id) if e.photo is not None]
+        if not photos:
+            sys.stderr.write(f"Report {report.code} has no evidence files\n")
+            return 1
+        await TriageStore(store.db).record_release(report.id, actor=CLI_ACTOR, actor_name=getpass.getuser(),
+                                                   at=utcnow(), files=len(photos))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for n, photo in enumerate(photos, 1):
+            suffix = {"image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}.get(photo.mime, ".jpg")
+            path = out_dir / f"{report.code}-{n}{suffix}"
+            path.write_bytes(await store.files.get(photo.sha256))
+            sys.stdout.write(f"{path}  sha256 {photo.sha256}\n")
+    finally:
+        await store.close()
     return 0

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     supervisor_chat_id: int | None = None
     summary_chat_id: int | None = None
     supervisor_ids: str = ""
+    evidence_custodian_ids: str = ""
     database_path: Path = Path("data/lapor-netral.sqlite3")
     evidence_dir: Path = Path("data/evidence")
     default_locale: str = "id"
@@ -164,7 +165,7 @@ class Settings(BaseSettings):
             raise ValueError(f"names no readable file ({value})")
         return value
 
-    @field_validator("supervisor_ids")
+    @field_validator("supervisor_ids", "evidence_custodian_ids")
     @classmethod
     def _id_list(cls, value: str) -> str:
         for part in value.replace(",", " ").split():
@@ -189,6 +190,11 @@ class Settings(BaseSettings):
     @property
     def supervisor_allow_list(self) -> frozenset[int]:
         return frozenset(int(p) for p in self.supervisor_ids.replace(",", " ").split())
+
+    @property
+    def evidence_custodians(self) -> frozenset[int]:
+        """Who may receive evidence originals (device identity and all) in a private chat: /bukti."""
+        return frozenset(int(p) for p in self.evidence_custodian_ids.replace(",", " ").split())
 
     @property
     def max_image_bytes(self) -> int:

@@ -117,6 +117,11 @@ async def touch_in(conn: aiosqlite.Connection, report_id: int, at: datetime) -> 
     await conn.execute("UPDATE reports SET updated_at = ? WHERE id = ?", (iso(at), report_id))
 
 
+# The audit log's action for an original handed out (to a custodian, or written by the command line).
+EVIDENCE_RELEASED = "evidence_released"
+
+
+
 async def insert_info_request_in(
     conn: aiosqlite.Connection, report_id: int, event_id: int, question: str, at: datetime,
 ) -> int:
@@ -427,3 +432,11 @@ class TriageStore:
             "SELECT payload FROM outbox WHERE kind = ? AND state = 'pending' AND id > ?", (kind, item_id)
         )
         return any(json.loads(r[0]).get("report_id") == report_id for r in rows)
+
+    async def record_release(self, report_id: int, *, actor: str, actor_name: str | None, at: datetime,
+                             files: int) -> None:
+        """An original left the evidence store: the audit log says who took how many, and when."""
+        event = NewEvent(actor=actor, actor_name=actor_name, action=EVIDENCE_RELEASED, at=at,
+                         detail=f"originals:{files}")
+        async with self._db.transaction() as conn:
+            await append_event_in(conn, report_id, event)

@@ -46,7 +46,9 @@ from tests.fakes.bot_api import (
     FakeBotApi,
     RetryAfter,
     ServerError,
+    SlowAnswer,
     Timeout,
+    fault_from_json,
     fault_to_json,
 )
 
@@ -541,3 +543,17 @@ async def test_standalone_process_with_control_api(monkeypatch: pytest.MonkeyPat
             proc.terminate()
         await asyncio.wait_for(proc.communicate(), 10)
     assert proc.returncode == 0
+
+
+async def test_slow_answer_is_done_at_once_and_answered_late(bot: Bot, api: FakeBotApi) -> None:
+    api.fail("sendMessage", mode=SlowAnswer(0.5))
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(TimedOut):
+        await bot.send_message(USER, "diterima, dijawab lambat", read_timeout=0.1)
+    # Recorded (and visible) before the answer was due, as on Telegram; not a failed call.
+    assert api.calls_to("sendMessage")[-1].params["text"] == "diterima, dijawab lambat"
+    assert asyncio.get_running_loop().time() - started < 0.5 and api.failed_calls == []
+    api.fail("sendMessage", mode=SlowAnswer(0.3))
+    sent = await bot.send_message(USER, "sabar", read_timeout=2)
+    assert sent.text == "sabar"
+    assert fault_from_json(fault_to_json(SlowAnswer(2.5))) == SlowAnswer(2.5)

@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import Bot, InputMediaPhoto, ReplyParameters
-from telegram.error import BadRequest, RetryAfter
+from telegram import Bot, InputMediaPhoto, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, RetryAfter, TimedOut
 
 from bot.outbox import RetryLater
 from bot.telegram.calls import for_outbox
-from bot.telegram.triage.delivery import TriageCard, group_unwritable
+from bot.telegram.triage.delivery import GROUP_SEND_TIMEOUT, TriageCard, group_unwritable
 from handlers.report.intake import PREVIEW_KIND
 from locales import t
 from storage.models import Channel, OutboxItem, PhotoEvidence, Report
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# The Bot API has no idempotency key: a send whose answer the bot never hears may have happened, and
+# sending it again makes a second album or card. So the group's sends wait for a slow Telegram (PTB's
+# default is 5 s; GROUP_SEND_TIMEOUT), and when even this wait runs out the retry comes after as long
+# again, not at once.
 
 class GroupForwarder:
     """The outbox deliverer of `forward_report`: exactly once per report, resumable between its calls."""
@@ -47,6 +53,10 @@ class GroupForwarder:
             if isinstance(retry.__cause__, RetryAfter):
                 self._quiet_until = time.monotonic() + retry.delay
             raise
+        except TimedOut as exc:
+            log.warning("report %s: no answer from Telegram within %.0f s; its last post may appear twice",
+                        report.code, GROUP_SEND_TIMEOUT)
+            raise RetryLater(GROUP_SEND_TIMEOUT, "outcome unknown (timed out)") from exc
 
     async def _deliver(self, item: OutboxItem, report: Report) -> None:
         store = self._store
@@ -66,14 +76,18 @@ class GroupForwarder:
             progress["album"] = sent
             # Recorded at once: a retry after a failed card must not post the album twice.
             await store.outbox.save_progress(item.id, progress)
-        text = await self._card.text(report)
         album = progress.get("album")
-        card = await self._bot.send_message(
-            self._chat_id, text,
-            reply_markup=self._card.markup(report),
-            reply_parameters=ReplyParameters(int(str(album)), allow_sending_without_reply=True)
-            if album is not None else None,
-        )
+        reply = ReplyParameters(int(str(album)), allow_sending_without_reply=True) if album is not None else None
+        markup = self._card.markup(report)
+
+        async def send(text: str, as_html: bool) -> Message:
+            return await self._bot.send_message(
+                self._chat_id, text, reply_markup=markup, reply_parameters=reply,
+                parse_mode=ParseMode.HTML if as_html else None,
+                read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT,
+            )
+
+        card = await self._card.post(report, send)
         await store.reports.set_card(report.id, self._chat_id, card.message_id)
         log.info("report %s forwarded to the supervisors' group", report.code)
 
@@ -91,6 +105,10 @@ class GroupForwarder:
             else:
                 media.append(await self._store.files.get_derived(photo.sha256, PREVIEW_KIND))
         if len(media) == 1:
-            return (await self._bot.send_photo(self._chat_id, media[0], caption=caption)).message_id
+            return (await self._bot.send_photo(self._chat_id, media[0], caption=caption,
+                                               read_timeout=GROUP_SEND_TIMEOUT,
+                                               write_timeout=GROUP_SEND_TIMEOUT)).message_id
         album = [InputMediaPhoto(item, caption=caption if i == 0 else None) for i, item in enumerate(media)]
-        return (await self._bot.send_media_group(self._chat_id, album))[0].message_id
+        sent = await self._bot.send_media_group(self._chat_id, album, read_timeout=GROUP_SEND_TIMEOUT,
+                                                write_timeout=GROUP_SEND_TIMEOUT)
+        return sent[0].message_id

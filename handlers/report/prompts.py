@@ -115,7 +115,9 @@ def ask_description(draft: Draft, view: View) -> Reply:
 
 def ask_evidence(draft: Draft, view: View) -> Reply:
     done = [(Button(t(view.locale, "report.evidence_done"), "ev:done"),)] if draft.photos or draft.links else []
-    return _ask(view, "report.ask_evidence", done, max_photos=view.max_photos)
+    reply = _ask(view, "report.ask_evidence", done, max_photos=view.max_photos)
+    # One line: photos carry the device's identity, and the welcome promises anonymity.
+    return Reply(reply.text + "\n" + t(view.locale, "report.evidence_sealed"), reply.buttons)
 
 
 def ask_contact(draft: Draft, view: View) -> Reply:

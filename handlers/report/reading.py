@@ -13,8 +13,13 @@ from handlers.report.prompts import category_label, status_label
 from locales import t
 from storage.models import Contact, Event, Evidence, Report
 
+# Telegram counts a message's 4,096 characters in code points of the text after parsing; the HTML we
+# build is never shorter than that text, so `len()` of it (code points) is the stricter count.
 MESSAGE_LIMIT: Final = 4096
 CARD_DESCRIPTION_MAX: Final = 1500
+# The shortened card, for when Telegram refuses the full one anyway: the chronology cut hard.
+CARD_SHORT_DESCRIPTION: Final = 300
+CARD_LINKS_SHOWN: Final = 10
 
 
 def format_moment(moment: datetime, locale: str, tz: ZoneInfo) -> str:
@@ -25,9 +30,13 @@ def format_moment(moment: datetime, locale: str, tz: ZoneInfo) -> str:
 
 def card_text(
     report: Report, evidence: list[Evidence], contact: Contact | None, pseudonym: str,
-    regions: RegionCatalog, locale: str, tz: ZoneInfo, extra_lines: tuple[str, ...] = (),
+    regions: RegionCatalog, locale: str, tz: ZoneInfo, extra_lines: tuple[str, ...] = (), *, short: bool = False,
 ) -> str:
-    """The supervisors' card: every field, user text escaped, within one Telegram message."""
+    """The supervisors' card: every field, user text escaped, within one Telegram message.
+
+    At most CARD_LINKS_SHOWN links are listed, however many answers added. `short` cuts the chronology
+    to CARD_SHORT_DESCRIPTION and says so: the card Telegram refused is posted that way, never stuck.
+    """
     region = regions.region(report.region_id)
     place = esc_within(report.place, 200)
     if report.latitude is not None and report.longitude is not None:
@@ -62,11 +71,16 @@ def card_text(
             meta.append(t(locale, "card.photo_gps", lat=f"{photo.latitude:.5f}", lon=f"{photo.longitude:.5f}"))
         if meta:
             evidence_lines.append(t(locale, "card.photo_meta", number=number, meta="; ".join(meta)))
-    evidence_lines += [f"• {esc_within(url, 150)}" for url in links]
+    evidence_lines += [f"• {esc_within(url, 150)}" for url in links[:CARD_LINKS_SHOWN]]
+    if len(links) > CARD_LINKS_SHOWN:
+        evidence_lines.append(t(locale, "card.links_more", count=len(links) - CARD_LINKS_SHOWN))
+    if short:
+        evidence_lines.append(t(locale, "card.shortened", code=report.code))
     head = "\n".join(lines + evidence_lines)
     frame = len(t(locale, "card.description", description=""))
     room = MESSAGE_LIMIT - len(head) - frame - 2
-    description = esc_within(report.description, min(CARD_DESCRIPTION_MAX, room))
+    cap = CARD_SHORT_DESCRIPTION if short else CARD_DESCRIPTION_MAX
+    description = esc_within(report.description, min(cap, room))
     return head + "\n\n" + t(locale, "card.description", description=description)
 
 

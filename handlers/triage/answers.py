@@ -19,7 +19,7 @@ from handlers.common import owed
 from handlers.common.callbacks import ANSWER, ANSWER_DONE, number
 from handlers.common.events import Button, Choice, Command, Event, FetchFailed, Image, Reply, Text, Unsupported
 from handlers.common.text import clean, find_links
-from handlers.report.conversation import StoreImage
+from handlers.report.conversation import MAX_LINKS, StoreImage
 from handlers.report.images import ImageRejected
 from handlers.triage.machine import REPORTER_ACTOR, Action
 from locales import t
@@ -34,6 +34,9 @@ DONE_PREFIX: Final = ANSWER_DONE.name + ":"
 ANSWER_MODE: Final = timedelta(minutes=15)
 ALBUM_MEMORY: Final = 120.0  # seconds: album siblings arrive within a second or two
 MAX_ANSWER: Final = 3000
+# Answers may add as much evidence again as intake allows a report (max_photos photos, MAX_LINKS links),
+# and no more: two answers once added 388 links, and the card could no longer be edited.
+EVIDENCE_FACTOR: Final = 2
 
 
 class TriageAnswers:
@@ -41,8 +44,10 @@ class TriageAnswers:
 
     def __init__(
         self, store: Store, triage: TriageStore, store_image: StoreImage, *,
-        clock: Callable[[], datetime], on_enqueue: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime], on_enqueue: Callable[[], None] = lambda: None, max_photos: int = 10,
     ) -> None:
+        self._max_photos = max_photos * EVIDENCE_FACTOR
+        self._max_links = MAX_LINKS * EVIDENCE_FACTOR
         self._store = store
         self._triage = triage
         self._store_image = store_image
@@ -140,10 +145,30 @@ class TriageAnswers:
             return [Reply(t(locale, "triage.answer_text_or_photo"))]
         if len(text) > MAX_ANSWER:
             return [Reply(t(locale, "triage.answer_too_long", max=MAX_ANSWER))]
-        await self._record(report, note=text, links=tuple(find_links(text)))
-        return [self._ack(report, locale, "triage.answer_received", in_mode)]
+        _, links = await self._held(report)
+        found = [link for link in dict.fromkeys(find_links(text)) if link not in links]
+        kept = found[: max(0, self._max_links - len(links))]
+        await self._record(report, note=text, links=tuple(kept))
+        replies = [self._ack(report, locale, "triage.answer_received", in_mode)]
+        if len(kept) < len(found):
+            replies.append(self._full(report, locale))
+        return replies
+
+    async def _held(self, report: Report) -> tuple[int, list[str]]:
+        """The report's photo count and links, all sources together."""
+        evidence = await self._store.reports.evidence(report.id)
+        return sum(e.photo is not None for e in evidence), [e.url for e in evidence if e.url]
+
+    def _full(self, report: Report, locale: str) -> Reply:
+        return Reply(t(locale, "triage.answer_evidence_full", code=report.code, photos=self._max_photos,
+                       links=self._max_links))
 
     async def _answer_photo(self, report: Report, locale: str, event: Image, in_mode: bool) -> list[Reply]:
+        photos, _ = await self._held(report)
+        if photos >= self._max_photos:
+            # Not even downloaded; one notice for an album, as for the acknowledgement.
+            full = self._full(report, locale)
+            return [Reply(full.text, coalesce_key=f"triage-answer-full:{report.id}")]
         try:
             photo = await self._store_image(await event.fetch(), event.source_id)
         except ImageRejected as exc:

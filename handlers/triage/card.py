@@ -160,13 +160,15 @@ class CardView:
 
 
 async def build_card(
-    triage: TriageStore, regions: RegionCatalog, data: CardData, locale: str, tz: ZoneInfo, now: datetime,
+    triage: TriageStore, regions: RegionCatalog, data: CardData, locale: str, tz: ZoneInfo, now: datetime, *,
+    short: bool = False,
 ) -> CardView:
     """The card from what storage loaded for it once (`Reports.card_data`), with its duplicate warnings."""
     report, evidence = data.report, list(data.evidence)
     duplicates = await find_duplicates(triage, report, evidence, now)
     extras = extra_lines(report, evidence, list(data.events), duplicates, locale, tz, now.astimezone(tz).date())
-    text = card_text(report, evidence, data.contact, data.pseudonym or "?", regions, locale, tz, extra_lines=extras)
+    text = card_text(report, evidence, data.contact, data.pseudonym or "?", regions, locale, tz, extra_lines=extras,
+                     short=short)
     return CardView(report, text, main_buttons(report.id, report.state, locale))
 
 

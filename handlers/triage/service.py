@@ -212,10 +212,10 @@ class TriageService:
 
     # ---------------------------------------------------------------- views
 
-    async def card(self, report: Report | CardData) -> CardView:
+    async def card(self, report: Report | CardData, *, short: bool = False) -> CardView:
         """The card of a report, or of what was loaded for it already (the forwarder's album read it)."""
         data = report if isinstance(report, CardData) else await self.store.reports.card_data(report)
-        return await build_card(self.triage, self.regions, data, self.locale, self.tz, self._clock())
+        return await build_card(self.triage, self.regions, data, self.locale, self.tz, self._clock(), short=short)
 
     async def history(self, report: Report) -> list[str]:
         return history_messages(report, await self.store.reports.events(report.id), self.locale, self.tz)

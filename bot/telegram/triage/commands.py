@@ -11,21 +11,23 @@ import asyncio
 import logging
 from typing import Final
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.error import TelegramError
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update, User
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.telegram.calls import answer_query, tolerate_not_modified
 from bot.telegram.triage.delivery import TriageCard
-from bot.telegram.triage.guard import SupervisorGuard
+from bot.telegram.triage.guard import SupervisorGuard, supervisor_of
 from handlers.common.callbacks import TRIAGE_PAGE, number
 from handlers.common.text import esc_within
 from handlers.common.when import format_short_date
+from handlers.report.intake import PREVIEW_KIND
 from handlers.triage.export import export_table, to_csv, to_xlsx
 from handlers.triage.search import SearchError, parse_range, parse_search
 from handlers.triage.service import Page, TriageService
 from locales import t
-from storage.models import Report
+from storage.db import utcnow
+from storage.models import PhotoEvidence, Report
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,9 @@ def page_markup(page: Page, data_prefix: tuple[str, ...], locale: str) -> Inline
 
 
 class TriageCommands:
-    def __init__(self, service: TriageService, guard: SupervisorGuard, card: TriageCard) -> None:
+    def __init__(self, service: TriageService, guard: SupervisorGuard, card: TriageCard,
+                 custodians: frozenset[int] = frozenset()) -> None:
+        self._custodians = custodians
         self._service = service
         self._card = card
         self._guard = guard
@@ -56,11 +60,13 @@ class TriageCommands:
 
     # ---------------------------------------------------------------- helpers
 
-    async def _allowed(self, update: Update) -> Message | None:
+    async def _allowed(self, update: Update, *, fresh: bool = False) -> Message | None:
+        """The command's message if its sender may triage; `fresh` for the commands that hand out
+        evidence, exports or a whole card: membership is asked afresh, never from the cache."""
         message = update.effective_message
         if message is None:
             return None
-        refusal = await self._guard.refusal(message.chat_id, update.effective_user)
+        refusal = await self._guard.refusal(message.chat_id, update.effective_user, fresh=fresh)
         if refusal is not None:
             log.warning("triage command refused (%s)", refusal.removeprefix("triage."))
             await self._say(message, refusal)
@@ -84,7 +90,7 @@ class TriageCommands:
 
     async def show_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The card again, with its buttons, below it its history; the new card is the one kept current."""
-        message = await self._allowed(update)
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         report = await self._report_from_args(message, context.args or [], "triage.usage_laporan")
@@ -116,7 +122,7 @@ class TriageCommands:
 
     async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cari wilayah:… status:… kategori:… dari:… sampai:… nama:…"""
-        message = await self._allowed(update)
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         query = " ".join(context.args or [])
@@ -170,8 +176,13 @@ class TriageCommands:
     # ---------------------------------------------------------------- /bukti CODE
 
     async def send_evidence(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The original files, byte for byte, as documents captioned with their SHA-256; links listed."""
-        message = await self._allowed(update)
+        """The metadata-free copies, each captioned with its original's SHA-256, and the links.
+
+        The originals carry the reporter's device identity (EXIF owner, serial number, GPS): they go
+        only to a custodian (EVIDENCE_CUSTODIAN_IDS), in their private chat, and each release is an
+        event in the audit log.
+        """
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         report = await self._report_from_args(message, context.args or [], "triage.usage_bukti")
@@ -185,23 +196,46 @@ class TriageCommands:
             await self._say(message, "triage.bukti_none", code=report.code)
             return
         for n, photo in enumerate(photos, 1):
-            data = await store.files.get(photo.sha256)
-            intact = await asyncio.to_thread(store.files.verify, photo.sha256)
-            name = f"{report.code}-{n}{_EXTENSIONS.get(photo.mime, '.bin')}"
-            caption = t(self._locale, "triage.bukti_caption" if intact else "triage.bukti_caption_damaged",
-                        code=report.code, number=n, sha256=photo.sha256)
-            await message.reply_document(InputFile(data, filename=name), caption=caption,
+            copy = await store.files.get_derived(photo.sha256, PREVIEW_KIND)
+            caption = t(self._locale, "triage.bukti_copy_caption", code=report.code, number=n, sha256=photo.sha256)
+            await message.reply_document(InputFile(copy, filename=f"{report.code}-{n}-salinan.jpg"), caption=caption,
                                          disable_content_type_detection=True)
+        user = update.effective_user
+        if photos and user is not None and user.id in self._custodians:
+            await self._send_originals(message, report, photos, user)
         if links:
             items = "\n".join(f"• {esc_within(url, 300)}" for url in links)
             await self._say(message, "triage.bukti_links", code=report.code, links=items)
+
+    async def _send_originals(self, message: Message, report: Report, photos: list[PhotoEvidence],
+                              user: User) -> None:
+        """The originals to the custodian's private chat, never the group; the release is audited first,
+        because a file sent cannot be unsent."""
+        store = self._service.store
+        supervisor = supervisor_of(user)
+        await self._service.triage.record_release(report.id, actor=supervisor.actor, actor_name=supervisor.name,
+                                                  at=utcnow(), files=len(photos))
+        log.info("evidence originals of %s released to a custodian", report.code)
+        try:
+            for n, photo in enumerate(photos, 1):
+                data = await store.files.get(photo.sha256)
+                intact = await asyncio.to_thread(store.files.verify, photo.sha256)
+                name = f"{report.code}-{n}{_EXTENSIONS.get(photo.mime, '.bin')}"
+                caption = t(self._locale, "triage.bukti_caption" if intact else "triage.bukti_caption_damaged",
+                            code=report.code, number=n, sha256=photo.sha256)
+                await message.get_bot().send_document(user.id, InputFile(data, filename=name), caption=caption,
+                                                      disable_content_type_detection=True)
+        except Forbidden:
+            await self._say(message, "triage.bukti_originals_blocked")
+            return
+        await self._say(message, "triage.bukti_originals_sent", code=report.code, count=len(photos))
 
     # ---------------------------------------------------------------- /ekspor [from] [to]
 
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A spreadsheet (XLSX and CSV) of the reports received in a date range; no reporter identity
         unless they shared it."""
-        message = await self._allowed(update)
+        message = await self._allowed(update, fresh=True)
         if message is None:
             return
         service = self._service

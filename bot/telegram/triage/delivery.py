@@ -9,10 +9,14 @@ counts as done.
 
 from __future__ import annotations
 
+import html
 import logging
-from typing import Final
+import re
+from collections.abc import Awaitable, Callable
+from typing import Final, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.outbox import GiveUp, RetryLater
@@ -32,6 +36,23 @@ log = logging.getLogger(__name__)
 _CARD_NOT_POSTED: Final = 30.0
 _GROUP_UNWRITABLE: Final = 300.0
 ANSWER_TEXT_MAX: Final = 3500
+# As the forwarder's (bot/telegram/group.py): a send Telegram answered slowly must not be repeated.
+GROUP_SEND_TIMEOUT: Final = 60.0
+# Telegram's answers to a text it will not take as it is; any other BadRequest (a wrong chat) is not
+# about the text, and a shorter text would not help.
+_TEXT_REFUSALS: Final = ("too long", "can't parse entities", "text is empty")
+_TAG_RE: Final = re.compile(r"<[^>]*>")
+_PLAIN_MAX: Final = 4000
+T = TypeVar("T")
+
+
+def text_refused(exc: BadRequest) -> bool:
+    return any(refusal in exc.message.lower() for refusal in _TEXT_REFUSALS)
+
+
+def plain_text(text: str) -> str:
+    """The card without markup, for the last resort of sending it with no parse mode."""
+    return html.unescape(_TAG_RE.sub("", text))[:_PLAIN_MAX]
 
 
 def group_unwritable(exc: TelegramError) -> RetryLater:
@@ -46,8 +67,28 @@ class TriageCard:
     def __init__(self, service: TriageService) -> None:
         self._service = service
 
-    async def text(self, report: Report) -> str:
-        return (await self._service.card(report)).text
+    async def text(self, report: Report, *, short: bool = False) -> str:
+        return (await self._service.card(report, short=short)).text
+
+    async def post(self, report: Report, send: Callable[[str, bool], Awaitable[T]]) -> T:
+        """Send (or edit) the card with `send(text, html)`; a text Telegram refuses is sent shortened,
+        then as plain text: a card is never stuck on its own length or markup. Each refusal is logged as
+        an error, because it means a limit is counted wrongly somewhere."""
+        try:
+            return await send(await self.text(report), True)
+        except BadRequest as exc:
+            if not text_refused(exc):
+                raise
+            log.error("card of %s refused by Telegram (%s); sending it shortened", report.code, exc.message)
+        short = await self.text(report, short=True)
+        try:
+            return await send(short, True)
+        except BadRequest as exc:
+            if not text_refused(exc):
+                raise
+            log.error("short card of %s refused by Telegram (%s); sending it as plain text", report.code,
+                      exc.message)
+        return await send(plain_text(short), False)
 
     def markup(self, report: Report) -> InlineKeyboardMarkup | None:
         """The keyboard of the report's state."""
@@ -74,10 +115,15 @@ class CardEditor:
             raise GiveUp("no such report")
         if report.card_chat_id is None or report.card_message_id is None:
             raise RetryLater(_CARD_NOT_POSTED, "card not posted yet")
-        edit = self._bot.edit_message_text(
-            await self._card.text(report), chat_id=report.card_chat_id, message_id=report.card_message_id,
-            reply_markup=self._card.markup(report),
-        )
+        chat_id, message_id, markup = report.card_chat_id, report.card_message_id, self._card.markup(report)
+
+        async def send(text: str, as_html: bool) -> object:
+            return await self._bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup,
+                parse_mode=ParseMode.HTML if as_html else None,
+            )
+
+        edit = self._card.post(report, send)
 
         def refused(exc: TelegramError) -> GiveUp | RetryLater:
             if isinstance(exc, BadRequest):
@@ -114,13 +160,15 @@ class AnswerPoster:
             # The metadata-free preview, like the first album: originals stay with /bukti.
             preview = await service.store.files.get_derived(detail[6:], PREVIEW_KIND)
             caption = t(locale, "triage.answer_post_photo", code=report.code, pseudonym=pseudonym)
-            await for_outbox(self._bot.send_photo(chat_id, preview, caption=caption, reply_parameters=reply),
+            await for_outbox(self._bot.send_photo(chat_id, preview, caption=caption, reply_parameters=reply,
+                                                  read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
                              what, refused=group_unwritable)
         else:
             text = t(locale, "triage.answer_post_text", code=report.code, pseudonym=pseudonym,
                      text=esc_within(event.note or "", ANSWER_TEXT_MAX))
-            await for_outbox(self._bot.send_message(chat_id, text, reply_parameters=reply), what,
-                             refused=group_unwritable)
+            await for_outbox(self._bot.send_message(chat_id, text, reply_parameters=reply,
+                                                    read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
+                             what, refused=group_unwritable)
 
 
 class GroupPoster:
@@ -131,5 +179,6 @@ class GroupPoster:
         self._chat_id = chat_id
 
     async def __call__(self, item: OutboxItem) -> None:
-        await for_outbox(self._bot.send_message(self._chat_id, str(item.payload["text"])), "group post",
-                         refused=group_unwritable)
+        await for_outbox(self._bot.send_message(self._chat_id, str(item.payload["text"]),
+                                                read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
+                         "group post", refused=group_unwritable)

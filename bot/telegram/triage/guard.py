@@ -1,4 +1,9 @@
-"""Who may triage: the configured group, its members (getChatMember, cached for a minute), SUPERVISOR_IDS."""
+"""Who may triage: the configured group, its members (getChatMember, cached for a minute), SUPERVISOR_IDS.
+
+The cache is for buttons and lists, pressed often. A member who leaves must lose access at once: the
+`chat_member` updates Telegram sends about the group drop their entry (polling and the webhook ask for
+all update types), and the commands that hand out evidence, exports or a full card ask afresh.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from telegram import Bot, ChatMember, User
+from telegram import Bot, ChatMember, Update, User
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
 
 from handlers.triage.machine import Supervisor
 
@@ -32,20 +38,29 @@ class SupervisorGuard:
         self._clock = clock
         self._cache: dict[int, tuple[bool, float]] = {}
 
-    async def refusal(self, chat_id: int | None, user: User | None) -> str | None:
-        """None when allowed, else the locale key of the short refusal."""
+    async def refusal(self, chat_id: int | None, user: User | None, *, fresh: bool = False) -> str | None:
+        """None when allowed, else the locale key of the short refusal; `fresh` skips the cache."""
         if chat_id != self.chat_id:
             return "triage.refused_chat"
         if user is None or user.is_bot or (self._allow and user.id not in self._allow):
             return "triage.refused_member"
-        if not await self._is_member(user.id):
+        if not await self._is_member(user.id, fresh=fresh):
             return "triage.refused_member"
         return None
 
-    async def _is_member(self, user_id: int) -> bool:
+    async def on_member_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A `chat_member` update about the group: whoever it concerns is asked about afresh next time."""
+        changed = update.chat_member
+        if changed is not None and changed.chat.id == self.chat_id:
+            self.forget(changed.new_chat_member.user.id)
+
+    def forget(self, user_id: int) -> None:
+        self._cache.pop(user_id, None)
+
+    async def _is_member(self, user_id: int, *, fresh: bool = False) -> bool:
         now = self._clock()
         cached = self._cache.get(user_id)
-        if cached is not None and cached[1] > now:
+        if cached is not None and cached[1] > now and not fresh:
             return cached[0]
         try:
             member = await self._bot.get_chat_member(self.chat_id, user_id)

@@ -89,7 +89,7 @@ class PacketCommand:
         if message is None:
             return
         locale = self._service.locale
-        refusal = await self._guard.refusal(message.chat_id, update.effective_user)
+        refusal = await self._guard.refusal(message.chat_id, update.effective_user, fresh=True)
         if refusal is not None:
             log.warning("triage command refused (%s)", refusal.removeprefix("triage."))
             await message.reply_text(t(locale, refusal))

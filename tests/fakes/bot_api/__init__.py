@@ -41,6 +41,7 @@ from tests.fakes.bot_api.faults import (
     Fault,
     RetryAfter,
     ServerError,
+    SlowAnswer,
     Timeout,
     fault_from_json,
     fault_to_json,
@@ -50,5 +51,5 @@ from tests.fakes.bot_api.server import FakeBotApi
 
 __all__ = [
     "DEFAULT_RATE_EXCLUDE", "DOWNLOAD", "JSON", "MAX_SLEEP_SECONDS", "ApiError", "Call", "ChatId", "Drop",
-    "FakeBotApi", "Fault", "RetryAfter", "ServerError", "Timeout", "fault_from_json", "fault_to_json",
+    "FakeBotApi", "Fault", "RetryAfter", "ServerError", "SlowAnswer", "Timeout", "fault_from_json", "fault_to_json",
 ]

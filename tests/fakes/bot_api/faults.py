@@ -42,6 +42,15 @@ class Timeout:
 
 
 @dataclass(frozen=True)
+class SlowAnswer:
+    """Accepted, answered after the client's timeout: the call is performed (the message IS recorded
+    and visible at once, as on Telegram), and its answer is held ``seconds`` before it is sent, so a
+    client with a shorter read timeout sees ``TimedOut`` for a send that happened."""
+
+    seconds: float = 6.0
+
+
+@dataclass(frozen=True)
 class Drop:
     """Close the TCP connection without any response (PTB ``NetworkError``).
 
@@ -59,7 +68,7 @@ class ApiError:
     description: str
 
 
-Fault = RetryAfter | ServerError | Timeout | Drop | ApiError
+Fault = RetryAfter | ServerError | Timeout | SlowAnswer | Drop | ApiError
 
 
 # Pseudo method name for faults on file downloads (``/file/bot<token>/<path>``).
@@ -78,6 +87,8 @@ def fault_to_json(fault: Fault) -> JSON:
             return {"type": "server_error", "status": status, "description": description}
         case Timeout(seconds, deliver):
             return {"type": "timeout", "seconds": seconds, "deliver": deliver}
+        case SlowAnswer(seconds):
+            return {"type": "slow_answer", "seconds": seconds}
         case Drop(deliver):
             return {"type": "drop", "deliver": deliver}
         case ApiError(status, description):
@@ -94,6 +105,8 @@ def fault_from_json(data: JSON) -> Fault:
         return ServerError(int(data.get("status", 500)), str(data.get("description", "Internal Server Error")))
     if kind == "timeout":
         return Timeout(float(data.get("seconds", 5.0)), bool(data.get("deliver", False)))
+    if kind == "slow_answer":
+        return SlowAnswer(float(data.get("seconds", 6.0)))
     if kind == "drop":
         return Drop(bool(data.get("deliver", False)))
     if kind == "api_error":

@@ -30,6 +30,7 @@ from tests.fakes.bot_api.faults import (
     Fault,
     RetryAfter,
     ServerError,
+    SlowAnswer,
     Timeout,
     fault_from_json,
 )
@@ -64,6 +65,9 @@ class _Req:
     request: web.Request
 
 
+
+
+_NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
 def _ok(result: Any) -> web.Response:
@@ -130,6 +134,8 @@ class FakeBotApi:
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
         self._updates: list[_Pending] = []
+        # Telegram's default: every update type but these, until a getUpdates names its allowed_updates.
+        self._allowed_updates: frozenset[str] | None = None
         self._next_update_id = 1
         self._poll_generation = 0
         self._callback_ids: set[str] = set()
@@ -310,6 +316,16 @@ class FakeBotApi:
     def set_member(self, chat_id: int, user_id: int, status: str = "member") -> None:
         """Status for getChatMember: creator/administrator/member/restricted/left/kicked."""
         self._members[(chat_id, user_id)] = status
+
+    def member_change(self, chat_id: int, user_id: int, status: str) -> JSON:
+        """Change a member's status and return the ``chat_member`` update Telegram sends about it
+        (delivered only to a bot that asked for ``chat_member`` in ``allowed_updates``)."""
+        old = self._member_obj(chat_id, user_id)
+        self.set_member(chat_id, user_id, status)
+        return {"chat_member": {
+            "chat": self._chat(chat_id), "from": self._user(user_id), "date": int(time.time()),
+            "old_chat_member": old, "new_chat_member": self._member_obj(chat_id, user_id),
+        }}
 
     def set_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """Sends to this chat then fail with 403 like a user who blocked the bot."""
@@ -801,6 +817,10 @@ class FakeBotApi:
                 response = _error(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
             case ServerError(status, description) | ApiError(status, description):
                 response = _error(status, description)
+            case SlowAnswer(seconds):
+                answer = await proceed()  # recorded as done: Telegram did it
+                await self._sleep(seconds)
+                return answer
             case Timeout(seconds, deliver):
                 self._record(failed, failed=True)
                 await self._sleep(seconds)
@@ -928,6 +948,11 @@ class FakeBotApi:
         limit = max(1, min(100, int(params.get("limit") or 100)))
         timeout = max(0.0, min(float(params.get("timeout") or 0), self.max_poll_seconds))
         self._confirm(params.get("offset"))
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(map(str, allowed)) if allowed else None
+        # Updates of a type the bot did not ask for are never delivered (Telegram does not even keep them).
+        self._updates = [p for p in self._updates if self._wanted(p.update)]
         # A newer getUpdates supersedes an older long-poll (e.g. one whose client was cancelled).
         self._poll_generation += 1
         generation = self._poll_generation
@@ -947,6 +972,12 @@ class FakeBotApi:
         for pending in ready:
             pending.delivered = True
         return [copy.deepcopy(p.update) for p in ready]
+
+    def _wanted(self, update: JSON) -> bool:
+        kinds = set(update) - {"update_id"}
+        if self._allowed_updates is None:
+            return not kinds & _NOT_BY_DEFAULT
+        return bool(kinds & self._allowed_updates)
 
     async def _send_message(self, req: _Req) -> JSON:
         chat_id = self._resolve_chat(req.params.get("chat_id"))
