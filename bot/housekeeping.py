@@ -34,6 +34,8 @@ INBOX_KEEP: Final = timedelta(days=2)  # Telegram redelivers for 24 hours; older
 UPDATE_IDS_KEEP: Final = timedelta(days=7)
 DRAFTS_KEEP: Final = timedelta(days=30)
 WHATSAPP_STATUS_KEEP: Final = timedelta(days=7)
+# An evidence file younger than this may belong to a turn still being handled (stored before its draft).
+EVIDENCE_GRACE: Final = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class Purged:
     update_ids: int = 0
     drafts: int = 0
     whatsapp_records: int = 0
+    evidence_files: int = 0
 
 
 class Housekeeping:
@@ -67,10 +70,12 @@ class Housekeeping:
         inbox_rows = await self._store.inbox.prune(now - INBOX_KEEP)
         update_ids, drafts = await self._store.drafts.prune(now - UPDATE_IDS_KEEP, now - DRAFTS_KEEP)
         whatsapp = await self._whatsapp.prune(now - WHATSAPP_STATUS_KEEP) if self._whatsapp is not None else 0
+        # After the drafts: their photos are now referred to by nothing.
+        files = await self._store.sweep_evidence(now - EVIDENCE_GRACE)
         log.info("purged %d contacts past %d days of retention, %d old inbox rows, %d update ids, "
-                 "%d abandoned drafts, %d WhatsApp records", contacts, self._retention_days, inbox_rows,
-                 update_ids, drafts, whatsapp)
-        return Purged(contacts, inbox_rows, update_ids, drafts, whatsapp)
+                 "%d abandoned drafts, %d WhatsApp records, %d unreferenced evidence files", contacts,
+                 self._retention_days, inbox_rows, update_ids, drafts, whatsapp, files)
+        return Purged(contacts, inbox_rows, update_ids, drafts, whatsapp, files)
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

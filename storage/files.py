@@ -48,6 +48,36 @@ class EvidenceStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
+    def originals(self) -> list[tuple[str, float]]:
+        """Every original on disk, with its modification time: what the housekeeping sweep weighs."""
+        found = []
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            if path.is_file() and len(path.name) == 64:
+                found.append((path.name, path.stat().st_mtime))
+        return found
+
+    def shred(self, sha256: str) -> bool:
+        """Overwrite an original and its derived copies with zeros, then delete them. Blocking.
+
+        Deleting alone would leave the GPS and device identity of a cancelled draft's photo readable on the
+        disk's free blocks for as long as nothing overwrites them. True if there was anything to shred.
+        """
+        digest = _checked_sha256(sha256)
+        paths = [self.path(digest), *(self.root / _DERIVED_DIR).glob(f"*/{digest[:2]}/{digest}{_DERIVED_SUFFIX}")]
+        shredded = False
+        for path in paths:
+            try:
+                size = path.stat().st_size
+                with path.open("r+b") as handle:
+                    handle.write(bytes(size))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                path.unlink()
+                shredded = True
+            except FileNotFoundError:
+                continue
+        return shredded
+
     # ----------------------------------------------------------------- writing
 
     def keep(self, data: bytes, sha256: str, derived: Mapping[str, bytes]) -> None:

@@ -6,6 +6,9 @@ mirrors the answer modes it alone writes), which a second instance on the same d
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from storage.db import Database
@@ -35,6 +38,28 @@ class Store:
     async def open(cls, database_path: Path, evidence_dir: Path) -> Store:
         evidence_dir.mkdir(parents=True, exist_ok=True)
         return cls(await Database.open(database_path), EvidenceStore(evidence_dir))
+
+    async def release_evidence(self, hashes: Iterable[str]) -> int:
+        """Shred each photo that no report and no draft refers to any more (a cancelled draft, a removed
+        photo); a content-addressed file shared with another report or draft stays. Returns how many went."""
+        released = 0
+        for digest in sorted(set(hashes)):
+            # Drafts keep their photos inside the JSON of `data`; a SHA-256 is 64 hex digits, so a substring
+            # match is exact.
+            row = await self.db.fetchone(
+                "SELECT 1 FROM evidence WHERE sha256 = ? UNION ALL SELECT 1 FROM drafts WHERE instr(data, ?) > 0"
+                " LIMIT 1", (digest, digest))
+            if row is None and await asyncio.to_thread(self.files.shred, digest):
+                released += 1
+        return released
+
+    async def sweep_evidence(self, older_than: datetime) -> int:
+        """Shred originals older than `older_than` that nothing refers to: photos of drafts pruned or lost
+        in a crash between storing the file and saving the turn. Younger files may belong to a turn in
+        progress."""
+        cutoff = older_than.timestamp()
+        candidates = [digest for digest, mtime in await asyncio.to_thread(self.files.originals) if mtime < cutoff]
+        return await self.release_evidence(candidates)
 
     async def close(self) -> None:
         await self.db.close()

@@ -131,6 +131,11 @@ class Intake:
                 replies, new_draft, report = await self._turn(reporter, locale, event, draft)
             if report is None:
                 await store.drafts.save_turn(channel, update_id, reporter.id, new_draft.dump())
+                # A cancelled draft's (or a removed) photo is shredded once nothing else refers to it: the
+                # citizen was told their answers are deleted.
+                dropped = {p.sha256 for p in draft.photos} - {p.sha256 for p in new_draft.photos}
+                if dropped:
+                    await store.release_evidence(dropped)
                 return Answer(replies, locale)
             created = await store.reports.submit(
                 report, owed=lambda new: [owed.forward_report(new.id)], draft=new_draft.dump(),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -118,3 +119,45 @@ async def test_keyed_locks_forget_idle_keys() -> None:
     async with locks.hold("a"):
         pass
     assert locks._locks == {}
+
+
+def evidence_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+async def test_a_cancelled_drafts_photo_is_shredded_from_disk(tmp_path: Path) -> None:
+    store, intake = await open_intake(tmp_path)
+    try:
+        picture = make_jpeg(640, 480, seed=41, gps=(-7.3, 110.5))
+        for number, event in enumerate(REPORT[:11]):  # up to and including the photo
+            await intake.handle(Channel.TELEGRAM, "88", event, update_id=str(number))
+        kept = evidence_files(tmp_path / "evidence")
+        assert kept  # the original and its clean copy
+        await intake.handle(Channel.TELEGRAM, "88", photo(picture), update_id="p")
+        # Another citizen sends the very same picture: it must outlive the first citizen's cancelling.
+        for number, event in enumerate([*REPORT[:10], photo(picture)]):
+            await intake.handle(Channel.TELEGRAM, "99", event, update_id=f"o{number}")
+        await intake.handle(Channel.TELEGRAM, "88", Command("batal"), update_id="c1")
+        await intake.handle(Channel.TELEGRAM, "88", Choice("nav:cancel_yes"), update_id="c2")
+        left = {p.name for p in evidence_files(tmp_path / "evidence")}
+        shared = hashlib.sha256(picture).hexdigest()
+        first = hashlib.sha256(make_jpeg(640, 480)).hexdigest()
+        assert shared in left  # still in the other citizen's draft
+        assert first not in left and not any(first in name for name in left)  # original and copy gone
+        raw = b"".join(p.read_bytes() for p in evidence_files(tmp_path / "evidence"))
+        assert make_jpeg(640, 480) not in raw
+    finally:
+        await store.close()
+
+
+async def test_housekeeping_sweeps_files_nothing_refers_to(tmp_path: Path) -> None:
+    store, _ = await open_intake(tmp_path)
+    try:
+        data = make_jpeg(320, 240, seed=7)
+        digest = hashlib.sha256(data).hexdigest()
+        store.files.keep(data, digest, {"preview": data})  # a crash between storing and saving the turn
+        assert await store.sweep_evidence(datetime.now(UTC) - timedelta(days=1)) == 0  # too young to judge
+        assert await store.sweep_evidence(datetime.now(UTC) + timedelta(minutes=1)) == 1
+        assert not store.files.exists(digest) and evidence_files(tmp_path / "evidence") == []
+    finally:
+        await store.close()
