@@ -10,7 +10,7 @@ from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc, esc_within
 from handlers.common.when import format_long_date
 from handlers.report.prompts import category_label, status_label
-from locales import t
+from locales import t, tn
 from storage.models import Contact, Event, Evidence, Report
 
 MESSAGE_LIMIT: Final = 4096
@@ -53,7 +53,8 @@ def card_text(
         lines.append(t(locale, "card.reporter_anonymous", pseudonym=pseudonym))
     lines.append(t(locale, "card.state", state=t(locale, f"state.{report.state}")))
     lines.extend(extra_lines)
-    evidence_lines = [t(locale, "card.evidence", photos=len(photos), links=len(links))]
+    evidence_lines = [t(locale, "card.evidence", photos=tn(locale, "count.photos", len(photos), n=len(photos)),
+                         links=tn(locale, "count.links", len(links), n=len(links)))]
     for number, photo in enumerate(photos, 1):
         meta = []
         if photo.captured_at is not None:

@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from handlers.common.regions import RegionCatalog
 from handlers.common.when import format_long_date
 from handlers.summary.figures import SummaryFigures, num, region_name
-from locales import t
+from locales import t, tn
 from storage.models import ReportState
 
 WIDTH_PX: Final = 1080
@@ -46,8 +46,9 @@ def _axis_label(figures: SummaryFigures, locale: str) -> str:
     label = t(locale, "summary.chart_xlabel")
     rest = figures.by_region[MAX_BARS:]
     if rest:
-        label += "\n" + t(locale, "summary.chart_others", count=num(len(rest), locale),
-                          reports=num(sum(r.total for r in rest), locale))
+        reports = sum(r.total for r in rest)
+        label += "\n" + tn(locale, "summary.chart_others", len(rest), count=num(len(rest), locale),
+                           reports=tn(locale, "count.reports", reports, n=num(reports, locale)))
     return label
 
 

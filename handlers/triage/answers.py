@@ -22,7 +22,7 @@ from handlers.report.conversation import StoreImage
 from handlers.report.images import ImageRejected
 from handlers.triage.machine import REPORTER_ACTOR, Action
 from handlers.triage.service import EDIT_CARD_KIND, POST_ANSWER_KIND, card_edit_payload
-from locales import t
+from locales import t, tn
 from storage.models import CLOSED_STATES, OutboxItem, PhotoEvidence, Report, Reporter, ReportState
 from storage.outbox import enqueue_in
 from storage.reports import insert_evidence_in
@@ -141,7 +141,7 @@ class TriageAnswers:
         if not text:
             return [Reply(t(locale, "triage.answer_text_or_photo"))]
         if len(text) > MAX_ANSWER:
-            return [Reply(t(locale, "triage.answer_too_long", max=MAX_ANSWER))]
+            return [Reply(tn(locale, "triage.answer_too_long", MAX_ANSWER, max=MAX_ANSWER))]
         await self._record(report, note=text, links=tuple(find_links(text)))
         return [self._ack(report, locale, "triage.answer_received", in_mode)]
 

@@ -29,7 +29,7 @@ from handlers.triage.machine import (
     target_key,
 )
 from handlers.triage.rules import Checklist, DeadlineStatus, bawaslu_deadline, requirements
-from locales import t
+from locales import t, tn
 from storage.models import CLOSED_STATES, Contact, Evidence, Report, ReportState
 from storage.store import Store
 from storage.triage import TriageEvent, TriageStore
@@ -87,11 +87,11 @@ def deadline_line(report: Report, today: date, locale: str) -> str | None:
     deadline = bawaslu_deadline(report.incident_date, today)
     closes = format_short_date(deadline.closes_on, locale)
     if deadline.status is DeadlineStatus.PAST:
-        return t(locale, "triage.deadline_past", date=closes, days=-deadline.days_left)
+        return tn(locale, "triage.deadline_past", -deadline.days_left, date=closes, days=-deadline.days_left)
     if deadline.days_left == 0:
         return t(locale, "triage.deadline_today", date=closes)
     key = "triage.deadline_near" if deadline.status is DeadlineStatus.NEAR else "triage.deadline_open"
-    return t(locale, key, date=closes, days=deadline.days_left)
+    return tn(locale, key, deadline.days_left, date=closes, days=deadline.days_left)
 
 
 def requirement_lines(checklist: Checklist, locale: str) -> list[str]:
