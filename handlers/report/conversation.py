@@ -116,6 +116,12 @@ def _reprompt_n(draft: Draft, ctx: Context, key: str, n: int, **values: object) 
     return Turn([_say_n(ctx, key, n, **values), prompt(draft, ctx.view)], draft)
 
 
+def _too_long_or_short(draft: Draft, ctx: Context, line: str, low: int, high: int) -> Turn:
+    """Ask again, saying how long the answer was: "2–80" alone leaves the citizen to count."""
+    length = tn(ctx.locale, "count.characters", len(line), n=len(line))
+    return _reprompt_n(draft, ctx, "report.bad_length", high, min=low, max=high, length=length)
+
+
 # Steps answered only by a choice, where a typed number can mean "the n-th option".
 _CHOICE_ONLY: Final = frozenset({
     Step.CATEGORY, Step.SUBJECT_STATUS, Step.REGION_GROUP, Step.REGION, Step.REVIEW, Step.EDIT_MENU,
@@ -346,19 +352,19 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
     line = one_line(raw)
     if step is Step.SUBJECT_NAME:
         if not 2 <= len(line) <= MAX_NAME:
-            return _reprompt_n(draft, ctx, "report.bad_length", MAX_NAME, min=2, max=MAX_NAME)
+            return _too_long_or_short(draft, ctx, line, 2, MAX_NAME)
         draft.subject_name, draft.subject_known = line, True
         return _advance(draft, ctx, [])
     if step is Step.SUBJECT_AGENCY:
         if not 2 <= len(line) <= MAX_AGENCY:
-            return _reprompt_n(draft, ctx, "report.bad_length", MAX_AGENCY, min=2, max=MAX_AGENCY)
+            return _too_long_or_short(draft, ctx, line, 2, MAX_AGENCY)
         draft.subject_agency = line
         return _advance(draft, ctx, [])
     if step in (Step.REGION_GROUP, Step.REGION):
         return _typed_region(line, draft, ctx)
     if step is Step.PLACE:
         if not 3 <= len(line) <= MAX_PLACE:
-            return _reprompt_n(draft, ctx, "report.bad_length", MAX_PLACE, min=3, max=MAX_PLACE)
+            return _too_long_or_short(draft, ctx, line, 3, MAX_PLACE)
         draft.place = line
         return _advance(draft, ctx, [])
     if step is Step.WHEN:
@@ -386,7 +392,8 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
 def _typed_region(line: str, draft: Draft, ctx: Context) -> Turn:
     matches = ctx.view.regions.match(line)
     if not matches:
-        return _reprompt(draft, ctx, "report.region_not_found", text=line[:40])
+        return _reprompt(draft, ctx, "report.region_not_found", text=line[:40],
+                         province=ctx.view.regions.province)
     if len(matches) == 1:
         region = matches[0]
         if draft.step is Step.REGION_GROUP:

@@ -163,8 +163,10 @@ def history_messages(report: Report, events: list[TriageEvent], locale: str, tz:
     for event in events:
         what = action_label(event.action, locale)
         change = ""
-        if event.to_state is not None:
-            change = t(locale, "triage.history_change", to=t(locale, f"state.{event.to_state}"))
+        state = t(locale, f"state.{event.to_state}") if event.to_state is not None else None
+        # "Diteruskan → Diteruskan" says nothing twice: the arrow only when the state reads differently.
+        if state is not None and state != what:
+            change = t(locale, "triage.history_change", to=state)
         lines.append(t(locale, "triage.history_item", moment=format_moment(event.at, locale, tz), what=what,
                        change=change, actor=actor_label(event, locale)))
         note = note_text(event, locale)

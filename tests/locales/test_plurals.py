@@ -184,9 +184,9 @@ def test_the_summary_counts_in_english() -> None:
     text = summary_text(figures(), REGIONS, "en", TZ)
     for expected in ("against Tuesday, 14 November 2023: 1 report, the same",
                      "(a week earlier): 2 reports, down 1",
-                     "Not yet triaged:</b> 1 report, waiting for",
-                     "(1 report first handled that day)",
-                     "window ends within 2 days:</b> 1 report",
+                     "Not yet claimed by a supervisor:</b> 1 report, waiting for",
+                     "over 1 report first handled that day",
+                     "window closes today or within 2 days:</b> 1 report",
                      "due 17 Nov 2023 (1 day left)"):
         assert expected in text, expected
     assert wrong_number(text, 1) == [] and wrong_number(text, 2) == []
@@ -199,7 +199,7 @@ def test_the_summary_counts_in_english() -> None:
     )
     text = summary_text(many, REGIONS, "en", TZ)
     assert "… and 1 more report (see" in text and "… and 1 more regency/city (see" in text
-    assert "window ends within 2 days:</b> 12 reports" in text and "(2 days left)" in text
+    assert "window closes today or within 2 days:</b> 12 reports" in text and "(2 days left)" in text
 
 
 @pytest.mark.parametrize(("rest", "expected"), [
@@ -209,3 +209,17 @@ def test_the_chart_counts_the_regions_left_out(rest: int, expected: str) -> None
     by_region = tuple(RegionFigure(region_id=r.id, total=1, by_state={ReportState.BARU: 1})
                       for r in REGIONS.regions[:MAX_BARS + rest])
     assert expected in _axis_label(figures(by_region=by_region), "en")
+
+
+@pytest.mark.parametrize(("locale", "typed", "expected"), [
+    ("en", "N", "Please write 2–120 characters (you wrote 1 character)."),
+    ("en", "N" * 121, "Please write 2–120 characters (you wrote 121 characters)."),
+    ("id", "N", "Mohon tulis 2–120 karakter (tulisan Anda 1 karakter)."),
+])
+async def test_a_bad_length_says_how_long_the_answer_was(locale: str, typed: str, expected: str) -> None:
+    context = Context(View(locale, TODAY, REGIONS, max_photos=10), fake_store, max_image_bytes=1000)
+    turn = Turn(draft=Draft())
+    for event in (Choice("go:start"), Choice("cat:medsos"), Text(typed)):
+        turn = await conversation.handle(event, turn.draft, context)
+    assert turn.draft.step is Step.SUBJECT_NAME
+    assert turn.replies[0].text.splitlines()[0] == expected
