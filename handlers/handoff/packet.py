@@ -33,7 +33,7 @@ from fpdf.enums import XPos, YPos
 
 from handlers.common.when import format_long_date
 from handlers.triage.rules import Checklist, Deadline, DeadlineStatus, Requirement
-from locales import MissingTranslation, t
+from locales import MissingTranslation, t, tn
 from storage.models import Category, SubjectStatus
 
 FONT: Final = "DejaVu"
@@ -298,7 +298,8 @@ class _Writer:
         if self.p.archive is not None:
             self.doc.ln(1)
             archive = self.p.archive
-            self.para(self._t("archive_line", name=archive.name, files=archive.files, sha256=archive.sha256),
+            self.para(tn(self.locale, "handoff.archive_line", archive.files, name=archive.name, files=archive.files,
+                         sha256=archive.sha256),
                       style="I", size=8.5)
 
     def _photo(self, photo: Photo) -> None:

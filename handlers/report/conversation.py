@@ -30,7 +30,7 @@ from handlers.common.when import DateError, DateInFuture, DateTooOld, date_examp
 from handlers.report.draft import EDIT_FIELDS, FLOW, Draft, Step
 from handlers.report.images import ImageRejected, RejectReason
 from handlers.report.prompts import BACK, CANCEL, View, prompt
-from locales import t
+from locales import t, tn
 from storage.models import Category, Contact, PhotoEvidence, SubjectStatus
 
 MIN_DESCRIPTION: Final = 20
@@ -64,6 +64,10 @@ class Turn:
 
 def _say(ctx: Context, key: str, **values: object) -> Reply:
     return Reply(t(ctx.locale, key, **values))
+
+
+def _say_n(ctx: Context, key: str, n: int, **values: object) -> Reply:
+    return Reply(tn(ctx.locale, key, n, **values))
 
 
 def begin(draft: Draft, ctx: Context) -> Turn:
@@ -105,6 +109,17 @@ def _go_back(draft: Draft, ctx: Context) -> Turn:
 
 def _reprompt(draft: Draft, ctx: Context, key: str, **values: object) -> Turn:
     return Turn([_say(ctx, key, **values), prompt(draft, ctx.view)], draft)
+
+
+def _reprompt_n(draft: Draft, ctx: Context, key: str, n: int, **values: object) -> Turn:
+    """`_reprompt` for a plural entry, whose form `n` chooses."""
+    return Turn([_say_n(ctx, key, n, **values), prompt(draft, ctx.view)], draft)
+
+
+def _too_long_or_short(draft: Draft, ctx: Context, line: str, low: int, high: int) -> Turn:
+    """Ask again, saying how long the answer was: "2–80" alone leaves the citizen to count."""
+    length = tn(ctx.locale, "count.characters", len(line), n=len(line))
+    return _reprompt_n(draft, ctx, "report.bad_length", high, min=low, max=high, length=length)
 
 
 # Steps answered only by a choice, where a typed number can mean "the n-th option".
@@ -337,28 +352,29 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
     line = one_line(raw)
     if step is Step.SUBJECT_NAME:
         if not 2 <= len(line) <= MAX_NAME:
-            return _reprompt(draft, ctx, "report.bad_length", min=2, max=MAX_NAME)
+            return _too_long_or_short(draft, ctx, line, 2, MAX_NAME)
         draft.subject_name, draft.subject_known = line, True
         return _advance(draft, ctx, [])
     if step is Step.SUBJECT_AGENCY:
         if not 2 <= len(line) <= MAX_AGENCY:
-            return _reprompt(draft, ctx, "report.bad_length", min=2, max=MAX_AGENCY)
+            return _too_long_or_short(draft, ctx, line, 2, MAX_AGENCY)
         draft.subject_agency = line
         return _advance(draft, ctx, [])
     if step in (Step.REGION_GROUP, Step.REGION):
         return _typed_region(line, draft, ctx)
     if step is Step.PLACE:
         if not 3 <= len(line) <= MAX_PLACE:
-            return _reprompt(draft, ctx, "report.bad_length", min=3, max=MAX_PLACE)
+            return _too_long_or_short(draft, ctx, line, 3, MAX_PLACE)
         draft.place = line
         return _advance(draft, ctx, [])
     if step is Step.WHEN:
         return _typed_date(line, draft, ctx)
     if step is Step.DESCRIPTION:
         if len(text) < MIN_DESCRIPTION:
-            return _reprompt(draft, ctx, "report.description_short", min=MIN_DESCRIPTION)
+            return _reprompt_n(draft, ctx, "report.description_short", MIN_DESCRIPTION, min=MIN_DESCRIPTION)
         if len(text) > MAX_DESCRIPTION:
-            return _reprompt(draft, ctx, "report.description_long", max=MAX_DESCRIPTION, length=len(text))
+            return _reprompt_n(draft, ctx, "report.description_long", MAX_DESCRIPTION, max=MAX_DESCRIPTION,
+                               length=tn(ctx.locale, "count.characters", len(text), n=len(text)))
         draft.description = text
         return _advance(draft, ctx, [])
     if step is Step.EVIDENCE:
@@ -376,7 +392,8 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
 def _typed_region(line: str, draft: Draft, ctx: Context) -> Turn:
     matches = ctx.view.regions.match(line)
     if not matches:
-        return _reprompt(draft, ctx, "report.region_not_found", text=line[:40])
+        return _reprompt(draft, ctx, "report.region_not_found", text=line[:40],
+                         province=ctx.view.regions.province)
     if len(matches) == 1:
         region = matches[0]
         if draft.step is Step.REGION_GROUP:
@@ -412,15 +429,17 @@ def _typed_links(text: str, draft: Draft, ctx: Context) -> Turn:
         return _reprompt(draft, ctx, "report.links_full" if len(draft.links) >= MAX_LINKS
                          else "report.link_duplicate")
     draft.links.extend(added)
-    return Turn([_say(ctx, "report.links_received", count=len(added), photos=len(draft.photos),
-                      links=len(draft.links)), prompt(draft, ctx.view)], draft)
+    photo_count, link_count = len(draft.photos), len(draft.links)
+    return Turn([_say_n(ctx, "report.links_received", len(added), count=len(added),
+                        photos=tn(ctx.locale, "count.photos", photo_count, n=photo_count),
+                        links=tn(ctx.locale, "count.links", link_count, n=link_count)), prompt(draft, ctx.view)], draft)
 
 
 async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
     if draft.step is not Step.EVIDENCE:
         return _reprompt(draft, ctx, "report.photo_not_now")
     if len(draft.photos) >= ctx.view.max_photos:
-        return Turn([_say(ctx, "report.photos_full", max=ctx.view.max_photos)], draft)
+        return Turn([_say_n(ctx, "report.photos_full", ctx.view.max_photos, max=ctx.view.max_photos)], draft)
     limit_mb = max(1, ctx.max_image_bytes // (1024 * 1024))
     if event.size is not None and event.size > ctx.max_image_bytes:
         return Turn([_say(ctx, "image.too_large", max_mb=limit_mb)], draft)
@@ -441,8 +460,8 @@ async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
     else:
         draft.album_id, draft.album_count = event.group_id, 1
     ack = Reply(
-        t(ctx.locale, "report.photos_received", count=draft.album_count, total=len(draft.photos),
-          max=ctx.view.max_photos) + "\n\n" + prompt(draft, ctx.view).text,
+        tn(ctx.locale, "report.photos_received", draft.album_count, count=draft.album_count,
+           total=len(draft.photos), max=ctx.view.max_photos) + "\n\n" + prompt(draft, ctx.view).text,
         prompt(draft, ctx.view).buttons,
         coalesce_key=event.group_id,
     )

@@ -27,7 +27,7 @@ from handlers.report.draft import Draft
 from handlers.report.images import InspectedImage, inspect_image
 from handlers.report.prompts import View, prompt
 from handlers.report.reading import status_lines
-from locales import LOCALES, normalize_locale, t
+from locales import LOCALES, normalize_locale, t, tn
 from storage.models import Channel, NewReport, PhotoEvidence, Report, Reporter
 from storage.store import Store
 
@@ -157,7 +157,8 @@ class Intake:
     ) -> tuple[list[Reply], Draft, NewReport | None]:
         if isinstance(event, Command) and event.name in ("status", "cek"):
             return await self._status(reporter, locale, event.args, draft), draft, None
-        limit_reply = [Reply(t(locale, "flood.daily_limit", max=self._config.reports_per_day))]
+        limit_reply = [Reply(tn(locale, "flood.daily_limit", self._config.reports_per_day,
+                                  max=self._config.reports_per_day))]
         starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice(GO_START)
         if starts and not draft.active and await self._over_daily_limit(reporter):
             return limit_reply, draft, None

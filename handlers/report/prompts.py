@@ -13,7 +13,7 @@ from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc
 from handlers.common.when import date_examples, format_long_date
 from handlers.report.draft import Draft, Step
-from locales import t
+from locales import t, tn
 from storage.models import Category, SubjectStatus
 
 BACK: Final = "nav:back"
@@ -202,5 +202,6 @@ def review_text(draft: Draft, view: View) -> str:
         region=esc(region.name) if region else dash, place=place,
         date=format_long_date(draft.incident_date, loc) if draft.incident_date else dash,
         description=esc(draft.description or dash),
-        photos=len(draft.photos), links=len(draft.links), contact=contact,
+        photos=tn(loc, "count.photos", len(draft.photos), n=len(draft.photos)),
+        links=tn(loc, "count.links", len(draft.links), n=len(draft.links)), contact=contact,
     )

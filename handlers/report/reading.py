@@ -10,7 +10,7 @@ from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc, esc_within
 from handlers.common.when import format_long_date
 from handlers.report.prompts import category_label, status_label
-from locales import t
+from locales import t, tn
 from storage.models import Contact, Event, Evidence, Report
 
 # Telegram counts a message's 4,096 characters in code points of the text after parsing; the HTML we
@@ -62,7 +62,8 @@ def card_text(
         lines.append(t(locale, "card.reporter_anonymous", pseudonym=pseudonym))
     lines.append(t(locale, "card.state", state=t(locale, f"state.{report.state}")))
     lines.extend(extra_lines)
-    evidence_lines = [t(locale, "card.evidence", photos=len(photos), links=len(links))]
+    evidence_lines = [t(locale, "card.evidence", photos=tn(locale, "count.photos", len(photos), n=len(photos)),
+                         links=tn(locale, "count.links", len(links), n=len(links)))]
     for number, photo in enumerate(photos, 1):
         meta = []
         if photo.captured_at is not None:
@@ -73,7 +74,8 @@ def card_text(
             evidence_lines.append(t(locale, "card.photo_meta", number=number, meta="; ".join(meta)))
     evidence_lines += [f"• {esc_within(url, 150)}" for url in links[:CARD_LINKS_SHOWN]]
     if len(links) > CARD_LINKS_SHOWN:
-        evidence_lines.append(t(locale, "card.links_more", count=len(links) - CARD_LINKS_SHOWN))
+        more = len(links) - CARD_LINKS_SHOWN
+        evidence_lines.append(tn(locale, "card.links_more", more, count=more))
     if short:
         evidence_lines.append(t(locale, "card.shortened", code=report.code))
     head = "\n".join(lines + evidence_lines)

@@ -22,7 +22,7 @@ from handlers.common.text import esc
 from handlers.common.when import format_long_date, format_short_date
 from handlers.report.prompts import category_label
 from handlers.report.reading import format_moment
-from locales import t
+from locales import t, tn
 from storage.models import CLOSED_STATES, Category, Record, ReportState
 from storage.summary import SummaryData, SummaryQuery, Window
 
@@ -204,10 +204,10 @@ def _comparison(figures: SummaryFigures, locale: str) -> list[str]:
     previous = figures.day - timedelta(days=1)
     week = figures.day - timedelta(days=7)
     return [
-        t(locale, "summary.compare_previous", date=format_long_date(previous, locale),
+        tn(locale, "summary.compare_previous", figures.previous_day, date=format_long_date(previous, locale),
           count=num(figures.previous_day, locale),
           change=change_text(figures.new_reports, figures.previous_day, locale)),
-        t(locale, "summary.compare_week", date=format_long_date(week, locale),
+        tn(locale, "summary.compare_week", figures.week_before, date=format_long_date(week, locale),
           count=num(figures.week_before, locale),
           change=change_text(figures.new_reports, figures.week_before, locale)),
     ]
@@ -218,29 +218,32 @@ def _follow_up(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
     lines: list[str] = []
     if figures.backlog and figures.backlog_oldest is not None:
         age = format_duration((figures.as_of - figures.backlog_oldest).total_seconds(), locale)
-        lines.append(t(locale, "summary.backlog", count=num(figures.backlog, locale), age=age))
+        lines.append(tn(locale, "summary.backlog", figures.backlog, count=num(figures.backlog, locale), age=age))
     else:
         lines.append(t(locale, "summary.backlog_none"))
     if figures.first_action_median is not None:
-        lines.append(t(locale, "summary.first_action",
-                       duration=format_duration(figures.first_action_median, locale),
-                       count=num(figures.first_actions, locale)))
+        lines.append(tn(locale, "summary.first_action", figures.first_actions,
+                        duration=format_duration(figures.first_action_median, locale),
+                        count=num(figures.first_actions, locale)))
     else:
         lines.append(t(locale, "summary.first_action_none"))
     if not figures.deadline_count:
-        lines.append(t(locale, "summary.deadline_none", days=num(DEADLINE_WARNING_DAYS, locale)))
+        lines.append(tn(locale, "summary.deadline_none", DEADLINE_WARNING_DAYS,
+                        days=num(DEADLINE_WARNING_DAYS, locale)))
         return lines
-    lines.append(t(locale, "summary.deadline", count=num(figures.deadline_count, locale),
-                   days=num(DEADLINE_WARNING_DAYS, locale)))
+    # Two counts in one line: each is pluralised on its own.
+    lines.append(t(locale, "summary.deadline",
+                   count=tn(locale, "count.reports", figures.deadline_count, n=num(figures.deadline_count, locale)),
+                   days=tn(locale, "count.days", DEADLINE_WARNING_DAYS, n=num(DEADLINE_WARNING_DAYS, locale))))
     for item in figures.deadlines:
         left = (t(locale, "summary.days_left_today") if item.days_left == 0
-                else t(locale, "summary.days_left", days=num(item.days_left, locale)))
+                else tn(locale, "summary.days_left", item.days_left, days=num(item.days_left, locale)))
         lines.append(t(locale, "summary.deadline_item", code=esc(item.code),
                        region=esc(region_name(regions, item.region_id)),
                        date=format_short_date(item.deadline, locale), left=left))
     if figures.deadline_count > len(figures.deadlines):
-        lines.append(t(locale, "summary.deadline_more",
-                       count=num(figures.deadline_count - len(figures.deadlines), locale)))
+        more = figures.deadline_count - len(figures.deadlines)
+        lines.append(tn(locale, "summary.deadline_more", more, count=num(more, locale)))
     return lines
 
 
@@ -268,7 +271,8 @@ def summary_text(
         lines.append(t(locale, "summary.region_item", rank=rank, name=esc(region_name(regions, region.region_id)),
                        count=num(region.total, locale)))
     if len(figures.by_region) > TOP_REGIONS:
-        lines.append(t(locale, "summary.region_more", count=num(len(figures.by_region) - TOP_REGIONS, locale)))
+        more = len(figures.by_region) - TOP_REGIONS
+        lines.append(tn(locale, "summary.region_more", more, count=num(more, locale)))
     day_over = figures.as_of >= day_window(figures.day, tz).end
     lines += ["", t(locale, "summary.states_day_end", zone=_zone(figures, tz)) if day_over
               else t(locale, "summary.states", moment=format_moment(figures.as_of, locale, tz))]

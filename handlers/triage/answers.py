@@ -22,7 +22,7 @@ from handlers.common.text import clean, find_links
 from handlers.report.conversation import MAX_LINKS, StoreImage
 from handlers.report.images import ImageRejected
 from handlers.triage.machine import REPORTER_ACTOR, Action
-from locales import t
+from locales import t, tn
 from storage.models import CLOSED_STATES, NewEvent, OutboxItem, PhotoEvidence, Report, Reporter, ReportState
 from storage.store import Store
 from storage.triage import TriageStore
@@ -144,7 +144,7 @@ class TriageAnswers:
         if not text:
             return [Reply(t(locale, "triage.answer_text_or_photo"))]
         if len(text) > MAX_ANSWER:
-            return [Reply(t(locale, "triage.answer_too_long", max=MAX_ANSWER))]
+            return [Reply(tn(locale, "triage.answer_too_long", MAX_ANSWER, max=MAX_ANSWER))]
         _, links = await self._held(report)
         found = [link for link in dict.fromkeys(find_links(text)) if link not in links]
         kept = found[: max(0, self._max_links - len(links))]

@@ -30,7 +30,7 @@ from handlers.triage.machine import (
     target_key,
 )
 from handlers.triage.rules import Checklist, DeadlineStatus, bawaslu_deadline, requirements
-from locales import catalog, t
+from locales import catalog, t, tn
 from storage.models import CLOSED_STATES, Event, Evidence, Report, ReportState
 from storage.reports import CardData
 from storage.triage import TriageStore
@@ -89,11 +89,11 @@ def deadline_line(report: Report, today: date, locale: str) -> str | None:
     deadline = bawaslu_deadline(report.incident_date, today)
     closes = format_short_date(deadline.closes_on, locale)
     if deadline.status is DeadlineStatus.PAST:
-        return t(locale, "triage.deadline_past", date=closes, days=-deadline.days_left)
+        return tn(locale, "triage.deadline_past", -deadline.days_left, date=closes, days=-deadline.days_left)
     if deadline.days_left == 0:
         return t(locale, "triage.deadline_today", date=closes)
     key = "triage.deadline_near" if deadline.status is DeadlineStatus.NEAR else "triage.deadline_open"
-    return t(locale, key, date=closes, days=deadline.days_left)
+    return tn(locale, key, deadline.days_left, date=closes, days=deadline.days_left)
 
 
 def requirement_lines(checklist: Checklist, locale: str) -> list[str]:
@@ -178,8 +178,10 @@ def history_messages(report: Report, events: list[Event], locale: str, tz: ZoneI
     for event in events:
         what = action_label(event.action, locale)
         change = ""
-        if event.to_state is not None:
-            change = t(locale, "triage.history_change", to=t(locale, f"state.{event.to_state}"))
+        state = t(locale, f"state.{event.to_state}") if event.to_state is not None else None
+        # "Diteruskan → Diteruskan" says nothing twice: the arrow only when the state reads differently.
+        if state is not None and state != what:
+            change = t(locale, "triage.history_change", to=state)
         lines.append(t(locale, "triage.history_item", moment=format_moment(event.at, locale, tz), what=what,
                        change=change, actor=actor_label(event, locale)))
         note = note_text(event, locale)

@@ -38,6 +38,7 @@ class Said:
     key: str
     values: dict[str, object] = field(default_factory=dict)
     refused: MoveResult | None = None  # the move was not made, and why (for the log)
+    count: int | None = None  # set when `key` is a plural entry: the number that picks its form
 
 
 class PromptReplies:
@@ -64,7 +65,7 @@ class PromptReplies:
         limit = MAX_QUESTION if question else MAX_REASON
         note = clean_note(text, limit)
         if note is None:
-            return Said("triage.text_too_long", {"max": limit})
+            return Said("triage.text_too_long", {"max": limit}, count=limit)
         if not await self._service.triage.use_prompt(prompt.chat_id, prompt.message_id, self._clock()):
             return None
         action = Action.REQUEST_INFO if question else Action.REJECT

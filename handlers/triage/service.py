@@ -40,7 +40,7 @@ from handlers.triage.machine import (
     target_key,
 )
 from handlers.triage.rules import BAWASLU_WINDOW_DAYS, NEAR_DAYS, bawaslu_deadline
-from locales import t
+from locales import t, tn
 from storage.db import utcnow
 from storage.models import NewEvent, Owed, Report, ReportState
 from storage.reports import CardData
@@ -222,7 +222,7 @@ class TriageService:
 
     async def page(self, where: ReportFilter, page: int, *, header_key: str, empty_key: str,
                    oldest_first: bool = False) -> Page:
-        """One page of a list; the header key gets {total}, the page footer shows where we are."""
+        """One page of a list; the header key (a plural entry) gets {total}, the footer shows where we are."""
         page = max(0, page)
         reports, total = await self.triage.search(where, limit=PAGE_SIZE, offset=page * PAGE_SIZE,
                                                   oldest_first=oldest_first)
@@ -233,7 +233,7 @@ class TriageService:
             return await self.page(where, pages - 1, header_key=header_key, empty_key=empty_key,
                                    oldest_first=oldest_first)
         today = self.today()
-        lines = [t(self.locale, header_key, total=total),
+        lines = [tn(self.locale, header_key, total, total=total),
                  *(list_item(r, self.regions, self.locale, self.tz, today) for r in reports)]
         if pages > 1:
             lines.append(t(self.locale, "triage.page_footer", page=page + 1, pages=pages))
@@ -253,13 +253,13 @@ class TriageService:
         reports = await self.triage.untriaged_incident_between(first, first + timedelta(days=NEAR_DAYS))
         if not reports:
             return None
-        header = t(self.locale, "triage.reminder_header", count=len(reports))
+        header = tn(self.locale, "triage.reminder_header", len(reports), count=len(reports))
         items: list[str] = []
         for report in reports:
             left = bawaslu_deadline(report.incident_date, today).days_left
             item = list_item(report, self.regions, self.locale, self.tz, today)
             items.append(t(self.locale, "triage.reminder_item_today", item=item) if left == 0 else
-                         t(self.locale, "triage.reminder_item", item=item, days=left))
+                         tn(self.locale, "triage.reminder_item", left, item=item, days=left))
         # One message: what fits, then how many more and where they are, never a silent cut.
         budget = MESSAGE_LIMIT - 200
         shown: list[str] = []
@@ -271,7 +271,8 @@ class TriageService:
             used += 1 + len(item)
         lines = [header, *shown]
         if len(shown) < len(items):
-            lines.append(t(self.locale, "triage.reminder_more", count=len(items) - len(shown)))
+            more = len(items) - len(shown)
+            lines.append(tn(self.locale, "triage.reminder_more", more, count=more))
         return "\n".join(lines)
 
     async def enqueue_reminder(self, today: date) -> bool:

@@ -60,7 +60,7 @@ async def test_commands_buttons_and_text_out_of_place(api: FakeBotApi, tmp_path:
         await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 6002, since=mark)
         assert "tidak berlaku" in text_of((await citizen.settle(mark))[0])
         loc = await send(citizen, api.private_location(6002, -7.0, 110.4))
-        assert "langkah tempat" in loc[0]
+        assert "langkah Tempat" in loc[0]
 
 
 async def test_language_commands_and_status(api: FakeBotApi, tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ async def test_ambiguous_region_offers_candidates() -> None:
 async def test_unknown_region_is_explained() -> None:
     turn = await run(HAPPY[:5] + [Text("Jakarta")])
     assert turn.draft.step is Step.REGION_GROUP
-    assert "tidak kami temukan" in turn.replies[0].text
+    assert "\"Jakarta\" tidak ditemukan di Jawa Tengah. Periksa ejaannya" in turn.replies[0].text
 
 
 @pytest.mark.parametrize(("typed", "message"), [
@@ -264,7 +264,7 @@ async def test_user_text_is_escaped_in_the_review() -> None:
 
 async def test_english_locale() -> None:
     turn = await run([Choice("go:start")], locale="en")
-    assert "Kind of violation" in turn.replies[-1].text
+    assert "1/8 · Type of violation" in turn.replies[-1].text
 
 
 @pytest.mark.parametrize(("typed", "name", "args"), [

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from locales import t
+from handlers.report.conversation import MAX_NAME
+from locales import t, tn
 from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import (
@@ -64,7 +65,9 @@ async def test_hostile_text_files_and_buttons(
         await citizen.say("/start")
         await citizen.press("go:start")
         await citizen.press("cat:foto")
-        assert plain("report.bad_length") in text_of((await citizen.say("N" * 10_000))[0])
+        too_long = tn("id", "report.bad_length", MAX_NAME, min=2, max=MAX_NAME,
+                      length=tn("id", "count.characters", 10_000, n=10_000))
+        assert too_long in text_of((await citizen.say("N" * 10_000))[0])
         await citizen.say(MARKUP_NAME)
         await citizen.say(SCRIPT_AGENCY)
         await citizen.press("st:pns")

@@ -84,8 +84,8 @@ async def test_ringkasan_of_a_day_long_past(api: FakeBotApi, office_settings: Se
         assert f"• {t('id', f'state.{state}')}: {want.states_now[state]}\n" in text
     assert want.backlog_oldest is not None
     age = duration_id((window(DAY)[1] - want.backlog_oldest).total_seconds())
-    assert f"Belum ditangani: {want.backlog} laporan, yang terlama menunggu {age}\n" in text
-    assert f"berakhir dalam 2 hari: {len(want.deadline)} laporan" in text
+    assert f"Belum diambil pengawas: {want.backlog} laporan; yang terlama sudah menunggu {age}\n" in text
+    assert f"habis hari ini s.d. 2 hari lagi: {len(want.deadline)} laporan" in text
 
 
 async def test_ringkasan_and_the_command_line_refuse_tomorrow_alike(api: FakeBotApi, office_settings: Settings,

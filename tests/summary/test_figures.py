@@ -84,10 +84,10 @@ async def test_every_number_in_the_text(service: SummaryService, seeds: list[See
         assert f"• {t('id', f'state.{state}')}: {want.states_now[state]}\n" in text
     assert want.backlog_oldest is not None and want.first_action_median is not None
     age = duration_id((window(DAY)[1] - want.backlog_oldest).total_seconds())
-    assert f"Belum ditangani:</b> {want.backlog} laporan, yang terlama menunggu {age}\n" in text
-    assert (f"tindakan pertama pengawas:</b> {duration_id(want.first_action_median)} "
-            f"({want.first_actions} laporan ditangani pertama kali pada hari itu)") in text
-    assert f"berakhir dalam 2 hari:</b> {len(want.deadline)} laporan" in text
+    assert f"Belum diambil pengawas:</b> {want.backlog} laporan; yang terlama sudah menunggu {age}\n" in text
+    assert (f"Waktu tanggap pengawas (median):</b> {duration_id(want.first_action_median)}, "
+            f"dari {want.first_actions} laporan yang pertama kali ditangani hari itu") in text
+    assert f"habis hari ini s.d. 2 hari lagi:</b> {len(want.deadline)} laporan" in text
     for seed in want.deadline[:10]:
         left = want.deadline_days_left[seed.code]
         region = regions.region(seed.region_id)
@@ -106,7 +106,7 @@ async def test_a_day_without_reports_gets_a_short_message(service: SummaryServic
     rendered = await service.compose(quiet)
     assert "Tidak ada laporan baru pada hari itu." in rendered.text
     assert "Menurut kategori" not in rendered.text and "Status semua laporan" not in rendered.text
-    assert "dibanding" in rendered.text and "Belum ditangani" in rendered.text
+    assert "dibanding" in rendered.text and "Belum diambil pengawas" in rendered.text
     assert rendered.chart is None and rendered.sheet is None
     assert len(rendered.text.splitlines()) <= 10
 
@@ -131,7 +131,7 @@ def test_numbers_and_dates_are_written_the_indonesian_way(regions: RegionCatalog
     assert "naik 234 (23%)" in text and "sepekan sebelumnya): 0 laporan, naik 1.234" in text
     assert "Rabu, 15 November 2023" in text and "• Baru: 2.345" in text
     assert "kab-x&amp;y: 1.234" in text  # a region no longer in the catalog shows by id, escaped
-    assert "Belum ditangani:</b> tidak ada" in text and "tidak ada pada hari itu" in text
+    assert "Belum diambil pengawas:</b> tidak ada" in text and "tidak ada pada hari itu" in text
     english = summary_text(_figures(), regions, "en", TZ)
     assert "New reports:</b> 1,234" in english and "Wednesday, 15 November 2023" in english
 

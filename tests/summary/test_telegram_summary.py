@@ -203,7 +203,7 @@ async def test_ringkasan_in_the_supervisors_group_defaults_to_yesterday(api: Fak
 @pytest.mark.parametrize(("chat_id", "args", "expected"), [
     (OTHER_GROUP, "", "hanya tersedia di grup pengawas"),
     (777, "", "hanya tersedia di grup pengawas"),  # a citizen's private chat: refused, not read as a draft answer
-    (GROUP, "kapan-kapan", "/ringkasan TTTT-BB-HH"),
+    (GROUP, "kapan-kapan", "/ringkasan tahun-bulan-tanggal untuk tanggal lain"),
     (GROUP, "2024-02-01", "hari yang sudah lewat"),
 ])
 async def test_ringkasan_refused_politely(api: FakeBotApi, office_settings: Settings, chat_id: int, args: str,

@@ -108,14 +108,14 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
         code, card = await file_report(api, citizen)
         first = api.message(GROUP, card)
         assert set(group.buttons(card)) == {"🙋 Ambil", "🚫 Tolak"}
-        assert "Batas lapor Bawaslu" in first["text"] and "Belum ada: identitas pelapor" in first["text"]
+        assert "Batas lapor Bawaslu" in first["text"] and "Belum terpenuhi: identitas pelapor" in first["text"]
         assert "Pelapor " in first["text"] and "Warga5001" not in first["text"]
 
         answered = await press(api, group, ALICE, card, "🙋 Ambil")
         assert not answered.params.get("show_alert") and code in answered.params["text"]
         await card_shows(api, card, "Diambil oleh Alice")
         assert set(group.buttons(card)) == {"✅ Verifikasi", "❓ Minta info", "🚫 Tolak"}
-        claimed = await notice(api, 5001, "sedang ditangani")
+        claimed = await notice(api, 5001, "sedang diperiksa tim pengawas")
         assert code in text_of(claimed) and "Alice" not in text_of(claimed)
 
         # Minta info: the button asks for a reply; the question is written as a reply to the card.
@@ -210,7 +210,7 @@ async def test_outsiders_other_chats_and_forged_buttons_are_refused(
         forged = {
             "tr:999999:claim:b": "tidak ditemukan",
             f"tr:{report_id}:forward:b:bawaslu": "tidak berlaku",
-            f"tr:{report_id}:verify:p": "Kartu sudah berubah",
+            f"tr:{report_id}:verify:p": "baru saja ditangani pengawas lain",
             "tr:garbage": "Tombol tidak dikenal",
             "tr:pg:s:424242:1": "Tombol tidak dikenal",
         }
@@ -254,15 +254,15 @@ async def test_two_simultaneous_presses_make_one_move(api: FakeBotApi, tmp_path:
         group.press(BOB, card, claim)
         answers = [await answer_of(api, mark, ALICE), await answer_of(api, mark, BOB)]
         alerts = [a for a in answers if a.params.get("show_alert")]
-        assert len(alerts) == 1 and "Kartu sudah berubah" in alerts[0].params["text"]
+        assert len(alerts) == 1 and "baru saja ditangani pengawas lain" in alerts[0].params["text"]
         # A stale menu press after the move is refused too.
         mark = len(api.calls)
         group.press(BOB, card, reject)
-        assert "Kartu sudah berubah" in (await answer_of(api, mark, BOB)).params["text"]
+        assert "baru saja ditangani pengawas lain" in (await answer_of(api, mark, BOB)).params["text"]
         await card_shows(api, card, "Diambil oleh")
-        await notice(api, 5003, "sedang ditangani")
+        await notice(api, 5003, "sedang diperiksa tim pengawas")
         await asyncio.sleep(0.3)
-        claimed_notices = [c for c in api.calls if c.chat_id == 5003 and "sedang ditangani" in text_of(c)]
+        claimed_notices = [c for c in api.calls if c.chat_id == 5003 and "sedang diperiksa tim pengawas" in text_of(c)]
         assert len(claimed_notices) == 1
     assert db_rows(settings.database_path, "SELECT action FROM events WHERE action != 'created'") == [("claim",)]
     assert db_rows(settings.database_path, "SELECT actor FROM events WHERE action = 'claim'")[0][0] in (
@@ -442,7 +442,7 @@ async def test_a_press_answered_too_late_still_moves_without_an_error(
         update["callback_query"]["id"] = "expired-query"  # an id the fake (like Telegram) no longer accepts
         api.push_update(update)
         await card_shows(api, card, "Diambil oleh Alice")
-        await notice(api, 5009, "sedang ditangani")
+        await notice(api, 5009, "sedang diperiksa tim pengawas")
     assert code and not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

@@ -153,7 +153,7 @@ async def test_export_rows_and_files(tmp_path: Path) -> None:
     sheet = workbook["Laporan"]
     values = [[c.value for c in r] for r in sheet.iter_rows()]
     assert values[0] == header and len(values) == 3
-    description = values[1 + [r[0] for r in table[1:]].index(anonymous.code)][header.index("Uraian")]
+    description = values[1 + [r[0] for r in table[1:]].index(anonymous.code)][header.index("Kronologi")]
     assert isinstance(description, str) and description.startswith("'=cmd")  # text, not a formula
     parsed = list(csv.reader(io.StringIO(to_csv(table).decode("utf-8-sig"))))
     assert parsed[0] == header and len(parsed) == 3
@@ -174,8 +174,8 @@ async def test_card_lines_show_state_clock_checklist_and_duplicates(tmp_path: Pa
     assert "Status:</b> Butuh info" in text
     assert "Minta info oleh Alice Pengawas" in text and "Pertanyaan: <i>Siapa &lt;saksi&gt;?</i>" in text
     assert "tinggal 1 hari" in text  # incident 17 Nov, today 23 Nov: 24 Nov is the last day
-    assert "Belum ada:</b> identitas pelapor" in text
-    assert f"laporan <code>{older.code}</code>" in text and "persis sama" in text
+    assert "Belum terpenuhi:</b> identitas pelapor" in text
+    assert f"Mungkin ganda dengan</b> <code>{older.code}</code>: foto yang persis sama" in text
     assert [b.label for row in view.buttons for b in row] == ["✅ Verifikasi", "❓ Minta info", "🚫 Tolak"]
     assert "Riwayat" in history[0] and "Laporan masuk" in history[0] and "Diambil" in history[0]
     assert "→ Butuh info" in history[0] and "Pelapor" in history[0]

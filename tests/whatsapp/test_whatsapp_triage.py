@@ -82,7 +82,7 @@ async def test_a_question_reaches_the_whatsapp_reporter_and_the_answer_the_group
         code = await file_report(citizen)
         card = await card_of(api, code)
         await press(api, group, card, "🙋 Ambil")
-        claimed = await notice_with(graph, citizen.wa_id, "sedang ditangani")
+        claimed = await notice_with(graph, citizen.wa_id, "sedang diperiksa tim pengawas")
         assert code in claimed.text and "Alice" not in claimed.text
 
         # Inside the window: a normal message with the Jawab button; the reporter presses it and answers.

@@ -36,7 +36,7 @@ from handlers.triage.machine import (
 )
 from handlers.triage.replies import PromptReplies, refusal_key
 from handlers.triage.service import MoveResult, Outcome, TriageService
-from locales import t
+from locales import t, tn
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,10 @@ class TelegramTriage:
             return
         if said.refused is not None:
             log.info("triage reply not executed (%s)", said.refused)
-        await self._say(message, said.key, **said.values)
+        if said.count is not None:
+            await message.reply_text(tn(self.locale, said.key, said.count, **said.values))
+        else:
+            await self._say(message, said.key, **said.values)
 
     async def _say(self, message: Message, key: str, **values: object) -> Message:
         return await message.reply_text(t(self.locale, key, **values))

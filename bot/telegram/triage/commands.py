@@ -25,7 +25,7 @@ from handlers.report.intake import PREVIEW_KIND
 from handlers.triage.export import export_table, to_csv, to_xlsx
 from handlers.triage.search import SearchError, parse_range, parse_search
 from handlers.triage.service import Page, TriageService
-from locales import t
+from locales import t, tn
 from storage.db import utcnow
 from storage.models import PhotoEvidence, Report
 
@@ -255,7 +255,7 @@ class TriageCommands:
         table = export_table(rows, service.regions, self._locale, service.tz, service.today())
         stem = f"lapor-netral-{days.first.isoformat()}-{days.last.isoformat()}"
         xlsx = await asyncio.to_thread(to_xlsx, table, t(self._locale, "triage.export_sheet"))
-        caption = t(self._locale, "triage.export_caption", first=first, last=last, count=len(rows))
+        caption = tn(self._locale, "triage.export_caption", len(rows), first=first, last=last, count=len(rows))
         await message.reply_document(InputFile(xlsx, filename=f"{stem}.xlsx"), caption=caption,
                                      disable_content_type_detection=True)
         await message.reply_document(InputFile(to_csv(table), filename=f"{stem}.csv"),
