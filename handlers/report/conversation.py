@@ -29,12 +29,19 @@ from handlers.common.text import clean, find_links, looks_like_phone, normalize_
 from handlers.common.when import DateError, DateInFuture, DateTooOld, date_examples, parse_incident_date
 from handlers.report.draft import EDIT_FIELDS, FLOW, Draft, Step
 from handlers.report.images import ImageRejected, RejectReason
-from handlers.report.prompts import BACK, CANCEL, View, prompt
+from handlers.report.prompts import (
+    BACK,
+    CANCEL,
+    MAX_DESCRIPTION,
+    MIN_DESCRIPTION,
+    View,
+    joined_story,
+    prompt,
+    story_complete,
+)
 from locales import t, tn
 from storage.models import Category, Contact, PhotoEvidence, SubjectStatus
 
-MIN_DESCRIPTION: Final = 20
-MAX_DESCRIPTION: Final = 3000
 MAX_NAME: Final = 120
 MAX_AGENCY: Final = 200
 MAX_PLACE: Final = 200
@@ -297,9 +304,32 @@ def _choose_day(value: str, draft: Draft, ctx: Context) -> Turn:
     return _advance(draft, ctx, [])
 
 
-def _finish_evidence(value: str, draft: Draft, ctx: Context) -> Turn:
-    draft.album_id, draft.album_count = None, 0
+def _close_story(draft: Draft) -> None:
+    if draft.story:
+        draft.description = joined_story(draft)
+    draft.story = []
+
+
+def _finish_description(value: str, draft: Draft, ctx: Context) -> Turn:
+    _close_story(draft)
     return _advance(draft, ctx, [])
+
+
+def _finish_evidence(value: str, draft: Draft, ctx: Context) -> Turn:
+    if value == "chrono":
+        return _add_to_chronology(draft, ctx)
+    draft.album_id, draft.album_count, draft.pending_text = None, 0, None
+    return _advance(draft, ctx, [])
+
+
+def _add_to_chronology(draft: Draft, ctx: Context) -> Turn:
+    assert draft.pending_text is not None  # the button is offered only then
+    longer = "\n".join(part for part in (draft.description, draft.pending_text) if part)
+    if len(longer) > MAX_DESCRIPTION:
+        return _reprompt_n(draft, ctx, "report.description_long", MAX_DESCRIPTION, max=MAX_DESCRIPTION,
+                           length=tn(ctx.locale, "count.characters", len(longer), n=len(longer)))
+    draft.description, draft.pending_text = longer, None
+    return _reprompt(draft, ctx, "report.chronology_extended", length=len(longer))
 
 
 def _skip_contact(value: str, draft: Draft, ctx: Context) -> Turn:
@@ -320,6 +350,7 @@ def _start_edit(field_name: str, draft: Draft, ctx: Context) -> Turn:
         draft.step, draft.history = Step.REVIEW, [Step.REVIEW]
         return Turn([prompt(draft, ctx.view)], draft)
     steps = list(EDIT_FIELDS[field_name])
+    draft.story = []  # a rewrite starts from nothing; Selesai without a piece keeps the old story
     draft.editing = True
     draft.history = [Step.REVIEW]
     draft.step = steps.pop(0)
@@ -339,6 +370,7 @@ _CHOICES: Final[dict[str, Callable[[str, Draft, Context], Turn]]] = {
     "reg": _choose_region,
     "loc": _skip_location,
     "when": _choose_day,
+    "desc": _finish_description,
     "ev": _finish_evidence,
     "ct": _skip_contact,
     "rv": _answer_review,
@@ -370,14 +402,10 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
     if step is Step.WHEN:
         return _typed_date(line, draft, ctx)
     if step is Step.DESCRIPTION:
-        if len(text) < MIN_DESCRIPTION:
-            return _reprompt_n(draft, ctx, "report.description_short", MIN_DESCRIPTION, min=MIN_DESCRIPTION)
-        if len(text) > MAX_DESCRIPTION:
-            return _reprompt_n(draft, ctx, "report.description_long", MAX_DESCRIPTION, max=MAX_DESCRIPTION,
-                               length=tn(ctx.locale, "count.characters", len(text), n=len(text)))
-        draft.description = text
-        return _advance(draft, ctx, [])
+        return _story_piece(text, draft, ctx)
     if step is Step.EVIDENCE:
+        if not find_links(text):
+            return _offer_for_chronology(text, draft, ctx)
         return _typed_links(text, draft, ctx)
     if step is Step.CONTACT:
         if looks_like_phone(line):
@@ -420,6 +448,37 @@ def _typed_date(line: str, draft: Draft, ctx: Context) -> Turn:
     return _advance(draft, ctx, [])
 
 
+def _only_links(text: str) -> bool:
+    rest = text
+    for link in find_links(text):
+        rest = rest.replace(link, " ")
+    return bool(find_links(text)) and not any(ch.isalnum() for ch in rest)
+
+
+def _story_piece(text: str, draft: Draft, ctx: Context) -> Turn:
+    """Keep one piece of the story (phones split stories over messages); Selesai or evidence closes it."""
+    if _only_links(text) and story_complete(draft):
+        # A bare link is evidence: the citizen has moved on.
+        _close_story(draft)
+        _advance(draft, ctx, [])
+        return _typed_links(text, draft, ctx)
+    whole = "\n".join([*draft.story, text])
+    if len(whole) > MAX_DESCRIPTION:
+        return _reprompt_n(draft, ctx, "report.description_long", MAX_DESCRIPTION, max=MAX_DESCRIPTION,
+                           length=tn(ctx.locale, "count.characters", len(whole), n=len(whole)))
+    draft.story.append(text)
+    if len(whole) < MIN_DESCRIPTION:
+        return _reprompt_n(draft, ctx, "report.description_short", MIN_DESCRIPTION, min=MIN_DESCRIPTION)
+    return _reprompt(draft, ctx, "report.story_piece_received", pieces=len(draft.story), length=len(whole),
+                     max=MAX_DESCRIPTION)
+
+
+def _offer_for_chronology(text: str, draft: Draft, ctx: Context) -> Turn:
+    """Words sent with the evidence are kept and offered for the chronology, never dropped."""
+    draft.pending_text = "\n".join(part for part in (draft.pending_text, text) if part)
+    return _reprompt(draft, ctx, "report.offer_chronology")
+
+
 def _typed_links(text: str, draft: Draft, ctx: Context) -> Turn:
     links = find_links(text)
     if not links:
@@ -436,6 +495,10 @@ def _typed_links(text: str, draft: Draft, ctx: Context) -> Turn:
 
 
 async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
+    if draft.step is Step.DESCRIPTION and story_complete(draft):
+        # A photo after the story: the citizen has moved on to the evidence.
+        _close_story(draft)
+        _advance(draft, ctx, [])
     if draft.step is not Step.EVIDENCE:
         return _reprompt(draft, ctx, "report.photo_not_now")
     if len(draft.photos) >= ctx.view.max_photos:

@@ -69,6 +69,10 @@ class Draft(BaseModel):
     longitude: float | None = None
     incident_date: date | None = None
     description: str | None = None
+    # The pieces of the story sent so far at the description step; joined into `description` at Selesai.
+    story: list[str] = Field(default_factory=list)
+    # Text sent at the evidence step that is not a link, waiting for "Tambahkan ke kronologi".
+    pending_text: str | None = None
     photos: list[PhotoEvidence] = Field(default_factory=list)
     links: list[str] = Field(default_factory=list)
     album_id: str | None = None

@@ -109,13 +109,34 @@ def ask_when(draft: Draft, view: View) -> Reply:
     )], **asdict(date_examples(view.today, loc)))
 
 
+MIN_DESCRIPTION: Final = 20
+MAX_DESCRIPTION: Final = 3000
+
+
+def joined_story(draft: Draft) -> str:
+    """The description the pieces sent so far make, one message a paragraph."""
+    return "\n".join(draft.story)
+
+
+def story_complete(draft: Draft) -> bool:
+    """Whether Selesai may close the description: enough story, or (when editing) the old one kept."""
+    if draft.story:
+        return len(joined_story(draft)) >= MIN_DESCRIPTION
+    return draft.description is not None
+
+
 def ask_description(draft: Draft, view: View) -> Reply:
-    return _ask(view, "report.ask_description", [])
+    done = [(Button(t(view.locale, "report.description_done"), "desc:done"),)] if story_complete(draft) else []
+    return _ask(view, "report.ask_description", done)
 
 
 def ask_evidence(draft: Draft, view: View) -> Reply:
-    done = [(Button(t(view.locale, "report.evidence_done"), "ev:done"),)] if draft.photos or draft.links else []
-    reply = _ask(view, "report.ask_evidence", done, max_photos=view.max_photos)
+    rows = []
+    if draft.pending_text:
+        rows.append((Button(t(view.locale, "report.add_to_chronology"), "ev:chrono"),))
+    if draft.photos or draft.links:
+        rows.append((Button(t(view.locale, "report.evidence_done"), "ev:done"),))
+    reply = _ask(view, "report.ask_evidence", rows, max_photos=view.max_photos)
     # One line: photos carry the device's identity, and the welcome promises anonymity.
     return Reply(reply.text + "\n" + t(view.locale, "report.evidence_sealed"), reply.buttons)
 

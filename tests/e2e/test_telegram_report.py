@@ -28,6 +28,7 @@ async def fill_until_evidence(citizen: Citizen) -> None:
     await citizen.say("Lewati lokasi")  # the reply keyboard's label, typed back
     await citizen.press("when:yesterday")
     await citizen.say(DESCRIPTION)
+    await citizen.press("desc:done")
 
 
 async def finish_report(citizen: Citizen) -> str:

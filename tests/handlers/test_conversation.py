@@ -60,7 +60,8 @@ HAPPY: list[Event] = [
     Choice("go:start"), Choice("cat:medsos"), Text("Budi Santoso"), Text("Dinas Pendidikan Kab. Klaten, guru"),
     Choice("st:pns"), Choice("grp:surakarta"), Choice("reg:kab-klaten"), Text("Balai Desa Karanganom"),
     Choice("loc:skip"), Text("15/11/2023"), Text("Ia membagikan poster calon bupati di grup WhatsApp dinas."),
-    image(b"photo-1"), Text("lihat https://instagram.com/p/abc123 ya"), Choice("ev:done"), Choice("ct:skip"),
+    Choice("desc:done"), image(b"photo-1"), Text("lihat https://instagram.com/p/abc123 ya"), Choice("ev:done"),
+    Choice("ct:skip"),
 ]
 
 
@@ -136,18 +137,18 @@ async def test_description_length_is_checked(text: str, message: str) -> None:
 
 
 async def test_evidence_needs_a_photo_or_link_before_done() -> None:
-    turn = await run(HAPPY[:11])
+    turn = await run(HAPPY[:12])
     assert turn.draft.step is Step.EVIDENCE
     assert "ev:done" not in [b.data for b in turn.replies[-1].choices()]
     forged = await run([Choice("ev:done")], turn.draft)
     assert forged.draft.step is Step.EVIDENCE
     assert "tidak berlaku" in forged.replies[0].text
     words = await run([Text("ada fotonya nanti")], turn.draft)
-    assert "foto atau tautan" in words.replies[0].text
+    assert "bukan tautan" in words.replies[0].text and "Tambahkan ke kronologi" in words.replies[0].text
 
 
 async def test_album_photos_share_one_coalesced_acknowledgement() -> None:
-    turn = await run(HAPPY[:11] + [image(b"a", "album1"), image(b"b", "album1"), image(b"c", "album1")])
+    turn = await run(HAPPY[:12] + [image(b"a", "album1"), image(b"b", "album1"), image(b"c", "album1")])
     assert len(turn.draft.photos) == 3
     last = turn.replies[-1]
     assert last.coalesce_key == "album1"
@@ -155,7 +156,7 @@ async def test_album_photos_share_one_coalesced_acknowledgement() -> None:
 
 
 async def test_the_channels_id_for_a_photo_is_handed_to_the_store() -> None:
-    base = await run(HAPPY[:11])
+    base = await run(HAPPY[:12])
 
     async def fetch() -> bytes:
         return b"tg"
@@ -167,7 +168,7 @@ async def test_the_channels_id_for_a_photo_is_handed_to_the_store() -> None:
 
 
 async def test_photo_problems_are_explained() -> None:
-    base = await run(HAPPY[:11])
+    base = await run(HAPPY[:12])
     broken = await run([image(b"broken")], base.draft)
     assert "rusak" in broken.replies[0].text and not broken.draft.photos
     big = await run([image(b"x", size=5000)], base.draft)
@@ -179,7 +180,7 @@ async def test_photo_problems_are_explained() -> None:
 
 
 async def test_at_most_ten_photos() -> None:
-    turn = await run(HAPPY[:11] + [image(bytes([i])) for i in range(11)])
+    turn = await run(HAPPY[:12] + [image(bytes([i])) for i in range(11)])
     assert len(turn.draft.photos) == 10
     assert "Batas 10 foto" in turn.replies[0].text
 
@@ -229,9 +230,9 @@ async def test_location_and_contact() -> None:
     assert (turn.draft.latitude, turn.draft.place) == (-7.7, "Pasar Klaten")
     turn = await run([Location(-7.71, 110.61)], turn.draft)
     assert turn.draft.step is Step.WHEN and turn.replies[0].remove_keyboard
-    contact = await run(HAPPY[:14] + [SharedContact("0812-3456-7890", "Ani")])
+    contact = await run(HAPPY[:15] + [SharedContact("0812-3456-7890", "Ani")])
     assert contact.draft.contact is not None and contact.draft.contact.phone == "+6281234567890"
-    typed = await run(HAPPY[:14] + [Text("+62 812 3456 7890")])
+    typed = await run(HAPPY[:15] + [Text("+62 812 3456 7890")])
     assert typed.draft.contact is not None and typed.draft.step is Step.REVIEW
 
 
@@ -291,3 +292,46 @@ async def test_help_on_whatsapp_lists_commands_as_typed_words(locale: str) -> No
     said = whatsapp.replies[0].text
     assert "status" in said and not any(f"/{name}" in said for name in ("lapor", "status", "batal", "bahasa"))
     assert "/status" in telegram.replies[0].text
+# Issue 12 item 1: a story in pieces; nothing typed is silently lost.
+async def test_a_story_in_pieces_is_collected_until_selesai() -> None:
+    turn = await run(HAPPY[:10] + [Text("Pak Budi membagikan poster,"), Text("lalu mengajak guru memilih.")])
+    assert turn.draft.step is Step.DESCRIPTION
+    assert "Bagian ke-2 diterima" in turn.replies[-1].text
+    assert "desc:done" in [b.data for b in turn.replies[-1].choices()]
+    done = await run([Text("Selesai")], turn.draft)  # typed label works like the button
+    assert done.draft.step is Step.EVIDENCE
+    assert done.draft.description == "Pak Budi membagikan poster,\nlalu mengajak guru memilih."
+
+
+async def test_the_length_limit_holds_over_the_whole_story() -> None:
+    turn = await run(HAPPY[:10] + [Text("x" * 2000), Text("y" * 1001)])
+    assert "terlalu panjang (3002 karakter)" in turn.replies[-1].text
+    assert turn.draft.story == ["x" * 2000]
+    short = await run(HAPPY[:10] + [Text("pendek")])
+    assert "desc:done" not in [b.data for b in short.replies[-1].choices()]
+
+
+async def test_a_photo_or_a_bare_link_after_the_story_moves_on() -> None:
+    story = HAPPY[:11]
+    photo = await run([*story, image(b"p")])
+    assert photo.draft.step is Step.EVIDENCE and len(photo.draft.photos) == 1
+    assert photo.draft.description == "Ia membagikan poster calon bupati di grup WhatsApp dinas."
+    link = await run([*story, Text("https://instagram.com/p/abc123")])
+    assert link.draft.step is Step.EVIDENCE and link.draft.links == ["https://instagram.com/p/abc123"]
+
+
+async def test_words_at_the_evidence_step_are_offered_for_the_chronology() -> None:
+    turn = await run(HAPPY[:12] + [Text("Saya lihat sendiri di kantor.")])
+    assert "Tambahkan ke kronologi" in turn.replies[-1].text
+    added = await run([Choice("ev:chrono")], turn.draft)
+    assert added.draft.description is not None and added.draft.description.endswith("Saya lihat sendiri di kantor.")
+    assert added.draft.pending_text is None and added.draft.step is Step.EVIDENCE
+
+
+async def test_editing_the_story_rewrites_it_or_keeps_it() -> None:
+    review = await run(HAPPY)
+    kept = await run([Choice("rv:edit"), Choice("ed:description"), Choice("desc:done")], review.draft)
+    assert kept.draft.step is Step.REVIEW and kept.draft.description == review.draft.description
+    rewritten = await run([Choice("rv:edit"), Choice("ed:description"), Text("Cerita yang baru dan lengkap."),
+                           Choice("desc:done")], review.draft)
+    assert rewritten.draft.description == "Cerita yang baru dan lengkap."

@@ -175,6 +175,8 @@ class BrainCitizen:
             return self._step("location", lambda: self._say(t("id", "report.skip_location")))
         if any(b.startswith("when:") for b in buttons):
             return self._step("when", lambda: self._press(message, "when:yesterday"))
+        if "desc:done" in buttons:  # the story was received; it is complete
+            return self._step("description done", lambda: self._press(message, "desc:done"))
         if PROMPTS["description"] in text:
             return self._step("description", lambda: self._say(DESCRIPTION))
         if PROMPTS["evidence"] in text:

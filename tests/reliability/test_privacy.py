@@ -90,7 +90,8 @@ def chat_texts(api: FakeBotApi, chat_id: int) -> list[tuple[Call, str]]:
 async def test_no_identity_leaks_anywhere(api: FakeBotApi, tmp_path: Path,
                                           production_logs: tuple[Records, io.StringIO]) -> None:
     raw, stream = production_logs
-    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE)
+    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE,
+                             messages_per_minute=60)  # two whole reports inside a minute
     supervisors = Supervisors(api)
     supervisors.add(ALICE.user_id, "Alice")
     api.add_group(OFFICE, "Kantor Gubernur")
