@@ -605,8 +605,10 @@ _RESTART: Final = re.compile(rb"\xff[\xd0-\xd7]")
 _SOF_MARKERS: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 # What a decoder needs besides frame and scans: Huffman and arithmetic tables, quantisation tables,
-# restart interval, number of lines. Everything else (APPn, COM, JPGn, reserved) can carry data.
-_PIXEL_MARKERS: Final = _SOF_MARKERS | {0xC4, 0xCC, 0xDA, 0xDB, 0xDC, 0xDD}
+# restart interval; libjpeg refuses any of these whose length is not exactly what it holds. Everything
+# else (APPn, COM, JPGn, reserved) can carry data, and so can DNL (0xDC), which libjpeg skips whatever
+# its length: no encoder we know writes one, so a file with one is re-encoded.
+_PIXEL_MARKERS: Final = _SOF_MARKERS | {0xC4, 0xCC, 0xDA, 0xDB, 0xDD}
 # Only a single entropy-coded segment (a baseline JPEG without restart markers) is proven to have no
 # unread bytes (_no_slack). A progressive JPEG's refinement scans set coefficients' low bits, which
 # often do not show in the pixels: the last byte of one of Pillow's ten scans changed no pixel under any
@@ -619,6 +621,11 @@ _SLACK_FLIPS: Final = (0xFF, 0x80)
 _SLACK_ROWS: Final = 64
 # A JFIF APP0 without a thumbnail: "JFIF\0", version, units, densities, thumbnail 0x0.
 _PLAIN_JFIF_LENGTH: Final = 16
+
+
+def _is_plain_jfif(payload: bytes) -> bool:
+    """JFIF 1.00-1.02, a known density unit, no thumbnail: only the two densities are free numbers."""
+    return payload.startswith(b"JFIF\x00\x01") and payload[6] <= 2 and payload[7] <= 2 and payload[12:14] == b"\x00\x00"
 
 
 def _walk_jpeg(data: bytes) -> _JpegLayout:
@@ -666,7 +673,7 @@ def _walk_jpeg(data: bytes) -> _JpegLayout:
         payload = data[position + 4 : end]
         if marker == 0xE1 and exif is None and payload.startswith(b"Exif\x00\x00"):
             exif = payload
-        plain_jfif = marker == 0xE0 and length == _PLAIN_JFIF_LENGTH and payload.startswith(b"JFIF\x00")
+        plain_jfif = marker == 0xE0 and length == _PLAIN_JFIF_LENGTH and _is_plain_jfif(payload)
         if marker not in _PIXEL_MARKERS and not plain_jfif:
             clean = False
         if marker in _SOF_MARKERS:

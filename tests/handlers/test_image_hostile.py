@@ -104,6 +104,15 @@ def test_a_segment_between_progressive_scans_is_never_kept(segment: bytes) -> No
     assert_clean_copy(inspect(hidden), hidden)
 
 
+@pytest.mark.parametrize("where", ["before-the-scan", "after-the-scan"])
+def test_a_number_of_lines_segment_carrying_data_is_never_kept(where: str) -> None:
+    """libjpeg skips a DNL segment whatever its length, so it could carry anything past the marker walk."""
+    bare = make_jpeg(1280, 960, seed=29)
+    at = bare.index(b"\xff\xda") if where == "before-the-scan" else len(bare) - 2
+    hidden = bare[:at] + jpeg_segment(0xDC, b"rahasia: Budi Santoso SN-4471 " * 10) + bare[at:]
+    assert_clean_copy(inspect(hidden), hidden)
+
+
 def _entropy_end(data: bytes) -> int:
     """Where a baseline JPEG's only scan ends: the EOI marker (Pillow writes nothing after it)."""
     assert data.endswith(b"\xff\xd9")
@@ -164,6 +173,24 @@ def test_a_jfif_header_with_extra_bytes_is_not_bare() -> None:
     jfif_end = 2 + 2 + struct.unpack(">H", bare[4:6])[0]
     padded = bare[:2] + jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00SN4471") + bare[jfif_end:]
     assert inspect(padded).preview_jpeg != padded
+
+
+@pytest.mark.parametrize(
+    "jfif",
+    [
+        b"JFIF\x00SN\x01\x00\x01\x00\x01\x00\x00",
+        b"JFIF\x00\x01\x01SN447\x00\x00",
+        b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01SN",
+    ],
+    ids=["version", "units-and-densities", "thumbnail-size"],
+)
+def test_a_jfif_header_with_odd_fields_is_not_bare(jfif: bytes) -> None:
+    """A 16-byte JFIF header has room for a short serial number in fields no encoder writes that way."""
+    bare = make_jpeg(640, 480, seed=25)
+    assert len(jfif) == 14
+    jfif_end = 2 + 2 + struct.unpack(">H", bare[4:6])[0]
+    odd = bare[:2] + jpeg_segment(0xE0, jfif) + bare[jfif_end:]
+    assert inspect(odd).preview_jpeg != odd
 
 
 async def test_the_file_id_shortcut_needs_a_whole_clean_file(tmp_path: Path) -> None:
@@ -262,6 +289,18 @@ def test_a_progressive_jpeg_pays_for_its_coefficient_buffer() -> None:
     assert inspect(baseline.getvalue(), max_decode_bytes=budget).width == 3000
     assert rejection(progressive.getvalue(), max_decode_bytes=budget).reason is RejectReason.TOO_COSTLY
     assert inspect(progressive.getvalue()).width == 3000  # within the default budget
+
+
+def test_a_normal_12_megapixel_photo_is_well_within_the_budget() -> None:
+    """A phone's 4000x3000 photo, baseline or progressive (4:2:0, as phones write), is never refused."""
+    picture = photo_like(4000, 3000, seed=12)
+    baseline, progressive = BytesIO(), BytesIO()
+    picture.save(baseline, "JPEG", quality=92)
+    picture.save(progressive, "JPEG", quality=92, progressive=True)
+    # Draft mode decodes a baseline one at 1/4 scale: a few MB, whatever the budget's headroom.
+    assert inspect(baseline.getvalue(), max_decode_bytes=16 * 1024 * 1024).width == 4000
+    # A progressive one pays for its full-size coefficients (36 MB), still under half the default budget.
+    assert inspect(progressive.getvalue(), max_decode_bytes=DEFAULT_DECODE_BUDGET // 2).width == 4000
 
 
 def test_a_webp_is_refused_before_pillow_opens_it() -> None:
