@@ -1,7 +1,7 @@
 """Peak memory of the evidence pipeline on hostile images, each case in a fresh process.
 
 Goal (issue 11 item 2): no input within MAX_IMAGE_MB, alone or three at once, takes the process's
-peak memory above 450 MB. Each case runs ``inspect_image`` (through ``asyncio.to_thread``, as
+peak memory above 450 MB. Each case runs ``inspect_image`` (through ``in_decode_worker``, as
 intake does) in a subprocess that has already imported the pipeline and Pillow, and reads its
 high-water mark (VmHWM in /proc/self/status) before and after; the table gives both, and the
 "bot" column adds the work's growth to the bot's own idle-to-busy RSS (BOT_RSS_MB, measured by
@@ -145,11 +145,11 @@ def _hwm_mb() -> float:
 
 def child(path: Path, copies: int) -> None:
     """The measured process: the pipeline already imported, then `copies` inspections at once."""
-    from handlers.report.images import ImageRejected, inspect_image
+    from handlers.report.images import ImageRejected, in_decode_worker, inspect_image
 
     async def one(data: bytes) -> str:
         try:
-            await asyncio.to_thread(inspect_image, data, max_bytes=MAX_BYTES)
+            await in_decode_worker(lambda: inspect_image(data, max_bytes=MAX_BYTES))
         except ImageRejected as rejected:
             return f"refused: {rejected.reason}"
         return "accepted"
@@ -157,7 +157,9 @@ def child(path: Path, copies: int) -> None:
     async def run() -> list[str]:
         datas = [path.read_bytes() for _ in range(copies)]
         # A tiny image first: the executor's threads and Pillow's plugins exist before the baseline.
-        await asyncio.to_thread(inspect_image, _save(photo_like(64, 64), "PNG"), max_bytes=MAX_BYTES)
+        tiny = _save(photo_like(64, 64), "PNG")
+        for _ in range(4):
+            await in_decode_worker(lambda: inspect_image(tiny, max_bytes=MAX_BYTES))
         return await asyncio.gather(*(one(d) for d in datas))
 
     baseline = _hwm_mb()

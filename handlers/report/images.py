@@ -19,7 +19,10 @@ Measured in bench/bench_memory.py.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import ctypes
+import functools
 import hashlib
 import math
 import numbers
@@ -28,6 +31,7 @@ import struct
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -52,6 +56,7 @@ __all__ = [
     "InspectedImage",
     "RejectReason",
     "hamming",
+    "in_decode_worker",
     "inspect_image",
 ]
 
@@ -155,6 +160,12 @@ _EXIF_INFO_KEYS: Final = ("exif", "Raw profile type exif")
 # A threading semaphore, not an asyncio one: the decode runs in to_thread workers.
 _DECODE_SLOTS: Final = threading.BoundedSemaphore(DECODE_SLOTS)
 
+# Inspections wait for their slot in threads of their own. Waiting in asyncio.to_thread's default pool
+# held its few workers (min(32, cores + 4): six on the target machine), so a burst of uploads queued every
+# other to_thread call of the bot (evidence reads, /bukti's checks, the summary's chart) behind it. Twice
+# the slots, so that two workers can store (fsync) their files while two others decode.
+_DECODE_WORKERS: Final = ThreadPoolExecutor(max_workers=2 * DECODE_SLOTS, thread_name_prefix="image-decode")
+
 # glibc's mmap threshold (M_MMAP_THRESHOLD) for buffers of 1 MiB and more.
 _M_MMAP_THRESHOLD: Final = -3
 _MMAP_THRESHOLD: Final = 1 << 20
@@ -234,6 +245,8 @@ class _JpegLayout:
     sampling: tuple[tuple[int, int], ...]
     # The first EXIF APP1 payload before EOI, wherever it sits (Pillow reads only up to the first scan).
     exif: bytes | None
+    # (start, end) of every entropy-coded segment (each scan, split at its restart markers).
+    entropy: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +267,7 @@ def inspect_image(
     preview_edge: int = DEFAULT_PREVIEW_EDGE,
     max_decode_bytes: int = DEFAULT_DECODE_BUDGET,
 ) -> InspectedImage:
-    """Validate ``data`` and describe it, or raise ``ImageRejected``. CPU bound: run it in a worker thread.
+    """Validate ``data`` and describe it, or raise ``ImageRejected``. CPU bound: run it through ``in_decode_worker``.
 
     ``max_pixels`` is enforced by us from the header. Pillow's own global
     ``Image.MAX_IMAGE_PIXELS`` is deliberately left alone (it protects the rest of the
@@ -277,20 +290,27 @@ def inspect_image(
         _check_pixels(img.size, max_pixels)
         _check_not_tiny(img.size)
         width, height = img.size  # before draft mode shrinks it
-        # Kept byte for byte only when the whole file is proven to hold nothing but pixels: Telegram's
-        # own photos are like that (no metadata, <= 1280 px), so the group may see the reporter's copy.
-        bare = layout is not None and layout.clean and max(width, height) <= preview_edge
-        if bare:
-            # A 1/8-scale decode still reads every scan (truncation) and feeds the dHash.
-            img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-        elif fmt == "jpeg":
+        # Kept byte for byte only when the whole file is proven to hold nothing but pixels (every segment to
+        # EOI, nothing after it, and no bytes the decoder skips inside the scan): Telegram's own photos are
+        # like that (baseline, no metadata, <= 1280 px), so the group may see the reporter's copy.
+        candidate = (
+            layout is not None
+            and layout.clean
+            and max(width, height) <= preview_edge
+            and len(layout.entropy) <= _MAX_PROVEN_SEGMENTS
+        )
+        if fmt == "jpeg" and not candidate:
             _draft_jpeg(img, preview_edge)
-        _check_cost(_decode_cost(img, fmt, (width, height), layout, preview_edge), max_decode_bytes)
+        cost = _decode_cost(img, fmt, (width, height), layout, preview_edge)
+        # The slack test holds a second decoded copy, one at a time.
+        _check_cost(cost + width * height * 4 if candidate else cost, max_decode_bytes)
         _decode(img, fmt)
+        bare = candidate and layout is not None and _no_slack(data, layout.entropy, img)
         if bare:
             meta = _Metadata()
             with _quiet_pillow():
-                dhash = _dhash(_to_rgb(img))
+                # At about the 1/8 scale the draft decode gave before the slack test needed a full decode.
+                dhash = _dhash(_to_rgb(img.reduce(8) if min(img.size) >= 8 else img))
             preview_jpeg = data
         else:
             meta = _read_metadata(img, layout)
@@ -312,6 +332,12 @@ def inspect_image(
         preview_jpeg=preview_jpeg,
         dhash=dhash,
     )
+
+
+async def in_decode_worker(work: Callable[[], _T]) -> _T:
+    """Run ``work`` (an inspection, with whatever goes with it) in the image workers, as to_thread would."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_DECODE_WORKERS, functools.partial(context.run, work))
 
 
 def hamming(a_hex: str, b_hex: str) -> int:
@@ -521,6 +547,45 @@ def _decode(img: Image.Image, fmt: str) -> None:
         raise ImageRejected(RejectReason.BROKEN, f"{type(exc).__name__}: {exc}") from None
 
 
+def _no_slack(data: bytes, entropy: tuple[tuple[int, int], ...], decoded: Image.Image) -> bool:
+    """True if the last byte of every entropy-coded segment is read by the decoder (``decoded`` is at full scale).
+
+    libjpeg stops reading a segment once its last block is decoded and skips, with a warning Pillow
+    silences, whatever follows up to the next marker: a kilobyte of text before EOI (or before a restart
+    marker, or between progressive scans) decodes to the same pixels, so the marker walk alone cannot
+    see it. An encoder pads only the last partial byte, so a segment whose last byte can be changed
+    without changing a single pixel carries bytes nobody reads. A change that happens not to show merely
+    costs the shortcut (the copy is re-encoded). Only the bottom rows are compared: the last byte of a
+    single sequential scan codes at most a few blocks of the last MCUs, and a difference missed elsewhere
+    would again only cost the shortcut.
+    """
+    width, height = decoded.size
+    box = (0, max(0, height - _SLACK_ROWS), width, height)
+    reference = decoded.crop(box).tobytes()
+    for start, end in entropy:
+        if end - start < 1 or data[end - 1] == 0xFF:
+            return False  # an empty segment, or fill bytes before the marker
+        if not any(_changes_pixels(data, start, end, flip, reference, box) for flip in _SLACK_FLIPS):
+            return False
+    return True
+
+
+def _changes_pixels(
+    data: bytes, start: int, end: int, flip: int, reference: bytes, box: tuple[int, int, int, int]
+) -> bool:
+    if end - start >= 2 and data[end - 2 : end] == b"\xff\x00":
+        last, value = end - 2, 0xFF ^ flip  # a stuffed 0xFF data byte
+    else:
+        last, value = end - 1, data[end - 1] ^ flip
+    variant = data[:last] + (b"\xff\x00" if value == 0xFF else bytes((value,))) + data[end:]
+    try:
+        with Image.open(BytesIO(variant), formats=["JPEG"]) as other:
+            other.load()
+            return other.size != box[2:] or other.crop(box).tobytes() != reference
+    except Exception:
+        return True  # the byte mattered enough to break the decode: it is read
+
+
 def _draft_jpeg(img: Image.Image, preview_edge: int) -> None:
     width, height = img.size
     target = min(preview_edge, _DRAFT_MIN_LONG_EDGE)
@@ -535,14 +600,32 @@ def _draft_jpeg(img: Image.Image, preview_edge: int) -> None:
 # The end of a scan's entropy-coded data: 0xFF followed by neither a stuffed zero, a restart marker
 # nor another fill byte. One C-level search per scan instead of a Python loop over the bytes.
 _SCAN_END: Final = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_RESTART: Final = re.compile(rb"\xff[\xd0-\xd7]")
 # Frame headers (SOF0-SOF15), except DHT (0xC4), JPG (0xC8, reserved) and DAC (0xCC).
 _SOF_MARKERS: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE_SOF: Final = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 # What a decoder needs besides frame and scans: Huffman and arithmetic tables, quantisation tables,
-# restart interval, number of lines. Everything else (APPn, COM, JPGn, reserved) can carry data.
-_PIXEL_MARKERS: Final = _SOF_MARKERS | {0xC4, 0xCC, 0xDA, 0xDB, 0xDC, 0xDD}
+# restart interval; libjpeg refuses any of these whose length is not exactly what it holds. Everything
+# else (APPn, COM, JPGn, reserved) can carry data, and so can DNL (0xDC), which libjpeg skips whatever
+# its length: no encoder we know writes one, so a file with one is re-encoded.
+_PIXEL_MARKERS: Final = _SOF_MARKERS | {0xC4, 0xCC, 0xDA, 0xDB, 0xDD}
+# Only a single entropy-coded segment (a baseline JPEG without restart markers) is proven to have no
+# unread bytes (_no_slack). A progressive JPEG's refinement scans set coefficients' low bits, which
+# often do not show in the pixels: the last byte of one of Pillow's ten scans changed no pixel under any
+# single-bit flip, so pixels cannot prove such a scan free of slack. Those JPEGs are re-encoded.
+_MAX_PROVEN_SEGMENTS: Final = 1
+# The last byte is "read" if either change shows in the pixels: all bits, or only the first (an
+# encoder pads the last byte's low bits with ones, so the first is the likeliest to be coded data).
+_SLACK_FLIPS: Final = (0xFF, 0x80)
+# Two MCU rows at the tallest sampling (4 x 8 px), and then some.
+_SLACK_ROWS: Final = 64
 # A JFIF APP0 without a thumbnail: "JFIF\0", version, units, densities, thumbnail 0x0.
 _PLAIN_JFIF_LENGTH: Final = 16
+
+
+def _is_plain_jfif(payload: bytes) -> bool:
+    """JFIF 1.00-1.02, a known density unit, no thumbnail: only the two densities are free numbers."""
+    return payload.startswith(b"JFIF\x00\x01") and payload[6] <= 2 and payload[7] <= 2 and payload[12:14] == b"\x00\x00"
 
 
 def _walk_jpeg(data: bytes) -> _JpegLayout:
@@ -558,9 +641,17 @@ def _walk_jpeg(data: bytes) -> _JpegLayout:
     sampling: tuple[tuple[int, int], ...] = ()
     exif: bytes | None = None
 
+    entropy: list[tuple[int, int]] = []
+
     def layout(ended: bool) -> _JpegLayout:
         proven = ended and clean and frames == 1 and scans >= 1
-        return _JpegLayout(clean=proven, buffered=progressive or scans != 1 or not ended, sampling=sampling, exif=exif)
+        return _JpegLayout(
+            clean=proven,
+            buffered=progressive or scans != 1 or not ended,
+            sampling=sampling,
+            exif=exif,
+            entropy=tuple(entropy),
+        )
 
     while position + 2 <= len(data):
         if data[position] != 0xFF:
@@ -582,7 +673,7 @@ def _walk_jpeg(data: bytes) -> _JpegLayout:
         payload = data[position + 4 : end]
         if marker == 0xE1 and exif is None and payload.startswith(b"Exif\x00\x00"):
             exif = payload
-        plain_jfif = marker == 0xE0 and length == _PLAIN_JFIF_LENGTH and payload.startswith(b"JFIF\x00")
+        plain_jfif = marker == 0xE0 and length == _PLAIN_JFIF_LENGTH and _is_plain_jfif(payload)
         if marker not in _PIXEL_MARKERS and not plain_jfif:
             clean = False
         if marker in _SOF_MARKERS:
@@ -600,6 +691,11 @@ def _walk_jpeg(data: bytes) -> _JpegLayout:
             found = _SCAN_END.search(data, position)
             if found is None:
                 return layout(ended=False)
+            start = position
+            for restart in _RESTART.finditer(data, position, found.start()):
+                entropy.append((start, restart.start()))
+                start = restart.end()
+            entropy.append((start, found.start()))
             position = found.start()
     return layout(ended=False)
 

@@ -24,7 +24,7 @@ from handlers.common.limits import FloodGuard
 from handlers.common.regions import RegionCatalog
 from handlers.report import conversation
 from handlers.report.draft import Draft
-from handlers.report.images import InspectedImage, inspect_image
+from handlers.report.images import InspectedImage, in_decode_worker, inspect_image
 from handlers.report.prompts import View, prompt
 from handlers.report.reading import status_lines
 from locales import LOCALES, normalize_locale, t, tn
@@ -183,8 +183,8 @@ class Intake:
         The channel's `source_id` is kept only when the preview is the original itself (nothing to strip):
         only then may the group be shown the channel's copy instead of an upload of the preview.
         """
-        # One hop to a worker thread for all of it (Pillow and file writes release the GIL).
-        inspected = await asyncio.to_thread(self._inspect_and_keep, data)
+        # One hop to an image worker for all of it (Pillow and file writes release the GIL).
+        inspected = await in_decode_worker(lambda: self._inspect_and_keep(data))
         lat, lon = inspected.gps if inspected.gps else (None, None)
         return PhotoEvidence(
             sha256=inspected.sha256, mime=inspected.mime, size_bytes=inspected.size_bytes,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -96,9 +98,58 @@ def test_data_after_the_end_of_a_bare_jpeg_is_never_kept(trailer: bytes) -> None
 )
 def test_a_segment_between_progressive_scans_is_never_kept(segment: bytes) -> None:
     bare = progressive_jpeg(800, 600, seed=22)
-    assert inspect(bare).preview_jpeg == bare  # several scans, nothing else: still proven clean
+    # Not even the bare one is kept: a refinement scan's unread tail cannot be proven absent from pixels.
+    assert_clean_copy(inspect(bare), bare)
     hidden = between_scans(bare, segment)
     assert_clean_copy(inspect(hidden), hidden)
+
+
+@pytest.mark.parametrize("where", ["before-the-scan", "after-the-scan"])
+def test_a_number_of_lines_segment_carrying_data_is_never_kept(where: str) -> None:
+    """libjpeg skips a DNL segment whatever its length, so it could carry anything past the marker walk."""
+    bare = make_jpeg(1280, 960, seed=29)
+    at = bare.index(b"\xff\xda") if where == "before-the-scan" else len(bare) - 2
+    hidden = bare[:at] + jpeg_segment(0xDC, b"rahasia: Budi Santoso SN-4471 " * 10) + bare[at:]
+    assert_clean_copy(inspect(hidden), hidden)
+
+
+def _entropy_end(data: bytes) -> int:
+    """Where a baseline JPEG's only scan ends: the EOI marker (Pillow writes nothing after it)."""
+    assert data.endswith(b"\xff\xd9")
+    return len(data) - 2
+
+
+@pytest.mark.parametrize(
+    "slack",
+    [b"rahasia: Budi Santoso SN-4471 " * 40, zip_archive().replace(b"\xff", b"\xff\x00"), b"\x00", b"\xff\xff"],
+    ids=["text", "stuffed-zip", "one-zero-byte", "fill-bytes"],
+)
+def test_bytes_the_decoder_skips_at_the_end_of_a_scan_are_never_kept(slack: bytes) -> None:
+    """libjpeg skips (and Pillow silences the warning) whatever follows a scan's last block: same pixels."""
+    bare = make_jpeg(1280, 960, seed=27)
+    end = _entropy_end(bare)
+    hidden = bare[:end] + slack + bare[end:]
+    with Image.open(BytesIO(hidden)) as decoded, Image.open(BytesIO(bare)) as reference:
+        assert decoded.tobytes() == reference.tobytes()  # the walk over the markers cannot tell them apart
+    assert_clean_copy(inspect(hidden), hidden)
+
+
+def test_bytes_hidden_before_a_restart_marker_are_never_kept() -> None:
+    picture = photo_like(640, 480, seed=28)
+    buf = BytesIO()
+    picture.save(buf, "JPEG", quality=85, restart_marker_blocks=4)
+    bare = buf.getvalue()
+    first = bare.index(b"\xff\xd0")
+    hidden = bare[:first] + b"rahasia Budi" + bare[first:]
+    assert_clean_copy(inspect(hidden), hidden)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("quality", [60, 85, 95])
+def test_ordinary_bare_baseline_jpegs_are_still_kept(seed: int, quality: int) -> None:
+    """The slack test must not cost the shortcut for what encoders really write (Telegram's photos)."""
+    bare = make_jpeg(1280, 960, seed=seed, quality=quality)
+    assert inspect(bare).preview_jpeg == bare
 
 
 def test_exif_between_scans_still_reaches_the_card() -> None:
@@ -124,6 +175,24 @@ def test_a_jfif_header_with_extra_bytes_is_not_bare() -> None:
     assert inspect(padded).preview_jpeg != padded
 
 
+@pytest.mark.parametrize(
+    "jfif",
+    [
+        b"JFIF\x00SN\x01\x00\x01\x00\x01\x00\x00",
+        b"JFIF\x00\x01\x01SN447\x00\x00",
+        b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01SN",
+    ],
+    ids=["version", "units-and-densities", "thumbnail-size"],
+)
+def test_a_jfif_header_with_odd_fields_is_not_bare(jfif: bytes) -> None:
+    """A 16-byte JFIF header has room for a short serial number in fields no encoder writes that way."""
+    bare = make_jpeg(640, 480, seed=25)
+    assert len(jfif) == 14
+    jfif_end = 2 + 2 + struct.unpack(">H", bare[4:6])[0]
+    odd = bare[:2] + jpeg_segment(0xE0, jfif) + bare[jfif_end:]
+    assert inspect(odd).preview_jpeg != odd
+
+
 async def test_the_file_id_shortcut_needs_a_whole_clean_file(tmp_path: Path) -> None:
     """A Telegram photo goes to the group by its file_id only when the original is proven clean."""
     store, intake = await open_intake(tmp_path)
@@ -137,6 +206,8 @@ async def test_the_file_id_shortcut_needs_a_whole_clean_file(tmp_path: Path) -> 
         copy = await store.files.get_derived(stripped.sha256, "preview")
         assert b"PK\x03\x04" not in copy and copy != hidden
         assert await store.files.get(stripped.sha256) == hidden  # the original is kept as evidence
+        slack = bare[:-2] + b"rahasia Budi Santoso" + bare[-2:]
+        assert (await intake.store_image(slack, "AgACAgUAAx0-slack")).source_id is None
     finally:
         await store.close()
 
@@ -220,6 +291,18 @@ def test_a_progressive_jpeg_pays_for_its_coefficient_buffer() -> None:
     assert inspect(progressive.getvalue()).width == 3000  # within the default budget
 
 
+def test_a_normal_12_megapixel_photo_is_well_within_the_budget() -> None:
+    """A phone's 4000x3000 photo, baseline or progressive (4:2:0, as phones write), is never refused."""
+    picture = photo_like(4000, 3000, seed=12)
+    baseline, progressive = BytesIO(), BytesIO()
+    picture.save(baseline, "JPEG", quality=92)
+    picture.save(progressive, "JPEG", quality=92, progressive=True)
+    # Draft mode decodes a baseline one at 1/4 scale: a few MB, whatever the budget's headroom.
+    assert inspect(baseline.getvalue(), max_decode_bytes=16 * 1024 * 1024).width == 4000
+    # A progressive one pays for its full-size coefficients (36 MB), still under half the default budget.
+    assert inspect(progressive.getvalue(), max_decode_bytes=DEFAULT_DECODE_BUDGET // 2).width == 4000
+
+
 def test_a_webp_is_refused_before_pillow_opens_it() -> None:
     buf = BytesIO()
     photo_like(2000, 2000, seed=9).save(buf, "WEBP", quality=10, method=0)
@@ -270,6 +353,38 @@ def test_no_more_than_the_slots_decode_at_once(decode_counter: list[int]) -> Non
         worker.join(timeout=30)
     assert len(results) == 3 * DECODE_SLOTS
     assert decode_counter[0] == DECODE_SLOTS
+
+
+@pytest.fixture
+def slow_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every decode holds its slot for a moment, as a 40-megapixel PNG does for a second."""
+    real = images._decode
+
+    def slow(img: Image.Image, fmt: str) -> None:
+        time.sleep(0.3)
+        real(img, fmt)
+
+    monkeypatch.setattr(images, "_decode", slow)
+
+
+@pytest.mark.usefixtures("slow_decodes")
+async def test_uploads_waiting_for_a_slot_leave_the_default_thread_pool_free(tmp_path: Path) -> None:
+    """Images queue in their own workers, so the bot's other to_thread calls (file reads) are not held up."""
+    pool = ThreadPoolExecutor(max_workers=4)  # fewer than the uploads, as on a small machine
+    asyncio.get_running_loop().set_default_executor(pool)  # this test's own loop
+    store, intake = await open_intake(tmp_path)
+    try:
+        uploads = [asyncio.create_task(intake.store_image(make_png(320, 240, seed=n))) for n in range(8)]
+        await asyncio.sleep(0.05)
+        start = time.perf_counter()
+        await asyncio.to_thread(lambda: None)
+        waited = time.perf_counter() - start
+        stored = await asyncio.gather(*uploads)
+        assert len({photo.sha256 for photo in stored}) == 8
+        assert waited < 0.2  # behind the uploads it would be at least one slow decode (0.3 s)
+    finally:
+        await store.close()
+        pool.shutdown(wait=True)
 
 
 def test_a_refusal_gives_its_slot_back(decode_counter: list[int]) -> None:
