@@ -165,6 +165,8 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
         await notice(api, 5001, "telah diverifikasi")
         forwarded = await notice(api, 5001, "diteruskan kepada Bawaslu")
         assert code in text_of(forwarded)
+        # Forwarding also owes the hand-off packet under the card: every owed item has gone out before stopping.
+        await api.wait_for(lambda c: c.method == "sendDocument" and c.chat_id == GROUP, timeout=30)
 
     events = db_rows(settings.database_path, "SELECT actor, action, from_state, to_state FROM events ORDER BY id")
     assert events == [
