@@ -13,7 +13,18 @@ _INVISIBLE: Final = dict.fromkeys(
     map(ord, "\u200b\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u2060"),
     None,
 )
-_URL_RE: Final = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+# People paste links to the big platforms without the scheme ("instagram.com/p/abc123", as the share
+# sheet's "copy" gives on some phones). Only these hosts are taken bare, and only with a path: a bare
+# "nama.com" in a story is more often a word than evidence. wa.me is left out on purpose: its path is a
+# person's phone number, not a post, and such a number must not reach the supervisors as a "link".
+_BARE_HOSTS: Final = (
+    r"(?:(?:www|m|mobile|web|vm|vt)\.)?"
+    r"(?:instagram\.com|facebook\.com|fb\.com|fb\.watch|x\.com|twitter\.com|tiktok\.com"
+    r"|youtube\.com|youtu\.be|threads\.net|threads\.com)"
+)
+_URL_RE: Final = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+|(?<![\w.@/-])" + _BARE_HOSTS + r"/[^\s<>\"']+", re.IGNORECASE
+)
 _PHONE_RE: Final = re.compile(r"^\+?[\d\s().-]{8,20}$")
 MAX_URL: Final = 2000
 
@@ -40,8 +51,9 @@ def find_links(text: str) -> list[str]:
     links = []
     for match in _URL_RE.finditer(text):
         url = match.group(0).rstrip(".,;:!?)]}")
-        if url.lower().startswith("www."):
-            url = "https://" + url
+        if not url.lower().startswith(("http://", "https://")):
+            host, slash, path = url.partition("/")
+            url = "https://" + host.lower() + slash + path  # "www.…" and the bare platform links
         if len(url) <= MAX_URL:
             links.append(url)
     return links

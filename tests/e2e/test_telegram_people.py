@@ -38,6 +38,7 @@ async def test_a_story_in_two_messages_reaches_the_card_whole(api: FakeBotApi, t
         assert "menunggu foto atau tautan" not in text_of(second[-1])
         await citizen.press("desc:done")
         await citizen.send_photos([make_jpeg(800, 600)])
+        await citizen.say("instagram.com/p/BARE123")  # no scheme, as the share sheet copies it
         # Words at the evidence step are offered for the chronology, not dropped.
         offered = await citizen.say("Kejadiannya saat apel pagi.")
         assert "Tambahkan ke kronologi" in text_of(offered[-1])
@@ -46,3 +47,4 @@ async def test_a_story_in_two_messages_reaches_the_card_whole(api: FakeBotApi, t
         card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
     text = text_of(card)
     assert FIRST_HALF in text and SECOND_HALF in text and "Kejadiannya saat apel pagi." in text
+    assert "https://instagram.com/p/BARE123" in text
