@@ -43,6 +43,11 @@ async def card_of(api: FakeBotApi, code: str) -> int:
 
 
 async def press(api: FakeBotApi, group: Supervisors, message_id: int, label: str) -> None:
+    # The card's buttons change by an outbox edit after the previous move: wait for the one to press.
+    for _ in range(200):
+        if label in group.buttons(message_id):
+            break
+        await asyncio.sleep(0.05)
     mark = len(api.calls)
     group.press(ALICE, message_id, group.buttons(message_id)[label])
     await api.wait_for(lambda c: c.method == "answerCallbackQuery", since=mark)
