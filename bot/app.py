@@ -324,14 +324,15 @@ async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
 
 async def write_packet(settings: Settings, code: str, out_dir: Path) -> int:
     """The command line's hand-off: originals may leave only this way or to custodians, never to the group."""
+    import getpass
+
     from handlers.handoff.assemble import write_packet as write
     from storage.store import Store
-    from storage.triage import TriageStore
 
     store = await Store.open(settings.database_path, settings.evidence_dir)
     try:
-        written = await write(store, TriageStore(store.db), RegionCatalog.load(settings.region_file), code, out_dir,
-                              tz=settings.tz, now=utcnow())
+        written = await write(store, store.triage, RegionCatalog.load(settings.region_file), code, out_dir,
+                              tz=settings.tz, now=utcnow(), released_by=(CLI_ACTOR, getpass.getuser()))
     finally:
         await store.close()
     if written is None:
@@ -350,7 +351,6 @@ async def write_originals(settings: Settings, code: str, out_dir: Path) -> int:
     server; the release is an event in the audit log (who: the system user running the command)."""
     import getpass
 
-    from storage.triage import TriageStore
 
     store = await Store.open(settings.database_path, settings.evidence_dir)
     try:
@@ -362,7 +362,7 @@ async def write_originals(settings: Settings, code: str, out_dir: Path) -> int:
         if not photos:
             sys.stderr.write(f"Report {report.code} has no evidence files\n")
             return 1
-        await TriageStore(store.db).record_release(report.id, actor=CLI_ACTOR, actor_name=getpass.getuser(),
+        await store.triage.record_release(report.id, actor=CLI_ACTOR, actor_name=getpass.getuser(),
                                                    at=utcnow(), files=len(photos))
         out_dir.mkdir(parents=True, exist_ok=True)
         for n, photo in enumerate(photos, 1):

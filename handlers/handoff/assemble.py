@@ -73,12 +73,19 @@ async def assemble(
 
 
 async def write_packet(store: Store, triage: TriageStore, regions: RegionCatalog, code: str, out_dir: Path, *,
-                       tz: ZoneInfo, now: datetime) -> tuple[Path, Path] | None:
-    """`python -m bot paket KODE`: the PDF and the archive of originals in `out_dir`; None for an unknown code."""
+                       tz: ZoneInfo, now: datetime, released_by: tuple[str, str | None]) -> tuple[Path, Path] | None:
+    """`python -m bot paket KODE`: the PDF and the archive of originals in `out_dir`; None for an unknown code.
+
+    The archive holds originals, so writing it is a release: the audit log records who (`released_by`, actor
+    and name) took how many, before the files exist, as /bukti does for custodians."""
     report = await store.reports.by_code(normalize_code(code))
     if report is None:
         return None
     handoff = await assemble(store, triage, regions, report, tz=tz, now=now)
+    if handoff.archive.manifest:
+        actor, name = released_by
+        await triage.record_release(report.id, actor=actor, actor_name=name, at=now,
+                                    files=len(handoff.archive.manifest))
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf = out_dir / pdf_name(report.code)
     archive = out_dir / handoff.archive.name

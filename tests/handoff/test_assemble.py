@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -88,5 +89,8 @@ async def test_the_command_line_writes_the_pdf_and_the_archive(tmp_path: Path) -
     assert report.code in pdf_text(pdf.read_bytes())
     with zipfile.ZipFile(archive) as zf:
         assert original in [zf.read(n) for n in zf.namelist()]
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:  # the archive of originals is an audited release
+        assert db.execute("SELECT actor, detail FROM events WHERE action = 'evidence_released'").fetchall() == [
+            ("cli", "originals:1")]
     missing = run_paket(tmp_path, "LN-ZZZZZZ")
     assert missing.returncode == 1 and "LN-ZZZZZZ" in missing.stderr and "Traceback" not in missing.stderr
