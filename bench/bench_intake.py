@@ -45,10 +45,22 @@ GROUP = -1001234567890
 TICKS = os.sysconf("SC_CLK_TCK")
 
 STEPS: Sequence[str] = (
-    "/start", "/lapor", "Media sosial", "Budi Santoso", "Dinas Pendidikan Kab. Klaten", "PNS", "klaten",
-    "Pasar Klaten", "Lewati lokasi", "kemarin",
+    "/start",
+    "/lapor",
+    "Media sosial",
+    "Budi Santoso",
+    "Dinas Pendidikan Kab. Klaten",
+    "PNS",
+    "klaten",
+    "Pasar Klaten",
+    "Lewati lokasi",
+    "kemarin",
     "Ia membagikan poster calon bupati di grup WhatsApp dinas dan mengajak rekan memilihnya.",
-    "<photo>", "<photo>", "Selesai kirim bukti", "Lewati (tetap anonim)", "Kirim",
+    "<photo>",
+    "<photo>",
+    "Selesai kirim bukti",
+    "Lewati (tetap anonim)",
+    "Kirim",
 )
 
 
@@ -80,9 +92,14 @@ def serve_bot(api_url: str, workdir: Path, rate_limit: bool) -> None:
     from bot.settings import Settings
 
     settings = Settings(
-        _env_file=None, telegram_bot_token=TOKEN, telegram_api_url=api_url, supervisor_chat_id=GROUP,
-        database_path=workdir / "db.sqlite3", evidence_dir=workdir / "evidence",
-        messages_per_minute=10_000, reports_per_day=10_000,
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_api_url=api_url,
+        supervisor_chat_id=GROUP,
+        database_path=workdir / "db.sqlite3",
+        evidence_dir=workdir / "evidence",
+        messages_per_minute=10_000,
+        reports_per_day=10_000,
     )
     setup_logging("WARNING", [TOKEN])
     loop = asyncio.new_event_loop()
@@ -115,8 +132,13 @@ def serve_echo(api_url: str, transport: str) -> None:
         if update.effective_message is not None:
             await update.effective_message.reply_text("ok")
 
-    builder = (Application.builder().token(TOKEN).base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
-               .concurrent_updates(64))
+    builder = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(f"{api_url}/bot")
+        .base_file_url(f"{api_url}/file/bot")
+        .concurrent_updates(64)
+    )
     if transport == "aiohttp":
         builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
     app = builder.build()
@@ -150,8 +172,9 @@ def photo_bytes(seed: int) -> bytes:
     return make_jpeg(1280, 960, seed=seed)
 
 
-async def citizen(fake: Fake, user_id: int, photos: list[bytes], latencies: list[float], replies: dict[int, int]
-                  ) -> int:
+async def citizen(
+    fake: Fake, user_id: int, photos: list[bytes], latencies: list[float], replies: dict[int, int]
+) -> int:
     """One person typing a whole report; returns the number of updates sent."""
     seen = 0
     sent = 0
@@ -166,8 +189,7 @@ async def citizen(fake: Fake, user_id: int, photos: list[bytes], latencies: list
             await fake.post("build/private_text", {"user_id": user_id, "text": step})
         sent += 1
         expected = seen + replies.get(number, 1)
-        waited = await fake.get("wait", method="sendMessage", chat_id=str(user_id), count=str(expected),
-                                timeout="60")
+        waited = await fake.get("wait", method="sendMessage", chat_id=str(user_id), count=str(expected), timeout="60")
         if waited is None:
             raise RuntimeError(f"citizen {user_id} got no answer at step {number} ({step!r})")
         calls = await fake.get("calls", method="sendMessage", chat_id=str(user_id))
@@ -198,8 +220,14 @@ async def calibrate(fake: Fake, photos: list[bytes]) -> dict[int, int]:
 
 
 def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -233,14 +261,20 @@ class Round:
         return seconds / self.updates * 1000
 
 
-async def bot_round(fake: Fake, bot: subprocess.Popen[str], first_user: int, citizens: int, photos: list[bytes],
-                    latencies: list[float], replies: dict[int, int]) -> tuple[int, float, float, float]:
+async def bot_round(
+    fake: Fake,
+    bot: subprocess.Popen[str],
+    first_user: int,
+    citizens: int,
+    photos: list[bytes],
+    latencies: list[float],
+    replies: dict[int, int],
+) -> tuple[int, float, float, float]:
     """(updates, seconds, CPU seconds, kernel seconds) of `citizens` people filing a report each."""
     stat = Path(f"/proc/{bot.pid}/stat")
     user, system = cpu_split_of(stat)
     began = time.monotonic()
-    sent = await asyncio.gather(*(citizen(fake, first_user + n, photos, latencies, replies)
-                                  for n in range(citizens)))
+    sent = await asyncio.gather(*(citizen(fake, first_user + n, photos, latencies, replies) for n in range(citizens)))
     elapsed = time.monotonic() - began
     user_after, system_after = cpu_split_of(stat)
     return sum(sent), elapsed, user_after + system_after - user - system, system_after - system
@@ -266,7 +300,8 @@ async def run(citizens: int, rate_limit: bool, rounds: int) -> str:
                     replies = await calibrate(fake, photos)
                     for number in range(rounds):
                         updates, elapsed, bot_cpu, bot_kernel = await bot_round(
-                            fake, bot, 1000 + number * citizens, citizens, photos, latencies, replies)
+                            fake, bot, 1000 + number * citizens, citizens, photos, latencies, replies
+                        )
                         echo_cpu, echo_kernel = await measure_echo(echo_fake, echo_url, "httpx", citizens, updates)
                         same_cpu, _ = await measure_echo(echo_fake, echo_url, "aiohttp", citizens, updates)
                         results.append(Round(updates, elapsed, bot_cpu, bot_kernel, echo_cpu, echo_kernel, same_cpu))
@@ -286,6 +321,7 @@ async def run(citizens: int, rate_limit: bool, rounds: int) -> str:
 def summary_line(citizens: int, rate_limit: bool, results: list[Round], latencies: list[float], bot_rss: float) -> str:
     """Medians over the rounds; the ratio is taken within each round (bot and floor measured minutes apart
     at most), so a machine that slows down for a while moves both sides of it."""
+
     def median(values: list[float]) -> float:
         return statistics.median(values)
 
@@ -299,14 +335,16 @@ def summary_line(citizens: int, rate_limit: bool, results: list[Round], latencie
     same = median([r.per_update(r.same_cpu) for r in results])
     ratios = sorted(r.bot_cpu / r.echo_cpu for r in results)
     same_ratios = sorted(r.bot_cpu / r.same_cpu for r in results)
-    return (f"intake: {citizens} citizens x {len(STEPS)} updates (2 photos each) x {len(results)} rounds, "
-            f"rate limiter {'on' if rate_limit else 'off'}: {citizens * len(results) / elapsed:.1f} reports/s, "
-            f"{updates / elapsed:.0f} updates/s, reply p50={p50:.0f} ms p99={p99:.0f} ms, "
-            f"bot CPU {bot:.2f} ms/update vs echo floor {echo:.2f} ms/update "
-            f"(ratio {median(ratios):.2f} [{ratios[0]:.2f}-{ratios[-1]:.2f}], goal <= 2; kernel part "
-            f"{median([r.per_update(r.bot_kernel) for r in results]):.2f} vs "
-            f"{median([r.per_update(r.echo_kernel) for r in results]):.2f}), echo on the bot's aiohttp transport "
-            f"{same:.2f} ms/update (ratio {median(same_ratios):.2f}), bot peak RSS {bot_rss:.0f} MiB")
+    return (
+        f"intake: {citizens} citizens x {len(STEPS)} updates (2 photos each) x {len(results)} rounds, "
+        f"rate limiter {'on' if rate_limit else 'off'}: {citizens * len(results) / elapsed:.1f} reports/s, "
+        f"{updates / elapsed:.0f} updates/s, reply p50={p50:.0f} ms p99={p99:.0f} ms, "
+        f"bot CPU {bot:.2f} ms/update vs echo floor {echo:.2f} ms/update "
+        f"(ratio {median(ratios):.2f} [{ratios[0]:.2f}-{ratios[-1]:.2f}], goal <= 2; kernel part "
+        f"{median([r.per_update(r.bot_kernel) for r in results]):.2f} vs "
+        f"{median([r.per_update(r.echo_kernel) for r in results]):.2f}), echo on the bot's aiohttp transport "
+        f"{same:.2f} ms/update (ratio {median(same_ratios):.2f}), bot peak RSS {bot_rss:.0f} MiB"
+    )
 
 
 async def measure_echo(fake: Fake, url: str, transport: str, citizens: int, updates: int) -> tuple[float, float]:
@@ -326,8 +364,7 @@ async def measure_echo(fake: Fake, url: str, transport: str, citizens: int, upda
 async def echo_user(fake: Fake, user_id: int, count: int) -> None:
     for number in range(count):
         await fake.post("build/private_text", {"user_id": user_id, "text": f"halo {number}"})
-        waited = await fake.get("wait", method="sendMessage", chat_id=str(user_id), count=str(number + 1),
-                                timeout="30")
+        waited = await fake.get("wait", method="sendMessage", chat_id=str(user_id), count=str(number + 1), timeout="30")
         if waited is None:
             raise RuntimeError("the echo bot stopped answering")
 

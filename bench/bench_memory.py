@@ -188,7 +188,10 @@ def main() -> None:
             path.write_bytes(make())
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(path), str(copies)],
-            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
         )
         result = json.loads(done.stdout)
         growth = result["peak"] - result["baseline"]

@@ -34,16 +34,33 @@ from storage.reports import Reports  # noqa: E402
 
 def report_for(reporter_id: int, number: int) -> NewReport:
     photos = tuple(
-        PhotoEvidence(sha256=hashlib.sha256(f"{reporter_id}-{number}-{i}".encode()).hexdigest(),
-                      mime="image/jpeg", size_bytes=3_500_000, width=4000, height=3000, dhash="0f0f0f0f0f0f0f0f")
+        PhotoEvidence(
+            sha256=hashlib.sha256(f"{reporter_id}-{number}-{i}".encode()).hexdigest(),
+            mime="image/jpeg",
+            size_bytes=3_500_000,
+            width=4000,
+            height=3000,
+            dhash="0f0f0f0f0f0f0f0f",
+        )
         for i in range(2)
     )
     return NewReport(
-        reporter_id=reporter_id, channel=Channel.TELEGRAM, category=Category.MEDSOS, subject_name="Budi",
-        subject_agency="Dinas Pendidikan", subject_status=SubjectStatus.PNS, region_id="kab-klaten",
-        place="Pasar Klaten", latitude=None, longitude=None, incident_date=date(2024, 2, 10),
-        description="Membagikan poster calon di grup WhatsApp dinas." * 3, locale="id", photos=photos,
-        links=("https://instagram.com/p/abc",), contact=None,
+        reporter_id=reporter_id,
+        channel=Channel.TELEGRAM,
+        category=Category.MEDSOS,
+        subject_name="Budi",
+        subject_agency="Dinas Pendidikan",
+        subject_status=SubjectStatus.PNS,
+        region_id="kab-klaten",
+        place="Pasar Klaten",
+        latitude=None,
+        longitude=None,
+        incident_date=date(2024, 2, 10),
+        description="Membagikan poster calon di grup WhatsApp dinas." * 3,
+        locale="id",
+        photos=photos,
+        links=("https://instagram.com/p/abc",),
+        contact=None,
     )
 
 
@@ -51,8 +68,12 @@ async def sender(db: Database, reporter_id: int, count: int, latencies: list[flo
     reports = Reports(db)
     for number in range(count):
         started = time.perf_counter()
-        await reports.submit(report_for(reporter_id, number), owed=lambda report: [owed.forward_report(report.id)],
-                             draft=None, processed=(Channel.TELEGRAM, f"{reporter_id}:{number}"))
+        await reports.submit(
+            report_for(reporter_id, number),
+            owed=lambda report: [owed.forward_report(report.id)],
+            draft=None,
+            processed=(Channel.TELEGRAM, f"{reporter_id}:{number}"),
+        )
         latencies.append(time.perf_counter() - started)
 
 
@@ -73,8 +94,10 @@ async def run(reports: int, senders: int) -> str:
     assert row is not None and row[0] == committed
     p50 = latencies[committed // 2] * 1000
     p99 = latencies[min(committed - 1, int(committed * 0.99))] * 1000
-    return (f"storage: {committed} reports (2 photos + 1 link, event, outbox row) from {senders} senders, "
-            f"WAL synchronous=FULL: {committed / elapsed:.0f} reports/s, commit p50={p50:.1f} ms p99={p99:.1f} ms")
+    return (
+        f"storage: {committed} reports (2 photos + 1 link, event, outbox row) from {senders} senders, "
+        f"WAL synchronous=FULL: {committed / elapsed:.0f} reports/s, commit p50={p50:.1f} ms p99={p99:.1f} ms"
+    )
 
 
 def main() -> None:

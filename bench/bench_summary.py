@@ -77,9 +77,22 @@ def synthetic(count: int, seed: int = 2024) -> Iterator[tuple[tuple[object, ...]
         state = rng.choices(STATES, NEW_STATE_WEIGHTS if recent else OLD_STATE_WEIGHTS)[0]
         incident = created.astimezone(TZ).date() - timedelta(days=rng.randint(0, 6))
         stamp = iso(created)
-        row = (number, code(number), rng.randrange(1, REPORTERS + 1), state, rng.choice(CATEGORIES),
-               rng.choice(("Budi", "Sri", None)), "Dinas Pendidikan", rng.choice(STATUSES),
-               rng.choices(regions, weights)[0], "Balai desa", incident.isoformat(), "Uraian sintetis.", stamp, stamp)
+        row = (
+            number,
+            code(number),
+            rng.randrange(1, REPORTERS + 1),
+            state,
+            rng.choice(CATEGORIES),
+            rng.choice(("Budi", "Sri", None)),
+            "Dinas Pendidikan",
+            rng.choice(STATUSES),
+            rng.choices(regions, weights)[0],
+            "Balai desa",
+            incident.isoformat(),
+            "Uraian sintetis.",
+            stamp,
+            stamp,
+        )
         events: list[tuple[object, ...]] = [(number, stamp, "reporter", "created")]
         if state != "baru":
             moment = created + timedelta(seconds=rng.expovariate(1 / 21600))  # first move: 6 h on average
@@ -105,8 +118,10 @@ def generate(path: Path, count: int) -> None:
     conn.execute("PRAGMA synchronous=OFF")
     # Loading into bare tables and indexing once at the end is several times faster than keeping
     # every index up to date row by row; the same CREATE INDEX statements give the same schema.
-    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-                           " AND tbl_name IN ('reports', 'events', 'evidence')").fetchall()
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " AND tbl_name IN ('reports', 'events', 'evidence')"
+    ).fetchall()
     conn.execute("BEGIN")
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
@@ -124,10 +139,13 @@ def generate(path: Path, count: int) -> None:
         conn.executemany(
             "INSERT INTO reports (id, code, reporter_id, channel, state, category, subject_name, subject_agency,"
             " subject_status, region_id, place, incident_date, description, locale, created_at, updated_at)"
-            " VALUES (?, ?, ?, 'telegram', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'id', ?, ?)", reports)
+            " VALUES (?, ?, ?, 'telegram', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'id', ?, ?)",
+            reports,
+        )
         conn.executemany("INSERT INTO events (report_id, at, actor, action) VALUES (?, ?, ?, ?)", events)
-        conn.executemany("INSERT INTO evidence (report_id, position, kind, sha256, added_at)"
-                         " VALUES (?, ?, 'photo', ?, ?)", evidence)
+        conn.executemany(
+            "INSERT INTO evidence (report_id, position, kind, sha256, added_at) VALUES (?, ?, 'photo', ?, ?)", evidence
+        )
         reports.clear()
         events.clear()
         evidence.clear()
@@ -182,10 +200,12 @@ async def measure(path: Path, repeat: int, plans: bool) -> None:
         warm = statistics.median(r[0] for r in runs[1:]) if len(runs) > 1 else cold_total
         maxrss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         parts = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in cold_parts.items())
-        print(f"summary of {BENCH_DAY} over {counts['reports']:,} reports / {counts['events']:,} events"
-              f" ({new:,} new that day): first {cold_total * 1000:.0f} ms ({parts}),"
-              f" median of next {len(runs) - 1} {warm * 1000:.0f} ms;"
-              f" peak Python memory {peak / 2**20:.1f} MiB, max RSS {maxrss_mib:.0f} MiB")
+        print(
+            f"summary of {BENCH_DAY} over {counts['reports']:,} reports / {counts['events']:,} events"
+            f" ({new:,} new that day): first {cold_total * 1000:.0f} ms ({parts}),"
+            f" median of next {len(runs) - 1} {warm * 1000:.0f} ms;"
+            f" peak Python memory {peak / 2**20:.1f} MiB, max RSS {maxrss_mib:.0f} MiB"
+        )
         if plans:
             query = summary_query(BENCH_DAY, TZ, datetime.now(UTC))
             for name, sql, params in summary_statements(query):

@@ -28,8 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print a day's summary; write its chart (PNG) and spreadsheet (XLSX)")
     summary.add_argument("--date", type=date.fromisoformat, required=True, help="the day, YYYY-MM-DD")
     summary.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
-    summary.add_argument("--database", type=Path, default=None,
-                         help="SQLite file (default: DATABASE_PATH; the demo's is data/demo.sqlite3)")
+    summary.add_argument(
+        "--database",
+        type=Path,
+        default=None,
+        help="SQLite file (default: DATABASE_PATH; the demo's is data/demo.sqlite3)",
+    )
     paket = sub.add_parser("paket", help="write a report's hand-off packet (PDF) and its archive of originals (ZIP)")
     paket.add_argument("code", help="the ticket code, e.g. LN-7F3K9Q")
     paket.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
@@ -40,8 +44,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    secrets = [settings.telegram_bot_token, settings.whatsapp_token, settings.whatsapp_app_secret,
-               settings.whatsapp_verify_token, settings.webhook_secret]
+    secrets = [
+        settings.telegram_bot_token,
+        settings.whatsapp_token,
+        settings.whatsapp_app_secret,
+        settings.whatsapp_verify_token,
+        settings.webhook_secret,
+    ]
     return [secret.get_secret_value() for secret in secrets if secret is not None]
 
 

@@ -84,8 +84,11 @@ def intake_config(settings: Settings) -> IntakeConfig:
     if not settings.custom_api_server:
         max_bytes = min(max_bytes, CLOUD_DOWNLOAD_MAX)
     return IntakeConfig(
-        default_locale=settings.default_locale, tz=settings.tz, max_image_bytes=max_bytes,
-        max_photos=settings.max_photos, messages_per_minute=settings.messages_per_minute,
+        default_locale=settings.default_locale,
+        tz=settings.tz,
+        max_image_bytes=max_bytes,
+        max_photos=settings.max_photos,
+        messages_per_minute=settings.messages_per_minute,
         reports_per_day=settings.reports_per_day,
     )
 
@@ -101,10 +104,10 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
     intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
-    answers = TriageAnswers(store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake,
-                            max_photos=settings.max_photos)
-    summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock,
-                             wake=worker.wake)
+    answers = TriageAnswers(
+        store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
+    )
+    summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake)
     notifier = ReporterNotifier(store, settings.default_locale)
     return Services(settings, store, regions, intake, worker, notifier, triage, answers, summary)
 
@@ -122,7 +125,10 @@ class App:
         # ------------------------------------------------------------ the Telegram application
         self.inbox = TelegramInbox(Inbox(store.db))  # updates written down before Telegram forgets them
         self.application = telegram.build_application(
-            settings, self.inbox, post_init=self._post_init, post_shutdown=self._post_shutdown,
+            settings,
+            self.inbox,
+            post_init=self._post_init,
+            post_shutdown=self._post_shutdown,
             rate_limit=tuning.rate_limit,
         )
         bot = self.application.bot
@@ -134,20 +140,32 @@ class App:
         self.commands = TriageCommands(services.triage, guard, card, settings.evidence_custodians)
         packets = Packets(bot, services.triage, services.regions)
         referrals = ReferralCommands(services.triage, guard)
-        self.triage = TelegramTriage(services.triage, guard, self.commands,
-                                     settings.triage_reminder_time.replace(tzinfo=settings.tz))
-        self.summary = TelegramSummary(bot, services.summary, store.outbox, summary_chat_id=settings.summary_chat_id,
-                                       supervisor_chat_id=group, default_locale=settings.default_locale)
+        self.triage = TelegramTriage(
+            services.triage, guard, self.commands, settings.triage_reminder_time.replace(tzinfo=settings.tz)
+        )
+        self.summary = TelegramSummary(
+            bot,
+            services.summary,
+            store.outbox,
+            summary_chat_id=settings.summary_chat_id,
+            supervisor_chat_id=group,
+            default_locale=settings.default_locale,
+        )
 
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
         if whatsapp:
             from bot.whatsapp.channel import WhatsAppChannel  # pywa is imported only when WhatsApp runs
 
-            self.whatsapp = WhatsAppChannel(services, clock=tuning.whatsapp_clock, album_delay=tuning.album_delay,
-                                            burst_gap=tuning.burst_gap)
-        self.housekeeping = Housekeeping(store, settings.contact_retention_days, settings.tz,
-                                         whatsapp=self.whatsapp.records if self.whatsapp else None)
+            self.whatsapp = WhatsAppChannel(
+                services, clock=tuning.whatsapp_clock, album_delay=tuning.album_delay, burst_gap=tuning.burst_gap
+            )
+        self.housekeeping = Housekeeping(
+            store,
+            settings.contact_retention_days,
+            settings.tz,
+            whatsapp=self.whatsapp.records if self.whatsapp else None,
+        )
 
         # ------------------------------------------------------------ Telegram handlers. Order matters!
         groups = filters.ChatType.GROUPS
@@ -217,19 +235,31 @@ class App:
         """Start-up, in order: menus, the updates a crash left, the outbox, the jobs, then the doors."""
         settings = self.settings
         assert settings.supervisor_chat_id is not None
-        await set_menus(application.bot, supervisor_chat_id=settings.supervisor_chat_id,
-                        summary_chat_id=settings.summary_chat_id, default_locale=settings.default_locale)
+        await set_menus(
+            application.bot,
+            supervisor_chat_id=settings.supervisor_chat_id,
+            summary_chat_id=settings.summary_chat_id,
+            default_locale=settings.default_locale,
+        )
         await self.inbox.replay(application)
         self.services.outbox.start()
         jobs = application.job_queue
         if jobs is not None:
             # run_daily runs in UTC unless the time carries its zone (STYLE §8).
-            jobs.run_daily(self.triage.morning_reminder, time=self.triage.reminder_time, name="triage-reminder",
-                           job_kwargs={"misfire_grace_time": REMINDER_GRACE_SECONDS, "coalesce": True})
+            jobs.run_daily(
+                self.triage.morning_reminder,
+                time=self.triage.reminder_time,
+                name="triage-reminder",
+                job_kwargs={"misfire_grace_time": REMINDER_GRACE_SECONDS, "coalesce": True},
+            )
             if settings.summary_chat_id is not None:
-                jobs.run_daily(self.summary.on_schedule, time=settings.summary_time.replace(tzinfo=settings.tz),
-                               days=EVERY_DAY, name=JOB_NAME,
-                               job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True})
+                jobs.run_daily(
+                    self.summary.on_schedule,
+                    time=settings.summary_time.replace(tzinfo=settings.tz),
+                    days=EVERY_DAY,
+                    name=JOB_NAME,
+                    job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True},
+                )
             self.housekeeping.schedule(jobs)
         await self.summary.catch_up()
         if self.whatsapp is not None:
@@ -269,8 +299,14 @@ class App:
 
     @classmethod
     @asynccontextmanager
-    async def running(cls, settings: Settings, tuning: Tuning | None = None, *, telegram_too: bool = True,
-                      whatsapp: bool | None = None) -> AsyncIterator[App]:
+    async def running(
+        cls,
+        settings: Settings,
+        tuning: Tuning | None = None,
+        *,
+        telegram_too: bool = True,
+        whatsapp: bool | None = None,
+    ) -> AsyncIterator[App]:
         """`async with App.running(settings) as app`: built, started, and always stopped and closed."""
         app = await cls.open(settings, tuning, whatsapp=whatsapp)
         try:
@@ -292,8 +328,10 @@ def run(settings: Settings) -> None:
         try:
             loop.run_until_complete(telegram.reach_bot_api(bot, settings.telegram_api_url))
         except InvalidToken:
-            sys.stderr.write("Configuration error: TELEGRAM_BOT_TOKEN was refused by Telegram (revoked, or"
-                             " another bot's); copy it again from @BotFather.\n")
+            sys.stderr.write(
+                "Configuration error: TELEGRAM_BOT_TOKEN was refused by Telegram (revoked, or"
+                " another bot's); copy it again from @BotFather.\n"
+            )
             raise SystemExit(2) from None
         except KeyboardInterrupt:
             return  # stopped while waiting for the network: nothing had started
@@ -318,8 +356,9 @@ async def backup(settings: Settings, target: Path) -> None:
 async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
     from handlers.summary.service import write_summary as write
 
-    return await write(settings.database_path, RegionCatalog.load(settings.region_file), summary_config(settings),
-                       day, out_dir)
+    return await write(
+        settings.database_path, RegionCatalog.load(settings.region_file), summary_config(settings), day, out_dir
+    )
 
 
 async def write_packet(settings: Settings, code: str, out_dir: Path) -> int:
@@ -331,8 +370,16 @@ async def write_packet(settings: Settings, code: str, out_dir: Path) -> int:
 
     store = await Store.open(settings.database_path, settings.evidence_dir)
     try:
-        written = await write(store, store.triage, RegionCatalog.load(settings.region_file), code, out_dir,
-                              tz=settings.tz, now=utcnow(), released_by=(CLI_ACTOR, getpass.getuser()))
+        written = await write(
+            store,
+            store.triage,
+            RegionCatalog.load(settings.region_file),
+            code,
+            out_dir,
+            tz=settings.tz,
+            now=utcnow(),
+            released_by=(CLI_ACTOR, getpass.getuser()),
+        )
     finally:
         await store.close()
     if written is None:
@@ -351,7 +398,6 @@ async def write_originals(settings: Settings, code: str, out_dir: Path) -> int:
     server; the release is an event in the audit log (who: the system user running the command)."""
     import getpass
 
-
     store = await Store.open(settings.database_path, settings.evidence_dir)
     try:
         report = await store.reports.by_code(code)
@@ -362,8 +408,9 @@ async def write_originals(settings: Settings, code: str, out_dir: Path) -> int:
         if not photos:
             sys.stderr.write(f"Report {report.code} has no evidence files\n")
             return 1
-        await store.triage.record_release(report.id, actor=CLI_ACTOR, actor_name=getpass.getuser(),
-                                                   at=utcnow(), files=len(photos))
+        await store.triage.record_release(
+            report.id, actor=CLI_ACTOR, actor_name=getpass.getuser(), at=utcnow(), files=len(photos)
+        )
         out_dir.mkdir(parents=True, exist_ok=True)
         for n, photo in enumerate(photos, 1):
             suffix = {"image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}.get(photo.mime, ".jpg")

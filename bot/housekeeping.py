@@ -50,7 +50,12 @@ class Purged:
 
 class Housekeeping:
     def __init__(
-        self, store: Store, retention_days: int, tz: ZoneInfo, *, whatsapp: WhatsAppRecords | None = None,
+        self,
+        store: Store,
+        retention_days: int,
+        tz: ZoneInfo,
+        *,
+        whatsapp: WhatsAppRecords | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
@@ -72,9 +77,17 @@ class Housekeeping:
         whatsapp = await self._whatsapp.prune(now - WHATSAPP_STATUS_KEEP) if self._whatsapp is not None else 0
         # After the drafts: their photos are now referred to by nothing.
         files = await self._store.sweep_evidence(now - EVIDENCE_GRACE)
-        log.info("purged %d contacts past %d days of retention, %d old inbox rows, %d update ids, "
-                 "%d abandoned drafts, %d WhatsApp records, %d unreferenced evidence files", contacts,
-                 self._retention_days, inbox_rows, update_ids, drafts, whatsapp, files)
+        log.info(
+            "purged %d contacts past %d days of retention, %d old inbox rows, %d update ids, "
+            "%d abandoned drafts, %d WhatsApp records, %d unreferenced evidence files",
+            contacts,
+            self._retention_days,
+            inbox_rows,
+            update_ids,
+            drafts,
+            whatsapp,
+            files,
+        )
         return Purged(contacts, inbox_rows, update_ids, drafts, whatsapp, files)
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:

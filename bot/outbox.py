@@ -45,8 +45,13 @@ class GiveUp(DeliveryError):
 
 class OutboxWorker:
     def __init__(
-        self, outbox: Outbox, deliverers: Mapping[str, Deliverer], *,
-        base_delay: float = 2.0, max_delay: float = 300.0, idle_poll: float = 5.0,
+        self,
+        outbox: Outbox,
+        deliverers: Mapping[str, Deliverer],
+        *,
+        base_delay: float = 2.0,
+        max_delay: float = 300.0,
+        idle_poll: float = 5.0,
     ) -> None:
         self._outbox = outbox
         self._deliverers = dict(deliverers)
@@ -125,8 +130,14 @@ class OutboxWorker:
             await self._outbox.give_up(item.id, str(final))
         except Exception as exc:
             delay = min(self._max, self._base * 2 ** min(item.attempts, 16)) * random.uniform(0.8, 1.2)
-            log.warning("outbox %s #%d failed (%s); retry in %.1fs", item.kind, item.id,
-                        type(exc).__name__, delay, exc_info=log.isEnabledFor(logging.DEBUG))
+            log.warning(
+                "outbox %s #%d failed (%s); retry in %.1fs",
+                item.kind,
+                item.id,
+                type(exc).__name__,
+                delay,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             await self._outbox.retry_later(item.id, timedelta(seconds=delay), type(exc).__name__)
         else:
             await self._outbox.mark_sent(item.id)

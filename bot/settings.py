@@ -95,8 +95,7 @@ class Settings(BaseSettings):
             return None
         if not isinstance(value, str) or not _WEBHOOK_SECRET_RE.match(value.strip()):
             # Never echo the value; say how to make a good one.
-            raise ValueError("must be 16 to 256 letters, digits, _ or - (make one with"
-                             f" {WEBHOOK_SECRET_HELP})")
+            raise ValueError(f"must be 16 to 256 letters, digits, _ or - (make one with {WEBHOOK_SECRET_HELP})")
         return value.strip()
 
     @field_validator("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token", mode="before")
@@ -154,8 +153,9 @@ class Settings(BaseSettings):
         # Groups and supergroups have negative ids; a positive one is a person's private chat, where
         # reports (and reporters' identities) must never go.
         if value is not None and value >= 0:
-            raise ValueError("must be a group's id, which is negative (-100… for a supergroup); a positive id is"
-                             " a private chat")
+            raise ValueError(
+                "must be a group's id, which is negative (-100… for a supergroup); a positive id is a private chat"
+            )
         return value
 
     @field_validator("region_file")
@@ -179,8 +179,10 @@ class Settings(BaseSettings):
         # without the secret, anyone who reaches /telegram could post updates in a supervisor's name.
         if self.webhook_url and self.webhook_secret is None:
             raise PydanticCustomError(
-                "webhook_secret", "WEBHOOK_SECRET is missing: with WEBHOOK_URL set it is required, so forged"
-                f" webhook calls are refused (make one with {WEBHOOK_SECRET_HELP}).")
+                "webhook_secret",
+                "WEBHOOK_SECRET is missing: with WEBHOOK_URL set it is required, so forged"
+                f" webhook calls are refused (make one with {WEBHOOK_SECRET_HELP}).",
+            )
         return self
 
     @property
@@ -214,15 +216,19 @@ class Settings(BaseSettings):
         if self.whatsapp_token is None:
             return
         if self.whatsapp_app_secret is None:
-            raise SettingsError("WHATSAPP_APP_SECRET is missing: without it forged webhook calls cannot be refused"
-                                " (Meta app dashboard → App settings → Basic → App secret).")
+            raise SettingsError(
+                "WHATSAPP_APP_SECRET is missing: without it forged webhook calls cannot be refused"
+                " (Meta app dashboard → App settings → Basic → App secret)."
+            )
         if not self.whatsapp_phone_number_id.strip():
             raise SettingsError("WHATSAPP_PHONE_NUMBER_ID is missing: the id of the business number (see README).")
         if self.whatsapp_verify_token is None:
             raise SettingsError("WHATSAPP_VERIFY_TOKEN is missing: any random string, also entered at Meta.")
         if self.telegram_bot_token is None:
-            raise SettingsError("TELEGRAM_BOT_TOKEN is missing: WhatsApp reports go to the supervisors'"
-                                " Telegram group, so WhatsApp needs Telegram configured too.")
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is missing: WhatsApp reports go to the supervisors'"
+                " Telegram group, so WhatsApp needs Telegram configured too."
+            )
 
     def require_telegram(self) -> None:
         """Check the keys the Telegram channel cannot run without."""
@@ -274,15 +280,18 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
 def check_paths(settings: Settings) -> None:
     """The database's and the evidence's folders exist (made if missing) and can be written, or one line says
     which key is wrong: before anything opens them, so no traceback reaches the operator."""
-    for key, path, folder in (("DATABASE_PATH", settings.database_path, settings.database_path.parent),
-                              ("EVIDENCE_DIR", settings.evidence_dir, settings.evidence_dir)):
+    for key, path, folder in (
+        ("DATABASE_PATH", settings.database_path, settings.database_path.parent),
+        ("EVIDENCE_DIR", settings.evidence_dir, settings.evidence_dir),
+    ):
         if key == "DATABASE_PATH" and path.is_dir():
             raise SettingsError(f"{key} names a folder ({path}); it must name the database file in one.")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
-            raise SettingsError(f"{key}: {folder} cannot be made a folder: a file of that name is in the way.") \
-                from None
+            raise SettingsError(
+                f"{key}: {folder} cannot be made a folder: a file of that name is in the way."
+            ) from None
         except OSError as exc:
             raise SettingsError(f"{key}: the folder {folder} cannot be created ({exc.strerror}).") from None
         if not folder.is_dir():

@@ -49,7 +49,7 @@ class Inbox:
     async def forget(self, channel: str, handled: Sequence[str]) -> None:
         """Drop the stored copies of handled updates, a statement per 500 (SQLite caps bound values)."""
         for start in range(0, len(handled), 500):
-            chunk = handled[start:start + 500]
+            chunk = handled[start : start + 500]
             await self._db.execute(
                 f"DELETE FROM inbox WHERE channel = ? AND update_id IN ({marks(chunk)})", [channel, *chunk]
             )
@@ -62,13 +62,9 @@ class Inbox:
                 " WHERE p.channel = inbox.channel AND p.update_id = inbox.update_id)",
                 (channel,),
             )
-            cur = await conn.execute(
-                "DELETE FROM inbox WHERE channel = ? AND attempts >= ?", (channel, max_attempts)
-            )
+            cur = await conn.execute("DELETE FROM inbox WHERE channel = ? AND attempts >= ?", (channel, max_attempts))
             given_up = cur.rowcount
-            async with conn.execute(
-                "SELECT payload FROM inbox WHERE channel = ? ORDER BY id", (channel,)
-            ) as rows:
+            async with conn.execute("SELECT payload FROM inbox WHERE channel = ? ORDER BY id", (channel,)) as rows:
                 payloads = [str(row[0]) async for row in rows]
         return Unhandled(payloads, given_up)
 

@@ -48,21 +48,22 @@ class Outbox:
             (iso(now), limit),
         )
         return [
-            OutboxItem(id=r["id"], kind=r["kind"], payload=json.loads(r["payload"]), attempts=r["attempts"],
-                       progress=json.loads(r["progress"]))
+            OutboxItem(
+                id=r["id"],
+                kind=r["kind"],
+                payload=json.loads(r["payload"]),
+                attempts=r["attempts"],
+                progress=json.loads(r["progress"]),
+            )
             for r in rows
         ]
 
     async def next_due_at(self) -> str | None:
-        row = await self._db.fetchone(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
-        )
+        row = await self._db.fetchone("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
         return str(row[0]) if row and row[0] else None
 
     async def save_progress(self, item_id: int, progress: dict[str, object]) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET progress = ? WHERE id = ?", (json.dumps(progress), item_id)
-        )
+        await self._db.execute("UPDATE outbox SET progress = ? WHERE id = ?", (json.dumps(progress), item_id))
 
     async def mark_sent(self, item_id: int) -> None:
         await self._db.execute(

@@ -23,8 +23,11 @@ _MAX_ATTEMPTS: Final = _ATTEMPTS_PER_LENGTH * (_MAX_LENGTH - _LENGTH + 1)
 
 def row_to_reporter(row: sqlite3.Row) -> Reporter:
     return Reporter(
-        id=row["id"], channel=Channel(row["channel"]), address=row["address"],
-        locale=row["locale"], pseudonym=row["pseudonym"],
+        id=row["id"],
+        channel=Channel(row["channel"]),
+        address=row["address"],
+        locale=row["locale"],
+        pseudonym=row["pseudonym"],
     )
 
 
@@ -78,9 +81,7 @@ class Reporters:
         raise RuntimeError("no free reporter pseudonym after many attempts")
 
     async def _find(self, channel: Channel, address: str) -> Reporter | None:
-        row = await self._db.fetchone(
-            "SELECT * FROM reporters WHERE channel = ? AND address = ?", (channel, address)
-        )
+        row = await self._db.fetchone("SELECT * FROM reporters WHERE channel = ? AND address = ?", (channel, address))
         return row_to_reporter(row) if row is not None else None
 
     async def get(self, reporter_id: int) -> Reporter | None:

@@ -52,15 +52,27 @@ def _opt_dt(text: str | None) -> datetime | None:
 
 def row_to_report(row: sqlite3.Row) -> Report:
     return Report(
-        id=row["id"], code=row["code"], reporter_id=row["reporter_id"], channel=Channel(row["channel"]),
-        state=ReportState(row["state"]), category=Category(row["category"]),
-        subject_name=row["subject_name"], subject_agency=row["subject_agency"],
-        subject_status=SubjectStatus(row["subject_status"]), region_id=row["region_id"],
-        place=row["place"], latitude=row["latitude"], longitude=row["longitude"],
-        incident_date=date.fromisoformat(row["incident_date"]), description=row["description"],
-        contact_shared=bool(row["contact_shared"]), locale=row["locale"],
-        created_at=from_iso(row["created_at"]), updated_at=from_iso(row["updated_at"]),
-        card_chat_id=row["card_chat_id"], card_message_id=row["card_message_id"],
+        id=row["id"],
+        code=row["code"],
+        reporter_id=row["reporter_id"],
+        channel=Channel(row["channel"]),
+        state=ReportState(row["state"]),
+        category=Category(row["category"]),
+        subject_name=row["subject_name"],
+        subject_agency=row["subject_agency"],
+        subject_status=SubjectStatus(row["subject_status"]),
+        region_id=row["region_id"],
+        place=row["place"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        incident_date=date.fromisoformat(row["incident_date"]),
+        description=row["description"],
+        contact_shared=bool(row["contact_shared"]),
+        locale=row["locale"],
+        created_at=from_iso(row["created_at"]),
+        updated_at=from_iso(row["updated_at"]),
+        card_chat_id=row["card_chat_id"],
+        card_message_id=row["card_message_id"],
     )
 
 
@@ -68,12 +80,22 @@ def _row_to_evidence(row: sqlite3.Row) -> Evidence:
     photo = None
     if row["kind"] == "photo":
         photo = PhotoEvidence(
-            sha256=row["sha256"], mime=row["mime"] or "image/jpeg", size_bytes=row["size_bytes"] or 0,
-            width=row["width"] or 0, height=row["height"] or 0, captured_at=_opt_dt(row["captured_at"]),
-            latitude=row["latitude"], longitude=row["longitude"], dhash=row["dhash"], source_id=row["source_id"],
+            sha256=row["sha256"],
+            mime=row["mime"] or "image/jpeg",
+            size_bytes=row["size_bytes"] or 0,
+            width=row["width"] or 0,
+            height=row["height"] or 0,
+            captured_at=_opt_dt(row["captured_at"]),
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+            dhash=row["dhash"],
+            source_id=row["source_id"],
         )
     return Evidence(
-        kind=row["kind"], position=row["position"], photo=photo, url=row["url"],
+        kind=row["kind"],
+        position=row["position"],
+        photo=photo,
+        url=row["url"],
         added_at=from_iso(row["added_at"]),
     )
 
@@ -82,8 +104,7 @@ async def insert_evidence_in(
     conn: aiosqlite.Connection, report_id: int, photos: tuple[PhotoEvidence, ...], links: tuple[str, ...]
 ) -> None:
     """Append evidence after what the report already holds (a reporter may add more later)."""
-    row = await fetchone_in(conn, "SELECT COALESCE(MAX(position), -1) FROM evidence WHERE report_id = ?",
-                            (report_id,))
+    row = await fetchone_in(conn, "SELECT COALESCE(MAX(position), -1) FROM evidence WHERE report_id = ?", (report_id,))
     position = int(row[0]) + 1 if row else 0
     now = iso(utcnow())
     for photo in photos:
@@ -91,9 +112,21 @@ async def insert_evidence_in(
             "INSERT INTO evidence (report_id, position, kind, sha256, mime, size_bytes, width, height,"
             " captured_at, latitude, longitude, dhash, source_id, added_at)"
             " VALUES (?, ?, 'photo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (report_id, position, photo.sha256, photo.mime, photo.size_bytes, photo.width, photo.height,
-             iso(photo.captured_at) if photo.captured_at else None, photo.latitude, photo.longitude,
-             photo.dhash, photo.source_id, now),
+            (
+                report_id,
+                position,
+                photo.sha256,
+                photo.mime,
+                photo.size_bytes,
+                photo.width,
+                photo.height,
+                iso(photo.captured_at) if photo.captured_at else None,
+                photo.latitude,
+                photo.longitude,
+                photo.dhash,
+                photo.source_id,
+                now,
+            ),
         )
         position += 1
     for url in links:
@@ -106,24 +139,42 @@ async def insert_evidence_in(
 
 def row_to_event(row: sqlite3.Row) -> Event:
     return Event(
-        id=row["id"], report_id=row["report_id"], at=from_iso(row["at"]), actor=row["actor"],
-        actor_name=row["actor_name"], action=row["action"],
+        id=row["id"],
+        report_id=row["report_id"],
+        at=from_iso(row["at"]),
+        actor=row["actor"],
+        actor_name=row["actor_name"],
+        action=row["action"],
         from_state=ReportState(row["from_state"]) if row["from_state"] else None,
         to_state=ReportState(row["to_state"]) if row["to_state"] else None,
-        note=row["note"], detail=row["detail"],
+        note=row["note"],
+        detail=row["detail"],
     )
 
 
 async def append_event_in(
-    conn: aiosqlite.Connection, report_id: int, event: NewEvent, *,
-    from_state: ReportState | None = None, to_state: ReportState | None = None,
+    conn: aiosqlite.Connection,
+    report_id: int,
+    event: NewEvent,
+    *,
+    from_state: ReportState | None = None,
+    to_state: ReportState | None = None,
 ) -> int:
     """The one writer of the event log; returns the event's id."""
     cur = await conn.execute(
         "INSERT INTO events (report_id, at, actor, actor_name, action, from_state, to_state, note, detail)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (report_id, iso(event.at), event.actor, event.actor_name, event.action, from_state, to_state,
-         event.note, event.detail),
+        (
+            report_id,
+            iso(event.at),
+            event.actor,
+            event.actor_name,
+            event.action,
+            from_state,
+            to_state,
+            event.note,
+            event.detail,
+        ),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid
@@ -155,10 +206,25 @@ async def _create_in(conn: aiosqlite.Connection, new: NewReport, now: datetime) 
                 " subject_agency, subject_status, region_id, place, latitude, longitude, incident_date,"
                 " description, contact_shared, locale, created_at, updated_at)"
                 " VALUES (?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (code, new.reporter_id, new.channel, new.category, new.subject_name, new.subject_agency,
-                 new.subject_status, new.region_id, new.place, new.latitude, new.longitude,
-                 new.incident_date.isoformat(), new.description, int(new.contact is not None),
-                 new.locale, moment, moment),
+                (
+                    code,
+                    new.reporter_id,
+                    new.channel,
+                    new.category,
+                    new.subject_name,
+                    new.subject_agency,
+                    new.subject_status,
+                    new.region_id,
+                    new.place,
+                    new.latitude,
+                    new.longitude,
+                    new.incident_date.isoformat(),
+                    new.description,
+                    int(new.contact is not None),
+                    new.locale,
+                    moment,
+                    moment,
+                ),
             )
         except sqlite3.IntegrityError:
             continue  # the rare code collision: draw again
@@ -173,8 +239,9 @@ async def _create_in(conn: aiosqlite.Connection, new: NewReport, now: datetime) 
             "INSERT INTO contacts (report_id, name, phone, created_at) VALUES (?, ?, ?, ?)",
             (report_id, new.contact.name, new.contact.phone, moment),
         )
-    await append_event_in(conn, report_id, NewEvent(actor="reporter", action="created", at=from_iso(moment)),
-                          to_state=ReportState.BARU)
+    await append_event_in(
+        conn, report_id, NewEvent(actor="reporter", action="created", at=from_iso(moment)), to_state=ReportState.BARU
+    )
     row = await fetchone_in(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
     assert row is not None
     return row_to_report(row)
@@ -185,8 +252,13 @@ class Reports:
         self._db = db
 
     async def submit(
-        self, new: NewReport, *, owed: Callable[[Report], Sequence[Owed]] = _nothing_owed,
-        draft: str | None = None, processed: tuple[Channel, str] | None = None, now: datetime | None = None,
+        self,
+        new: NewReport,
+        *,
+        owed: Callable[[Report], Sequence[Owed]] = _nothing_owed,
+        draft: str | None = None,
+        processed: tuple[Channel, str] | None = None,
+        now: datetime | None = None,
     ) -> Report:
         """A citizen's Kirim, all or nothing: the report with its evidence, contact and first event, what it
         owes the outbox (built from the new report: its id is the dedupe key), the reporter's draft (None
@@ -221,9 +293,7 @@ class Reports:
         return int(row[0]) if row else 0
 
     async def evidence(self, report_id: int) -> list[Evidence]:
-        rows = await self._db.fetchall(
-            "SELECT * FROM evidence WHERE report_id = ? ORDER BY position", (report_id,)
-        )
+        rows = await self._db.fetchall("SELECT * FROM evidence WHERE report_id = ? ORDER BY position", (report_id,))
         return [_row_to_evidence(r) for r in rows]
 
     async def contact(self, report_id: int) -> Contact | None:
@@ -239,9 +309,11 @@ class Reports:
         reporter's pseudonym and the event log."""
         pseudonym = await self._db.fetchone("SELECT pseudonym FROM reporters WHERE id = ?", (report.reporter_id,))
         return CardData(
-            report=report, evidence=tuple(await self.evidence(report.id)),
+            report=report,
+            evidence=tuple(await self.evidence(report.id)),
             contact=await self.contact(report.id) if report.contact_shared else None,
-            pseudonym=str(pseudonym[0]) if pseudonym else None, events=tuple(await self.events(report.id)),
+            pseudonym=str(pseudonym[0]) if pseudonym else None,
+            events=tuple(await self.events(report.id)),
         )
 
     async def set_card(self, report_id: int, chat_id: int, message_id: int) -> None:

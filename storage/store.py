@@ -48,7 +48,9 @@ class Store:
             # match is exact.
             row = await self.db.fetchone(
                 "SELECT 1 FROM evidence WHERE sha256 = ? UNION ALL SELECT 1 FROM drafts WHERE instr(data, ?) > 0"
-                " LIMIT 1", (digest, digest))
+                " LIMIT 1",
+                (digest, digest),
+            )
             if row is None and await asyncio.to_thread(self.files.shred, digest):
                 released += 1
         return released

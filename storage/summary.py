@@ -157,10 +157,16 @@ def summary_statements(query: SummaryQuery) -> list[tuple[str, str, tuple[object
         ("groups", GROUPS_SQL, (as_of, *day)),
         ("states", STATES_SQL, (as_of, as_of)),
         ("first_actions", FIRST_ACTIONS_SQL, day),
-        ("deadline_count", DEADLINE_COUNT_SQL.format(states=marks(open_states)),
-         (*deadline, as_of, as_of, *open_states)),
-        ("deadline_list", DEADLINE_LIST_SQL.format(states=marks(open_states)),
-         (as_of, *deadline, as_of, as_of, *open_states, query.deadline_limit)),
+        (
+            "deadline_count",
+            DEADLINE_COUNT_SQL.format(states=marks(open_states)),
+            (*deadline, as_of, as_of, *open_states),
+        ),
+        (
+            "deadline_list",
+            DEADLINE_LIST_SQL.format(states=marks(open_states)),
+            (as_of, *deadline, as_of, as_of, *open_states, query.deadline_limit),
+        ),
         ("sheet_rows", SHEET_SQL, (as_of, *day)),
     ]
 
@@ -192,12 +198,17 @@ class SummaryStore:
             return [tuple(r) for r in await self._db.fetchall(sql, params)]
 
         groups = tuple(
-            GroupCount(region_id=str(region), state=ReportState(str(state)), category=Category(str(category)),
-                       count=int(str(n)))
+            GroupCount(
+                region_id=str(region),
+                state=ReportState(str(state)),
+                category=Category(str(category)),
+                count=int(str(n)),
+            )
             for region, state, category, n in await rows("groups")
         )
         states: dict[ReportState, tuple[int, str | None]] = {
-            ReportState(str(state)): (int(str(n)), str(oldest)) for state, n, oldest in await rows("states")}
+            ReportState(str(state)): (int(str(n)), str(oldest)) for state, n, oldest in await rows("states")
+        }
         backlog_count, oldest = states.get(ReportState.BARU, (0, None))
         first_actions = tuple(_seconds_between(str(created), str(at)) for created, at in await rows("first_actions"))
         deadline_rows = await rows("deadline_list")
@@ -211,8 +222,12 @@ class SummaryStore:
             first_action_seconds=first_actions,
             deadline_count=await self._count(*named["deadline_count"]),
             deadline_reports=tuple(
-                DeadlineReport(code=str(code), region_id=str(region), incident_date=date.fromisoformat(str(day)),
-                               state=ReportState(str(state)))
+                DeadlineReport(
+                    code=str(code),
+                    region_id=str(region),
+                    incident_date=date.fromisoformat(str(day)),
+                    state=ReportState(str(state)),
+                )
                 for code, region, day, state in deadline_rows
             ),
         )
@@ -222,11 +237,19 @@ class SummaryStore:
         rows = await self._db.fetchall(SHEET_SQL, (iso(as_of), iso(window.start), iso(window.end)))
         return [
             SheetRow(
-                code=r["code"], created_at=from_iso(r["created_at"]), category=Category(r["category"]),
-                subject_name=r["subject_name"], subject_agency=r["subject_agency"],
-                subject_status=SubjectStatus(r["subject_status"]), region_id=r["region_id"], place=r["place"],
-                incident_date=date.fromisoformat(r["incident_date"]), state=ReportState(r["state"]),
-                description=r["description"], photos=int(r["photos"]), links=int(r["links"]),
+                code=r["code"],
+                created_at=from_iso(r["created_at"]),
+                category=Category(r["category"]),
+                subject_name=r["subject_name"],
+                subject_agency=r["subject_agency"],
+                subject_status=SubjectStatus(r["subject_status"]),
+                region_id=r["region_id"],
+                place=r["place"],
+                incident_date=date.fromisoformat(r["incident_date"]),
+                state=ReportState(r["state"]),
+                description=r["description"],
+                photos=int(r["photos"]),
+                links=int(r["links"]),
             )
             for r in rows
         ]
@@ -242,7 +265,12 @@ class SummaryStore:
         return date.fromisoformat(str(row[0])) if row and row[0] else None
 
     async def record(
-        self, day: date, *, late: bool, at: datetime, owed: Owed,
+        self,
+        day: date,
+        *,
+        late: bool,
+        at: datetime,
+        owed: Owed,
     ) -> bool:
         """Record the day's summary and queue its delivery, atomically; False if the day was recorded already."""
         async with self._db.transaction() as conn:

@@ -88,22 +88,36 @@ def _opt_dt(text: str | None) -> datetime | None:
 
 def _row_to_info(row: sqlite3.Row) -> InfoRequest:
     return InfoRequest(
-        id=row["id"], report_id=row["report_id"], reporter_id=row["reporter_id"], event_id=row["event_id"],
-        question=row["question"], asked_at=from_iso(row["asked_at"]), message_id=row["message_id"],
+        id=row["id"],
+        report_id=row["report_id"],
+        reporter_id=row["reporter_id"],
+        event_id=row["event_id"],
+        question=row["question"],
+        asked_at=from_iso(row["asked_at"]),
+        message_id=row["message_id"],
         answered_at=_opt_dt(row["answered_at"]),
     )
 
 
 def _row_to_prompt(row: sqlite3.Row) -> Prompt:
     return Prompt(
-        chat_id=row["chat_id"], message_id=row["message_id"], report_id=row["report_id"], kind=row["kind"],
-        user_id=row["user_id"], expected_state=ReportState(row["expected_state"]),
-        created_at=from_iso(row["created_at"]), used_at=_opt_dt(row["used_at"]),
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        report_id=row["report_id"],
+        kind=row["kind"],
+        user_id=row["user_id"],
+        expected_state=ReportState(row["expected_state"]),
+        created_at=from_iso(row["created_at"]),
+        used_at=_opt_dt(row["used_at"]),
     )
 
 
 async def move_in(
-    conn: aiosqlite.Connection, report_id: int, expected: ReportState, to_state: ReportState, at: datetime,
+    conn: aiosqlite.Connection,
+    report_id: int,
+    expected: ReportState,
+    to_state: ReportState,
+    at: datetime,
 ) -> bool:
     """Move the report only if it is still in `expected`; False when someone else moved it first."""
     cur = await conn.execute(
@@ -121,9 +135,12 @@ async def touch_in(conn: aiosqlite.Connection, report_id: int, at: datetime) -> 
 EVIDENCE_RELEASED = "evidence_released"
 
 
-
 async def insert_info_request_in(
-    conn: aiosqlite.Connection, report_id: int, event_id: int, question: str, at: datetime,
+    conn: aiosqlite.Connection,
+    report_id: int,
+    event_id: int,
+    question: str,
+    at: datetime,
 ) -> int:
     """The question to the report's reporter, tied to the event that asked it."""
     cur = await conn.execute(
@@ -175,8 +192,14 @@ class TriageStore:
     # ---------------------------------------------------------------- whole transactions
 
     async def apply_move(
-        self, report_id: int, expected: ReportState, to_state: ReportState, event: NewEvent, *,
-        question: str | None = None, owed: Callable[[Moved], Sequence[Owed]],
+        self,
+        report_id: int,
+        expected: ReportState,
+        to_state: ReportState,
+        event: NewEvent,
+        *,
+        question: str | None = None,
+        owed: Callable[[Moved], Sequence[Owed]],
     ) -> Moved | None:
         """A supervisor's move, all or nothing: the state change, its event, the `question` to the report's
         reporter ("Minta info") and what it owes the outbox (built from the ids written).
@@ -193,8 +216,14 @@ class TriageStore:
         return moved
 
     async def record_answer(
-        self, report_id: int, event: NewEvent, *, hand_back: tuple[ReportState, ReportState] | None,
-        photos: tuple[PhotoEvidence, ...] = (), links: tuple[str, ...] = (), owed: Callable[[int], Sequence[Owed]],
+        self,
+        report_id: int,
+        event: NewEvent,
+        *,
+        hand_back: tuple[ReportState, ReportState] | None,
+        photos: tuple[PhotoEvidence, ...] = (),
+        links: tuple[str, ...] = (),
+        owed: Callable[[int], Sequence[Owed]],
     ) -> int:
         """The reporter's answer, all or nothing: its event (moving the report by `hand_back`, (from, to),
         when it is still in `from`), its evidence, the questions marked answered, and what it owes the
@@ -237,9 +266,7 @@ class TriageStore:
     # ---------------------------------------------------------------- questions to reporters
 
     async def set_info_message(self, request_id: int, message_id: str) -> None:
-        await self._db.execute(
-            "UPDATE triage_info_requests SET message_id = ? WHERE id = ?", (message_id, request_id)
-        )
+        await self._db.execute("UPDATE triage_info_requests SET message_id = ? WHERE id = ?", (message_id, request_id))
 
     async def info_request_by_message(self, reporter_id: int, message_id: str) -> InfoRequest | None:
         row = await self._db.fetchone(
@@ -257,7 +284,13 @@ class TriageStore:
     # ---------------------------------------------------------------- prompts in the group
 
     async def add_prompt(
-        self, chat_id: int, message_id: int, report_id: int, kind: str, user_id: int, expected: ReportState,
+        self,
+        chat_id: int,
+        message_id: int,
+        report_id: int,
+        kind: str,
+        user_id: int,
+        expected: ReportState,
     ) -> None:
         await self._db.execute(
             "INSERT OR REPLACE INTO triage_prompts"
@@ -334,8 +367,9 @@ class TriageStore:
         row = await self._db.fetchone("SELECT query FROM triage_searches WHERE id = ?", (search_id,))
         return str(row[0]) if row else None
 
-    async def search(self, where: ReportFilter, *, limit: int, offset: int,
-                     oldest_first: bool = False) -> tuple[list[Report], int]:
+    async def search(
+        self, where: ReportFilter, *, limit: int, offset: int, oldest_first: bool = False
+    ) -> tuple[list[Report], int]:
         """One page of reports matching the filter, and how many match in all."""
         clauses: list[str] = []
         params: list[object] = []
@@ -416,12 +450,16 @@ class TriageStore:
             if report.contact_shared:
                 found = await self._db.fetchone("SELECT name, phone FROM contacts WHERE report_id = ?", (report.id,))
                 contact = Contact(name=found["name"], phone=found["phone"]) if found else None
-            result.append(ExportRow(
-                report=report, pseudonym=row["reporter_pseudonym"],
-                photos=sum(1 for e in evidence if e["kind"] == "photo"),
-                links=tuple(e["url"] for e in evidence if e["kind"] == "link"),
-                contact=contact, last_move=await self.last_move(report.id),
-            ))
+            result.append(
+                ExportRow(
+                    report=report,
+                    pseudonym=row["reporter_pseudonym"],
+                    photos=sum(1 for e in evidence if e["kind"] == "photo"),
+                    links=tuple(e["url"] for e in evidence if e["kind"] == "link"),
+                    contact=contact,
+                    last_move=await self.last_move(report.id),
+                )
+            )
         return result
 
     # ---------------------------------------------------------------- outbox housekeeping
@@ -433,10 +471,12 @@ class TriageStore:
         )
         return any(json.loads(r[0]).get("report_id") == report_id for r in rows)
 
-    async def record_release(self, report_id: int, *, actor: str, actor_name: str | None, at: datetime,
-                             files: int) -> None:
+    async def record_release(
+        self, report_id: int, *, actor: str, actor_name: str | None, at: datetime, files: int
+    ) -> None:
         """An original left the evidence store: the audit log says who took how many, and when."""
-        event = NewEvent(actor=actor, actor_name=actor_name, action=EVIDENCE_RELEASED, at=at,
-                         detail=f"originals:{files}")
+        event = NewEvent(
+            actor=actor, actor_name=actor_name, action=EVIDENCE_RELEASED, at=at, detail=f"originals:{files}"
+        )
         async with self._db.transaction() as conn:
             await append_event_in(conn, report_id, event)

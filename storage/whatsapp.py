@@ -34,8 +34,10 @@ class WhatsAppRecords:
         Only a later timestamp moves the window: a retried, older delivery must not shorten it.
         """
         async with self._db.transaction() as conn:
-            known = await fetchone_in(conn, "SELECT 1 FROM whatsapp_windows WHERE reporter_id = ?",
-                                      (reporter_id,)) is not None
+            known = (
+                await fetchone_in(conn, "SELECT 1 FROM whatsapp_windows WHERE reporter_id = ?", (reporter_id,))
+                is not None
+            )
             await conn.execute(
                 "INSERT INTO whatsapp_windows (reporter_id, first_seen_at, last_inbound_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (reporter_id) DO UPDATE SET"
@@ -51,8 +53,9 @@ class WhatsAppRecords:
         if row is None:
             return None
         refused = row["refused_at"]
-        return ServiceWindow(last_inbound_at=from_iso(row["last_inbound_at"]),
-                             refused_at=from_iso(refused) if refused else None)
+        return ServiceWindow(
+            last_inbound_at=from_iso(row["last_inbound_at"]), refused_at=from_iso(refused) if refused else None
+        )
 
     async def refuse_window(self, reporter_id: int, at: datetime) -> None:
         """WhatsApp said the window is closed: believe it until the reporter writes again."""
@@ -61,7 +64,13 @@ class WhatsAppRecords:
         )
 
     async def record_notice(
-        self, message_id: str, outbox_id: int, reporter_id: int, *, as_template: bool, now: datetime,
+        self,
+        message_id: str,
+        outbox_id: int,
+        reporter_id: int,
+        *,
+        as_template: bool,
+        now: datetime,
     ) -> None:
         await self._db.execute(
             "INSERT OR IGNORE INTO whatsapp_notices (message_id, outbox_id, reporter_id, as_template, sent_at)"
@@ -76,14 +85,19 @@ class WhatsAppRecords:
         )
         if row is None:
             return None
-        return SentNotice(message_id=row["message_id"], outbox_id=row["outbox_id"],
-                          reporter_id=row["reporter_id"], as_template=bool(row["as_template"]))
+        return SentNotice(
+            message_id=row["message_id"],
+            outbox_id=row["outbox_id"],
+            reporter_id=row["reporter_id"],
+            as_template=bool(row["as_template"]),
+        )
 
     async def requeue_notice(self, notice: SentNotice) -> bool:
         """Owe the notice again (once per refused message); False when its outbox entry is gone."""
         async with self._db.transaction() as conn:
-            row = await fetchone_in(conn, "SELECT kind, dedupe_key, payload FROM outbox WHERE id = ?",
-                                    (notice.outbox_id,))
+            row = await fetchone_in(
+                conn, "SELECT kind, dedupe_key, payload FROM outbox WHERE id = ?", (notice.outbox_id,)
+            )
             if row is None:
                 return False
             payload = json.loads(row["payload"])
@@ -93,7 +107,12 @@ class WhatsAppRecords:
         return True
 
     async def record_status(
-        self, message_id: str, status: str, at: datetime, error_code: int | None, now: datetime,
+        self,
+        message_id: str,
+        status: str,
+        at: datetime,
+        error_code: int | None,
+        now: datetime,
     ) -> bool:
         """Keep one delivery status; False when WhatsApp had already told us (a redelivered callback)."""
         async with self._db.transaction() as conn:

@@ -137,13 +137,19 @@ async def test_entity_offsets_count_utf16_units(bot: Bot, api: FakeBotApi) -> No
     """After one astral emoji the next character starts at UTF-16 offset 2, and the text ends at 4."""
     bold = MessageEntity(MessageEntity.BOLD, offset=2, length=2)
     await bot.send_message(USER, "😀ab", entities=[bold])
-    for outside in (MessageEntity(MessageEntity.BOLD, offset=3, length=2),
-                    MessageEntity(MessageEntity.BOLD, offset=0, length=5)):
+    for outside in (
+        MessageEntity(MessageEntity.BOLD, offset=3, length=2),
+        MessageEntity(MessageEntity.BOLD, offset=0, length=5),
+    ):
         with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await bot.send_message(USER, "😀ab", entities=[outside])
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
-        await bot.send_photo(USER, _image("PNG", "red"), caption="😀",
-                             caption_entities=[MessageEntity(MessageEntity.ITALIC, offset=1, length=2)])
+        await bot.send_photo(
+            USER,
+            _image("PNG", "red"),
+            caption="😀",
+            caption_entities=[MessageEntity(MessageEntity.ITALIC, offset=1, length=2)],
+        )
 
 
 async def test_edits_that_change_nothing_or_find_nothing_are_refused(bot: Bot, api: FakeBotApi) -> None:
@@ -154,8 +160,10 @@ async def test_edits_that_change_nothing_or_find_nothing_are_refused(bot: Bot, a
     photo = await bot.send_photo(USER, _image("PNG", "red"), caption="bukti")
     with pytest.raises(BadRequest, match=r"^Message is not modified"):
         await bot.edit_message_caption(chat_id=USER, message_id=photo.message_id, caption="bukti")
-    for edit in (bot.edit_message_caption(chat_id=USER, message_id=999, caption="x"),
-                 bot.edit_message_reply_markup(chat_id=USER, message_id=999, reply_markup=markup)):
+    for edit in (
+        bot.edit_message_caption(chat_id=USER, message_id=999, caption="x"),
+        bot.edit_message_reply_markup(chat_id=USER, message_id=999, reply_markup=markup),
+    ):
         with pytest.raises(BadRequest, match=r"^Message to edit not found"):
             await edit
     failed = [c for c in api.failed_calls if c.method.startswith("edit")]

@@ -21,7 +21,7 @@ def packages() -> set[str]:
 
 def test_the_layout_table_matches_the_tree() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("## Layout"):]
+    table = readme[readme.index("## Layout") :]
     named = {m for m in re.findall(r"^\| `([a-z/_]+/)` \|", table, flags=re.M)}
     assert packages() - named == set(), "packages missing from README's layout table"
     assert {n for n in named if n.split("/")[0] in PRODUCT} - packages() == set(), "the table names a ghost"

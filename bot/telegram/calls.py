@@ -48,7 +48,12 @@ def is_not_modified(exc: BadRequest) -> bool:
 
 
 async def for_outbox(
-    call: Awaitable[T], what: str, *, refused: Refused, quiet_forbidden: bool = False, edit: bool = False,
+    call: Awaitable[T],
+    what: str,
+    *,
+    refused: Refused,
+    quiet_forbidden: bool = False,
+    edit: bool = False,
 ) -> T | None:
     """Await one Bot API call for an outbox deliverer, turning Telegram's refusals into its outcomes.
 

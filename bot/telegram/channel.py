@@ -39,8 +39,9 @@ Hook = Callable[[TelegramApp], Coroutine[Any, Any, None]]
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
 
 
-def build_application(settings: Settings, inbox: TelegramInbox, *, post_init: Hook, post_shutdown: Hook,
-                      rate_limit: bool = True) -> TelegramApp:
+def build_application(
+    settings: Settings, inbox: TelegramInbox, *, post_init: Hook, post_shutdown: Hook, rate_limit: bool = True
+) -> TelegramApp:
     assert settings.telegram_bot_token is not None  # settings.require_telegram(), in bot/__main__.py
     api = settings.telegram_api_url.rstrip("/")
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
@@ -62,8 +63,14 @@ def build_application(settings: Settings, inbox: TelegramInbox, *, post_init: Ho
     return builder.build()
 
 
-async def reach_bot_api(bot: Bot, api_url: str, *, first_delay: float = 1.0, max_delay: float = 60.0,
-                        sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep) -> None:
+async def reach_bot_api(
+    bot: Bot,
+    api_url: str,
+    *,
+    first_delay: float = 1.0,
+    max_delay: float = 60.0,
+    sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+) -> None:
     """Initialise the bot (its getMe), waiting with backoff while the Bot API cannot be reached.
 
     A server that boots before its network (or a Telegram outage) must not end in a traceback: it says so
@@ -78,8 +85,9 @@ async def reach_bot_api(bot: Bot, api_url: str, *, first_delay: float = 1.0, max
         except BadRequest:  # PTB's BadRequest is a NetworkError: not ours to retry
             raise
         except NetworkError as exc:
-            log.warning("the Bot API at %s cannot be reached (%s); retrying in %.0f s", api_url,
-                        type(exc).__name__, delay)
+            log.warning(
+                "the Bot API at %s cannot be reached (%s); retrying in %.0f s", api_url, type(exc).__name__, delay
+            )
         await sleep(delay)
         delay = min(delay * 2, max_delay)
 
@@ -93,7 +101,9 @@ def reporter_sender(bot: Bot) -> Sender:
     async def send(reporter: Reporter, reply: Reply, locale: str) -> str | None:
         message = await for_outbox(
             bot.send_message(int(reporter.address), reply.text, reply_markup=markup_for(reply, locale)),
-            "notice to a reporter", refused=blocked, quiet_forbidden=True,
+            "notice to a reporter",
+            refused=blocked,
+            quiet_forbidden=True,
         )
         return str(message.message_id) if message is not None else None
 
@@ -123,17 +133,22 @@ def run(application: TelegramApp, settings: Settings) -> None:
         assert settings.webhook_secret is not None
         secret = WebhookSecret(settings.webhook_secret.get_secret_value())
         application.run_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
-            webhook_url=settings.webhook_url.rstrip("/") + "/telegram", secret_token=secret,
-            allowed_updates=Update.ALL_TYPES, close_loop=False,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            close_loop=False,
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
 
 
 @asynccontextmanager
-async def polling(application: TelegramApp, post_init: Hook, post_shutdown: Hook, *,
-                  poll_timeout: int = 1) -> AsyncIterator[TelegramApp]:
+async def polling(
+    application: TelegramApp, post_init: Hook, post_shutdown: Hook, *, poll_timeout: int = 1
+) -> AsyncIterator[TelegramApp]:
     """Start polling inside an existing event loop (tests, benchmarks); stop on exit.
 
     PTB calls post_init/post_shutdown only from run_polling/run_webhook, so they are called here.

@@ -73,28 +73,36 @@ def event_from_message(message: Message) -> Event:
         return Text(message.text)
     if message.photo:
         largest = message.photo[-1]
-        return Image(fetch=_downloader(largest.get_file), size=largest.file_size,
-                     group_id=message.media_group_id, source_id=largest.file_id)
+        return Image(
+            fetch=_downloader(largest.get_file),
+            size=largest.file_size,
+            group_id=message.media_group_id,
+            source_id=largest.file_id,
+        )
     if message.animation is not None:
         return Unsupported(UnsupportedKind.ANIMATION)
     if message.document is not None:
         doc = message.document
         name = (doc.file_name or "").lower()
         if (doc.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES):
-            return Image(fetch=_downloader(doc.get_file), size=doc.file_size,
-                         group_id=message.media_group_id, as_file=True)
+            return Image(
+                fetch=_downloader(doc.get_file), size=doc.file_size, group_id=message.media_group_id, as_file=True
+            )
         return Unsupported(UnsupportedKind.DOCUMENT)
     if message.location is not None:
         return Location(message.location.latitude, message.location.longitude)
     if message.contact is not None:
         contact = message.contact
         name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
-        own = contact.user_id is not None and message.from_user is not None \
-            and contact.user_id == message.from_user.id
+        own = contact.user_id is not None and message.from_user is not None and contact.user_id == message.from_user.id
         return SharedContact(phone=contact.phone_number, name=name or None, is_own=own)
     kinds = {
-        "sticker": UnsupportedKind.STICKER, "voice": UnsupportedKind.VOICE, "audio": UnsupportedKind.AUDIO,
-        "video": UnsupportedKind.VIDEO, "video_note": UnsupportedKind.VIDEO, "poll": UnsupportedKind.POLL,
+        "sticker": UnsupportedKind.STICKER,
+        "voice": UnsupportedKind.VOICE,
+        "audio": UnsupportedKind.AUDIO,
+        "video": UnsupportedKind.VIDEO,
+        "video_note": UnsupportedKind.VIDEO,
+        "poll": UnsupportedKind.POLL,
     }
     for attribute, kind in kinds.items():
         if getattr(message, attribute, None) is not None:
@@ -120,9 +128,14 @@ class CitizenChat:
         if message is None or user is None:
             return
         replied = message.reply_to_message
-        await self._dispatch(update, message.chat_id, event_from_message(message), context,
-                             language=user.language_code,
-                             reply_to=str(replied.message_id) if replied is not None else None)
+        await self._dispatch(
+            update,
+            message.chat_id,
+            event_from_message(message),
+            context,
+            language=user.language_code,
+            reply_to=str(replied.message_id) if replied is not None else None,
+        )
 
     async def receive_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A citizen's inline button: answer the query at once, then treat it as a choice."""
@@ -135,15 +148,26 @@ class CitizenChat:
         message = query.message
         if message is None or message.chat.type != "private":
             return
-        await self._dispatch(update, message.chat.id, Choice(query.data or ""), context,
-                             language=query.from_user.language_code)
+        await self._dispatch(
+            update, message.chat.id, Choice(query.data or ""), context, language=query.from_user.language_code
+        )
 
     async def _dispatch(
-        self, update: Update, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE,
-        *, language: str | None, reply_to: str | None = None,
+        self,
+        update: Update,
+        chat_id: int,
+        event: Event,
+        context: ContextTypes.DEFAULT_TYPE,
+        *,
+        language: str | None,
+        reply_to: str | None = None,
     ) -> None:
         answer = await self._intake.handle(
-            Channel.TELEGRAM, str(chat_id), event, update_id=str(update.update_id), language_hint=language,
+            Channel.TELEGRAM,
+            str(chat_id),
+            event,
+            update_id=str(update.update_id),
+            language_hint=language,
             reply_to=reply_to,
         )
         bot = context.bot

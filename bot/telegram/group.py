@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # default is 5 s; GROUP_SEND_TIMEOUT), and when even this wait runs out the retry comes after as long
 # again, not at once.
 
+
 class GroupForwarder:
     """The outbox deliverer of `forward_report`: exactly once per report, resumable between its calls."""
 
@@ -54,8 +55,11 @@ class GroupForwarder:
                 self._quiet_until = time.monotonic() + retry.delay
             raise
         except TimedOut as exc:
-            log.warning("report %s: no answer from Telegram within %.0f s; its last post may appear twice",
-                        report.code, GROUP_SEND_TIMEOUT)
+            log.warning(
+                "report %s: no answer from Telegram within %.0f s; its last post may appear twice",
+                report.code,
+                GROUP_SEND_TIMEOUT,
+            )
             raise RetryLater(GROUP_SEND_TIMEOUT, "outcome unknown (timed out)") from exc
 
     async def _deliver(self, item: OutboxItem, report: Report) -> None:
@@ -82,9 +86,13 @@ class GroupForwarder:
 
         async def send(text: str, as_html: bool) -> Message:
             return await self._bot.send_message(
-                self._chat_id, text, reply_markup=markup, reply_parameters=reply,
+                self._chat_id,
+                text,
+                reply_markup=markup,
+                reply_parameters=reply,
                 parse_mode=ParseMode.HTML if as_html else None,
-                read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT,
+                read_timeout=GROUP_SEND_TIMEOUT,
+                write_timeout=GROUP_SEND_TIMEOUT,
             )
 
         card = await self._card.post(report, send)
@@ -105,10 +113,17 @@ class GroupForwarder:
             else:
                 media.append(await self._store.files.get_derived(photo.sha256, PREVIEW_KIND))
         if len(media) == 1:
-            return (await self._bot.send_photo(self._chat_id, media[0], caption=caption,
-                                               read_timeout=GROUP_SEND_TIMEOUT,
-                                               write_timeout=GROUP_SEND_TIMEOUT)).message_id
+            return (
+                await self._bot.send_photo(
+                    self._chat_id,
+                    media[0],
+                    caption=caption,
+                    read_timeout=GROUP_SEND_TIMEOUT,
+                    write_timeout=GROUP_SEND_TIMEOUT,
+                )
+            ).message_id
         album = [InputMediaPhoto(item, caption=caption if i == 0 else None) for i, item in enumerate(media)]
-        sent = await self._bot.send_media_group(self._chat_id, album, read_timeout=GROUP_SEND_TIMEOUT,
-                                                write_timeout=GROUP_SEND_TIMEOUT)
+        sent = await self._bot.send_media_group(
+            self._chat_id, album, read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT
+        )
         return sent[0].message_id

@@ -61,8 +61,13 @@ class InboxRequest(AiohttpRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         code, payload = await super().do_request(
-            url, method, request_data, read_timeout=read_timeout, write_timeout=write_timeout,
-            connect_timeout=connect_timeout, pool_timeout=pool_timeout,
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
         )
         if code == HTTPStatus.OK and url.endswith("/getUpdates"):
             body = json.loads(payload)
@@ -131,8 +136,7 @@ class TelegramInbox:
         """Queue the updates stored but never handled before the last stop; call before polling starts."""
         unhandled = await self._inbox.unhandled(self._channel)
         if unhandled.given_up:
-            log.warning("gave up %d stored updates replayed too often (they may crash the bot)",
-                        unhandled.given_up)
+            log.warning("gave up %d stored updates replayed too often (they may crash the bot)", unhandled.given_up)
         for payload in unhandled.payloads:
             update = Update.de_json(json.loads(payload), app.bot)
             if update is not None:

@@ -16,8 +16,10 @@ from locales import t
 LANGUAGES: Final = ("id", "en")
 # command → locale key of its description
 CITIZEN: Final = {name: f"cmd.{name}" for name in ("start", "lapor", "status", "bahasa", "batal", "bantuan")}
-TRIAGE: Final = {name: f"triage.cmd_{name}"
-                  for name in ("laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor")}
+TRIAGE: Final = {
+    name: f"triage.cmd_{name}"
+    for name in ("laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor")
+}
 SUMMARY: Final = {"ringkasan": "summary.cmd_ringkasan"}
 
 Menu = dict[str, str]
@@ -34,8 +36,10 @@ def chat_menus(supervisor_chat_id: int, summary_chat_id: int | None) -> dict[int
 async def set_menus(bot: Bot, *, supervisor_chat_id: int, summary_chat_id: int | None, default_locale: str) -> None:
     """At start-up: every menu in both languages (the default locale's is the one without language_code)."""
     scopes: list[tuple[BotCommandScope, Menu, str]] = [(BotCommandScopeAllPrivateChats(), CITIZEN, "id")]
-    scopes += [(BotCommandScopeChat(chat), menu, default_locale)
-               for chat, menu in chat_menus(supervisor_chat_id, summary_chat_id).items()]
+    scopes += [
+        (BotCommandScopeChat(chat), menu, default_locale)
+        for chat, menu in chat_menus(supervisor_chat_id, summary_chat_id).items()
+    ]
     for scope, menu, default in scopes:
         for language in LANGUAGES:
             commands = [BotCommand(name, t(language, key)) for name, key in menu.items()]

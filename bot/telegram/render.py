@@ -55,7 +55,9 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, locale: str) -> Messa
     for attempt in range(3):
         try:
             return await bot.send_message(
-                chat_id, reply.text, reply_markup=markup_for(reply, locale),
+                chat_id,
+                reply.text,
+                reply_markup=markup_for(reply, locale),
             )
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)

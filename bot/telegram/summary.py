@@ -45,8 +45,13 @@ SaveProgress = Callable[[Progress], Awaitable[None]]
 
 
 async def send_summary(
-    bot: Bot, chat_id: int, rendered: RenderedSummary, locale: str, *,
-    progress: Progress | None = None, save: SaveProgress | None = None,
+    bot: Bot,
+    chat_id: int,
+    rendered: RenderedSummary,
+    locale: str,
+    *,
+    progress: Progress | None = None,
+    save: SaveProgress | None = None,
 ) -> None:
     """Text, chart, spreadsheet, in that order; steps already in `progress` are skipped."""
     done: Progress = dict(progress or {})
@@ -61,20 +66,36 @@ async def send_summary(
         message = await bot.send_message(chat_id, rendered.text)
         await mark("text", message.message_id)
     if rendered.chart is not None and "chart" not in done:
-        message = await bot.send_photo(chat_id, rendered.chart, filename=f"{rendered.stem}.png",
-                                       caption=t(locale, "summary.chart_caption", date=day))
+        message = await bot.send_photo(
+            chat_id,
+            rendered.chart,
+            filename=f"{rendered.stem}.png",
+            caption=t(locale, "summary.chart_caption", date=day),
+        )
         await mark("chart", message.message_id)
     if rendered.sheet is not None and "sheet" not in done:
-        message = await bot.send_document(chat_id, rendered.sheet, filename=f"{rendered.stem}.xlsx",
-                                          caption=t(locale, "summary.sheet_caption", date=day))
+        message = await bot.send_document(
+            chat_id,
+            rendered.sheet,
+            filename=f"{rendered.stem}.xlsx",
+            caption=t(locale, "summary.sheet_caption", date=day),
+        )
         await mark("sheet", message.message_id)
 
 
 class TelegramSummary:
     """The summary on Telegram: /ringkasan, the daily job's callback, the start-up catch-up, the delivery."""
 
-    def __init__(self, bot: Bot, service: SummaryService, outbox: Outbox, *, summary_chat_id: int | None,
-                 supervisor_chat_id: int | None, default_locale: str) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        service: SummaryService,
+        outbox: Outbox,
+        *,
+        summary_chat_id: int | None,
+        supervisor_chat_id: int | None,
+        default_locale: str,
+    ) -> None:
         self._bot = bot
         self.service = service
         self._outbox = outbox
@@ -111,7 +132,8 @@ class TelegramSummary:
         service = self.service
         progress = dict(item.progress)
         rendered = RenderedSummary(
-            owed.figures.day, service.text(owed),
+            owed.figures.day,
+            service.text(owed),
             await service.chart(owed.figures) if "chart" not in progress else None,
             await service.sheet(owed.figures) if "sheet" not in progress else None,
             service.stem(owed.figures.day),
@@ -126,8 +148,11 @@ class TelegramSummary:
                 return GiveUp(type(exc).__name__)
             return RetryLater(RETRY_BAD_CHAT, type(exc).__name__)
 
-        await for_outbox(send_summary(self._bot, chat_id, rendered, service.locale, progress=progress, save=save),
-                         "the daily summary", refused=refused)
+        await for_outbox(
+            send_summary(self._bot, chat_id, rendered, service.locale, progress=progress, save=save),
+            "the daily summary",
+            refused=refused,
+        )
         log.info("daily summary of %s delivered", owed.figures.day.isoformat())
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

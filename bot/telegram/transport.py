@@ -39,9 +39,14 @@ class AiohttpRequest(BaseRequest):
     """One aiohttp session with a bounded connection pool, created at `initialize`."""
 
     def __init__(
-        self, *, connection_pool_size: int = 256, read_timeout: float | None = DEFAULT_TIMEOUT,
-        write_timeout: float | None = DEFAULT_TIMEOUT, connect_timeout: float | None = DEFAULT_TIMEOUT,
-        pool_timeout: float | None = DEFAULT_TIMEOUT, media_write_timeout: float | None = MEDIA_WRITE_TIMEOUT,
+        self,
+        *,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = DEFAULT_TIMEOUT,
+        write_timeout: float | None = DEFAULT_TIMEOUT,
+        connect_timeout: float | None = DEFAULT_TIMEOUT,
+        pool_timeout: float | None = DEFAULT_TIMEOUT,
+        media_write_timeout: float | None = MEDIA_WRITE_TIMEOUT,
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
@@ -109,8 +114,7 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(total=total, connect=acquire, sock_connect=connect, sock_read=read)
         data = _body(request_data, files)
         try:
-            async with session.request(method, url, data=data, timeout=timeout,
-                                       proxy=self._proxy_for(url)) as response:
+            async with session.request(method, url, data=data, timeout=timeout, proxy=self._proxy_for(url)) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are asyncio.TimeoutError, i.e. TimeoutError
             raise TimedOut from exc

@@ -37,11 +37,15 @@ from storage.models import Channel
 log = logging.getLogger(__name__)
 
 
-
 class WhatsAppChannel:
     def __init__(
-        self, services: Services, *, clock: Callable[[], datetime] = utcnow, album_delay: float = 1.2,
-        burst_gap: float = 3.0, max_pending: int = 1000,
+        self,
+        services: Services,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        album_delay: float = 1.2,
+        burst_gap: float = 3.0,
+        max_pending: int = 1000,
     ) -> None:
         settings = services.settings
         settings.require_whatsapp()
@@ -68,10 +72,12 @@ class WhatsAppChannel:
             handlers.MessageStatusHandler(self.receive_status),
         )
         self.records = services.store.whatsapp
-        self.notices = WhatsAppNotices(self.client, self.records, settings.whatsapp_template_notice, clock,
-                                       services.outbox.wake)
-        self.webhook = WebhookServer(self.client, settings.whatsapp_listen, settings.whatsapp_port,
-                                     max_pending=max_pending)
+        self.notices = WhatsAppNotices(
+            self.client, self.records, settings.whatsapp_template_notice, clock, services.outbox.wake
+        )
+        self.webhook = WebhookServer(
+            self.client, settings.whatsapp_listen, settings.whatsapp_port, max_pending=max_pending
+        )
         self._bursts = Bursts(burst_gap)
         self._replies = Coalescer(album_delay)
 
@@ -96,20 +102,23 @@ class WhatsAppChannel:
     async def receive_button(self, _: BaseWhatsApp, button: types.CallbackButton[Any]) -> None:
         """A reply button (or a template's quick reply) pressed: a choice, like a Telegram button."""
         replied = button.reply_to_message
-        await self._choice(button.from_user, button.id, button.timestamp, str(button.data),
-                           replied.id if replied else None)
+        await self._choice(
+            button.from_user, button.id, button.timestamp, str(button.data), replied.id if replied else None
+        )
 
     async def receive_selection(self, _: BaseWhatsApp, selection: types.CallbackSelection[Any]) -> None:
         """A list row chosen: a choice too."""
-        await self._choice(selection.from_user, selection.id, selection.timestamp, str(selection.data),
-                           selection.reply_to_message.id)
+        await self._choice(
+            selection.from_user, selection.id, selection.timestamp, str(selection.data), selection.reply_to_message.id
+        )
 
     async def receive_status(self, _: BaseWhatsApp, status: types.MessageStatus[Any]) -> None:
         """A delivery status of a message we sent: recorded, never answered."""
         await self.notices.on_status(status)
 
-    async def _choice(self, user: types.User, message_id: str, sent_at: datetime, data: str,
-                      reply_to: str | None) -> None:
+    async def _choice(
+        self, user: types.User, message_id: str, sent_at: datetime, data: str, reply_to: str | None
+    ) -> None:
         address = address_of(user)
         if address is None:
             return
@@ -120,8 +129,9 @@ class WhatsAppChannel:
 
     # ------------------------------------------------------------------ the conversation
 
-    async def _dispatch(self, address: str, message_id: str, sent_at: datetime, event: Event,
-                        reply_to: str | None) -> None:
+    async def _dispatch(
+        self, address: str, message_id: str, sent_at: datetime, event: Event, reply_to: str | None
+    ) -> None:
         locale = self.services.settings.default_locale
         try:
             reporter = await self.services.store.reporters.get_or_create(Channel.WHATSAPP, address)
@@ -132,7 +142,11 @@ class WhatsAppChannel:
                 # WhatsApp has no start button: a first "halo" is answered with what /start says.
                 event = Command("start")
             answer = await self.services.intake.handle(
-                Channel.WHATSAPP, address, event, update_id=message_id, reply_to=reply_to,
+                Channel.WHATSAPP,
+                address,
+                event,
+                update_id=message_id,
+                reply_to=reply_to,
             )
         except Exception:
             log.error("error while handling a WhatsApp message", exc_info=True)

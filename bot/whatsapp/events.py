@@ -30,10 +30,23 @@ IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp", ".gif")
 
 # WhatsApp has no command menu: a message that is only a command's word (or "status CODE") is taken as
 # that command, so "lapor" works as "/lapor" does on Telegram.
-COMMAND_WORDS: Final = frozenset({
-    "start", "mulai", "menu", "lapor", "report", "status", "cek", "batal", "cancel", "bantuan", "help",
-    "bahasa", "language",
-})
+COMMAND_WORDS: Final = frozenset(
+    {
+        "start",
+        "mulai",
+        "menu",
+        "lapor",
+        "report",
+        "status",
+        "cek",
+        "batal",
+        "cancel",
+        "bantuan",
+        "help",
+        "bahasa",
+        "language",
+    }
+)
 _ALIASES: Final = {"menu": "start"}
 _WITH_ARGS: Final = frozenset({"status", "cek"})
 
@@ -112,6 +125,7 @@ Reader = Callable[[types.Message, FetchFor, str | None], Event | None]
 def _refuse(kind: UnsupportedKind) -> Reader:
     def refuse(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
         return Unsupported(kind)
+
     return refuse
 
 
@@ -148,8 +162,7 @@ def _shared_contact(message: types.Message) -> SharedContact:
                 own = own_id is not None and phone.wa_id == own_id
                 return SharedContact(phone=number, name=name or None, is_own=own)
     first = message.contacts[0]
-    return SharedContact(phone="", name=first.name.formatted_name if first.name is not None else None,
-                         is_own=False)
+    return SharedContact(phone="", name=first.name.formatted_name if first.name is not None else None, is_own=False)
 
 
 class Bursts:

@@ -38,8 +38,12 @@ TEMPLATE_LANGUAGES: Final = {"id": TemplateLanguage.INDONESIAN, "en": TemplateLa
 RE_ENGAGEMENT: Final = 131047
 _CODE_RE: Final = re.compile(rf"{re.escape(CODE_PREFIX)}[2-9A-Z]{{{CODE_LENGTH}}}")
 # Recipients WhatsApp will never reach: keep the notice as dead rather than retry for ever.
-_UNREACHABLE: Final = (errors.MessageUndeliverable, errors.RecipientNotInAllowedList,
-                       errors.UserIsInExperimentGroup, errors.MessageUndeliverableDueToHealthyEcosystemEngagement)
+_UNREACHABLE: Final = (
+    errors.MessageUndeliverable,
+    errors.RecipientNotInAllowedList,
+    errors.UserIsInExperimentGroup,
+    errors.MessageUndeliverableDueToHealthyEcosystemEngagement,
+)
 
 
 def window_open(window: ServiceWindow | None, now: datetime) -> bool:
@@ -55,7 +59,11 @@ class WhatsAppNotices:
     """The notifier's WhatsApp sender, and what follows from the delivery statuses of its messages."""
 
     def __init__(
-        self, client: WhatsApp, records: WhatsAppRecords, template: str, clock: Callable[[], datetime],
+        self,
+        client: WhatsApp,
+        records: WhatsAppRecords,
+        template: str,
+        clock: Callable[[], datetime],
         wake_outbox: Callable[[], None],
     ) -> None:
         self._client = client
@@ -74,15 +82,18 @@ class WhatsAppNotices:
         except _UNREACHABLE as exc:
             raise GiveUp(f"whatsapp cannot reach the reporter ({exc.code})") from exc
         except (errors.AuthorizationError, errors.IntegrityError) as exc:
-            log.error("WhatsApp refused the bot's credentials or account: %s (code %s)", type(exc).__name__,
-                      exc.code)
+            log.error("WhatsApp refused the bot's credentials or account: %s (code %s)", type(exc).__name__, exc.code)
             raise RetryLater(600, type(exc).__name__) from exc
         except errors.WhatsAppError as exc:
             if 132000 <= exc.code < 132100:
                 # The template is missing, paused or differs from the configured one: an operator must act;
                 # keep the notice until then.
-                log.error("WhatsApp refused template %r: %s (code %s); see README", self._template,
-                          type(exc).__name__, exc.code)
+                log.error(
+                    "WhatsApp refused template %r: %s (code %s); see README",
+                    self._template,
+                    type(exc).__name__,
+                    exc.code,
+                )
                 raise RetryLater(3600, type(exc).__name__) from exc
             raise
 
@@ -105,10 +116,18 @@ class WhatsAppNotices:
         code = reply.extra.get("code") or (found.group(0) if found else t(locale, "wa.no_code"))
         language = TEMPLATE_LANGUAGES.get(locale, TemplateLanguage.INDONESIAN)
         sent = await self._client.send_template(
-            to=recipient(reporter.address), name=self._template, language=language,
-            params=[{"type": "body", "parameters": [
-                {"type": "text", "text": code}, {"type": "text", "text": one_line(reply.text)},
-            ]}],
+            to=recipient(reporter.address),
+            name=self._template,
+            language=language,
+            params=[
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": code},
+                        {"type": "text", "text": one_line(reply.text)},
+                    ],
+                }
+            ],
         )
         log.info("notice sent as template (outside the 24-hour window)")
         return sent.id
@@ -118,8 +137,7 @@ class WhatsAppNotices:
         if reporter.channel != Channel.WHATSAPP or not message_id:
             return
         as_template = self._sent_as_template.pop(message_id, True)
-        await self._records.record_notice(message_id, item.id, reporter.id, as_template=as_template,
-                                          now=self._clock())
+        await self._records.record_notice(message_id, item.id, reporter.id, as_template=as_template, now=self._clock())
 
     async def on_status(self, status: base_types.MessageStatus[Any]) -> None:
         """Record a delivery status; a free-form notice refused as outside the window is owed again."""

@@ -71,7 +71,7 @@ def _mark(match: re.Match[str]) -> str:
         return inner
     # WhatsApp formats only when the markers touch the text: keep the spaces outside them.
     lead = inner[: len(inner) - len(inner.lstrip())]
-    trail = inner[len(inner.rstrip()):]
+    trail = inner[len(inner.rstrip()) :]
     return f"{lead}{marker}{stripped}{marker}{trail}"
 
 
@@ -161,11 +161,13 @@ def _with_choices(text: str, choices: list[Button], locale: str) -> list[Outgoin
         main = main[: MAX_ROWS - len(nav)]
     sections = []
     if main:
-        sections.append(types.Section(title=cut(t(locale, "wa.section_choices"), MAX_SECTION_TITLE),
-                                      rows=[_row(b) for b in main]))
+        sections.append(
+            types.Section(title=cut(t(locale, "wa.section_choices"), MAX_SECTION_TITLE), rows=[_row(b) for b in main])
+        )
     if nav:
-        sections.append(types.Section(title=cut(t(locale, "wa.section_nav"), MAX_SECTION_TITLE),
-                                      rows=[_row(b) for b in nav]))
+        sections.append(
+            types.Section(title=cut(t(locale, "wa.section_nav"), MAX_SECTION_TITLE), rows=[_row(b) for b in nav])
+        )
     listing = types.SectionList(button_title=cut(t(locale, "wa.list_button"), MAX_LIST_BUTTON), sections=sections)
     return _interactive(text, locale, lambda body: Outgoing(body, listing))
 

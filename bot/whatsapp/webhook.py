@@ -69,8 +69,10 @@ def _with_user_ids(value: dict[str, object]) -> dict[str, object]:
     contacts = value.get("contacts")
     if not isinstance(contacts, list) or all(not isinstance(c, dict) or "user_id" in c for c in contacts):
         return value
-    return {**value, "contacts": [{**c, "user_id": ""} if isinstance(c, dict) and "user_id" not in c else c
-                                  for c in contacts]}
+    return {
+        **value,
+        "contacts": [{**c, "user_id": ""} if isinstance(c, dict) and "user_id" not in c else c for c in contacts],
+    }
 
 
 def _sender(message: object) -> str | None:
@@ -183,7 +185,8 @@ class WebhookServer:
         if query.get("hub.mode") != "subscribe" or "hub.challenge" not in query:
             return web.Response(status=400, text="Bad Request")
         challenge, status = await self._client.webhook_challenge_handler(
-            vt=query.get("hub.verify_token"), ch=query.get("hub.challenge"),
+            vt=query.get("hub.verify_token"),
+            ch=query.get("hub.challenge"),
         )
         return web.Response(status=status, text=challenge or "")
 

@@ -61,7 +61,7 @@ class Prefix:
         """The parts after the prefix, or None for another prefix's data (or data Telegram never sends)."""
         if len(data.encode()) > MAX_BYTES or not data.startswith(self.name + ":"):
             return None
-        return data[len(self.name) + 1:].split(":")
+        return data[len(self.name) + 1 :].split(":")
 
 
 TRIAGE: Final = Prefix("tr")
@@ -71,8 +71,23 @@ ANSWER_DONE: Final = Prefix("ansdone")
 GO: Final = Prefix("go")
 GO_START: Final = GO.pack("start")
 # The report conversation's own steps (handlers/report/prompts.py): "<step>:<value>".
-REPORT_STEPS: Final = tuple(Prefix(name) for name in (
-    "cat", "name", "agency", "st", "grp", "reg", "loc", "when", "ev", "ct", "rv", "ed", "nav",
-))
+REPORT_STEPS: Final = tuple(
+    Prefix(name)
+    for name in (
+        "cat",
+        "name",
+        "agency",
+        "st",
+        "grp",
+        "reg",
+        "loc",
+        "when",
+        "ev",
+        "ct",
+        "rv",
+        "ed",
+        "nav",
+    )
+)
 # Everything not triage's is the citizen's (their conversation, answers and "start again").
 CITIZEN_PATTERN: Final = rf"^(?!{re.escape(TRIAGE.name)}:)"

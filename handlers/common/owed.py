@@ -23,8 +23,7 @@ GROUP_POST: Final = "triage_group_post"  # a plain text for the group (the morni
 SUMMARY: Final = "summary"  # the daily summary: text, chart, spreadsheet
 HANDOFF_PACKET: Final = "handoff_packet"  # the case packet PDF posted under the card after Teruskan
 
-KINDS: Final = frozenset({FORWARD_REPORT, NOTIFY_REPORTER, EDIT_CARD, POST_ANSWER, GROUP_POST, SUMMARY,
-                          HANDOFF_PACKET})
+KINDS: Final = frozenset({FORWARD_REPORT, NOTIFY_REPORTER, EDIT_CARD, POST_ANSWER, GROUP_POST, SUMMARY, HANDOFF_PACKET})
 
 
 def forward_report(report_id: int) -> Owed:
@@ -32,8 +31,13 @@ def forward_report(report_id: int) -> Owed:
 
 
 def notice(
-    event_id: int, reporter_id: int, key: str, values: Mapping[str, object], *,
-    buttons: tuple[tuple[str, str], ...] = (), extra: Mapping[str, object] | None = None,
+    event_id: int,
+    reporter_id: int,
+    key: str,
+    values: Mapping[str, object],
+    *,
+    buttons: tuple[tuple[str, str], ...] = (),
+    extra: Mapping[str, object] | None = None,
 ) -> Owed:
     """The reporter's notice of a move (one per event).
 
@@ -41,8 +45,11 @@ def notice(
     state name); `buttons` are (label key, data) pairs. Rendered by handlers/common/notices.py.
     """
     payload: dict[str, object] = {
-        "reporter_id": reporter_id, "key": key, "values": dict(values),
-        "buttons": [list(b) for b in buttons], **(extra or {}),
+        "reporter_id": reporter_id,
+        "key": key,
+        "values": dict(values),
+        "buttons": [list(b) for b in buttons],
+        **(extra or {}),
     }
     return Owed(kind=NOTIFY_REPORTER, dedupe_key=f"notice:{event_id}", payload=payload)
 
@@ -70,5 +77,6 @@ def summary(day: date, payload: dict[str, object]) -> Owed:
 
 def handoff_packet(report_id: int, event_id: int) -> Owed:
     """One packet per forwarding move: a report forwarded again after reopening gets a new one."""
-    return Owed(kind=HANDOFF_PACKET, dedupe_key=f"packet:{report_id}:{event_id}",
-                payload=_report_event(report_id, event_id))
+    return Owed(
+        kind=HANDOFF_PACKET, dedupe_key=f"packet:{report_id}:{event_id}", payload=_report_event(report_id, event_id)
+    )

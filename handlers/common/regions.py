@@ -75,11 +75,7 @@ def _normalize(text: str) -> str:
 
 def _prefix_kind(token: str) -> Kind | None:
     kind = _PREFIXES.get(token)
-    if (
-        kind is None
-        and len(token) >= 6
-        and SequenceMatcher(None, token, "kabupaten").ratio() >= _PREFIX_FUZZY_CUTOFF
-    ):
+    if kind is None and len(token) >= 6 and SequenceMatcher(None, token, "kabupaten").ratio() >= _PREFIX_FUZZY_CUTOFF:
         kind = "kab"
     return kind
 

@@ -131,12 +131,8 @@ _NUMERIC_RE: Final = re.compile(
 )
 _ORDINAL: Final = r"(?:st|nd|rd|th)?"
 _YEAR: Final = r"(?P<y>\d{4}|'?\d{2})"
-_DAY_MONTH_RE: Final = re.compile(
-    rf"^(?P<d>\d{{1,2}}){_ORDINAL}[\s\-/.]*(?P<mon>[a-z]+)\.?(?:[\s\-/.,]*{_YEAR})?$"
-)
-_MONTH_DAY_RE: Final = re.compile(
-    rf"^(?P<mon>[a-z]+)\.?[\s\-/.]*(?P<d>\d{{1,2}}){_ORDINAL}(?:[\s,]+(?P<y>\d{{4}}))?$"
-)
+_DAY_MONTH_RE: Final = re.compile(rf"^(?P<d>\d{{1,2}}){_ORDINAL}[\s\-/.]*(?P<mon>[a-z]+)\.?(?:[\s\-/.,]*{_YEAR})?$")
+_MONTH_DAY_RE: Final = re.compile(rf"^(?P<mon>[a-z]+)\.?[\s\-/.]*(?P<d>\d{{1,2}}){_ORDINAL}(?:[\s,]+(?P<y>\d{{4}}))?$")
 # Years written with two digits are taken from this century unless that would put them
 # in the future, so "15/11/99" means 1999 (and is then rejected as too old).
 _CENTURY: Final = 2000
@@ -294,5 +290,8 @@ class DateExamples:
 
 def date_examples(today: date, locale: str) -> DateExamples:
     example = today - timedelta(days=1)
-    return DateExamples(f"{example.day}/{example.month}", f"{example.day}/{example.month}/{example.year}",
-                        str(format_date(example, "d MMMM y", locale=locale)))
+    return DateExamples(
+        f"{example.day}/{example.month}",
+        f"{example.day}/{example.month}/{example.year}",
+        str(format_date(example, "d MMMM y", locale=locale)),
+    )

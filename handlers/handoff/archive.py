@@ -23,8 +23,14 @@ from typing import Final
 # ZIP's epoch; a fixed stamp keeps the archive's bytes (and so its hash) independent of when it was made.
 _STAMP: Final = (1980, 1, 1, 0, 0, 0)
 MANIFEST_NAME: Final = "MANIFEST.csv"
-_EXTENSIONS: Final = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
-                      "image/heic": "heic", "image/heif": "heif"}
+_EXTENSIONS: Final = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/heic": "heic",
+    "image/heif": "heif",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,7 @@ def _manifest_csv(rows: Sequence[ManifestRow]) -> bytes:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["file_name", "sha256", "size_bytes", "captured_at"])
     for row in rows:
-        writer.writerow([row.file_name, row.sha256, row.size_bytes,
-                         row.captured_at.isoformat() if row.captured_at else ""])
+        writer.writerow(
+            [row.file_name, row.sha256, row.size_bytes, row.captured_at.isoformat() if row.captured_at else ""]
+        )
     return text.getvalue().encode("utf-8")

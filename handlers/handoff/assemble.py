@@ -22,6 +22,7 @@ from storage.triage import TriageStore
 # A supervisor's id never goes in a document that leaves the team; a nameless one is "a supervisor".
 SUPERVISOR = "pengawas"
 
+
 @dataclass(frozen=True, slots=True)
 class Handoff:
     packet: CasePacket
@@ -30,7 +31,13 @@ class Handoff:
 
 
 async def assemble(
-    store: Store, triage: TriageStore, regions: RegionCatalog, report: Report, *, tz: ZoneInfo, now: datetime,
+    store: Store,
+    triage: TriageStore,
+    regions: RegionCatalog,
+    report: Report,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
     locale: str = "id",
 ) -> Handoff:
     """The packet (PDF) and the evidence archive of `report`, as they stand at `now`."""
@@ -46,34 +53,66 @@ async def assemble(
     for item in evidence:
         if item.photo is not None:
             photo = item.photo
-            originals.append(Original(item.position, photo.sha256, photo.mime, await store.files.get(photo.sha256),
-                                      photo.captured_at))
-            photos.append(Photo(item.position, photo.sha256, await store.files.get_derived(photo.sha256, PREVIEW_KIND),
-                                photo.captured_at, photo.latitude, photo.longitude))
+            originals.append(
+                Original(
+                    item.position, photo.sha256, photo.mime, await store.files.get(photo.sha256), photo.captured_at
+                )
+            )
+            photos.append(
+                Photo(
+                    item.position,
+                    photo.sha256,
+                    await store.files.get_derived(photo.sha256, PREVIEW_KIND),
+                    photo.captured_at,
+                    photo.latitude,
+                    photo.longitude,
+                )
+            )
         elif item.url:
             links.append(Link(item.url, item.added_at))
     archive = build_archive(report.code, originals)
     region = regions.region(report.region_id)
     packet = CasePacket(
-        code=report.code, category=report.category, subject_name=report.subject_name,
-        subject_agency=report.subject_agency, subject_status=report.subject_status,
-        region_name=region.name if region else report.region_id, place=report.place,
-        incident_date=report.incident_date, description=report.description, pseudonym=pseudonym,
+        code=report.code,
+        category=report.category,
+        subject_name=report.subject_name,
+        subject_agency=report.subject_agency,
+        subject_status=report.subject_status,
+        region_name=region.name if region else report.region_id,
+        place=report.place,
+        incident_date=report.incident_date,
+        description=report.description,
+        pseudonym=pseudonym,
         checklist=requirements(report, evidence),
         deadline=bawaslu_deadline(report.incident_date, now.astimezone(tz).date()),
-        made_at=now, tz=tz, latitude=report.latitude, longitude=report.longitude,
+        made_at=now,
+        tz=tz,
+        latitude=report.latitude,
+        longitude=report.longitude,
         reporter=Identity(contact.name, contact.phone) if contact else None,
-        photos=tuple(photos), links=tuple(links),
+        photos=tuple(photos),
+        links=tuple(links),
         archive=ArchiveRef(archive.name, archive.sha256, len(archive.manifest)),
         duplicates=tuple(d.code for d in duplicates),
-        timeline=tuple(Step(e.at, e.action, pseudonym if e.actor == REPORTER_ACTOR else (e.actor_name or SUPERVISOR),
-                            e.note) for e in events),
+        timeline=tuple(
+            Step(e.at, e.action, pseudonym if e.actor == REPORTER_ACTOR else (e.actor_name or SUPERVISOR), e.note)
+            for e in events
+        ),
     )
     return Handoff(packet, render_pdf(packet, locale), archive)
 
 
-async def write_packet(store: Store, triage: TriageStore, regions: RegionCatalog, code: str, out_dir: Path, *,
-                       tz: ZoneInfo, now: datetime, released_by: tuple[str, str | None]) -> tuple[Path, Path] | None:
+async def write_packet(
+    store: Store,
+    triage: TriageStore,
+    regions: RegionCatalog,
+    code: str,
+    out_dir: Path,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    released_by: tuple[str, str | None],
+) -> tuple[Path, Path] | None:
     """`python -m bot paket KODE`: the PDF and the archive of originals in `out_dir`; None for an unknown code.
 
     The archive holds originals, so writing it is a release: the audit log records who (`released_by`, actor
@@ -84,8 +123,9 @@ async def write_packet(store: Store, triage: TriageStore, regions: RegionCatalog
     handoff = await assemble(store, triage, regions, report, tz=tz, now=now)
     if handoff.archive.manifest:
         actor, name = released_by
-        await triage.record_release(report.id, actor=actor, actor_name=name, at=now,
-                                    files=len(handoff.archive.manifest))
+        await triage.record_release(
+            report.id, actor=actor, actor_name=name, at=now, files=len(handoff.archive.manifest)
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf = out_dir / pdf_name(report.code)
     archive = out_dir / handoff.archive.name

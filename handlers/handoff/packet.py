@@ -239,15 +239,30 @@ class _Writer:
         doc.multi_cell(0, 7.5, printable(self._title()), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         doc.set_font(FONT, "", 9)
         doc.set_text_color(80)
-        doc.multi_cell(0, 5, printable(self._t("subtitle", code=self.p.code, made=self._moment(self.p.made_at))),
-                       align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        doc.multi_cell(
+            0,
+            5,
+            printable(self._t("subtitle", code=self.p.code, made=self._moment(self.p.made_at))),
+            align="C",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         doc.set_text_color(0)
         if not self.p.formal:
             doc.ln(2)
             doc.set_fill_color(255, 244, 214)
             doc.set_font(FONT, "", 9.5)
-            doc.multi_cell(0, 5.2, printable(self._t("initial_note")), fill=True, border=1, align="L", padding=2,
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            doc.multi_cell(
+                0,
+                5.2,
+                printable(self._t("initial_note")),
+                fill=True,
+                border=1,
+                align="L",
+                padding=2,
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
 
     def reporter(self) -> None:
         self.heading(self._t("section_reporter"))
@@ -283,8 +298,10 @@ class _Writer:
         if not self.p.witnesses:
             self.para(self._t("no_witnesses"))
         for number, witness in enumerate(self.p.witnesses, start=1):
-            self.row(self._t("witness_label", n=number),
-                     self._t("witness", name=witness.name, reach=witness.reach or self._t("unknown")))
+            self.row(
+                self._t("witness_label", n=number),
+                self._t("witness", name=witness.name, reach=witness.reach or self._t("unknown")),
+            )
 
     def evidence(self) -> None:
         self.heading(self._t("section_evidence"))
@@ -293,14 +310,24 @@ class _Writer:
         for photo in self.p.photos:
             self._photo(photo)
         for number, link in enumerate(self.p.links, start=1):
-            self.row(self._t("link_label", n=number),
-                     self._t("link", url=link.url, when=self._moment(link.received_at)))
+            self.row(
+                self._t("link_label", n=number), self._t("link", url=link.url, when=self._moment(link.received_at))
+            )
         if self.p.archive is not None:
             self.doc.ln(1)
             archive = self.p.archive
-            self.para(tn(self.locale, "handoff.archive_line", archive.files, name=archive.name, files=archive.files,
-                         sha256=archive.sha256),
-                      style="I", size=8.5)
+            self.para(
+                tn(
+                    self.locale,
+                    "handoff.archive_line",
+                    archive.files,
+                    name=archive.name,
+                    files=archive.files,
+                    sha256=archive.sha256,
+                ),
+                style="I",
+                size=8.5,
+            )
 
     def _photo(self, photo: Photo) -> None:
         doc = self.doc
@@ -365,8 +392,9 @@ class _Writer:
             except MissingTranslation:  # an action a later version added: its name beats a crash
                 action = step.action
             note = self._t("timeline_note", note=step.note) if step.note else ""
-            self.para(self._t("timeline_line", when=self._moment(step.at), action=action, actor=step.actor,
-                              note=note), size=9)
+            self.para(
+                self._t("timeline_line", when=self._moment(step.at), action=action, actor=step.actor, note=note), size=9
+            )
 
     def render(self) -> bytes:
         self.title()
@@ -387,5 +415,7 @@ def render_pdf(packet: CasePacket, locale: str = "id") -> bytes:
 
 def section_order(locale: str = "id") -> Sequence[str]:
     """The section headings in the order the PDF prints them (B.1's, then the officer's part)."""
-    return [t(locale, f"handoff.section_{name}")
-            for name in ("reporter", "subject", "event", "witnesses", "evidence", "account", "officer")]
+    return [
+        t(locale, f"handoff.section_{name}")
+        for name in ("reporter", "subject", "event", "witnesses", "evidence", "account", "officer")
+    ]

@@ -69,7 +69,7 @@ def parse_outcome(text: str) -> OutcomeEntry:
     for spellings, outcome in _OUTCOME_WORDS:
         for spelling in spellings:
             if lowered == spelling or lowered.startswith(spelling + " "):
-                note = words[len(spelling):].strip(" -—:") or None
+                note = words[len(spelling) :].strip(" -—:") or None
                 return OutcomeEntry(outcome, note[:NOTE_MAX] if note else None)
     raise ReferralError("triage.referral_bad_outcome")
 

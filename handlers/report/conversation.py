@@ -130,10 +130,17 @@ def _too_long_or_short(draft: Draft, ctx: Context, line: str, low: int, high: in
 
 
 # Steps answered only by a choice, where a typed number can mean "the n-th option".
-_CHOICE_ONLY: Final = frozenset({
-    Step.CATEGORY, Step.SUBJECT_STATUS, Step.REGION_GROUP, Step.REGION, Step.REVIEW, Step.EDIT_MENU,
-    Step.CONFIRM_CANCEL,
-})
+_CHOICE_ONLY: Final = frozenset(
+    {
+        Step.CATEGORY,
+        Step.SUBJECT_STATUS,
+        Step.REGION_GROUP,
+        Step.REGION,
+        Step.REVIEW,
+        Step.EDIT_MENU,
+        Step.CONFIRM_CANCEL,
+    }
+)
 
 
 def _typed_choice(text: str, draft: Draft, ctx: Context) -> str | None:
@@ -167,8 +174,10 @@ def merge_notices(replies: list[Reply]) -> list[Reply]:
     merged: list[Reply] = []
     for reply in replies:
         previous = merged[-1] if merged else None
-        if previous is not None and reply.coalesce_key is None and not (
-            previous.buttons or previous.request or previous.remove_keyboard or previous.coalesce_key
+        if (
+            previous is not None
+            and reply.coalesce_key is None
+            and not (previous.buttons or previous.request or previous.remove_keyboard or previous.coalesce_key)
         ):
             reply = replace(reply, text=f"{previous.text}\n\n{reply.text}")
             merged.pop()
@@ -326,8 +335,14 @@ def _add_to_chronology(draft: Draft, ctx: Context) -> Turn:
     assert draft.pending_text is not None  # the button is offered only then
     longer = "\n".join(part for part in (draft.description, draft.pending_text) if part)
     if len(longer) > MAX_DESCRIPTION:
-        return _reprompt_n(draft, ctx, "report.description_long", MAX_DESCRIPTION, max=MAX_DESCRIPTION,
-                           length=tn(ctx.locale, "count.characters", len(longer), n=len(longer)))
+        return _reprompt_n(
+            draft,
+            ctx,
+            "report.description_long",
+            MAX_DESCRIPTION,
+            max=MAX_DESCRIPTION,
+            length=tn(ctx.locale, "count.characters", len(longer), n=len(longer)),
+        )
     draft.description, draft.pending_text = longer, None
     return _reprompt(draft, ctx, "report.chronology_extended", length=len(longer))
 
@@ -420,8 +435,7 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
 def _typed_region(line: str, draft: Draft, ctx: Context) -> Turn:
     matches = ctx.view.regions.match(line)
     if not matches:
-        return _reprompt(draft, ctx, "report.region_not_found", text=line[:40],
-                         province=ctx.view.regions.province)
+        return _reprompt(draft, ctx, "report.region_not_found", text=line[:40], province=ctx.view.regions.province)
     if len(matches) == 1:
         region = matches[0]
         if draft.step is Step.REGION_GROUP:
@@ -464,13 +478,20 @@ def _story_piece(text: str, draft: Draft, ctx: Context) -> Turn:
         return _typed_links(text, draft, ctx)
     whole = "\n".join([*draft.story, text])
     if len(whole) > MAX_DESCRIPTION:
-        return _reprompt_n(draft, ctx, "report.description_long", MAX_DESCRIPTION, max=MAX_DESCRIPTION,
-                           length=tn(ctx.locale, "count.characters", len(whole), n=len(whole)))
+        return _reprompt_n(
+            draft,
+            ctx,
+            "report.description_long",
+            MAX_DESCRIPTION,
+            max=MAX_DESCRIPTION,
+            length=tn(ctx.locale, "count.characters", len(whole), n=len(whole)),
+        )
     draft.story.append(text)
     if len(whole) < MIN_DESCRIPTION:
         return _reprompt_n(draft, ctx, "report.description_short", MIN_DESCRIPTION, min=MIN_DESCRIPTION)
-    return _reprompt(draft, ctx, "report.story_piece_received", pieces=len(draft.story), length=len(whole),
-                     max=MAX_DESCRIPTION)
+    return _reprompt(
+        draft, ctx, "report.story_piece_received", pieces=len(draft.story), length=len(whole), max=MAX_DESCRIPTION
+    )
 
 
 def _offer_for_chronology(text: str, draft: Draft, ctx: Context) -> Turn:
@@ -485,13 +506,23 @@ def _typed_links(text: str, draft: Draft, ctx: Context) -> Turn:
         return _reprompt(draft, ctx, "report.evidence_expected")
     added = [link for link in links if link not in draft.links][: MAX_LINKS - len(draft.links)]
     if not added:
-        return _reprompt(draft, ctx, "report.links_full" if len(draft.links) >= MAX_LINKS
-                         else "report.link_duplicate")
+        return _reprompt(draft, ctx, "report.links_full" if len(draft.links) >= MAX_LINKS else "report.link_duplicate")
     draft.links.extend(added)
     photo_count, link_count = len(draft.photos), len(draft.links)
-    return Turn([_say_n(ctx, "report.links_received", len(added), count=len(added),
-                        photos=tn(ctx.locale, "count.photos", photo_count, n=photo_count),
-                        links=tn(ctx.locale, "count.links", link_count, n=link_count)), prompt(draft, ctx.view)], draft)
+    return Turn(
+        [
+            _say_n(
+                ctx,
+                "report.links_received",
+                len(added),
+                count=len(added),
+                photos=tn(ctx.locale, "count.photos", photo_count, n=photo_count),
+                links=tn(ctx.locale, "count.links", link_count, n=link_count),
+            ),
+            prompt(draft, ctx.view),
+        ],
+        draft,
+    )
 
 
 async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
@@ -523,8 +554,16 @@ async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
     else:
         draft.album_id, draft.album_count = event.group_id, 1
     ack = Reply(
-        tn(ctx.locale, "report.photos_received", draft.album_count, count=draft.album_count,
-           total=len(draft.photos), max=ctx.view.max_photos) + "\n\n" + prompt(draft, ctx.view).text,
+        tn(
+            ctx.locale,
+            "report.photos_received",
+            draft.album_count,
+            count=draft.album_count,
+            total=len(draft.photos),
+            max=ctx.view.max_photos,
+        )
+        + "\n\n"
+        + prompt(draft, ctx.view).text,
         prompt(draft, ctx.view).buttons,
         coalesce_key=event.group_id,
     )

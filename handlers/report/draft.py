@@ -31,8 +31,18 @@ class Step(StrEnum):
 
 # The order a first pass takes; `Kembali` walks the history, which may differ after edits.
 FLOW: tuple[Step, ...] = (
-    Step.CATEGORY, Step.SUBJECT_NAME, Step.SUBJECT_AGENCY, Step.SUBJECT_STATUS, Step.REGION_GROUP,
-    Step.REGION, Step.PLACE, Step.LOCATION, Step.WHEN, Step.DESCRIPTION, Step.EVIDENCE, Step.CONTACT,
+    Step.CATEGORY,
+    Step.SUBJECT_NAME,
+    Step.SUBJECT_AGENCY,
+    Step.SUBJECT_STATUS,
+    Step.REGION_GROUP,
+    Step.REGION,
+    Step.PLACE,
+    Step.LOCATION,
+    Step.WHEN,
+    Step.DESCRIPTION,
+    Step.EVIDENCE,
+    Step.CONTACT,
     Step.REVIEW,
 )
 

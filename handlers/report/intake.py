@@ -83,8 +83,12 @@ class KeyedLocks:
 
 class Intake:
     def __init__(
-        self, store: Store, regions: RegionCatalog, config: IntakeConfig,
-        clock: Callable[[], datetime], on_report: Callable[[], None] = lambda: None,
+        self,
+        store: Store,
+        regions: RegionCatalog,
+        config: IntakeConfig,
+        clock: Callable[[], datetime],
+        on_report: Callable[[], None] = lambda: None,
     ) -> None:
         self._on_report = on_report
         self._routers: list[EventRouter] = []
@@ -100,8 +104,14 @@ class Intake:
         self._routers.append(router)
 
     async def handle(
-        self, channel: Channel, address: str, event: Event, *,
-        update_id: str | None = None, language_hint: str | None = None, reply_to: str | None = None,
+        self,
+        channel: Channel,
+        address: str,
+        event: Event,
+        *,
+        update_id: str | None = None,
+        language_hint: str | None = None,
+        reply_to: str | None = None,
     ) -> Answer:
         """Answer one event from one sender; an already-processed update answers nothing."""
         key = f"{channel}:{address}"
@@ -138,8 +148,11 @@ class Intake:
                     await store.release_evidence(dropped)
                 return Answer(replies, locale)
             created = await store.reports.submit(
-                report, owed=lambda new: [owed.forward_report(new.id)], draft=new_draft.dump(),
-                processed=(channel, update_id) if update_id is not None else None, now=self._clock(),
+                report,
+                owed=lambda new: [owed.forward_report(new.id)],
+                draft=new_draft.dump(),
+                processed=(channel, update_id) if update_id is not None else None,
+                now=self._clock(),
             )
             log.info("report %s committed", created.code)
             self._on_report()
@@ -157,8 +170,9 @@ class Intake:
     ) -> tuple[list[Reply], Draft, NewReport | None]:
         if isinstance(event, Command) and event.name in ("status", "cek"):
             return await self._status(reporter, locale, event.args, draft), draft, None
-        limit_reply = [Reply(tn(locale, "flood.daily_limit", self._config.reports_per_day,
-                                  max=self._config.reports_per_day))]
+        limit_reply = [
+            Reply(tn(locale, "flood.daily_limit", self._config.reports_per_day, max=self._config.reports_per_day))
+        ]
         starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice(GO_START)
         if starts and not draft.active and await self._over_daily_limit(reporter):
             return limit_reply, draft, None
@@ -172,10 +186,16 @@ class Intake:
 
     def _context(self, locale: str, channel: Channel | None = None) -> conversation.Context:
         today = self._clock().astimezone(self._config.tz).date()
-        view = View(locale=locale, today=today, regions=self._regions, max_photos=self._config.max_photos,
-                    typed_commands=channel is Channel.WHATSAPP)
-        return conversation.Context(view=view, store_image=self.store_image,
-                                    max_image_bytes=self._config.max_image_bytes)
+        view = View(
+            locale=locale,
+            today=today,
+            regions=self._regions,
+            max_photos=self._config.max_photos,
+            typed_commands=channel is Channel.WHATSAPP,
+        )
+        return conversation.Context(
+            view=view, store_image=self.store_image, max_image_bytes=self._config.max_image_bytes
+        )
 
     async def store_image(self, data: bytes, source_id: str | None = None) -> PhotoEvidence:
         """Validate, hash and keep an image: the original byte for byte, and a metadata-free preview.
@@ -187,9 +207,15 @@ class Intake:
         inspected = await in_decode_worker(lambda: self._inspect_and_keep(data))
         lat, lon = inspected.gps if inspected.gps else (None, None)
         return PhotoEvidence(
-            sha256=inspected.sha256, mime=inspected.mime, size_bytes=inspected.size_bytes,
-            width=inspected.width, height=inspected.height, captured_at=inspected.captured_at,
-            latitude=lat, longitude=lon, dhash=inspected.dhash,
+            sha256=inspected.sha256,
+            mime=inspected.mime,
+            size_bytes=inspected.size_bytes,
+            width=inspected.width,
+            height=inspected.height,
+            captured_at=inspected.captured_at,
+            latitude=lat,
+            longitude=lon,
+            dhash=inspected.dhash,
             source_id=source_id if inspected.preview_jpeg is data else None,
         )
 
@@ -207,19 +233,31 @@ class Intake:
         assert draft.category and draft.subject_status and draft.region_id and draft.place
         assert draft.incident_date and draft.description
         return NewReport(
-            reporter_id=reporter.id, channel=reporter.channel, category=draft.category,
-            subject_name=draft.subject_name, subject_agency=draft.subject_agency,
-            subject_status=draft.subject_status, region_id=draft.region_id, place=draft.place,
-            latitude=draft.latitude, longitude=draft.longitude, incident_date=draft.incident_date,
-            description=draft.description, locale=locale, photos=tuple(draft.photos),
-            links=tuple(draft.links), contact=draft.contact,
+            reporter_id=reporter.id,
+            channel=reporter.channel,
+            category=draft.category,
+            subject_name=draft.subject_name,
+            subject_agency=draft.subject_agency,
+            subject_status=draft.subject_status,
+            region_id=draft.region_id,
+            place=draft.place,
+            latitude=draft.latitude,
+            longitude=draft.longitude,
+            incident_date=draft.incident_date,
+            description=draft.description,
+            locale=locale,
+            photos=tuple(draft.photos),
+            links=tuple(draft.links),
+            contact=draft.contact,
         )
 
     def _submitted(self, report: Report, locale: str) -> list[Reply]:
-        return [Reply(
-            t(locale, "report.submitted", code=report.code),
-            ((Button(t(locale, "report.another"), GO_START),),),
-        )]
+        return [
+            Reply(
+                t(locale, "report.submitted", code=report.code),
+                ((Button(t(locale, "report.another"), GO_START),),),
+            )
+        ]
 
     async def _status(self, reporter: Reporter, locale: str, args: str, draft: Draft) -> list[Reply]:
         reports = self._store.reports
@@ -234,9 +272,16 @@ class Intake:
         if not mine:
             return [Reply(t(locale, "status.none"), ((Button(t(locale, "start.button"), GO_START),),))]
         lines = [t(locale, "status.list_header")]
-        lines += [t(locale, "status.list_item", code=r.code,
-                    date=r.created_at.astimezone(self._config.tz).strftime("%d/%m/%Y"),
-                    state=t(locale, f"state.{r.state}")) for r in mine]
+        lines += [
+            t(
+                locale,
+                "status.list_item",
+                code=r.code,
+                date=r.created_at.astimezone(self._config.tz).strftime("%d/%m/%Y"),
+                state=t(locale, f"state.{r.state}"),
+            )
+            for r in mine
+        ]
         lines.append(t(locale, "status.list_footer"))
         return [Reply("\n".join(lines))]
 

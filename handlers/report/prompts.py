@@ -64,8 +64,9 @@ def ask_subject_name(draft: Draft, view: View) -> Reply:
 
 
 def ask_subject_agency(draft: Draft, view: View) -> Reply:
-    return _ask(view, "report.ask_subject_agency",
-                [(Button(t(view.locale, "report.unknown_agency"), "agency:unknown"),)])
+    return _ask(
+        view, "report.ask_subject_agency", [(Button(t(view.locale, "report.unknown_agency"), "agency:unknown"),)]
+    )
 
 
 def ask_subject_status(draft: Draft, view: View) -> Reply:
@@ -104,9 +105,17 @@ def ask_location(draft: Draft, view: View) -> Reply:
 
 def ask_when(draft: Draft, view: View) -> Reply:
     loc = view.locale
-    return _ask(view, "report.ask_when", [(
-        Button(t(loc, "report.today"), "when:today"), Button(t(loc, "report.yesterday"), "when:yesterday"),
-    )], **asdict(date_examples(view.today, loc)))
+    return _ask(
+        view,
+        "report.ask_when",
+        [
+            (
+                Button(t(loc, "report.today"), "when:today"),
+                Button(t(loc, "report.yesterday"), "when:yesterday"),
+            )
+        ],
+        **asdict(date_examples(view.today, loc)),
+    )
 
 
 MIN_DESCRIPTION: Final = 20
@@ -151,25 +160,38 @@ def ask_contact(draft: Draft, view: View) -> Reply:
 
 def show_review(draft: Draft, view: View) -> Reply:
     loc = view.locale
-    return Reply(review_text(draft, view), (
-        (Button(t(loc, "review.send"), "rv:send"),),
-        (Button(t(loc, "review.edit"), "rv:edit"), Button(t(loc, "nav.cancel"), CANCEL)),
-    ))
+    return Reply(
+        review_text(draft, view),
+        (
+            (Button(t(loc, "review.send"), "rv:send"),),
+            (Button(t(loc, "review.edit"), "rv:edit"), Button(t(loc, "nav.cancel"), CANCEL)),
+        ),
+    )
 
 
 def ask_field_to_edit(draft: Draft, view: View) -> Reply:
     loc = view.locale
-    rows = _pairs([Button(t(loc, f"edit.{name}"), f"ed:{name}") for name in (
-        "category", "subject", "region", "place", "when", "description", "evidence", "contact")])
+    rows = _pairs(
+        [
+            Button(t(loc, f"edit.{name}"), f"ed:{name}")
+            for name in ("category", "subject", "region", "place", "when", "description", "evidence", "contact")
+        ]
+    )
     rows.append((Button(t(loc, "edit.back_to_review"), "ed:review"),))
     return Reply(t(loc, "edit.ask_field"), tuple(rows))
 
 
 def confirm_cancel(draft: Draft, view: View) -> Reply:
     loc = view.locale
-    return Reply(t(loc, "cancel.confirm"), ((
-        Button(t(loc, "cancel.yes"), "nav:cancel_yes"), Button(t(loc, "cancel.no"), "nav:cancel_no"),
-    ),))
+    return Reply(
+        t(loc, "cancel.confirm"),
+        (
+            (
+                Button(t(loc, "cancel.yes"), "nav:cancel_yes"),
+                Button(t(loc, "cancel.no"), "nav:cancel_no"),
+            ),
+        ),
+    )
 
 
 def offer_start(draft: Draft, view: View) -> Reply:
@@ -216,13 +238,17 @@ def review_text(draft: Draft, view: View) -> str:
     else:
         contact = t(loc, "review.anonymous")
     return t(
-        loc, "review.text",
+        loc,
+        "review.text",
         category=category_label(loc, draft.category) if draft.category else dash,
-        subject=subject, agency=agency,
+        subject=subject,
+        agency=agency,
         status=status_label(loc, draft.subject_status) if draft.subject_status else dash,
-        region=esc(region.name) if region else dash, place=place,
+        region=esc(region.name) if region else dash,
+        place=place,
         date=format_long_date(draft.incident_date, loc) if draft.incident_date else dash,
         description=esc(draft.description or dash),
         photos=tn(loc, "count.photos", len(draft.photos), n=len(draft.photos)),
-        links=tn(loc, "count.links", len(draft.links), n=len(draft.links)), contact=contact,
+        links=tn(loc, "count.links", len(draft.links), n=len(draft.links)),
+        contact=contact,
     )

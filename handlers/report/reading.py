@@ -24,13 +24,26 @@ CARD_LINKS_SHOWN: Final = 10
 
 def format_moment(moment: datetime, locale: str, tz: ZoneInfo) -> str:
     local = moment.astimezone(tz)
-    return t(locale, "format.moment", date=format_long_date(local.date(), locale),
-             time=local.strftime("%H.%M"), zone=local.tzname() or "")
+    return t(
+        locale,
+        "format.moment",
+        date=format_long_date(local.date(), locale),
+        time=local.strftime("%H.%M"),
+        zone=local.tzname() or "",
+    )
 
 
 def card_text(
-    report: Report, evidence: list[Evidence], contact: Contact | None, pseudonym: str,
-    regions: RegionCatalog, locale: str, tz: ZoneInfo, extra_lines: tuple[str, ...] = (), *, short: bool = False,
+    report: Report,
+    evidence: list[Evidence],
+    contact: Contact | None,
+    pseudonym: str,
+    regions: RegionCatalog,
+    locale: str,
+    tz: ZoneInfo,
+    extra_lines: tuple[str, ...] = (),
+    *,
+    short: bool = False,
 ) -> str:
     """The supervisors' card: every field, user text escaped, within one Telegram message.
 
@@ -45,25 +58,46 @@ def card_text(
     links = [e.url for e in evidence if e.url]
     lines = [
         t(locale, "card.header", code=report.code, category=category_label(locale, report.category)),
-        t(locale, "card.subject", name=esc_within(report.subject_name, 150) if report.subject_name
-          else t(locale, "report.unknown_name"),
-          agency=esc_within(report.subject_agency, 200) if report.subject_agency
-          else t(locale, "report.unknown_agency"),
-          status=status_label(locale, report.subject_status)),
+        t(
+            locale,
+            "card.subject",
+            name=esc_within(report.subject_name, 150) if report.subject_name else t(locale, "report.unknown_name"),
+            agency=esc_within(report.subject_agency, 200)
+            if report.subject_agency
+            else t(locale, "report.unknown_agency"),
+            status=status_label(locale, report.subject_status),
+        ),
         t(locale, "card.place", region=esc(region.name) if region else esc(report.region_id), place=place),
         t(locale, "card.when", date=format_long_date(report.incident_date, locale)),
-        t(locale, "card.received", moment=format_moment(report.created_at, locale, tz),
-          channel=t(locale, f"channel.{report.channel}")),
+        t(
+            locale,
+            "card.received",
+            moment=format_moment(report.created_at, locale, tz),
+            channel=t(locale, f"channel.{report.channel}"),
+        ),
     ]
     if contact is not None:
-        lines.append(t(locale, "card.reporter_shared", pseudonym=pseudonym,
-                       name=esc(contact.name or "-"), phone=esc(contact.phone)))
+        lines.append(
+            t(
+                locale,
+                "card.reporter_shared",
+                pseudonym=pseudonym,
+                name=esc(contact.name or "-"),
+                phone=esc(contact.phone),
+            )
+        )
     else:
         lines.append(t(locale, "card.reporter_anonymous", pseudonym=pseudonym))
     lines.append(t(locale, "card.state", state=t(locale, f"state.{report.state}")))
     lines.extend(extra_lines)
-    evidence_lines = [t(locale, "card.evidence", photos=tn(locale, "count.photos", len(photos), n=len(photos)),
-                         links=tn(locale, "count.links", len(links), n=len(links)))]
+    evidence_lines = [
+        t(
+            locale,
+            "card.evidence",
+            photos=tn(locale, "count.photos", len(photos), n=len(photos)),
+            links=tn(locale, "count.links", len(links), n=len(links)),
+        )
+    ]
     for number, photo in enumerate(photos, 1):
         meta = []
         if photo.captured_at is not None:
@@ -86,17 +120,28 @@ def card_text(
     return head + "\n\n" + t(locale, "card.description", description=description)
 
 
-def status_lines(report: Report, events: list[Event], locale: str, tz: ZoneInfo,
-                 regions: RegionCatalog) -> str:
+def status_lines(report: Report, events: list[Event], locale: str, tz: ZoneInfo, regions: RegionCatalog) -> str:
     """One report as its reporter sees it: no supervisor names, only states and when."""
     region = regions.region(report.region_id)
-    lines = [t(locale, "status.detail", code=report.code,
-               category=category_label(locale, report.category),
-               region=esc(region.name) if region else esc(report.region_id),
-               date=format_long_date(report.incident_date, locale),
-               state=t(locale, f"state.{report.state}"))]
+    lines = [
+        t(
+            locale,
+            "status.detail",
+            code=report.code,
+            category=category_label(locale, report.category),
+            region=esc(region.name) if region else esc(report.region_id),
+            date=format_long_date(report.incident_date, locale),
+            state=t(locale, f"state.{report.state}"),
+        )
+    ]
     for event in events:
         if event.to_state is not None:
-            lines.append(t(locale, "status.history_item", moment=format_moment(event.at, locale, tz),
-                           state=t(locale, f"state.{event.to_state}")))
+            lines.append(
+                t(
+                    locale,
+                    "status.history_item",
+                    moment=format_moment(event.at, locale, tz),
+                    state=t(locale, f"state.{event.to_state}"),
+                )
+            )
     return "\n".join(lines)

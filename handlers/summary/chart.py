@@ -57,8 +57,12 @@ def row_major(items: Sequence[_T], columns: int) -> list[_T]:
     grid keeps the workflow order (baru, diproses, …) for a reader going left to right.
     """
     rows = math.ceil(len(items) / columns) if items else 0
-    return [items[row * columns + column] for column in range(columns) for row in range(rows)
-            if row * columns + column < len(items)]
+    return [
+        items[row * columns + column]
+        for column in range(columns)
+        for row in range(rows)
+        if row * columns + column < len(items)
+    ]
 
 
 def chart_figure(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> Figure:
@@ -75,12 +79,14 @@ def chart_figure(figures: SummaryFigures, regions: RegionCatalog, locale: str) -
         values = [counts.get(state, 0) for _, counts in bars]
         if not any(values):
             continue  # only states that occur get a colour in the legend
-        axes.barh(positions, values, left=left, height=0.75, color=STATE_COLOURS[state],
-                  label=t(locale, f"state.{state}"))
+        axes.barh(
+            positions, values, left=left, height=0.75, color=STATE_COLOURS[state], label=t(locale, f"state.{state}")
+        )
         left = [a + b for a, b in zip(left, values, strict=True)]
     for position, total in zip(positions, left, strict=True):
-        axes.text(total, position, f" {num(total, locale)}", va="center", ha="left", fontsize=TEXT_PT,
-                  fontweight="bold")
+        axes.text(
+            total, position, f" {num(total, locale)}", va="center", ha="left", fontsize=TEXT_PT, fontweight="bold"
+        )
     axes.set_yticks(positions, labels, fontsize=TEXT_PT)
     axes.set_ylim(len(bars) - 0.5, -0.5)  # the largest on top, where the eye starts; no empty margin
     axes.set_xlim(0, max(left, default=0) * 1.18 + 1)  # room for the total after the longest bar
@@ -97,10 +103,20 @@ def chart_figure(figures: SummaryFigures, regions: RegionCatalog, locale: str) -
     handles, names = axes.get_legend_handles_labels()
     if handles:
         # Above the bars, under the title: the colours are read before the bars are.
-        axes.legend(row_major(handles, LEGEND_COLUMNS), row_major(names, LEGEND_COLUMNS), loc="lower left",
-                    bbox_to_anchor=(0.0, 1.01, 1.0, 0.1), mode="expand", ncols=LEGEND_COLUMNS,
-                    fontsize=TEXT_PT, frameon=False, handlelength=1.0, handletextpad=0.4, columnspacing=0.8,
-                    borderaxespad=0.0)
+        axes.legend(
+            row_major(handles, LEGEND_COLUMNS),
+            row_major(names, LEGEND_COLUMNS),
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01, 1.0, 0.1),
+            mode="expand",
+            ncols=LEGEND_COLUMNS,
+            fontsize=TEXT_PT,
+            frameon=False,
+            handlelength=1.0,
+            handletextpad=0.4,
+            columnspacing=0.8,
+            borderaxespad=0.0,
+        )
     return figure
 
 

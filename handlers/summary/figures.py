@@ -121,7 +121,9 @@ def build_figures(day: date, as_of: datetime, data: SummaryData, regions: Region
     reference = day + timedelta(days=1)
     deadlines = tuple(
         DeadlineFigure(
-            code=r.code, region_id=r.region_id, state=r.state,
+            code=r.code,
+            region_id=r.region_id,
+            state=r.state,
             deadline=r.incident_date + timedelta(days=BAWASLU_WINDOW_DAYS),
             days_left=(r.incident_date + timedelta(days=BAWASLU_WINDOW_DAYS) - reference).days,
         )
@@ -129,17 +131,25 @@ def build_figures(day: date, as_of: datetime, data: SummaryData, regions: Region
     )
     seconds = data.first_action_seconds
     return SummaryFigures(
-        day=day, as_of=as_of, new_reports=data.new_reports, previous_day=data.previous_day,
+        day=day,
+        as_of=as_of,
+        new_reports=data.new_reports,
+        previous_day=data.previous_day,
         week_before=data.week_before,
         by_category={category: by_category[category] for category in Category},
         by_region=tuple(
-            RegionFigure(region_id=region_id, total=counts.total(),
-                         by_state={state: counts[state] for state in ReportState})
+            RegionFigure(
+                region_id=region_id, total=counts.total(), by_state={state: counts[state] for state in ReportState}
+            )
             for region_id, counts in ranked
         ),
-        states_now=dict(data.states_now), backlog=data.backlog.count, backlog_oldest=data.backlog.oldest,
-        first_actions=len(seconds), first_action_median=statistics.median(seconds) if seconds else None,
-        deadline_count=data.deadline_count, deadlines=deadlines,
+        states_now=dict(data.states_now),
+        backlog=data.backlog.count,
+        backlog_oldest=data.backlog.oldest,
+        first_actions=len(seconds),
+        first_action_median=statistics.median(seconds) if seconds else None,
+        deadline_count=data.deadline_count,
+        deadlines=deadlines,
     )
 
 
@@ -193,8 +203,10 @@ def _zone(figures: SummaryFigures, tz: ZoneInfo) -> str:
 
 def _header(figures: SummaryFigures, locale: str, tz: ZoneInfo, late: bool) -> list[str]:
     zone = _zone(figures, tz)
-    lines = [t(locale, "summary.title_late" if late else "summary.title"),
-             t(locale, "summary.period", date=format_long_date(figures.day, locale), zone=zone)]
+    lines = [
+        t(locale, "summary.title_late" if late else "summary.title"),
+        t(locale, "summary.period", date=format_long_date(figures.day, locale), zone=zone),
+    ]
     if late:
         lines.append(t(locale, "summary.late_note"))
     return lines
@@ -204,12 +216,22 @@ def _comparison(figures: SummaryFigures, locale: str) -> list[str]:
     previous = figures.day - timedelta(days=1)
     week = figures.day - timedelta(days=7)
     return [
-        tn(locale, "summary.compare_previous", figures.previous_day, date=format_long_date(previous, locale),
-          count=num(figures.previous_day, locale),
-          change=change_text(figures.new_reports, figures.previous_day, locale)),
-        tn(locale, "summary.compare_week", figures.week_before, date=format_long_date(week, locale),
-          count=num(figures.week_before, locale),
-          change=change_text(figures.new_reports, figures.week_before, locale)),
+        tn(
+            locale,
+            "summary.compare_previous",
+            figures.previous_day,
+            date=format_long_date(previous, locale),
+            count=num(figures.previous_day, locale),
+            change=change_text(figures.new_reports, figures.previous_day, locale),
+        ),
+        tn(
+            locale,
+            "summary.compare_week",
+            figures.week_before,
+            date=format_long_date(week, locale),
+            count=num(figures.week_before, locale),
+            change=change_text(figures.new_reports, figures.week_before, locale),
+        ),
     ]
 
 
@@ -222,25 +244,47 @@ def _follow_up(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
     else:
         lines.append(t(locale, "summary.backlog_none"))
     if figures.first_action_median is not None:
-        lines.append(tn(locale, "summary.first_action", figures.first_actions,
-                        duration=format_duration(figures.first_action_median, locale),
-                        count=num(figures.first_actions, locale)))
+        lines.append(
+            tn(
+                locale,
+                "summary.first_action",
+                figures.first_actions,
+                duration=format_duration(figures.first_action_median, locale),
+                count=num(figures.first_actions, locale),
+            )
+        )
     else:
         lines.append(t(locale, "summary.first_action_none"))
     if not figures.deadline_count:
-        lines.append(tn(locale, "summary.deadline_none", DEADLINE_WARNING_DAYS,
-                        days=num(DEADLINE_WARNING_DAYS, locale)))
+        lines.append(
+            tn(locale, "summary.deadline_none", DEADLINE_WARNING_DAYS, days=num(DEADLINE_WARNING_DAYS, locale))
+        )
         return lines
     # Two counts in one line: each is pluralised on its own.
-    lines.append(t(locale, "summary.deadline",
-                   count=tn(locale, "count.reports", figures.deadline_count, n=num(figures.deadline_count, locale)),
-                   days=tn(locale, "count.days", DEADLINE_WARNING_DAYS, n=num(DEADLINE_WARNING_DAYS, locale))))
+    lines.append(
+        t(
+            locale,
+            "summary.deadline",
+            count=tn(locale, "count.reports", figures.deadline_count, n=num(figures.deadline_count, locale)),
+            days=tn(locale, "count.days", DEADLINE_WARNING_DAYS, n=num(DEADLINE_WARNING_DAYS, locale)),
+        )
+    )
     for item in figures.deadlines:
-        left = (t(locale, "summary.days_left_today") if item.days_left == 0
-                else tn(locale, "summary.days_left", item.days_left, days=num(item.days_left, locale)))
-        lines.append(t(locale, "summary.deadline_item", code=esc(item.code),
-                       region=esc(region_name(regions, item.region_id)),
-                       date=format_short_date(item.deadline, locale), left=left))
+        left = (
+            t(locale, "summary.days_left_today")
+            if item.days_left == 0
+            else tn(locale, "summary.days_left", item.days_left, days=num(item.days_left, locale))
+        )
+        lines.append(
+            t(
+                locale,
+                "summary.deadline_item",
+                code=esc(item.code),
+                region=esc(region_name(regions, item.region_id)),
+                date=format_short_date(item.deadline, locale),
+                left=left,
+            )
+        )
     if figures.deadline_count > len(figures.deadlines):
         more = figures.deadline_count - len(figures.deadlines)
         lines.append(tn(locale, "summary.deadline_more", more, count=num(more, locale)))
@@ -248,7 +292,12 @@ def _follow_up(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
 
 
 def summary_text(
-    figures: SummaryFigures, regions: RegionCatalog, locale: str, tz: ZoneInfo, *, late: bool = False,
+    figures: SummaryFigures,
+    regions: RegionCatalog,
+    locale: str,
+    tz: ZoneInfo,
+    *,
+    late: bool = False,
 ) -> str:
     """The message: Telegram HTML, every name from data escaped, well under 4,096 characters."""
     lines = _header(figures, locale, tz, late)
@@ -264,20 +313,35 @@ def summary_text(
     lines += _comparison(figures, locale)
     lines += ["", t(locale, "summary.by_category")]
     categories = sorted((item for item in figures.by_category.items() if item[1]), key=lambda item: -item[1])
-    lines += [t(locale, "summary.item", label=category_label(locale, category), count=num(count, locale))
-              for category, count in categories]
+    lines += [
+        t(locale, "summary.item", label=category_label(locale, category), count=num(count, locale))
+        for category, count in categories
+    ]
     lines += ["", t(locale, "summary.by_region")]
     for rank, region in enumerate(figures.by_region[:TOP_REGIONS], 1):
-        lines.append(t(locale, "summary.region_item", rank=rank, name=esc(region_name(regions, region.region_id)),
-                       count=num(region.total, locale)))
+        lines.append(
+            t(
+                locale,
+                "summary.region_item",
+                rank=rank,
+                name=esc(region_name(regions, region.region_id)),
+                count=num(region.total, locale),
+            )
+        )
     if len(figures.by_region) > TOP_REGIONS:
         more = len(figures.by_region) - TOP_REGIONS
         lines.append(tn(locale, "summary.region_more", more, count=num(more, locale)))
     day_over = figures.as_of >= day_window(figures.day, tz).end
-    lines += ["", t(locale, "summary.states_day_end", zone=_zone(figures, tz)) if day_over
-              else t(locale, "summary.states", moment=format_moment(figures.as_of, locale, tz))]
-    lines += [t(locale, "summary.item", label=t(locale, f"state.{state}"), count=num(count, locale))
-              for state, count in figures.states_now.items()]
+    lines += [
+        "",
+        t(locale, "summary.states_day_end", zone=_zone(figures, tz))
+        if day_over
+        else t(locale, "summary.states", moment=format_moment(figures.as_of, locale, tz)),
+    ]
+    lines += [
+        t(locale, "summary.item", label=t(locale, f"state.{state}"), count=num(count, locale))
+        for state, count in figures.states_now.items()
+    ]
     lines.append("")
     lines += _follow_up(figures, regions, locale)
     return "\n".join(lines)

@@ -38,6 +38,7 @@ from storage.summary import SummaryStore
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class SummaryConfig:
     """What the summary needs of the settings, built by the composition root (bot/app.py)."""
@@ -55,8 +56,7 @@ class OwedSummary:
     late: bool
 
     def payload(self) -> dict[str, object]:
-        return {"day": self.figures.day.isoformat(), "late": self.late,
-                "figures": self.figures.model_dump(mode="json")}
+        return {"day": self.figures.day.isoformat(), "late": self.late, "figures": self.figures.model_dump(mode="json")}
 
     @classmethod
     def from_payload(cls, payload: dict[str, object]) -> OwedSummary:
@@ -78,8 +78,13 @@ class SummaryService:
     """Composes summaries and records the daily ones; `clock` is injected so tests never wait."""
 
     def __init__(
-        self, db: Database, regions: RegionCatalog, config: SummaryConfig, *,
-        clock: Callable[[], datetime] = utcnow, wake: Callable[[], None] = lambda: None,
+        self,
+        db: Database,
+        regions: RegionCatalog,
+        config: SummaryConfig,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = SummaryStore(db)
         self.regions = regions
@@ -159,8 +164,9 @@ def day_refusal(text: str, today: date, locale: str) -> str | None:
     return None
 
 
-async def write_summary(database_path: Path, regions: RegionCatalog, config: SummaryConfig, day: date,
-                        out_dir: Path) -> int:
+async def write_summary(
+    database_path: Path, regions: RegionCatalog, config: SummaryConfig, day: date, out_dir: Path
+) -> int:
     """`python -m bot summary --date …`: print the text, write the chart and the spreadsheet; no Telegram."""
     refusal = day_refusal(day.isoformat(), utcnow().astimezone(config.tz).date(), config.locale)
     if refusal is not None:
@@ -183,7 +189,5 @@ async def write_summary(database_path: Path, regions: RegionCatalog, config: Sum
             path = out_dir / f"{rendered.stem}{suffix}"
             path.write_bytes(data)
             written.append(str(path))
-    sys.stderr.write(("Written: " + ", ".join(written) if written else "No reports that day: no files written.")
-                     + "\n")
+    sys.stderr.write(("Written: " + ", ".join(written) if written else "No reports that day: no files written.") + "\n")
     return 0
-

@@ -34,9 +34,21 @@ from storage.summary import SheetRow
 DATETIME_FORMAT: Final = "dd/mm/yyyy hh:mm"
 DATE_FORMAT: Final = "dd/mm/yyyy"
 _COLUMNS: Final = (
-    ("code", 12), ("created", 18), ("category", 26), ("subject_name", 24), ("subject_agency", 30),
-    ("subject_status", 22), ("region", 22), ("place", 34), ("incident", 16), ("deadline", 16),
-    ("days_left", 10), ("state", 16), ("photos", 8), ("links", 8), ("chronology", 80),
+    ("code", 12),
+    ("created", 18),
+    ("category", 26),
+    ("subject_name", 24),
+    ("subject_agency", 30),
+    ("subject_status", 22),
+    ("region", 22),
+    ("place", 34),
+    ("incident", 16),
+    ("deadline", 16),
+    ("days_left", 10),
+    ("state", 16),
+    ("photos", 8),
+    ("links", 8),
+    ("chronology", 80),
 )
 _CHRONOLOGY: Final = len(_COLUMNS)  # last: the one long column, wrapped, does not push the others away
 # Eight digits or more, with the spaces, dots, dashes and brackets people write numbers with: every
@@ -72,7 +84,11 @@ def _header(sheet: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> N
 
 
 def sheet_xlsx(
-    figures: SummaryFigures, rows: Sequence[SheetRow], regions: RegionCatalog, locale: str, tz: ZoneInfo,
+    figures: SummaryFigures,
+    rows: Sequence[SheetRow],
+    regions: RegionCatalog,
+    locale: str,
+    tz: ZoneInfo,
 ) -> bytes:
     """The workbook's bytes: sheet 1 the day's reports in order of arrival, sheet 2 all regions by state."""
     workbook = Workbook()
@@ -81,8 +97,9 @@ def sheet_xlsx(
     assert reports is not None
     reports.title = t(locale, "summary.sheet_reports")
     zone = datetime.combine(figures.day, time(), tz).tzname() or ""
-    _header(reports, [t(locale, f"summary.col_{name}", zone=zone) for name, _ in _COLUMNS],
-            [width for _, width in _COLUMNS])
+    _header(
+        reports, [t(locale, f"summary.col_{name}", zone=zone) for name, _ in _COLUMNS], [width for _, width in _COLUMNS]
+    )
     formats = {2: DATETIME_FORMAT, 9: DATE_FORMAT, 10: DATE_FORMAT}
     # Days left counted from the morning the summary is read, as the summary's own deadline list counts.
     reference = figures.day + timedelta(days=1)
@@ -92,13 +109,28 @@ def sheet_xlsx(
         # Excel has no time zones: the local wall-clock time, named in the column header.
         created = row.created_at.astimezone(tz).replace(tzinfo=None, microsecond=0)
         deadline = bawaslu_deadline(row.incident_date, reference)
-        _append(reports, number, [
-            row.code, created, plain_label(category_label(locale, row.category)), row.subject_name,
-            row.subject_agency, status_label(locale, row.subject_status), region_name(regions, row.region_id),
-            row.place, datetime.combine(row.incident_date, time()), datetime.combine(deadline.closes_on, time()),
-            deadline.days_left, t(locale, f"state.{row.state}"), row.photos, row.links,
-            mask_numbers(row.description, mask),
-        ], formats)
+        _append(
+            reports,
+            number,
+            [
+                row.code,
+                created,
+                plain_label(category_label(locale, row.category)),
+                row.subject_name,
+                row.subject_agency,
+                status_label(locale, row.subject_status),
+                region_name(regions, row.region_id),
+                row.place,
+                datetime.combine(row.incident_date, time()),
+                datetime.combine(deadline.closes_on, time()),
+                deadline.days_left,
+                t(locale, f"state.{row.state}"),
+                row.photos,
+                row.links,
+                mask_numbers(row.description, mask),
+            ],
+            formats,
+        )
         reports.cell(number, _CHRONOLOGY).alignment = wrap
     reports.auto_filter.ref = f"A1:{get_column_letter(len(_COLUMNS))}{len(rows) + 1}"
     _regions_sheet(workbook.create_sheet(t(locale, "summary.sheet_regions")), figures, regions, locale)
@@ -110,13 +142,18 @@ def sheet_xlsx(
 def _regions_sheet(sheet: Worksheet, figures: SummaryFigures, regions: RegionCatalog, locale: str) -> None:
     """Every region, most reports first, and a total row under them."""
     states = list(ReportState)
-    _header(sheet, [t(locale, "summary.col_region"), *(t(locale, f"state.{s}") for s in states),
-                    t(locale, "summary.col_total")], [26, *(14 for _ in states), 10])
+    _header(
+        sheet,
+        [t(locale, "summary.col_region"), *(t(locale, f"state.{s}") for s in states), t(locale, "summary.col_total")],
+        [26, *(14 for _ in states), 10],
+    )
     # figures.by_region is already ranked (most first, ties in catalog order); then the catalog's other
     # regions at zero, so a region with no report is visibly zero rather than missing.
     counted = {r.region_id for r in figures.by_region}
-    ranked = [*figures.by_region, *(RegionFigure(region_id=r.id, total=0, by_state={}) for r in regions.regions
-                                     if r.id not in counted)]
+    ranked = [
+        *figures.by_region,
+        *(RegionFigure(region_id=r.id, total=0, by_state={}) for r in regions.regions if r.id not in counted),
+    ]
     for number, figure in enumerate(ranked, 2):
         counts = [figure.by_state.get(s, 0) for s in states]
         _append(sheet, number, [region_name(regions, figure.region_id), *counts, sum(counts)])

@@ -43,8 +43,14 @@ class TriageAnswers:
     """The Intake router for answers, and the notifier hook that remembers which message asked."""
 
     def __init__(
-        self, store: Store, triage: TriageStore, store_image: StoreImage, *,
-        clock: Callable[[], datetime], on_enqueue: Callable[[], None] = lambda: None, max_photos: int = 10,
+        self,
+        store: Store,
+        triage: TriageStore,
+        store_image: StoreImage,
+        *,
+        clock: Callable[[], datetime],
+        on_enqueue: Callable[[], None] = lambda: None,
+        max_photos: int = 10,
     ) -> None:
         self._max_photos = max_photos * EVIDENCE_FACTOR
         self._max_links = MAX_LINKS * EVIDENCE_FACTOR
@@ -65,7 +71,7 @@ class TriageAnswers:
         """Claim the event if it is an answer (returning the replies), else None."""
         if isinstance(event, Choice):
             if event.data.startswith(ANSWER_PREFIX):
-                return await self._start(reporter, locale, event.data[len(ANSWER_PREFIX):])
+                return await self._start(reporter, locale, event.data[len(ANSWER_PREFIX) :])
             if event.data.startswith(DONE_PREFIX):
                 await self._triage.clear_answer_mode(reporter.id)
                 return [Reply(t(locale, "triage.answer_done"))]
@@ -122,8 +128,11 @@ class TriageAnswers:
         report_id = number(raw_id)
         report = await self._store.reports.get(report_id) if report_id is not None else None
         # Someone else's report and a forged id get the same answer: nothing to probe.
-        if report is None or report.reporter_id != reporter.id \
-                or await self._triage.latest_info_request(report.id) is None:
+        if (
+            report is None
+            or report.reporter_id != reporter.id
+            or await self._triage.latest_info_request(report.id) is None
+        ):
             return [Reply(t(locale, "triage.answer_unknown"))]
         if report.state in CLOSED_STATES:
             return [Reply(t(locale, "triage.answer_closed", code=report.code))]
@@ -136,8 +145,11 @@ class TriageAnswers:
 
     def _ack(self, report: Report, locale: str, key: str, in_mode: bool, coalesce: str | None = None) -> Reply:
         hint = t(locale, "triage.answer_more_mode" if in_mode else "triage.answer_more_reply")
-        return Reply(t(locale, key, code=report.code, hint=hint),
-                     self._done_button(report, locale) if in_mode else (), coalesce_key=coalesce)
+        return Reply(
+            t(locale, key, code=report.code, hint=hint),
+            self._done_button(report, locale) if in_mode else (),
+            coalesce_key=coalesce,
+        )
 
     async def _answer_text(self, report: Report, locale: str, raw: str, in_mode: bool) -> list[Reply]:
         text = clean(raw)
@@ -160,8 +172,9 @@ class TriageAnswers:
         return sum(e.photo is not None for e in evidence), [e.url for e in evidence if e.url]
 
     def _full(self, report: Report, locale: str) -> Reply:
-        return Reply(t(locale, "triage.answer_evidence_full", code=report.code, photos=self._max_photos,
-                       links=self._max_links))
+        return Reply(
+            t(locale, "triage.answer_evidence_full", code=report.code, photos=self._max_photos, links=self._max_links)
+        )
 
     async def _answer_photo(self, report: Report, locale: str, event: Image, in_mode: bool) -> list[Reply]:
         photos, _ = await self._held(report)
@@ -179,19 +192,34 @@ class TriageAnswers:
             return [Reply(t(locale, "triage.answer_photo_failed"))]
         await self._record(report, photo=photo)
         # One acknowledgement for an album: the transport keeps only the last of a burst.
-        return [self._ack(report, locale, "triage.answer_photo_received", in_mode,
-                          coalesce=f"triage-answer:{report.id}")]
+        return [
+            self._ack(report, locale, "triage.answer_photo_received", in_mode, coalesce=f"triage-answer:{report.id}")
+        ]
 
-    async def _record(self, report: Report, *, note: str | None = None, photo: PhotoEvidence | None = None,
-                      links: tuple[str, ...] = ()) -> None:
+    async def _record(
+        self,
+        report: Report,
+        *,
+        note: str | None = None,
+        photo: PhotoEvidence | None = None,
+        links: tuple[str, ...] = (),
+    ) -> None:
         """The answer as an event (handing a report waiting for it back to the supervisors), its
         evidence, and the group post and card edit it owes, in one transaction."""
-        event = NewEvent(actor=REPORTER_ACTOR, action=Action.INFO_RECEIVED, at=self._clock(), note=note,
-                         detail=f"photo:{photo.sha256}" if photo else None)
+        event = NewEvent(
+            actor=REPORTER_ACTOR,
+            action=Action.INFO_RECEIVED,
+            at=self._clock(),
+            note=note,
+            detail=f"photo:{photo.sha256}" if photo else None,
+        )
         waiting = report.state is ReportState.BUTUH_INFO
         await self._triage.record_answer(
-            report.id, event, hand_back=(ReportState.BUTUH_INFO, ReportState.DIPROSES) if waiting else None,
-            photos=(photo,) if photo else (), links=links,
+            report.id,
+            event,
+            hand_back=(ReportState.BUTUH_INFO, ReportState.DIPROSES) if waiting else None,
+            photos=(photo,) if photo else (),
+            links=links,
             owed=lambda event_id: [owed.post_answer(report.id, event_id), owed.edit_card(report.id, event_id)],
         )
         log.info("answer for report %s recorded", report.code)

@@ -37,9 +37,14 @@ from storage.triage import TriageStore
 
 NOTE_MAX: Final = 300
 # After forwarding, the Bawaslu clock is the other institution's business: the card stops counting.
-_DEADLINE_STATES: Final = frozenset({
-    ReportState.BARU, ReportState.DIPROSES, ReportState.BUTUH_INFO, ReportState.TERVERIFIKASI,
-})
+_DEADLINE_STATES: Final = frozenset(
+    {
+        ReportState.BARU,
+        ReportState.DIPROSES,
+        ReportState.BUTUH_INFO,
+        ReportState.TERVERIFIKASI,
+    }
+)
 
 
 def actor_label(event: Event, locale: str) -> str:
@@ -101,10 +106,20 @@ def requirement_lines(checklist: Checklist, locale: str) -> list[str]:
         return [t(locale, "triage.requirements_complete")]
     lines = []
     if checklist.met:
-        lines.append(t(locale, "triage.requirements_met",
-                       items=", ".join(t(locale, f"triage.req_{r.value}") for r in checklist.met)))
-    lines.append(t(locale, "triage.requirements_missing",
-                   items=", ".join(t(locale, f"triage.req_{r.value}") for r in checklist.missing)))
+        lines.append(
+            t(
+                locale,
+                "triage.requirements_met",
+                items=", ".join(t(locale, f"triage.req_{r.value}") for r in checklist.met),
+            )
+        )
+    lines.append(
+        t(
+            locale,
+            "triage.requirements_missing",
+            items=", ".join(t(locale, f"triage.req_{r.value}") for r in checklist.missing),
+        )
+    )
     return lines
 
 
@@ -113,8 +128,13 @@ def duplicate_lines(duplicates: list[Duplicate], locale: str) -> list[str]:
 
 
 def extra_lines(
-    report: Report, evidence: list[Evidence], events: list[Event], duplicates: list[Duplicate],
-    locale: str, tz: ZoneInfo, today: date,
+    report: Report,
+    evidence: list[Evidence],
+    events: list[Event],
+    duplicates: list[Duplicate],
+    locale: str,
+    tz: ZoneInfo,
+    today: date,
 ) -> tuple[str, ...]:
     """The lines triage adds under the card's state: who and when, the last note, the Bawaslu clock and
     checklist, and duplicate warnings."""
@@ -122,8 +142,15 @@ def extra_lines(
     moves = [e for e in events if e.to_state is not None and e.action != "created"]
     if moves:
         last = moves[-1]
-        lines.append(t(locale, "triage.card_by", action=action_label(last.action, locale),
-                       actor=actor_label(last, locale), moment=format_moment(last.at, locale, tz)))
+        lines.append(
+            t(
+                locale,
+                "triage.card_by",
+                action=action_label(last.action, locale),
+                actor=actor_label(last, locale),
+                moment=format_moment(last.at, locale, tz),
+            )
+        )
     noted = [n for n in (note_text(e, locale) for e in events) if n]
     if noted:
         lines.append(t(locale, "triage.card_note", note=noted[-1]))
@@ -160,15 +187,22 @@ class CardView:
 
 
 async def build_card(
-    triage: TriageStore, regions: RegionCatalog, data: CardData, locale: str, tz: ZoneInfo, now: datetime, *,
+    triage: TriageStore,
+    regions: RegionCatalog,
+    data: CardData,
+    locale: str,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
     short: bool = False,
 ) -> CardView:
     """The card from what storage loaded for it once (`Reports.card_data`), with its duplicate warnings."""
     report, evidence = data.report, list(data.evidence)
     duplicates = await find_duplicates(triage, report, evidence, now)
     extras = extra_lines(report, evidence, list(data.events), duplicates, locale, tz, now.astimezone(tz).date())
-    text = card_text(report, evidence, data.contact, data.pseudonym or "?", regions, locale, tz, extra_lines=extras,
-                     short=short)
+    text = card_text(
+        report, evidence, data.contact, data.pseudonym or "?", regions, locale, tz, extra_lines=extras, short=short
+    )
     return CardView(report, text, main_buttons(report.id, report.state, locale))
 
 
@@ -182,8 +216,16 @@ def history_messages(report: Report, events: list[Event], locale: str, tz: ZoneI
         # "Diteruskan → Diteruskan" says nothing twice: the arrow only when the state reads differently.
         if state is not None and state != what:
             change = t(locale, "triage.history_change", to=state)
-        lines.append(t(locale, "triage.history_item", moment=format_moment(event.at, locale, tz), what=what,
-                       change=change, actor=actor_label(event, locale)))
+        lines.append(
+            t(
+                locale,
+                "triage.history_item",
+                moment=format_moment(event.at, locale, tz),
+                what=what,
+                change=change,
+                actor=actor_label(event, locale),
+            )
+        )
         note = note_text(event, locale)
         if note:
             lines.append(t(locale, "triage.history_note", note=note))
@@ -213,9 +255,13 @@ def list_item(report: Report, regions: RegionCatalog, locale: str, tz: ZoneInfo,
         status = bawaslu_deadline(report.incident_date, today).status
         flag = {DeadlineStatus.NEAR: " ⚠️", DeadlineStatus.PAST: " ⛔", DeadlineStatus.OPEN: ""}[status]
     return t(
-        locale, "triage.list_item", code=report.code, state=t(locale, f"state.{report.state}"),
+        locale,
+        "triage.list_item",
+        code=report.code,
+        state=t(locale, f"state.{report.state}"),
         category=category_label(locale, report.category),
         region=esc(region.name) if region else esc(report.region_id),
         subject=esc_within(report.subject_name, 60) if report.subject_name else t(locale, "report.unknown_name"),
-        received=format_short_date(report.created_at.astimezone(tz).date(), locale), flag=flag,
+        received=format_short_date(report.created_at.astimezone(tz).date(), locale),
+        flag=flag,
     )

@@ -19,11 +19,48 @@ SUBJECT_WINDOW_DAYS: Final = 3
 PHOTO_LOOKBACK: Final = timedelta(days=120)
 MAX_WARNINGS: Final = 5
 # Honorifics and academic titles people add or leave out: "Bapak Drs. Budi Santoso, M.Pd" is Budi Santoso.
-_NAME_NOISE: Final = frozenset({
-    "bapak", "bpk", "pak", "ibu", "bu", "sdr", "saudara", "sdri", "h", "hj", "haji", "hajjah", "drs", "dra", "dr",
-    "ir", "prof", "spd", "mpd", "se", "sh", "mh", "mm", "msi", "ssos", "sag", "st", "mt", "skm", "skep", "ssi",
-    "sip", "ak", "amd", "ma", "mba", "s", "m",
-})
+_NAME_NOISE: Final = frozenset(
+    {
+        "bapak",
+        "bpk",
+        "pak",
+        "ibu",
+        "bu",
+        "sdr",
+        "saudara",
+        "sdri",
+        "h",
+        "hj",
+        "haji",
+        "hajjah",
+        "drs",
+        "dra",
+        "dr",
+        "ir",
+        "prof",
+        "spd",
+        "mpd",
+        "se",
+        "sh",
+        "mh",
+        "mm",
+        "msi",
+        "ssos",
+        "sag",
+        "st",
+        "mt",
+        "skm",
+        "skep",
+        "ssi",
+        "sip",
+        "ak",
+        "amd",
+        "ma",
+        "mba",
+        "s",
+        "m",
+    }
+)
 
 
 class DuplicateKind(StrEnum):
@@ -62,9 +99,7 @@ def photo_duplicates(mine: list[PhotoEvidence], others: list[PhotoMatch]) -> lis
     for other in others:
         if other.sha256 in hashes:
             found[other.report_id] = Duplicate(DuplicateKind.SAME_FILE, other.report_id, other.code)
-        elif other.report_id not in found and other.dhash and any(
-            _close(own, other.dhash) for own in dhashes
-        ):
+        elif other.report_id not in found and other.dhash and any(_close(own, other.dhash) for own in dhashes):
             found[other.report_id] = Duplicate(DuplicateKind.SIMILAR_PHOTO, other.report_id, other.code)
     return list(found.values())
 
@@ -83,14 +118,19 @@ def subject_duplicates(report: Report, candidates: list[Report]) -> list[Duplica
     return [
         Duplicate(DuplicateKind.SAME_SUBJECT, other.id, other.code)
         for other in candidates
-        if other.id != report.id and other.region_id == report.region_id and other.subject_name
+        if other.id != report.id
+        and other.region_id == report.region_id
+        and other.subject_name
         and abs(other.incident_date - report.incident_date) <= window
         and same_person(report.subject_name, other.subject_name)
     ]
 
 
 async def find_duplicates(
-    triage: TriageStore, report: Report, evidence: list[Evidence], now: datetime,
+    triage: TriageStore,
+    report: Report,
+    evidence: list[Evidence],
+    now: datetime,
 ) -> list[Duplicate]:
     """Every likely duplicate of `report`, one per other ticket, oldest other ticket first."""
     photos = [e.photo for e in evidence if e.photo is not None]
@@ -101,8 +141,9 @@ async def find_duplicates(
             found[dup.report_id] = dup
     if report.subject_name:
         window = timedelta(days=SUBJECT_WINDOW_DAYS)
-        candidates = await triage.same_region_around(report, report.incident_date - window,
-                                                     report.incident_date + window)
+        candidates = await triage.same_region_around(
+            report, report.incident_date - window, report.incident_date + window
+        )
         for dup in subject_duplicates(report, candidates):
             found.setdefault(dup.report_id, dup)
     return [found[key] for key in sorted(found)][:MAX_WARNINGS]

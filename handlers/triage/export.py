@@ -25,10 +25,31 @@ from locales import t
 from storage.triage import ExportRow
 
 COLUMNS: Final = (
-    "code", "received", "channel", "state", "category", "subject_name", "subject_agency", "subject_status",
-    "region", "place", "latitude", "longitude", "incident_date", "bawaslu_deadline", "requirements_missing",
-    "description", "photos", "links", "reporter", "reporter_name", "reporter_phone", "last_action",
-    "last_actor", "last_at", "last_note",
+    "code",
+    "received",
+    "channel",
+    "state",
+    "category",
+    "subject_name",
+    "subject_agency",
+    "subject_status",
+    "region",
+    "place",
+    "latitude",
+    "longitude",
+    "incident_date",
+    "bawaslu_deadline",
+    "requirements_missing",
+    "description",
+    "photos",
+    "links",
+    "reporter",
+    "reporter_name",
+    "reporter_phone",
+    "last_action",
+    "last_actor",
+    "last_at",
+    "last_note",
 )
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 Cell = str | int | float | None
@@ -55,8 +76,9 @@ def _note(row: ExportRow, locale: str) -> str:
     return move.note or ""
 
 
-def export_table(rows: list[ExportRow], regions: RegionCatalog, locale: str, tz: ZoneInfo,
-                 today: date) -> list[list[Cell]]:
+def export_table(
+    rows: list[ExportRow], regions: RegionCatalog, locale: str, tz: ZoneInfo, today: date
+) -> list[list[Cell]]:
     """The header and one row per report, as plain values."""
     table: list[list[Cell]] = [[t(locale, f"triage.col_{c}") for c in COLUMNS]]
     for row in rows:
@@ -64,33 +86,35 @@ def export_table(rows: list[ExportRow], regions: RegionCatalog, locale: str, tz:
         region = regions.region(report.region_id)
         missing = checklist(report, has_evidence=bool(row.photos or row.links)).missing
         move = row.last_move
-        table.append([
-            report.code,
-            report.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            t(locale, f"channel.{report.channel}"),
-            t(locale, f"state.{report.state}"),
-            category_label(locale, report.category),
-            report.subject_name or "",
-            report.subject_agency or "",
-            status_label(locale, report.subject_status),
-            region.name if region else report.region_id,
-            report.place,
-            report.latitude,
-            report.longitude,
-            report.incident_date.isoformat(),
-            bawaslu_deadline(report.incident_date, today).closes_on.isoformat(),
-            ", ".join(t(locale, f"triage.req_{r.value}") for r in missing),
-            report.description,
-            row.photos,
-            "\n".join(row.links),
-            row.pseudonym,
-            (row.contact.name or "") if row.contact else "",
-            row.contact.phone if row.contact else "",
-            action_label(move.action, locale) if move else "",
-            (move.actor_name or t(locale, "triage.actor_reporter")) if move else "",
-            move.at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if move else "",
-            _note(row, locale),
-        ])
+        table.append(
+            [
+                report.code,
+                report.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                t(locale, f"channel.{report.channel}"),
+                t(locale, f"state.{report.state}"),
+                category_label(locale, report.category),
+                report.subject_name or "",
+                report.subject_agency or "",
+                status_label(locale, report.subject_status),
+                region.name if region else report.region_id,
+                report.place,
+                report.latitude,
+                report.longitude,
+                report.incident_date.isoformat(),
+                bawaslu_deadline(report.incident_date, today).closes_on.isoformat(),
+                ", ".join(t(locale, f"triage.req_{r.value}") for r in missing),
+                report.description,
+                row.photos,
+                "\n".join(row.links),
+                row.pseudonym,
+                (row.contact.name or "") if row.contact else "",
+                row.contact.phone if row.contact else "",
+                action_label(move.action, locale) if move else "",
+                (move.actor_name or t(locale, "triage.actor_reporter")) if move else "",
+                move.at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if move else "",
+                _note(row, locale),
+            ]
+        )
     return table
 
 

@@ -106,8 +106,13 @@ BUTTONS: Final[dict[ReportState, tuple[Action, ...]]] = {
 }
 
 STATE_CODES: Final[dict[ReportState, str]] = {
-    S.BARU: "b", S.DIPROSES: "p", S.BUTUH_INFO: "i", S.TERVERIFIKASI: "v",
-    S.DITERUSKAN: "f", S.SELESAI: "s", S.DITOLAK: "x",
+    S.BARU: "b",
+    S.DIPROSES: "p",
+    S.BUTUH_INFO: "i",
+    S.TERVERIFIKASI: "v",
+    S.DITERUSKAN: "f",
+    S.SELESAI: "s",
+    S.DITOLAK: "x",
 }
 _STATE_BY_CODE: Final = {code: state for state, code in STATE_CODES.items()}
 
@@ -155,8 +160,7 @@ class Press:
 
 
 def encode(report_id: int, action: Action | None, expected: ReportState, choice: str | None = None) -> str:
-    parts = [CALLBACK_PREFIX.rstrip(":"), str(report_id), action.value if action else MENU_BACK,
-             STATE_CODES[expected]]
+    parts = [CALLBACK_PREFIX.rstrip(":"), str(report_id), action.value if action else MENU_BACK, STATE_CODES[expected]]
     if choice is not None:
         parts.append(choice)
     data = ":".join(parts)
@@ -210,10 +214,12 @@ def action_key(action: Action) -> str:
 
 def main_buttons(report_id: int, state: ReportState, locale: str) -> tuple[tuple[Button, ...], ...]:
     """The card's keyboard for its current state: one row of at most three moves."""
-    return (tuple(
-        Button(t(locale, f"triage.button_{action.value}"), encode(report_id, action, state))
-        for action in BUTTONS[state]
-    ),)
+    return (
+        tuple(
+            Button(t(locale, f"triage.button_{action.value}"), encode(report_id, action, state))
+            for action in BUTTONS[state]
+        ),
+    )
 
 
 def reject_menu(report_id: int, state: ReportState, locale: str) -> tuple[tuple[Button, ...], ...]:
@@ -221,10 +227,12 @@ def reject_menu(report_id: int, state: ReportState, locale: str) -> tuple[tuple[
         (Button(t(locale, reason_key(reason)), encode(report_id, Action.REJECT, state, reason.value)),)
         for reason in RejectReason
     ]
-    rows.append((
-        Button(t(locale, "triage.button_typed_reason"), encode(report_id, Action.REJECT, state, TYPED_REASON)),
-        Button(t(locale, "triage.button_back"), encode(report_id, None, state)),
-    ))
+    rows.append(
+        (
+            Button(t(locale, "triage.button_typed_reason"), encode(report_id, Action.REJECT, state, TYPED_REASON)),
+            Button(t(locale, "triage.button_back"), encode(report_id, None, state)),
+        )
+    )
     return tuple(rows)
 
 

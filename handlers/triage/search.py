@@ -123,7 +123,8 @@ def _add_regions(query: _Query, parts: list[str], value: str) -> None:
 def _add_categories(query: _Query, parts: list[str], value: str) -> None:
     table = _labels("category", [c.value for c in Category])
     query.categories = (query.categories or []) + [
-        Category(_pick(table, p, "triage.search_bad_category")) for p in parts]
+        Category(_pick(table, p, "triage.search_bad_category")) for p in parts
+    ]
 
 
 def _add_states(query: _Query, parts: list[str], value: str) -> None:
@@ -147,13 +148,26 @@ _Reader = Callable[[_Query, list[str], str], None]
 
 # Each key (in either language) names the reader of its value.
 _KEYS: Final[dict[str, _Reader]] = {
-    "wilayah": _add_regions, "region": _add_regions, "kab": _add_regions, "kota": _add_regions,
+    "wilayah": _add_regions,
+    "region": _add_regions,
+    "kab": _add_regions,
+    "kota": _add_regions,
     "daerah": _add_regions,
-    "kategori": _add_categories, "category": _add_categories, "jenis": _add_categories,
-    "status": _add_states, "state": _add_states,
-    "dari": _set_first, "from": _set_first, "mulai": _set_first,
-    "sampai": _set_last, "to": _set_last, "hingga": _set_last, "until": _set_last,
-    "nama": _add_name, "name": _add_name, "terlapor": _add_name,
+    "kategori": _add_categories,
+    "category": _add_categories,
+    "jenis": _add_categories,
+    "status": _add_states,
+    "state": _add_states,
+    "dari": _set_first,
+    "from": _set_first,
+    "mulai": _set_first,
+    "sampai": _set_last,
+    "to": _set_last,
+    "hingga": _set_last,
+    "until": _set_last,
+    "nama": _add_name,
+    "name": _add_name,
+    "terlapor": _add_name,
 }
 
 
@@ -192,7 +206,9 @@ def _as_filter(query: _Query, tz: ZoneInfo) -> ReportFilter:
         region_ids=tuple(query.region_ids) if query.region_ids is not None else None,
         categories=tuple(query.categories) if query.categories is not None else None,
         states=tuple(query.states) if query.states is not None else None,
-        received_from=start, received_before=end, name=name,
+        received_from=start,
+        received_before=end,
+        name=name,
     )
 
 

@@ -94,8 +94,14 @@ def clean_note(text: str, limit: int) -> str | None:
 
 class TriageService:
     def __init__(
-        self, store: Store, regions: RegionCatalog, locale: str, tz: ZoneInfo, *,
-        clock: Callable[[], datetime] = utcnow, on_enqueue: Callable[[], None] = lambda: None,
+        self,
+        store: Store,
+        regions: RegionCatalog,
+        locale: str,
+        tz: ZoneInfo,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_enqueue: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.triage = store.triage
@@ -125,8 +131,15 @@ class TriageService:
         return Outcome(MoveResult.DONE, report)
 
     async def move(
-        self, report_id: int, action: Action, expected: ReportState, supervisor: Supervisor, *,
-        reason: RejectReason | None = None, target: ForwardTarget | None = None, note: str | None = None,
+        self,
+        report_id: int,
+        action: Action,
+        expected: ReportState,
+        supervisor: Supervisor,
+        *,
+        reason: RejectReason | None = None,
+        target: ForwardTarget | None = None,
+        note: str | None = None,
     ) -> Outcome:
         """One supervisor move, all or nothing; of concurrent moves from one state exactly one is DONE."""
         checked = await self.check(report_id, action, expected)
@@ -160,18 +173,29 @@ class TriageService:
 
         def owes(moved: Moved) -> list[Owed]:
             extra = {"info_request_id": moved.info_request_id} if moved.info_request_id is not None else {}
-            owes_now = [owed.notice(moved.event_id, report.reporter_id, _NOTICES[action], values, buttons=buttons,
-                                    extra=extra),
-                        owed.edit_card(report.id, moved.event_id)]
+            owes_now = [
+                owed.notice(moved.event_id, report.reporter_id, _NOTICES[action], values, buttons=buttons, extra=extra),
+                owed.edit_card(report.id, moved.event_id),
+            ]
             if action is Action.FORWARD:
                 # The hand-off packet, posted under the card after its edit (bot/telegram/triage/handoff.py).
                 owes_now.append(owed.handoff_packet(report.id, moved.event_id))
             return owes_now
 
-        event = NewEvent(actor=supervisor.actor, actor_name=supervisor.name, action=action, at=self._clock(),
-                         note=note, detail=detail)
+        event = NewEvent(
+            actor=supervisor.actor,
+            actor_name=supervisor.name,
+            action=action,
+            at=self._clock(),
+            note=note,
+            detail=detail,
+        )
         moved = await self.triage.apply_move(
-            report.id, expected, to_state, event, question=note if action is Action.REQUEST_INFO else None,
+            report.id,
+            expected,
+            to_state,
+            event,
+            question=note if action is Action.REQUEST_INFO else None,
             owed=owes,
         )
         if moved is None:
@@ -181,7 +205,11 @@ class TriageService:
         return Outcome(MoveResult.DONE, await self.store.reports.get(report.id), moved.event_id)
 
     async def record_referral(
-        self, report_id: int, supervisor: Supervisor, *, reference: str | None = None,
+        self,
+        report_id: int,
+        supervisor: Supervisor,
+        *,
+        reference: str | None = None,
         outcome: OutcomeEntry | None = None,
     ) -> Outcome:
         """The receiving office's reference number, or its outcome: one audited event with the reporter's
@@ -198,14 +226,29 @@ class TriageService:
             values["number"] = esc(reference)
         else:
             assert outcome is not None
-            action, detail, note, key = OUTCOME_ACTION, outcome_detail(outcome.outcome), outcome.note, \
-                "triage.notice_outcome"
+            action, detail, note, key = (
+                OUTCOME_ACTION,
+                outcome_detail(outcome.outcome),
+                outcome.note,
+                "triage.notice_outcome",
+            )
             values["outcome"] = {"key": outcome_key(outcome.outcome)}
-        event = NewEvent(actor=supervisor.actor, actor_name=supervisor.name, action=action, at=self._clock(),
-                         note=note, detail=detail)
+        event = NewEvent(
+            actor=supervisor.actor,
+            actor_name=supervisor.name,
+            action=action,
+            at=self._clock(),
+            note=note,
+            detail=detail,
+        )
         event_id = await self.triage.record_event(
-            report.id, event, owed=lambda event_id: [owed.notice(event_id, report.reporter_id, key, values),
-                                                     owed.edit_card(report.id, event_id)])
+            report.id,
+            event,
+            owed=lambda event_id: [
+                owed.notice(event_id, report.reporter_id, key, values),
+                owed.edit_card(report.id, event_id),
+            ],
+        )
         log.info("report %s: %s recorded", report.code, action)
         self._on_enqueue()
         return Outcome(MoveResult.DONE, await self.store.reports.get(report.id), event_id)
@@ -220,29 +263,39 @@ class TriageService:
     async def history(self, report: Report) -> list[str]:
         return history_messages(report, await self.store.reports.events(report.id), self.locale, self.tz)
 
-    async def page(self, where: ReportFilter, page: int, *, header_key: str, empty_key: str,
-                   oldest_first: bool = False) -> Page:
+    async def page(
+        self, where: ReportFilter, page: int, *, header_key: str, empty_key: str, oldest_first: bool = False
+    ) -> Page:
         """One page of a list; the header key (a plural entry) gets {total}, the footer shows where we are."""
         page = max(0, page)
-        reports, total = await self.triage.search(where, limit=PAGE_SIZE, offset=page * PAGE_SIZE,
-                                                  oldest_first=oldest_first)
+        reports, total = await self.triage.search(
+            where, limit=PAGE_SIZE, offset=page * PAGE_SIZE, oldest_first=oldest_first
+        )
         pages = max(1, -(-total // PAGE_SIZE))
         if total == 0:
             return Page(t(self.locale, empty_key), 0, 1, 0)
         if not reports and page > 0:  # a page past the end (the list shrank): show the last one
-            return await self.page(where, pages - 1, header_key=header_key, empty_key=empty_key,
-                                   oldest_first=oldest_first)
+            return await self.page(
+                where, pages - 1, header_key=header_key, empty_key=empty_key, oldest_first=oldest_first
+            )
         today = self.today()
-        lines = [tn(self.locale, header_key, total, total=total),
-                 *(list_item(r, self.regions, self.locale, self.tz, today) for r in reports)]
+        lines = [
+            tn(self.locale, header_key, total, total=total),
+            *(list_item(r, self.regions, self.locale, self.tz, today) for r in reports),
+        ]
         if pages > 1:
             lines.append(t(self.locale, "triage.page_footer", page=page + 1, pages=pages))
         return Page(chunk_lines(lines)[0], page, pages, total)
 
     async def queue(self, page: int) -> Page:
         """Untriaged reports, oldest first: the ones waiting longest come up first."""
-        return await self.page(ReportFilter(states=(ReportState.BARU,)), page, oldest_first=True,
-                               header_key="triage.queue_header", empty_key="triage.queue_empty")
+        return await self.page(
+            ReportFilter(states=(ReportState.BARU,)),
+            page,
+            oldest_first=True,
+            header_key="triage.queue_header",
+            empty_key="triage.queue_empty",
+        )
 
     # ---------------------------------------------------------------- the morning reminder
 
@@ -258,8 +311,11 @@ class TriageService:
         for report in reports:
             left = bawaslu_deadline(report.incident_date, today).days_left
             item = list_item(report, self.regions, self.locale, self.tz, today)
-            items.append(t(self.locale, "triage.reminder_item_today", item=item) if left == 0 else
-                         tn(self.locale, "triage.reminder_item", left, item=item, days=left))
+            items.append(
+                t(self.locale, "triage.reminder_item_today", item=item)
+                if left == 0
+                else tn(self.locale, "triage.reminder_item", left, item=item, days=left)
+            )
         # One message: what fits, then how many more and where they are, never a silent cut.
         budget = MESSAGE_LIMIT - 200
         shown: list[str] = []

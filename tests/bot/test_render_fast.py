@@ -31,19 +31,23 @@ async def wire() -> AsyncIterator[tuple[Bot, RecordingRequest]]:
 
 
 async def test_a_reply_with_choices_becomes_an_html_message_with_an_inline_keyboard(
-        wire: tuple[Bot, RecordingRequest]) -> None:
+    wire: tuple[Bot, RecordingRequest],
+) -> None:
     bot, request = wire
-    reply = Reply("Pilih <b>satu</b>:",
-                  ((Button("Ya", "cat:a"), Button("Tidak", "cat:b")), (Button("Batal", "nav:cancel"),)))
+    reply = Reply(
+        "Pilih <b>satu</b>:", ((Button("Ya", "cat:a"), Button("Tidak", "cat:b")), (Button("Batal", "nav:cancel"),))
+    )
     sent = await send_reply(bot, CITIZEN, reply, "id")
     assert sent is not None and sent.message_id == 1
     params = request.last("sendMessage").params
     assert params["chat_id"] == CITIZEN and params["text"] == "Pilih <b>satu</b>:"
     assert params["parse_mode"] == "HTML" and params["link_preview_options"] == {"is_disabled": True}
-    assert params["reply_markup"] == {"inline_keyboard": [
-        [{"text": "Ya", "callback_data": "cat:a"}, {"text": "Tidak", "callback_data": "cat:b"}],
-        [{"text": "Batal", "callback_data": "nav:cancel"}],
-    ]}
+    assert params["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Ya", "callback_data": "cat:a"}, {"text": "Tidak", "callback_data": "cat:b"}],
+            [{"text": "Batal", "callback_data": "nav:cancel"}],
+        ]
+    }
     assert [c.method for c in request.calls] == ["getMe", "sendMessage"]
 
 
@@ -73,7 +77,8 @@ async def test_a_notice_that_removes_the_keyboard(wire: tuple[Bot, RecordingRequ
 
 
 async def test_a_short_flood_wait_is_waited_out_and_a_long_one_drops_the_reply(
-        wire: tuple[Bot, RecordingRequest], monkeypatch: pytest.MonkeyPatch) -> None:
+    wire: tuple[Bot, RecordingRequest], monkeypatch: pytest.MonkeyPatch
+) -> None:
     bot, request = wire
     waited: list[float] = []
     real_sleep = asyncio.sleep

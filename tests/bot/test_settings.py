@@ -16,8 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("TELEGRAM_BOT_TOKEN", "SUPERVISOR_CHAT_ID", "DEFAULT_LOCALE", "TIMEZONE", "WEBHOOK_URL",
-                "REGION_FILE", "SUMMARY_TIME"):
+    for key in (
+        "TELEGRAM_BOT_TOKEN",
+        "SUPERVISOR_CHAT_ID",
+        "DEFAULT_LOCALE",
+        "TIMEZONE",
+        "WEBHOOK_URL",
+        "REGION_FILE",
+        "SUMMARY_TIME",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -35,13 +42,16 @@ def test_example_file_loads_as_is(tmp_path: Path) -> None:
     assert settings.summary_time.hour == 7
 
 
-@pytest.mark.parametrize(("key", "value", "named"), [
-    ("TELEGRAM_BOT_TOKEN", "not-a-token-" + TOKEN[-20:], "TELEGRAM_BOT_TOKEN"),
-    ("DEFAULT_LOCALE", "fr", "DEFAULT_LOCALE"),
-    ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
-    ("WEBHOOK_URL", "http://insecure.example", "WEBHOOK_URL"),
-    ("SUPERVISOR_CHAT_ID", "grup", "SUPERVISOR_CHAT_ID"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token-" + TOKEN[-20:], "TELEGRAM_BOT_TOKEN"),
+        ("DEFAULT_LOCALE", "fr", "DEFAULT_LOCALE"),
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
+        ("WEBHOOK_URL", "http://insecure.example", "WEBHOOK_URL"),
+        ("SUPERVISOR_CHAT_ID", "grup", "SUPERVISOR_CHAT_ID"),
+    ],
+)
 def test_a_wrong_setting_names_its_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str, named: str) -> None:
     monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError) as caught:
@@ -60,8 +70,15 @@ def test_token_without_group_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_the_run_command_stops_with_one_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": TOKEN, "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "SUPERVISOR_CHAT_ID" in done.stderr
     assert TOKEN not in done.stderr + done.stdout

@@ -19,15 +19,29 @@ TOKEN = "123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQrr"
 
 
 def start_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN,
-            "SUPERVISOR_CHAT_ID": "-1001234567890", "DATABASE_PATH": str(tmp_path / "data" / "db.sqlite3"),
-            "EVIDENCE_DIR": str(tmp_path / "data" / "evidence"), "TELEGRAM_API_URL": "http://127.0.0.1:9",
-            **extra}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "SUPERVISOR_CHAT_ID": "-1001234567890",
+        "DATABASE_PATH": str(tmp_path / "data" / "db.sqlite3"),
+        "EVIDENCE_DIR": str(tmp_path / "data" / "evidence"),
+        "TELEGRAM_API_URL": "http://127.0.0.1:9",
+        **extra,
+    }
 
 
 def one_line_failure(tmp_path: Path, **extra: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=start_env(tmp_path, **extra),
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=start_env(tmp_path, **extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
@@ -36,14 +50,17 @@ def one_line_failure(tmp_path: Path, **extra: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize(("key", "value", "said"), [
-    ("LOG_LEVEL", "verbose", "must be one of DEBUG, INFO"),
-    ("SUPERVISOR_CHAT_ID", "5", "negative"),
-    ("MAX_PHOTOS", "abc", "whole number"),
-    ("MAX_PHOTOS", "50", "at most 10"),
-    ("SUMMARY_TIME", "25:99", "time of day"),
-    ("REGION_FILE", "/nonexistent/regions.json", "no readable file"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("LOG_LEVEL", "verbose", "must be one of DEBUG, INFO"),
+        ("SUPERVISOR_CHAT_ID", "5", "negative"),
+        ("MAX_PHOTOS", "abc", "whole number"),
+        ("MAX_PHOTOS", "50", "at most 10"),
+        ("SUMMARY_TIME", "25:99", "time of day"),
+        ("REGION_FILE", "/nonexistent/regions.json", "no readable file"),
+    ],
+)
 def test_a_wrong_value_is_one_line_naming_its_key(tmp_path: Path, key: str, value: str, said: str) -> None:
     line = one_line_failure(tmp_path, **{key: value})
     assert key in line and said in line
@@ -92,8 +109,14 @@ def closed_port() -> int:
 
 def test_no_network_at_start_says_so_and_keeps_trying(tmp_path: Path) -> None:
     env = start_env(tmp_path, TELEGRAM_API_URL=f"http://127.0.0.1:{closed_port()}")
-    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     lines: list[str] = []
     try:
         assert process.stderr is not None

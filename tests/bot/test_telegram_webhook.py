@@ -73,11 +73,18 @@ def test_long_polling_needs_no_secret_and_a_good_one_is_kept_secret(monkeypatch:
 
 
 def test_the_run_command_refuses_a_webhook_without_secret_in_one_line(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-           "TELEGRAM_BOT_TOKEN": TOKEN, "SUPERVISOR_CHAT_ID": str(GROUP),
-           "WEBHOOK_URL": "https://lapor.example.go.id", "WEBHOOK_SECRET": ""}
-    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "SUPERVISOR_CHAT_ID": str(GROUP),
+        "WEBHOOK_URL": "https://lapor.example.go.id",
+        "WEBHOOK_SECRET": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "WEBHOOK_SECRET" in done.stderr
     assert TOKEN not in done.stderr + done.stdout
@@ -116,9 +123,13 @@ async def test_ptb_s_own_server_checks_the_header_through_the_constant_time_comp
         app = Application.builder().token(TOKEN).base_url(api.base_url).build()
         await app.initialize()
         assert app.updater is not None
-        await app.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
-                                        webhook_url="https://lapor.example.go.id/telegram",
-                                        secret_token=WebhookSecret(SECRET))
+        await app.updater.start_webhook(
+            listen="127.0.0.1",
+            port=port,
+            url_path="telegram",
+            webhook_url="https://lapor.example.go.id/telegram",
+            secret_token=WebhookSecret(SECRET),
+        )
         try:
             update = _update(api, 901)
             url = f"http://127.0.0.1:{port}/telegram"
@@ -153,16 +164,25 @@ async def test_the_real_bot_in_webhook_mode_answers_forged_updates_403_and_handl
     async with FakeBotApi() as api:
         api.add_user(FORGER, "Penyamar", username="penyamar", language_code="id")
         env = {
-            "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.url, "SUPERVISOR_CHAT_ID": str(GROUP),
-            "DATABASE_PATH": str(db), "EVIDENCE_DIR": str(tmp_path / "evidence"),
-            "WEBHOOK_URL": "https://lapor.example.go.id", "WEBHOOK_LISTEN": "127.0.0.1",
-            "WEBHOOK_PORT": str(port), "WEBHOOK_SECRET": SECRET, "LOG_LEVEL": "DEBUG",
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": api.url,
+            "SUPERVISOR_CHAT_ID": str(GROUP),
+            "DATABASE_PATH": str(db),
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "WEBHOOK_URL": "https://lapor.example.go.id",
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            "WEBHOOK_SECRET": SECRET,
+            "LOG_LEVEL": "DEBUG",
         }
         log = tmp_path / "bot.log"
         with log.open("wb") as out:
-            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path,
-                                                        env=env, stdout=out, stderr=out)
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stdout=out, stderr=out
+            )
         try:
             await api.wait_for(lambda c: c.method == "setWebhook", timeout=30)
             registered = api.calls_to("setWebhook")[-1].params

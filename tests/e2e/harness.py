@@ -18,8 +18,11 @@ GROUP = -1001234567890
 
 def make_settings(api: FakeBotApi, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "telegram_bot_token": TOKEN, "telegram_api_url": api.url, "supervisor_chat_id": GROUP,
-        "database_path": tmp_path / "db.sqlite3", "evidence_dir": tmp_path / "evidence",
+        "telegram_bot_token": TOKEN,
+        "telegram_api_url": api.url,
+        "supervisor_chat_id": GROUP,
+        "database_path": tmp_path / "db.sqlite3",
+        "evidence_dir": tmp_path / "evidence",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

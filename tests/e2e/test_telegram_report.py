@@ -65,8 +65,9 @@ async def test_report_with_album_and_link_reaches_the_group(api: FakeBotApi, tmp
     with sqlite3.connect(settings.database_path) as db:
         row = db.execute("SELECT id, state, region_id, subject_name FROM reports WHERE code = ?", (code,)).fetchone()
         assert row[1:] == ("baru", "kota-surakarta", "Budi <Santoso>")
-        stored = db.execute("SELECT sha256 FROM evidence WHERE report_id = ? AND kind = 'photo' ORDER BY position",
-                            (row[0],)).fetchall()
+        stored = db.execute(
+            "SELECT sha256 FROM evidence WHERE report_id = ? AND kind = 'photo' ORDER BY position", (row[0],)
+        ).fetchall()
         links = db.execute("SELECT url FROM evidence WHERE kind = 'link'").fetchall()
     assert [s for (s,) in stored] == [hashlib.sha256(p).hexdigest() for p in photos]
     assert links == [("https://www.instagram.com/p/XYZ123/",)]
@@ -84,13 +85,15 @@ async def test_report_with_album_and_link_reaches_the_group(api: FakeBotApi, tmp
     assert len(reused) == 1 and api.file_data(reused[0]) == photos[1]
 
 
-async def test_an_album_by_file_id_that_telegram_refuses_is_uploaded_instead(
-    api: FakeBotApi, tmp_path: Path
-) -> None:
+async def test_an_album_by_file_id_that_telegram_refuses_is_uploaded_instead(api: FakeBotApi, tmp_path: Path) -> None:
     settings = make_settings(api, tmp_path)
     # As after a change of bot token: the file_ids the citizen's photos have are not this bot's.
-    api.fail("sendMediaGroup", times=1, mode=ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified"),
-             chat_id=GROUP)
+    api.fail(
+        "sendMediaGroup",
+        times=1,
+        mode=ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified"),
+        chat_id=GROUP,
+    )
     photos = [make_jpeg(800, 600, seed=1), make_jpeg(800, 600, seed=2)]
     async with running_bot(settings):
         citizen = Citizen(api, 5005)

@@ -133,7 +133,9 @@ class RecordingRequest(BaseRequest):
             self._message_ids[chat_id] += 1
             message_id = self._message_ids[chat_id]
         message: JSON = {
-            "message_id": message_id, "date": int(time.time()), "from": self.bot_user,
+            "message_id": message_id,
+            "date": int(time.time()),
+            "from": self.bot_user,
             "chat": {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "supergroup"},
             "text": params.get("text", ""),
         }

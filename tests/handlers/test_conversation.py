@@ -34,8 +34,14 @@ REGIONS = RegionCatalog.load()
 async def fake_store(data: bytes, source_id: str | None = None) -> PhotoEvidence:
     if data == b"broken":
         raise ImageRejected(RejectReason.BROKEN)
-    return PhotoEvidence(sha256=hashlib.sha256(data).hexdigest(), mime="image/jpeg", size_bytes=len(data),
-                         width=800, height=600, source_id=source_id)
+    return PhotoEvidence(
+        sha256=hashlib.sha256(data).hexdigest(),
+        mime="image/jpeg",
+        size_bytes=len(data),
+        width=800,
+        height=600,
+        source_id=source_id,
+    )
 
 
 def ctx(locale: str = "id") -> Context:
@@ -57,10 +63,21 @@ async def run(events: list[Event], draft: Draft | None = None, locale: str = "id
 
 
 HAPPY: list[Event] = [
-    Choice("go:start"), Choice("cat:medsos"), Text("Budi Santoso"), Text("Dinas Pendidikan Kab. Klaten, guru"),
-    Choice("st:pns"), Choice("grp:surakarta"), Choice("reg:kab-klaten"), Text("Balai Desa Karanganom"),
-    Choice("loc:skip"), Text("15/11/2023"), Text("Ia membagikan poster calon bupati di grup WhatsApp dinas."),
-    Choice("desc:done"), image(b"photo-1"), Text("lihat https://instagram.com/p/abc123 ya"), Choice("ev:done"),
+    Choice("go:start"),
+    Choice("cat:medsos"),
+    Text("Budi Santoso"),
+    Text("Dinas Pendidikan Kab. Klaten, guru"),
+    Choice("st:pns"),
+    Choice("grp:surakarta"),
+    Choice("reg:kab-klaten"),
+    Text("Balai Desa Karanganom"),
+    Choice("loc:skip"),
+    Text("15/11/2023"),
+    Text("Ia membagikan poster calon bupati di grup WhatsApp dinas."),
+    Choice("desc:done"),
+    image(b"photo-1"),
+    Text("lihat https://instagram.com/p/abc123 ya"),
+    Choice("ev:done"),
     Choice("ct:skip"),
 ]
 
@@ -84,8 +101,15 @@ async def test_a_whole_report_reaches_review_then_submits() -> None:
 
 
 async def test_typed_answers_work_where_buttons_are_offered() -> None:
-    turn = await run([Choice("go:start"), Text("media sosial"), Text("tidak tahu namanya"),
-                      Text("Tidak tahu instansinya"), Text("2")])
+    turn = await run(
+        [
+            Choice("go:start"),
+            Text("media sosial"),
+            Text("tidak tahu namanya"),
+            Text("Tidak tahu instansinya"),
+            Text("2"),
+        ]
+    )
     assert turn.draft.category is Category.MEDSOS
     assert turn.draft.subject_name is None and turn.draft.subject_known is False
     assert turn.draft.subject_agency is None
@@ -93,8 +117,9 @@ async def test_typed_answers_work_where_buttons_are_offered() -> None:
     assert turn.draft.step is Step.REGION_GROUP
 
 
-@pytest.mark.parametrize(("typed", "region"), [("solo", "kota-surakarta"), ("kab semarang", "kab-semarang"),
-                                               ("Surakrta", "kota-surakarta")])
+@pytest.mark.parametrize(
+    ("typed", "region"), [("solo", "kota-surakarta"), ("kab semarang", "kab-semarang"), ("Surakrta", "kota-surakarta")]
+)
 async def test_region_can_be_typed_with_fuzzy_matching(typed: str, region: str) -> None:
     turn = await run(HAPPY[:5] + [Text(typed)])
     assert turn.draft.region_id == region
@@ -112,12 +137,17 @@ async def test_ambiguous_region_offers_candidates() -> None:
 async def test_unknown_region_is_explained() -> None:
     turn = await run(HAPPY[:5] + [Text("Jakarta")])
     assert turn.draft.step is Step.REGION_GROUP
-    assert "\"Jakarta\" tidak ditemukan di Jawa Tengah. Periksa ejaannya" in turn.replies[0].text
+    assert '"Jakarta" tidak ditemukan di Jawa Tengah. Periksa ejaannya' in turn.replies[0].text
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("1/1/2030", "belum terjadi"), ("besok", "belum terjadi"), ("kapan-kapan", "tidak kami pahami"),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1/1/2030", "belum terjadi"),
+        ("besok", "belum terjadi"),
+        ("kapan-kapan", "tidak kami pahami"),
+    ],
+)
 async def test_bad_dates_are_refused_politely(typed: str, message: str) -> None:
     turn = await run(HAPPY[:9] + [Text(typed)])
     assert turn.draft.step is Step.WHEN
@@ -216,8 +246,10 @@ async def test_cancel_asks_first_then_deletes_the_draft() -> None:
 
 async def test_edit_one_field_from_review_then_back_to_review() -> None:
     review = await run(HAPPY)
-    turn = await run([Choice("rv:edit"), Choice("ed:subject"), Text("Siti Aminah"), Choice("agency:unknown"),
-                      Choice("st:pppk")], review.draft)
+    turn = await run(
+        [Choice("rv:edit"), Choice("ed:subject"), Text("Siti Aminah"), Choice("agency:unknown"), Choice("st:pppk")],
+        review.draft,
+    )
     assert turn.draft.step is Step.REVIEW
     assert turn.draft.subject_name == "Siti Aminah" and turn.draft.subject_status is SubjectStatus.PPPK
     assert turn.draft.category is Category.MEDSOS  # untouched
@@ -268,10 +300,15 @@ async def test_english_locale() -> None:
     assert "1/8 · Type of violation" in turn.replies[-1].text
 
 
-@pytest.mark.parametrize(("typed", "name", "args"), [
-    ("/status LN-ABC234", "status", "LN-ABC234"), ("/Lapor", "lapor", ""), ("/start@LaporNetralBot", "start", ""),
-    ("  /cari  wilayah:klaten ", "cari", "wilayah:klaten"),
-])
+@pytest.mark.parametrize(
+    ("typed", "name", "args"),
+    [
+        ("/status LN-ABC234", "status", "LN-ABC234"),
+        ("/Lapor", "lapor", ""),
+        ("/start@LaporNetralBot", "start", ""),
+        ("  /cari  wilayah:klaten ", "cari", "wilayah:klaten"),
+    ],
+)
 def test_commands_are_parsed_the_same_for_every_channel(typed: str, name: str, args: str) -> None:
     assert parse_command(typed) == Command(name, args)
 
@@ -285,13 +322,14 @@ def test_every_step_has_a_question_with_a_way_on(step: Step) -> None:
 
 @pytest.mark.parametrize("locale", ["id", "en"])
 async def test_help_on_whatsapp_lists_commands_as_typed_words(locale: str) -> None:
-    typed = Context(View(locale, TODAY, REGIONS, max_photos=10, typed_commands=True), fake_store,
-                    max_image_bytes=1000)
+    typed = Context(View(locale, TODAY, REGIONS, max_photos=10, typed_commands=True), fake_store, max_image_bytes=1000)
     whatsapp = await conversation.handle(Command("bantuan", ""), Draft(), typed)
     telegram = await conversation.handle(Command("bantuan", ""), Draft(), ctx(locale))
     said = whatsapp.replies[0].text
     assert "status" in said and not any(f"/{name}" in said for name in ("lapor", "status", "batal", "bahasa"))
     assert "/status" in telegram.replies[0].text
+
+
 # Issue 12 item 1: a story in pieces; nothing typed is silently lost.
 async def test_a_story_in_pieces_is_collected_until_selesai() -> None:
     turn = await run(HAPPY[:10] + [Text("Pak Budi membagikan poster,"), Text("lalu mengajak guru memilih.")])
@@ -332,6 +370,8 @@ async def test_editing_the_story_rewrites_it_or_keeps_it() -> None:
     review = await run(HAPPY)
     kept = await run([Choice("rv:edit"), Choice("ed:description"), Choice("desc:done")], review.draft)
     assert kept.draft.step is Step.REVIEW and kept.draft.description == review.draft.description
-    rewritten = await run([Choice("rv:edit"), Choice("ed:description"), Text("Cerita yang baru dan lengkap."),
-                           Choice("desc:done")], review.draft)
+    rewritten = await run(
+        [Choice("rv:edit"), Choice("ed:description"), Text("Cerita yang baru dan lengkap."), Choice("desc:done")],
+        review.draft,
+    )
     assert rewritten.draft.description == "Cerita yang baru dan lengkap."

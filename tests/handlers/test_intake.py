@@ -28,10 +28,20 @@ def photo(data: bytes) -> Image:
 
 
 REPORT: list[Event] = [
-    Choice("go:start"), Choice("cat:kampanye"), Text("Tidak tahu namanya"), Text("Camat Tengaran"),
-    Choice("st:pns"), Text("kab semarang"), Text("Lapangan Tengaran"), Choice("loc:skip"), Choice("when:today"),
-    Text("Camat berorasi di atas panggung kampanye calon bupati."), photo(make_jpeg(640, 480)),
-    Choice("ev:done"), Choice("ct:skip"), Choice("rv:send"),
+    Choice("go:start"),
+    Choice("cat:kampanye"),
+    Text("Tidak tahu namanya"),
+    Text("Camat Tengaran"),
+    Choice("st:pns"),
+    Text("kab semarang"),
+    Text("Lapangan Tengaran"),
+    Choice("loc:skip"),
+    Choice("when:today"),
+    Text("Camat berorasi di atas panggung kampanye calon bupati."),
+    photo(make_jpeg(640, 480)),
+    Choice("ev:done"),
+    Choice("ct:skip"),
+    Choice("rv:send"),
 ]
 
 
@@ -50,7 +60,9 @@ async def test_a_report_is_committed_with_its_outbox_entry_before_the_ticket(tmp
         code = ticket.split("<code>")[1].split("</code>")[0]
         with sqlite3.connect(tmp_path / "db.sqlite3") as db:
             assert db.execute("SELECT region_id, state FROM reports WHERE code = ?", (code,)).fetchone() == (
-                "kab-semarang", "baru")
+                "kab-semarang",
+                "baru",
+            )
             assert db.execute("SELECT kind, state FROM outbox").fetchall() == [("forward_report", "pending")]
             assert db.execute("SELECT COUNT(*) FROM drafts").fetchone() == (0,)
     finally:

@@ -24,33 +24,65 @@ def jpeg(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:
 
 
 def originals(count: int = 2) -> list[Original]:
-    return [Original(n, hashlib.sha256(data).hexdigest(), "image/jpeg", data,
-                     datetime(2024, 2, 10, 1, 15 + n, tzinfo=UTC))
-            for n, data in ((n, jpeg(n)) for n in range(1, count + 1))]
+    return [
+        Original(n, hashlib.sha256(data).hexdigest(), "image/jpeg", data, datetime(2024, 2, 10, 1, 15 + n, tzinfo=UTC))
+        for n, data in ((n, jpeg(n)) for n in range(1, count + 1))
+    ]
 
 
-def packet(*, identity: Identity | None = None, archive: ArchiveRef | None = None,
-           files: list[Original] | None = None, description: str | None = None) -> CasePacket:
+def packet(
+    *,
+    identity: Identity | None = None,
+    archive: ArchiveRef | None = None,
+    files: list[Original] | None = None,
+    description: str | None = None,
+) -> CasePacket:
     files = files if files is not None else originals()
-    photos = tuple(Photo(o.position, o.sha256, jpeg(o.position + 100), o.captured_at,
-                         -7.7056 if o.position == 1 else None, 110.6061 if o.position == 1 else None)
-                   for o in files)
+    photos = tuple(
+        Photo(
+            o.position,
+            o.sha256,
+            jpeg(o.position + 100),
+            o.captured_at,
+            -7.7056 if o.position == 1 else None,
+            110.6061 if o.position == 1 else None,
+        )
+        for o in files
+    )
     met = tuple(r for r in Requirement if r is not Requirement.REPORTER or identity is not None)
     missing = tuple(r for r in Requirement if r not in met)
     return CasePacket(
-        code="LN-7F3K9Q", category=Category.KAMPANYE, subject_name="Budi Santoso",
-        subject_agency="Dinas Pendidikan Kab. Klaten, guru", subject_status=SubjectStatus.PNS,
-        region_name="Kab. Klaten", place="Lapangan Desa Jogonalan", incident_date=date(2024, 2, 10),
-        known_date=date(2024, 2, 11), subject_nip="198001012005011001",
-        description=description or ("Pada hari Sabtu pukul 08.00 terlapor hadir di kampanye pasangan calon "
-                                    "nomor 2, memakai kaos partai dan berpidato mengajak warga memilih."),
-        pseudonym="Pelapor 7F3K", checklist=Checklist(met, missing),
-        deadline=bawaslu_deadline(date(2024, 2, 11), MADE.date()), made_at=MADE, tz=TZ,
-        latitude=-7.7056, longitude=110.6061, reporter=identity,
+        code="LN-7F3K9Q",
+        category=Category.KAMPANYE,
+        subject_name="Budi Santoso",
+        subject_agency="Dinas Pendidikan Kab. Klaten, guru",
+        subject_status=SubjectStatus.PNS,
+        region_name="Kab. Klaten",
+        place="Lapangan Desa Jogonalan",
+        incident_date=date(2024, 2, 10),
+        known_date=date(2024, 2, 11),
+        subject_nip="198001012005011001",
+        description=description
+        or (
+            "Pada hari Sabtu pukul 08.00 terlapor hadir di kampanye pasangan calon "
+            "nomor 2, memakai kaos partai dan berpidato mengajak warga memilih."
+        ),
+        pseudonym="Pelapor 7F3K",
+        checklist=Checklist(met, missing),
+        deadline=bawaslu_deadline(date(2024, 2, 11), MADE.date()),
+        made_at=MADE,
+        tz=TZ,
+        latitude=-7.7056,
+        longitude=110.6061,
+        reporter=identity,
         witnesses=(Witness("Siti Aminah", "0812-3456-7890"),),
-        photos=photos, links=(Link("https://www.instagram.com/p/abc123", MADE),),
-        archive=archive, duplicates=("LN-2B8C4D",),
-        timeline=(Step(datetime(2024, 2, 11, 2, 0, tzinfo=UTC), "created", "Pelapor 7F3K"),
-                  Step(datetime(2024, 2, 11, 4, 0, tzinfo=UTC), "claim", "Rina (pengawas)"),
-                  Step(MADE, "forward", "Rina (pengawas)", "Bawaslu Kab. Klaten")),
+        photos=photos,
+        links=(Link("https://www.instagram.com/p/abc123", MADE),),
+        archive=archive,
+        duplicates=("LN-2B8C4D",),
+        timeline=(
+            Step(datetime(2024, 2, 11, 2, 0, tzinfo=UTC), "created", "Pelapor 7F3K"),
+            Step(datetime(2024, 2, 11, 4, 0, tzinfo=UTC), "claim", "Rina (pengawas)"),
+            Step(MADE, "forward", "Rina (pengawas)", "Bawaslu Kab. Klaten"),
+        ),
     )

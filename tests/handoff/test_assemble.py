@@ -31,8 +31,16 @@ def keep_photo(store: Store, data: bytes) -> PhotoEvidence:
     seen = inspect_image(data, max_bytes=20 * 1024 * 1024)
     store.files.keep(data, seen.sha256, {PREVIEW_KIND: seen.preview_jpeg})
     lat, lon = seen.gps if seen.gps else (None, None)
-    return PhotoEvidence(sha256=seen.sha256, mime=seen.mime, size_bytes=seen.size_bytes, width=seen.width,
-                         height=seen.height, captured_at=seen.captured_at, latitude=lat, longitude=lon)
+    return PhotoEvidence(
+        sha256=seen.sha256,
+        mime=seen.mime,
+        size_bytes=seen.size_bytes,
+        width=seen.width,
+        height=seen.height,
+        captured_at=seen.captured_at,
+        latitude=lat,
+        longitude=lon,
+    )
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -69,12 +77,25 @@ async def test_a_shared_contact_makes_a_laporan_and_only_then_shows_the_reporter
 
 
 def run_paket(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TELEGRAM_", "SUMMARY_", "DATABASE_", "SUPERVISOR_", "EVIDENCE_", "WEBHOOK_"))}
-    env |= {"PYTHONPATH": str(ROOT), "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
-            "EVIDENCE_DIR": str(tmp_path / "evidence")}
-    return subprocess.run([sys.executable, "-m", "bot", "paket", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "SUMMARY_", "DATABASE_", "SUPERVISOR_", "EVIDENCE_", "WEBHOOK_"))
+    }
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "paket", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def test_the_command_line_writes_the_pdf_and_the_archive(tmp_path: Path) -> None:
@@ -91,6 +112,7 @@ async def test_the_command_line_writes_the_pdf_and_the_archive(tmp_path: Path) -
         assert original in [zf.read(n) for n in zf.namelist()]
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:  # the archive of originals is an audited release
         assert db.execute("SELECT actor, detail FROM events WHERE action = 'evidence_released'").fetchall() == [
-            ("cli", "originals:1")]
+            ("cli", "originals:1")
+        ]
     missing = run_paket(tmp_path, "LN-ZZZZZZ")
     assert missing.returncode == 1 and "LN-ZZZZZZ" in missing.stderr and "Traceback" not in missing.stderr

@@ -20,7 +20,8 @@ def pdf_text(data: bytes) -> str:
 
 
 async def test_forwarding_posts_the_packet_under_the_card_and_paket_posts_it_again(
-    api: FakeBotApi, tmp_path: Path,
+    api: FakeBotApi,
+    tmp_path: Path,
 ) -> None:
     settings = make_settings(api, tmp_path)
     group = Supervisors(api)
@@ -37,8 +38,7 @@ async def test_forwarding_posts_the_packet_under_the_card_and_paket_posts_it_aga
         await keyboard_has(group, card, "Bawaslu")
         mark = len(api.calls)
         await press(api, group, ALICE, card, "Bawaslu")
-        posted = await api.wait_for(lambda c: c.method == "sendDocument" and c.chat_id == GROUP, since=mark,
-                                    timeout=20)
+        posted = await api.wait_for(lambda c: c.method == "sendDocument" and c.chat_id == GROUP, since=mark, timeout=20)
         assert posted.params["reply_parameters"]["message_id"] == card
         assert len(posted.files) == 1
         data = next(iter(posted.files.values()))

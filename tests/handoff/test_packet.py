@@ -33,18 +33,32 @@ def test_every_field_is_in_its_section() -> None:
     sections = section_order()
     expected = {
         sections[1]: ["Budi Santoso", "Dinas Pendidikan Kab. Klaten, guru", "PNS", "198001012005011001"],
-        sections[2]: ["Kampanye", "Kab. Klaten", "Lapangan Desa Jogonalan", "-7.705600, 110.606100",
-                      "Sabtu, 10 Februari 2024", "Minggu, 11 Februari 2024"],
+        sections[2]: [
+            "Kampanye",
+            "Kab. Klaten",
+            "Lapangan Desa Jogonalan",
+            "-7.705600, 110.606100",
+            "Sabtu, 10 Februari 2024",
+            "Minggu, 11 Februari 2024",
+        ],
         sections[3]: ["Siti Aminah", "0812-3456-7890"],
         sections[4]: ["https://www.instagram.com/p/abc123", "Foto 1", "Foto 2"],
         sections[5]: ["kaos partai dan berpidato"],
-        sections[6]: ["Syarat formal", "identitas pelapor", "belum ada", "Minggu, 18 Februari 2024",
-                      "LN-2B8C4D", "Rina (pengawas)", "Bawaslu Kab. Klaten", "Pelapor 7F3K"],
+        sections[6]: [
+            "Syarat formal",
+            "identitas pelapor",
+            "belum ada",
+            "Minggu, 18 Februari 2024",
+            "LN-2B8C4D",
+            "Rina (pengawas)",
+            "Bawaslu Kab. Klaten",
+            "Pelapor 7F3K",
+        ],
     }
     for index, values in expected.items():
         start = text.index(index)
         following = [text.index(s) for s in sections if text.index(s) > start]
-        body = text[start:min(following) if following else len(text)]
+        body = text[start : min(following) if following else len(text)]
         for value in values:
             assert value in body, (index, value)
 
@@ -91,8 +105,9 @@ def test_the_english_rendering_uses_the_same_order() -> None:
 def test_the_first_page_renders(tmp_path: Path) -> None:
     pdf = tmp_path / "paket.pdf"
     pdf.write_bytes(render_pdf(packet()))
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
-                   check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True, timeout=60
+    )
     page = next(tmp_path.glob("page*.png"))
     assert page.stat().st_size > 5_000
     assert re.match(rb"\x89PNG", page.read_bytes()[:4])

@@ -13,13 +13,16 @@ from storage.models import ReportState
 from tests.triage.helpers import ALICE, add_report, open_store, outbox, service_for
 
 
-@pytest.mark.parametrize(("typed", "outcome", "note"), [
-    ("terbukti sanksi teguran tertulis", ReferralOutcome.PROVEN_SANCTION, "teguran tertulis"),
-    ("Tidak terbukti", ReferralOutcome.NOT_PROVEN, None),
-    ("terbukti", ReferralOutcome.PROVEN, None),
-    ("dihentikan — dicabut pelapor", ReferralOutcome.STOPPED, "dicabut pelapor"),
-    ("not proven", ReferralOutcome.NOT_PROVEN, None),
-])
+@pytest.mark.parametrize(
+    ("typed", "outcome", "note"),
+    [
+        ("terbukti sanksi teguran tertulis", ReferralOutcome.PROVEN_SANCTION, "teguran tertulis"),
+        ("Tidak terbukti", ReferralOutcome.NOT_PROVEN, None),
+        ("terbukti", ReferralOutcome.PROVEN, None),
+        ("dihentikan — dicabut pelapor", ReferralOutcome.STOPPED, "dicabut pelapor"),
+        ("not proven", ReferralOutcome.NOT_PROVEN, None),
+    ],
+)
 def test_outcomes_as_supervisors_type_them(typed: str, outcome: ReferralOutcome, note: str | None) -> None:
     entry = parse_outcome(typed)
     assert (entry.outcome, entry.note) == (outcome, note)
@@ -46,11 +49,13 @@ async def test_recorded_only_after_forwarding_and_shown_and_told(tmp_path: Path)
         assert early.result is MoveResult.ILLEGAL
         for action, state in ((Action.CLAIM, ReportState.BARU), (Action.VERIFY, ReportState.DIPROSES)):
             assert (await service.move(report.id, action, state, ALICE)).result is MoveResult.DONE
-        forwarded = await service.move(report.id, Action.FORWARD, ReportState.TERVERIFIKASI, ALICE,
-                                       target=ForwardTarget.BAWASLU)
+        forwarded = await service.move(
+            report.id, Action.FORWARD, ReportState.TERVERIFIKASI, ALICE, target=ForwardTarget.BAWASLU
+        )
         assert forwarded.result is MoveResult.DONE
-        assert (await service.record_referral(report.id, ALICE, reference="001/LP/PL/XI/2023")).result \
-            is MoveResult.DONE
+        assert (
+            await service.record_referral(report.id, ALICE, reference="001/LP/PL/XI/2023")
+        ).result is MoveResult.DONE
         outcome = parse_outcome("terbukti sanksi teguran tertulis")
         assert (await service.record_referral(report.id, ALICE, outcome=outcome)).result is MoveResult.DONE
         moved = await store.reports.get(report.id)

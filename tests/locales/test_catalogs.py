@@ -85,8 +85,10 @@ def test_plural_and_singular_lookups_do_not_mix() -> None:
 
 def test_html_in_catalog_is_balanced() -> None:
     for locale in LOCALES:
-        texts = [*catalog(locale).items(),
-                 *((key, form) for key, plural in plural_catalog(locale).items() for form in plural.forms)]
+        texts = [
+            *catalog(locale).items(),
+            *((key, form) for key, plural in plural_catalog(locale).items() for form in plural.forms),
+        ]
         for key, text in texts:
             for tag in ("b", "i", "code", "a"):
                 opened = len(re.findall(rf"<{tag}[ >]", text))

@@ -32,9 +32,19 @@ def plain(key: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
-PROMPTS = {name: plain(f"report.ask_{name}") for name in (
-    "subject_name", "subject_agency", "subject_status", "place", "location", "description", "evidence", "contact",
-)}
+PROMPTS = {
+    name: plain(f"report.ask_{name}")
+    for name in (
+        "subject_name",
+        "subject_agency",
+        "subject_status",
+        "place",
+        "location",
+        "description",
+        "evidence",
+        "contact",
+    )
+}
 TICKET = plain("report.submitted")
 DOWNLOAD_FAILED = plain("image.download_failed")
 STATUS_LIST = plain("status.list_header")
@@ -141,8 +151,12 @@ class BrainCitizen:
         if message is None:
             return None
         text = message["text"]
-        buttons = [b["callback_data"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
-                   for b in row if "callback_data" in b]
+        buttons = [
+            b["callback_data"]
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            for b in row
+            if "callback_data" in b
+        ]
         if self._submitted and (TICKET in text or STATUS_LIST in text):
             found = CODE_RE.findall(text)
             if found:
@@ -185,8 +199,11 @@ class BrainCitizen:
                 self._send_photos()
                 self.answered.append("photos")
                 return True
-            failures = sum(1 for m in self.api.messages(self.user_id)
-                           if m["message_id"] > self._photos_mark and DOWNLOAD_FAILED in m.get("text", ""))
+            failures = sum(
+                1
+                for m in self.api.messages(self.user_id)
+                if m["message_id"] > self._photos_mark and DOWNLOAD_FAILED in m.get("text", "")
+            )
             if failures > self.resends:
                 # "Please send it again": which one is not said, so all again (duplicates are refused).
                 self.resends = failures

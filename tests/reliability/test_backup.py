@@ -20,8 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 async def run_backup(database: Path, target: Path) -> tuple[int, str]:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(database)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "backup", str(target), cwd=target.parent, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "backup",
+        str(target),
+        cwd=target.parent,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     return await proc.wait(), out.decode()

@@ -22,11 +22,19 @@ RATE = 0.2
 
 def group_sends(api: FakeBotApi, code: str) -> tuple[list[Call], list[Call]]:
     """The albums and cards that reached the group for one report."""
-    albums = [c for c in api.calls if c.chat_id == GROUP and c.method in ("sendPhoto", "sendMediaGroup")
-              and code in str(c.params.get("caption") or c.params.get("media"))]
+    albums = [
+        c
+        for c in api.calls
+        if c.chat_id == GROUP
+        and c.method in ("sendPhoto", "sendMediaGroup")
+        and code in str(c.params.get("caption") or c.params.get("media"))
+    ]
     # By the card's first line: other cards may name this code as a possible duplicate.
-    cards = [c for c in api.calls if c.chat_id == GROUP and c.method == "sendMessage"
-             and code in c.params["text"].split("\n", 1)[0]]
+    cards = [
+        c
+        for c in api.calls
+        if c.chat_id == GROUP and c.method == "sendMessage" and code in c.params["text"].split("\n", 1)[0]
+    ]
     return albums, cards
 
 
@@ -46,8 +54,13 @@ async def test_reports_survive_a_flaky_network(api: FakeBotApi, tmp_path: Path) 
     api.fail("sendMessage", 1, Timeout(6), chat_id=GROUP)
     api.fail("sendMessage", 1, Timeout(6), chat_id=7101)
     citizens = [
-        BrainCitizen(api, 7100 + i, [make_jpeg(480, 360, seed=100 * i + k) for k in range(3 if i % 2 else 2)],
-                     album=i % 2 == 1, patience=8.0)
+        BrainCitizen(
+            api,
+            7100 + i,
+            [make_jpeg(480, 360, seed=100 * i + k) for k in range(3 if i % 2 else 2)],
+            album=i % 2 == 1,
+            patience=8.0,
+        )
         for i in range(4)
     ]
     async with running_bot(settings):
@@ -64,9 +77,14 @@ async def test_reports_survive_a_flaky_network(api: FakeBotApi, tmp_path: Path) 
         assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == len(citizens)
         for citizen in citizens:
             assert citizen.code is not None and not citizen.draft_lost
-            stored = [row[0] for row in db.execute(
-                "SELECT e.sha256 FROM evidence e JOIN reports r ON r.id = e.report_id WHERE r.code = ?"
-                " AND e.kind = 'photo' ORDER BY e.position", (citizen.code,))]
+            stored = [
+                row[0]
+                for row in db.execute(
+                    "SELECT e.sha256 FROM evidence e JOIN reports r ON r.id = e.report_id WHERE r.code = ?"
+                    " AND e.kind = 'photo' ORDER BY e.position",
+                    (citizen.code,),
+                )
+            ]
             # Every photo, none twice; one sent again after a failed download comes last.
             assert sorted(stored) == sorted(citizen.sent_photos)
         unsent = db.execute("SELECT kind, state, attempts, last_error FROM outbox WHERE state != 'sent'").fetchall()
@@ -87,14 +105,19 @@ def assert_retry_after_respected(api: FakeBotApi) -> None:
     assert floods, "the fault mix produced no 429 on a send"
     for flood in floods:
         assert isinstance(flood.fault, RetryAfter)
-        too_early = [c for c in [*api.calls, *api.failed_calls]
-                     if c.chat_id == flood.chat_id and c.method in sends
-                     and flood.time < c.time < flood.time + flood.fault.seconds - 0.05]
+        too_early = [
+            c
+            for c in [*api.calls, *api.failed_calls]
+            if c.chat_id == flood.chat_id
+            and c.method in sends
+            and flood.time < c.time < flood.time + flood.fault.seconds - 0.05
+        ]
         assert not too_early, (flood.method, flood.chat_id, [(c.method, c.time - flood.time) for c in too_early])
 
 
 async def test_the_production_rate_limiter_paces_the_group_and_the_whole_bot(
-    api: FakeBotApi, tmp_path: Path,
+    api: FakeBotApi,
+    tmp_path: Path,
 ) -> None:
     """The production AIORateLimiter: ~30 messages/s overall, 20 a minute into one group."""
     from bot.app import App, Tuning
@@ -102,8 +125,10 @@ async def test_the_production_rate_limiter_paces_the_group_and_the_whole_bot(
     async with App.running(make_settings(api, tmp_path), Tuning(rate_limit=True)) as app:
         bot = app.application.bot
         mark = len(api.calls)
-        await asyncio.gather(*(bot.send_message(GROUP, f"kartu {n}") for n in range(21)),
-                             *(bot.send_message(7200 + n, "halo") for n in range(40)))
+        await asyncio.gather(
+            *(bot.send_message(GROUP, f"kartu {n}") for n in range(21)),
+            *(bot.send_message(7200 + n, "halo") for n in range(40)),
+        )
     group = sorted(c.time for c in api.calls[mark:] if c.chat_id == GROUP)
     private = sorted(c.time for c in api.calls[mark:] if c.method == "sendMessage" and c.chat_id != GROUP)
     assert len(group) == 21 and len(private) == 40

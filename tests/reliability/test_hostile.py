@@ -55,7 +55,9 @@ async def send_file(citizen: Citizen, data: bytes, name: str, mime: str) -> list
 
 
 async def test_hostile_text_files_and_buttons(
-    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    api: FakeBotApi,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)
     # A corpus is many messages in a minute: flood control is tested on its own (test_flood.py).
@@ -65,8 +67,14 @@ async def test_hostile_text_files_and_buttons(
         await citizen.say("/start")
         await citizen.press("go:start")
         await citizen.press("cat:foto")
-        too_long = tn("id", "report.bad_length", MAX_NAME, min=2, max=MAX_NAME,
-                      length=tn("id", "count.characters", 10_000, n=10_000))
+        too_long = tn(
+            "id",
+            "report.bad_length",
+            MAX_NAME,
+            min=2,
+            max=MAX_NAME,
+            length=tn("id", "count.characters", 10_000, n=10_000),
+        )
         assert too_long in text_of((await citizen.say("N" * 10_000))[0])
         await citizen.say(MARKUP_NAME)
         await citizen.say(SCRIPT_AGENCY)
@@ -79,10 +87,11 @@ async def test_hostile_text_files_and_buttons(
         assert "terlalu panjang (10000 karakter)" in too_long and "5/8" in too_long
         await citizen.say(NUL_DESCRIPTION)
         await refuse_broken_files(api, citizen)
-        for data, name, mime in ((make_gif(320, 240, seed=7), "gerak.gif", "image/gif"),
-                                 (make_webp(640, 480, seed=8), "layar.webp", "image/webp"),
-                                 (make_jpeg(800, 600, orientation=6, gps=EXIF_GPS, seed=9), "kamera.jpg",
-                                  "image/jpeg")):
+        for data, name, mime in (
+            (make_gif(320, 240, seed=7), "gerak.gif", "image/gif"),
+            (make_webp(640, 480, seed=8), "layar.webp", "image/webp"),
+            (make_jpeg(800, 600, orientation=6, gps=EXIF_GPS, seed=9), "kamera.jpg", "image/jpeg"),
+        ):
             assert "foto diterima" in (await send_file(citizen, data, name, mime))[0], name
         await citizen.press("ev:done")
         await citizen.say(t("id", "report.skip_contact"))

@@ -37,7 +37,7 @@ async def test_replays_skip_handled_updates_and_give_up_on_a_poison_one(tmp_path
         # getUpdates batches are at most 100; a release may span many (here 600, over two statements).
         ids = [str(n) for n in range(1000, 1600)]
         for start in range(0, len(ids), 100):
-            await inbox.receive("telegram", [(i, "{}") for i in ids[start:start + 100]])
+            await inbox.receive("telegram", [(i, "{}") for i in ids[start : start + 100]])
         assert await inbox.pending_count("telegram") == 600
         await inbox.forget("telegram", ids)
         assert await inbox.pending_count("telegram") == 0

@@ -54,8 +54,7 @@ class Records(logging.Handler):
 def production_logs() -> Iterator[tuple[Records, io.StringIO]]:
     """setup_logging as `python -m bot` does it, with its stream and every raw record captured."""
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level,
-             {name: logging.getLogger(name).level for name in LIBRARY_FLOORS})
+    saved = (root.handlers[:], root.level, {name: logging.getLogger(name).level for name in LIBRARY_FLOORS})
     setup_logging("DEBUG", [TOKEN, WA_TOKEN, APP_SECRET, VERIFY_TOKEN])
     stream = io.StringIO()
     production = root.handlers[0]
@@ -87,11 +86,13 @@ def chat_texts(api: FakeBotApi, chat_id: int) -> list[tuple[Call, str]]:
     return found
 
 
-async def test_no_identity_leaks_anywhere(api: FakeBotApi, tmp_path: Path,
-                                          production_logs: tuple[Records, io.StringIO]) -> None:
+async def test_no_identity_leaks_anywhere(
+    api: FakeBotApi, tmp_path: Path, production_logs: tuple[Records, io.StringIO]
+) -> None:
     raw, stream = production_logs
-    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE,
-                             messages_per_minute=60)  # two whole reports inside a minute
+    settings = make_settings(
+        api, tmp_path, summary_chat_id=OFFICE, messages_per_minute=60
+    )  # two whole reports inside a minute
     supervisors = Supervisors(api)
     supervisors.add(ALICE.user_id, "Alice")
     api.add_group(OFFICE, "Kantor Gubernur")
@@ -111,8 +112,12 @@ async def test_no_identity_leaks_anywhere(api: FakeBotApi, tmp_path: Path,
         shared = text_of((await citizen.press("rv:send"))[-1]).split("<code>")[1].split("</code>")[0]
 
         for code in (anonymous, shared):
-            await api.wait_for(lambda c, code=code: c.chat_id == GROUP and c.method == "sendMessage"
-                               and code in text_of(c).split("\n", 1)[0], timeout=10)
+            await api.wait_for(
+                lambda c, code=code: (
+                    c.chat_id == GROUP and c.method == "sendMessage" and code in text_of(c).split("\n", 1)[0]
+                ),
+                timeout=10,
+            )
             card = max(m["message_id"] for m in api.messages(GROUP) if code in m.get("text", "").split("\n", 1)[0])
             mark = len(api.calls)
             supervisors.press(ALICE.user_id, card, supervisors.buttons(card)["🙋 Ambil"])
@@ -142,8 +147,13 @@ async def test_no_identity_leaks_anywhere(api: FakeBotApi, tmp_path: Path,
     # Where the contact was shared to, it is there: the card of that report.
     assert any(shared in text and "81234567890" in text for call, text in sent if call.method == "sendMessage")
     # In an export, only on that report's row.
-    exported = [row for call in api.calls if call.method == "sendDocument" and call.chat_id == GROUP
-                for data in call.files.values() for row in export_rows(data)]
+    exported = [
+        row
+        for call in api.calls
+        if call.method == "sendDocument" and call.chat_id == GROUP
+        for data in call.files.values()
+        for row in export_rows(data)
+    ]
     assert any(anonymous in row for row in exported) and any(shared in row for row in exported)
     for row in exported:
         if anonymous in row:
@@ -163,7 +173,9 @@ class NamedCitizen(WhatsAppCitizen):
 
 
 async def test_a_whatsapp_report_at_debug_logs_nothing_of_the_reporter(
-    api: FakeBotApi, tmp_path: Path, production_logs: tuple[Records, io.StringIO],
+    api: FakeBotApi,
+    tmp_path: Path,
+    production_logs: tuple[Records, io.StringIO],
 ) -> None:
     raw, stream = production_logs
     async with FakeGraphApi() as graph:
@@ -179,8 +191,15 @@ async def test_a_whatsapp_report_at_debug_logs_nothing_of_the_reporter(
             await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP, timeout=10)
     logs = "\n".join(raw.lines) + "\n" + stream.getvalue()
     assert any(line.startswith("pywa") for line in raw.lines) or any("whatsapp" in line for line in raw.lines)
-    for secret in (WA_ID, WA_ID[2:], "+" + WA_ID, WA_NAME, WA_NAME.split()[1], whatsapp_report.DESCRIPTION,
-                   whatsapp_report.DESCRIPTION[:30]):
+    for secret in (
+        WA_ID,
+        WA_ID[2:],
+        "+" + WA_ID,
+        WA_NAME,
+        WA_NAME.split()[1],
+        whatsapp_report.DESCRIPTION,
+        whatsapp_report.DESCRIPTION[:30],
+    ):
         assert secret not in logs, secret
     for secret in (TOKEN, WA_TOKEN, APP_SECRET, VERIFY_TOKEN):
         assert secret not in stream.getvalue()
@@ -201,8 +220,15 @@ def test_the_handler_filter_redacts_long_numbers_and_secrets_should_a_line_slip_
     try:
         raise ValueError(f"chat {CHAT_ID} not found")
     except ValueError:
-        record = logging.LogRecord("somelib", logging.ERROR, __file__, 1, "sent %s to %s with %s at %s",
-                                   ("12 reports", PHONE, TOKEN, "2024-11-15T10:30"), sys.exc_info())
+        record = logging.LogRecord(
+            "somelib",
+            logging.ERROR,
+            __file__,
+            1,
+            "sent %s to %s with %s at %s",
+            ("12 reports", PHONE, TOKEN, "2024-11-15T10:30"),
+            sys.exc_info(),
+        )
     assert RedactSecrets([TOKEN]).filter(record)
     line = logging.Formatter().format(record)
     assert "12 reports" in line and "2024-11-15T10:30" in line and "[REDACTED]" in line

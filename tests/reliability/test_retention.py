@@ -21,10 +21,22 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 async def file_report(store: Store, address: str, created: datetime) -> int:
     reporter = await store.reporters.get_or_create(Channel.TELEGRAM, address)
     new = NewReport(
-        reporter_id=reporter.id, channel=Channel.TELEGRAM, category=Category.KAMPANYE, subject_name=None,
-        subject_agency=None, subject_status=SubjectStatus.PNS, region_id="kab-klaten", place="Alun-alun",
-        latitude=None, longitude=None, incident_date=date(2024, 2, 10), description="Camat ikut kampanye terbuka.",
-        locale="id", photos=(), links=(), contact=Contact(name="Sutarmi", phone="+6281234567890"),
+        reporter_id=reporter.id,
+        channel=Channel.TELEGRAM,
+        category=Category.KAMPANYE,
+        subject_name=None,
+        subject_agency=None,
+        subject_status=SubjectStatus.PNS,
+        region_id="kab-klaten",
+        place="Alun-alun",
+        latitude=None,
+        longitude=None,
+        incident_date=date(2024, 2, 10),
+        description="Camat ikut kampanye terbuka.",
+        locale="id",
+        photos=(),
+        links=(),
+        contact=Contact(name="Sutarmi", phone="+6281234567890"),
     )
     return (await store.reports.submit(new, now=created)).id
 
@@ -54,15 +66,19 @@ async def test_contacts_are_purged_only_after_retention_from_closing(tmp_path: P
         assert await contacts_due(store.db, NOW, 180) == 2
         purged = await Housekeeping(store, 180, JAKARTA, clock=lambda: NOW).run()
         assert purged.contacts == 2
-        kept = {report_id for report_id in (done_old, rejected_old, done_recent, reopened, still_open)
-                if await store.reports.contact(report_id) is not None}
+        kept = {
+            report_id
+            for report_id in (done_old, rejected_old, done_recent, reopened, still_open)
+            if await store.reports.contact(report_id) is not None
+        }
         assert kept == {done_recent, reopened, still_open}
 
         # History stays: the report still says a contact was shared, and its card renders without one.
         report = await store.reports.get(done_old)
         assert report is not None and report.contact_shared
-        card = await build_card(store.triage, RegionCatalog.load(), await store.reports.card_data(report), "id",
-                                JAKARTA, NOW)
+        card = await build_card(
+            store.triage, RegionCatalog.load(), await store.reports.card_data(report), "id", JAKARTA, NOW
+        )
         assert "Sutarmi" not in card.text and "6281234567890" not in card.text and report.code in card.text
 
         # A week later the 179-day one is due too; a second run finds nothing new.

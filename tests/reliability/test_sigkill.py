@@ -47,9 +47,14 @@ class BotProcess:
         self.api = api
         self.tmp = tmp_path
         self.env = {
-            "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.url, "SUPERVISOR_CHAT_ID": str(GROUP),
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": api.url,
+            "SUPERVISOR_CHAT_ID": str(GROUP),
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
             "LOG_LEVEL": "DEBUG",  # the most a deployment can log: it must still hold no secret
         }
         self.proc: asyncio.subprocess.Process | None = None
@@ -63,7 +68,14 @@ class BotProcess:
         self.logs.append(log)
         with log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=self.tmp, env=self.env, stdout=out, stderr=out,
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                cwd=self.tmp,
+                env=self.env,
+                stdout=out,
+                stderr=out,
             )
         await self.api.wait_for(lambda c: c.method == "getUpdates", timeout=30, since=mark)
         self.up = True
@@ -146,10 +158,18 @@ class Chaos:
 
 
 def group_posts(api: FakeBotApi, code: str) -> tuple[list[Call], list[Call]]:
-    albums = [c for c in api.calls if c.chat_id == GROUP and c.method in ("sendPhoto", "sendMediaGroup")
-              and code in str(c.params.get("caption") or c.params.get("media"))]
-    cards = [c for c in api.calls if c.chat_id == GROUP and c.method == "sendMessage"
-             and code in c.params["text"].split("\n", 1)[0]]
+    albums = [
+        c
+        for c in api.calls
+        if c.chat_id == GROUP
+        and c.method in ("sendPhoto", "sendMediaGroup")
+        and code in str(c.params.get("caption") or c.params.get("media"))
+    ]
+    cards = [
+        c
+        for c in api.calls
+        if c.chat_id == GROUP and c.method == "sendMessage" and code in c.params["text"].split("\n", 1)[0]
+    ]
     return albums, cards
 
 
@@ -160,7 +180,7 @@ def unexplained(posts: list[Call], kills: list[tuple[str, float]]) -> list[Call]
         return []
     first = posts[0].time
     window_kills = [at for _, at in kills if first <= at <= first + DUPLICATE_WINDOW]
-    return extra[len(window_kills):]
+    return extra[len(window_kills) :]
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -176,8 +196,16 @@ async def test_sigkill_at_any_moment_loses_and_doubles_nothing(api: FakeBotApi, 
     bot = BotProcess(api, tmp_path)
     chaos = Chaos(bot, api)
     citizens = [
-        BrainCitizen(api, FIRST_USER + i, [make_jpeg(400, 300, seed=1000 * i + k) for k in range(3 if i % 2 else 2)],
-                     album=i % 2 == 1, think=(0.1, 0.35), patience=5.0, hook=chaos.hook, is_up=lambda: bot.up)
+        BrainCitizen(
+            api,
+            FIRST_USER + i,
+            [make_jpeg(400, 300, seed=1000 * i + k) for k in range(3 if i % 2 else 2)],
+            album=i % 2 == 1,
+            think=(0.1, 0.35),
+            patience=5.0,
+            hook=chaos.hook,
+            is_up=lambda: bot.up,
+        )
         for i in range(6)
     ]
     chaos.arm("group album", "sendMediaGroup", GROUP)
@@ -196,8 +224,11 @@ async def test_sigkill_at_any_moment_loses_and_doubles_nothing(api: FakeBotApi, 
 
         await asyncio.gather(*(report(c, 1.0 * i) for i, c in enumerate(citizens)))
         codes = [c.code for c in citizens if c.code is not None]
-        await wait_until(lambda: all(group_posts(api, code)[1] for code in codes) and chaos.requests.empty()
-                         and bot.up, 40, "not every report reached the group")
+        await wait_until(
+            lambda: all(group_posts(api, code)[1] for code in codes) and chaos.requests.empty() and bot.up,
+            40,
+            "not every report reached the group",
+        )
         await asyncio.sleep(1.5)  # a late duplicate would show now
         killer.cancel()
         assert await bot.stop() == 0
@@ -227,9 +258,14 @@ def assert_reports_whole(tmp_path: Path, citizens: list[BrainCitizen]) -> None:
         for citizen in citizens:
             assert not citizen.draft_lost, (citizen.user_id, citizen.answered)
             assert citizen.answered.count("category") == 1, citizen.answered  # resumed, never restarted
-            stored = [row[0] for row in db.execute(
-                "SELECT e.sha256 FROM evidence e JOIN reports r ON r.id = e.report_id"
-                " WHERE r.code = ? AND e.kind = 'photo'", (citizen.code,))]
+            stored = [
+                row[0]
+                for row in db.execute(
+                    "SELECT e.sha256 FROM evidence e JOIN reports r ON r.id = e.report_id"
+                    " WHERE r.code = ? AND e.kind = 'photo'",
+                    (citizen.code,),
+                )
+            ]
             assert sorted(stored) == sorted(citizen.sent_photos), diagnose(tmp_path, citizen)
             for digest in stored:
                 original = tmp_path / "evidence" / digest[:2] / digest[2:4] / digest

@@ -28,8 +28,9 @@ async def test_two_slow_answers_make_one_album_and_one_card(api: FakeBotApi, tmp
         api.fail("sendMessage", times=1, mode=SlowAnswer(LATE), chat_id=GROUP)
         started = time.monotonic()
         code = await finish_report(citizen)
-        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c),
-                           timeout=20)
+        await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c), timeout=20
+        )
         forwarded = time.monotonic() - started
         await asyncio.sleep(LATE + 1)  # long enough for a repeat after either timeout to show
     albums = [c for c in api.calls_to("sendMediaGroup") if c.chat_id == GROUP]

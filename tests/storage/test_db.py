@@ -18,10 +18,22 @@ from storage.reports import Reports, normalize_code
 async def new_report(db: Database) -> int:
     reporter = await Reporters(db).get_or_create(Channel.TELEGRAM, "42")
     new = NewReport(
-        reporter_id=reporter.id, channel=Channel.TELEGRAM, category=Category.MEDSOS, subject_name=None,
-        subject_agency=None, subject_status=SubjectStatus.UNKNOWN, region_id="kab-klaten", place="x",
-        latitude=None, longitude=None, incident_date=date(2023, 11, 15), description="d" * 30, locale="id",
-        photos=(), links=("https://a.example/1",), contact=None,
+        reporter_id=reporter.id,
+        channel=Channel.TELEGRAM,
+        category=Category.MEDSOS,
+        subject_name=None,
+        subject_agency=None,
+        subject_status=SubjectStatus.UNKNOWN,
+        region_id="kab-klaten",
+        place="x",
+        latitude=None,
+        longitude=None,
+        incident_date=date(2023, 11, 15),
+        description="d" * 30,
+        locale="id",
+        photos=(),
+        links=("https://a.example/1",),
+        contact=None,
     )
     return (await Reports(db).submit(new)).id
 

@@ -37,7 +37,9 @@ async def test_a_taken_label_is_passed_over(tmp_path: Path) -> None:
         wanted = await reporters.pseudonym_for(Channel.TELEGRAM, "1001")
         await db.execute(
             "INSERT INTO reporters (channel, address, pseudonym, created_at, last_seen_at)"
-            " VALUES ('telegram', 'someone-else', ?, 'x', 'x')", (wanted,))
+            " VALUES ('telegram', 'someone-else', ?, 'x', 'x')",
+            (wanted,),
+        )
         reporter = await reporters.get_or_create(Channel.TELEGRAM, "1001")
         assert reporter.pseudonym != wanted and len(reporter.pseudonym) == 4
         assert (await reporters.get_or_create(Channel.TELEGRAM, "1001")).pseudonym == reporter.pseudonym
@@ -57,11 +59,14 @@ async def test_the_migration_makes_shared_labels_unique_and_keeps_the_first(tmp_
         rows = [("7F3K", n) for n in range(34)] + [("AB12", 100), ("AB12", 101), ("ZZ99", 200)]
         conn.executemany(
             "INSERT INTO reporters (channel, address, pseudonym, created_at, last_seen_at)"
-            " VALUES ('telegram', ?, ?, 'x', 'x')", [(str(address), label) for label, address in rows])
+            " VALUES ('telegram', ?, ?, 'x', 'x')",
+            [(str(address), label) for label, address in rows],
+        )
     db = await Database.open(path)
     try:
-        found = {row["address"]: row["pseudonym"]
-                 for row in await db.fetchall("SELECT address, pseudonym FROM reporters")}
+        found = {
+            row["address"]: row["pseudonym"] for row in await db.fetchall("SELECT address, pseudonym FROM reporters")
+        }
     finally:
         await db.close()
     assert len(set(found.values())) == len(found) == 37

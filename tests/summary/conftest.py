@@ -42,8 +42,12 @@ def seeds(regions: RegionCatalog) -> list[Seed]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, database_path=tmp_path / "db.sqlite3", evidence_dir=tmp_path / "evidence",
-                    summary_chat_id=-1009876543210)
+    return Settings(
+        _env_file=None,
+        database_path=tmp_path / "db.sqlite3",
+        evidence_dir=tmp_path / "evidence",
+        summary_chat_id=-1009876543210,
+    )
 
 
 @pytest.fixture

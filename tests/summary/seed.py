@@ -84,21 +84,29 @@ def make_seeds(regions: RegionCatalog, rng_seed: int = 4) -> list[Seed]:
 
     def add(created: datetime, **overrides: object) -> Seed:
         number = len(seeds) + 1
-        incident = (created.astimezone(TZ).date() - timedelta(days=rng.choice([0, 0, 1, 2, 3, 5, 6])))
+        incident = created.astimezone(TZ).date() - timedelta(days=rng.choice([0, 0, 1, 2, 3, 5, 6]))
         seed = Seed(
-            id=number, code=f"LN-T{number:05d}", created_at=created, state=rng.choice(STATES),
-            category=rng.choice(CATEGORIES), region_id=rng.choices(region_ids, weights)[0],
-            incident_date=incident, subject_name=rng.choice([None, "Budi", "=HYPERLINK(\"http://x\")", "Sri"]),
+            id=number,
+            code=f"LN-T{number:05d}",
+            created_at=created,
+            state=rng.choice(STATES),
+            category=rng.choice(CATEGORIES),
+            region_id=rng.choices(region_ids, weights)[0],
+            incident_date=incident,
+            subject_name=rng.choice([None, "Budi", '=HYPERLINK("http://x")', "Sri"]),
             place=rng.choice(["Balai desa", "Kantor dinas", "+62 alun-alun", "@grup"]),
-            photos=rng.randint(0, 3), links=rng.randint(0, 2), contact=rng.random() < 0.3,
+            photos=rng.randint(0, 3),
+            links=rng.randint(0, 2),
+            contact=rng.random() < 0.3,
         )
         for key, value in overrides.items():
             setattr(seed, key, value)
         if seed.state != "baru" or rng.random() < 0.1:
             # Moves by supervisors: the first within minutes to days, maybe more later.
             first = created + timedelta(seconds=rng.randint(60, 3 * 86400))
-            seed.supervisor_moves = sorted([first] + [first + timedelta(hours=rng.randint(1, 40))
-                                                      for _ in range(rng.randint(0, 2))])
+            seed.supervisor_moves = sorted(
+                [first] + [first + timedelta(hours=rng.randint(1, 40)) for _ in range(rng.randint(0, 2))]
+            )
         if rng.random() < 0.3:
             seed.other_events.append((created + timedelta(hours=rng.randint(1, 48)), "system"))
         seeds.append(seed)
@@ -114,16 +122,26 @@ def make_seeds(regions: RegionCatalog, rng_seed: int = 4) -> list[Seed]:
     add(local(DAY + timedelta(days=1)))
     add(local(DAY - timedelta(days=1), 23, 59, 59, 999999))
     # Deadlines: windows ending on the 11th, 12th and 13th, one already past, one closed, one new after AS_OF.
-    for days_back, state in ((7, "baru"), (6, "diproses"), (5, "butuh_info"), (8, "baru"), (6, "selesai"),
-                             (7, "ditolak"), (5, "diteruskan")):
+    for days_back, state in (
+        (7, "baru"),
+        (6, "diproses"),
+        (5, "butuh_info"),
+        (8, "baru"),
+        (6, "selesai"),
+        (7, "ditolak"),
+        (5, "diteruskan"),
+    ):
         incident = DAY + timedelta(days=1 - days_back)  # window ends 7 - days_back days after the 11th
         add(local(incident, 9), incident_date=incident, state=state)
     add(AS_OF + timedelta(minutes=5), incident_date=DAY - timedelta(days=6), state="baru")
     # A supervisor's first move on an old report, on the day; and a second move that day on a report first
     # handled before the day (must not count).
     add(local(DAY - timedelta(days=4), 10), state="diproses", supervisor_moves=[local(DAY, 8)])
-    add(local(DAY - timedelta(days=2), 10), state="diproses",
-        supervisor_moves=[local(DAY - timedelta(days=1), 9), local(DAY, 9)])
+    add(
+        local(DAY - timedelta(days=2), 10),
+        state="diproses",
+        supervisor_moves=[local(DAY - timedelta(days=1), 9), local(DAY, 9)],
+    )
     return seeds
 
 
@@ -140,17 +158,36 @@ async def insert_seeds(db: Database, seeds: list[Seed]) -> None:
             await conn.execute(
                 "INSERT INTO reporters (id, channel, address, locale, pseudonym, created_at, last_seen_at)"
                 " VALUES (?, 'telegram', ?, 'id', ?, ?, ?)",
-                (seed.id, f"{SECRET_ADDRESS_PREFIX}{seed.id:04d}", f"Warga-{seed.id}", iso(seed.created_at),
-                 iso(seed.created_at)),
+                (
+                    seed.id,
+                    f"{SECRET_ADDRESS_PREFIX}{seed.id:04d}",
+                    f"Warga-{seed.id}",
+                    iso(seed.created_at),
+                    iso(seed.created_at),
+                ),
             )
             await conn.execute(
                 "INSERT INTO reports (id, code, reporter_id, channel, state, category, subject_name,"
                 " subject_agency, subject_status, region_id, place, incident_date, description, contact_shared,"
                 " locale, created_at, updated_at) VALUES (?, ?, ?, 'telegram', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
                 " 'id', ?, ?)",
-                (seed.id, seed.code, seed.id, seed.state, seed.category, seed.subject_name, "Dinas Contoh",
-                 STATUSES[seed.id % len(STATUSES)], seed.region_id, seed.place, seed.incident_date.isoformat(),
-                 description(seed), int(seed.contact), iso(seed.created_at), iso(seed.created_at)),
+                (
+                    seed.id,
+                    seed.code,
+                    seed.id,
+                    seed.state,
+                    seed.category,
+                    seed.subject_name,
+                    "Dinas Contoh",
+                    STATUSES[seed.id % len(STATUSES)],
+                    seed.region_id,
+                    seed.place,
+                    seed.incident_date.isoformat(),
+                    description(seed),
+                    int(seed.contact),
+                    iso(seed.created_at),
+                    iso(seed.created_at),
+                ),
             )
             for position in range(seed.photos):
                 await conn.execute(
@@ -171,8 +208,10 @@ async def insert_seeds(db: Database, seeds: list[Seed]) -> None:
         events: list[Event] = [(s.created_at, s.id, "reporter", "created", None, "baru") for s in seeds]
         for s in seeds:
             moves = {at: (source, target) for at, source, target in s.history()}
-            events += [(at, s.id, f"supervisor:{700 + s.id % 3}", "move", *moves.get(at, (None, None)))
-                       for at in s.supervisor_moves]
+            events += [
+                (at, s.id, f"supervisor:{700 + s.id % 3}", "move", *moves.get(at, (None, None)))
+                for at in s.supervisor_moves
+            ]
         events += [(at, s.id, actor, "remind", None, None) for s in seeds for at, actor in s.other_events]
         for at, report_id, actor, action, source, target in sorted(events, key=lambda e: (e[0], e[1])):
             await conn.execute(
@@ -223,17 +262,26 @@ def expected(seeds: list[Seed], day: date = DAY, as_of: datetime | None = None) 
     start, end = window(day)
     durations = [
         (min(s.supervisor_moves) - s.created_at).total_seconds()
-        for s in seeds if s.supervisor_moves and start <= min(s.supervisor_moves) < end
+        for s in seeds
+        if s.supervisor_moves and start <= min(s.supervisor_moves) < end
     ]
     reference = day + timedelta(days=1)
     days_left = {s.code: (s.incident_date + timedelta(days=7) - reference).days for s in existing}
-    deadline = sorted((s for s in existing if then[s.id] in OPEN and 0 <= days_left[s.code] <= 2),
-                      key=lambda s: (s.incident_date, s.created_at, s.id))
+    deadline = sorted(
+        (s for s in existing if then[s.id] in OPEN and 0 <= days_left[s.code] <= 2),
+        key=lambda s: (s.incident_date, s.created_at, s.id),
+    )
     return Expected(
-        new=len(todays), previous=len(created_on(seeds, day - timedelta(days=1))),
-        week_before=len(created_on(seeds, day - timedelta(days=7))), by_category=by_category,
-        by_region=by_region, states_now={st: sum(1 for s in existing if then[s.id] == st) for st in STATES},
-        backlog=len(backlog), backlog_oldest=min((s.created_at for s in backlog), default=None),
-        first_action_median=statistics.median(durations) if durations else None, first_actions=len(durations),
-        deadline=deadline, deadline_days_left={s.code: days_left[s.code] for s in deadline},
+        new=len(todays),
+        previous=len(created_on(seeds, day - timedelta(days=1))),
+        week_before=len(created_on(seeds, day - timedelta(days=7))),
+        by_category=by_category,
+        by_region=by_region,
+        states_now={st: sum(1 for s in existing if then[s.id] == st) for st in STATES},
+        backlog=len(backlog),
+        backlog_oldest=min((s.created_at for s in backlog), default=None),
+        first_action_median=statistics.median(durations) if durations else None,
+        first_actions=len(durations),
+        deadline=deadline,
+        deadline_days_left={s.code: days_left[s.code] for s in deadline},
     )

@@ -40,12 +40,12 @@ def test_the_seed_moves_reports_after_the_day() -> None:
     end = window(DAY)[1]
     changed = [s for s in seeds if s.created_at < end and s.state_at(end) != s.state]
     assert len(changed) > 20
-    assert expected(seeds).states_now != {st: sum(s.state == st for s in seeds if s.created_at < end)
-                                          for st in STATES}
+    assert expected(seeds).states_now != {st: sum(s.state == st for s in seeds if s.created_at < end) for st in STATES}
 
 
-async def test_a_past_day_is_counted_as_of_its_end(db: Database, regions: RegionCatalog, settings: Settings,
-                                                   seeds: list[Seed]) -> None:
+async def test_a_past_day_is_counted_as_of_its_end(
+    db: Database, regions: RegionCatalog, settings: Settings, seeds: list[Seed]
+) -> None:
     service = SummaryService(db, regions, summary_config(settings), clock=Clock(MUCH_LATER))
     for day in (DAY, DAY - timedelta(days=3)):
         want = expected(seeds, day)
@@ -59,8 +59,9 @@ async def test_a_past_day_is_counted_as_of_its_end(db: Database, regions: Region
         assert [d.code for d in got.deadlines] == [s.code for s in want.deadline[:10]]
 
 
-async def test_today_so_far_is_counted_as_of_now(db: Database, regions: RegionCatalog, settings: Settings,
-                                                 seeds: list[Seed]) -> None:
+async def test_today_so_far_is_counted_as_of_now(
+    db: Database, regions: RegionCatalog, settings: Settings, seeds: list[Seed]
+) -> None:
     noon = datetime.combine(DAY, time(12, 0), TZ).astimezone(UTC)
     got = await SummaryService(db, regions, summary_config(settings), clock=Clock(noon)).figures(DAY, noon)
     want = expected(seeds, DAY, noon)
@@ -88,8 +89,9 @@ async def test_ringkasan_of_a_day_long_past(api: FakeBotApi, office_settings: Se
     assert f"habis hari ini s.d. 2 hari lagi: {len(want.deadline)} laporan" in text
 
 
-async def test_ringkasan_and_the_command_line_refuse_tomorrow_alike(api: FakeBotApi, office_settings: Settings,
-                                                                    tmp_path: Path) -> None:
+async def test_ringkasan_and_the_command_line_refuse_tomorrow_alike(
+    api: FakeBotApi, office_settings: Settings, tmp_path: Path
+) -> None:
     polite = t("id", "summary.future")
     record_day(office_settings, DAY.isoformat())
     async with summary_bot(office_settings, Clock(AS_OF)):
@@ -102,8 +104,9 @@ async def test_ringkasan_and_the_command_line_refuse_tomorrow_alike(api: FakeBot
     assert not (tmp_path / "out").exists()
 
 
-async def test_the_first_summary_of_a_new_installation_is_not_late(db: Database, regions: RegionCatalog,
-                                                                   settings: Settings) -> None:
+async def test_the_first_summary_of_a_new_installation_is_not_late(
+    db: Database, regions: RegionCatalog, settings: Settings
+) -> None:
     # Installed at 11:00, hours after the 07:00 sending time: nothing stopped, nothing is late.
     service = SummaryService(db, regions, summary_config(settings), clock=Clock(AS_OF + timedelta(hours=4)))
     assert await service.record_owed() == [DAY]

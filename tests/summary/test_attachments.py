@@ -31,9 +31,23 @@ from tests.summary.seed import (
     window,
 )
 
-HEADER = ["Kode", "Diterima (WIB)", "Kategori", "Nama terlapor", "Instansi", "Status kepegawaian",
-          "Kabupaten/kota", "Tempat", "Tanggal kejadian", "Batas lapor Bawaslu", "Sisa hari", "Status laporan",
-          "Foto", "Tautan", "Kronologi"]
+HEADER = [
+    "Kode",
+    "Diterima (WIB)",
+    "Kategori",
+    "Nama terlapor",
+    "Instansi",
+    "Status kepegawaian",
+    "Kabupaten/kota",
+    "Tempat",
+    "Tanggal kejadian",
+    "Batas lapor Bawaslu",
+    "Sisa hari",
+    "Status laporan",
+    "Foto",
+    "Tautan",
+    "Kronologi",
+]
 MASK = "[nomor disamarkan]"
 
 
@@ -52,8 +66,9 @@ async def test_chart_is_a_phone_sized_png(service: SummaryService) -> None:
     assert colours is not None and len(colours) > 8
 
 
-async def test_spreadsheet_rows_are_the_days_reports(service: SummaryService, seeds: list[Seed],
-                                                     regions: RegionCatalog) -> None:
+async def test_spreadsheet_rows_are_the_days_reports(
+    service: SummaryService, seeds: list[Seed], regions: RegionCatalog
+) -> None:
     rendered = await service.compose(DAY)
     assert rendered.sheet is not None and rendered.stem == "ringkasan-2024-01-10"
     workbook = load_workbook(io.BytesIO(rendered.sheet))
@@ -85,8 +100,9 @@ async def test_spreadsheet_rows_are_the_days_reports(service: SummaryService, se
     assert formula_cells and all(c.data_type == "s" for c in formula_cells)
 
 
-async def test_spreadsheet_lists_every_region_by_state(service: SummaryService, seeds: list[Seed],
-                                                       regions: RegionCatalog) -> None:
+async def test_spreadsheet_lists_every_region_by_state(
+    service: SummaryService, seeds: list[Seed], regions: RegionCatalog
+) -> None:
     rendered = await service.compose(DAY)
     assert rendered.sheet is not None
     sheet = load_workbook(io.BytesIO(rendered.sheet))["Per kabupaten-kota"]
@@ -98,16 +114,17 @@ async def test_spreadsheet_lists_every_region_by_state(service: SummaryService, 
     assert sorted(r[0] for r in body) == sorted(by_name)  # all 35, zeros included
     # Most reports first; ties in catalog order, the chart's order.
     order = {r.id: i for i, r in enumerate(regions.regions)}
-    assert [r[0] for r in body] == [by_name[name].name for name in sorted(
-        by_name, key=lambda n: (-sum(want.get(by_name[n].id, {}).values()), order[by_name[n].id]))]
+    assert [r[0] for r in body] == [
+        by_name[name].name
+        for name in sorted(by_name, key=lambda n: (-sum(want.get(by_name[n].id, {}).values()), order[by_name[n].id]))
+    ]
     for row in body:
         counts = want.get(by_name[str(row[0])].id, dict.fromkeys(STATES, 0))
         assert list(row[1:-1]) == [counts[s] for s in STATES]
         assert row[-1] == sum(counts.values())
     todays = created_on(seeds, DAY)
     at_end = window(DAY)[1]
-    assert list(total) == ["Total", *(sum(1 for s in todays if s.state_at(at_end) == st) for st in STATES),
-                           len(todays)]
+    assert list(total) == ["Total", *(sum(1 for s in todays if s.state_at(at_end) == st) for st in STATES), len(todays)]
     # The filter covers the regions only, so sorting them never moves the total row in among them.
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:I{len(body) + 1}"
 
@@ -124,16 +141,31 @@ async def test_spreadsheet_holds_no_reporter_identity(service: SummaryService, s
     assert all(f"{SECRET_DESCRIPTION} {s.id} pada 10-01 pukul 09.30" in xml for s in todays)
     assert MASK in xml
     digits = "".join(ch for ch in SECRET_PHONE if ch.isdigit())
-    for secret in (SECRET_PHONE, digits[2:], "9999-0000", "99990000", TYPED_PHONE, TYPED_NIK, "5678 0001",
-                   SECRET_NAME, SECRET_ADDRESS_PREFIX, "Warga-"):
+    for secret in (
+        SECRET_PHONE,
+        digits[2:],
+        "9999-0000",
+        "99990000",
+        TYPED_PHONE,
+        TYPED_NIK,
+        "5678 0001",
+        SECRET_NAME,
+        SECRET_ADDRESS_PREFIX,
+        "Warga-",
+    ):
         assert secret not in xml, secret
-
 
 
 def test_long_numbers_are_masked_and_short_ones_kept() -> None:
     mask = "#"
-    for typed in ("081234567890", "+62 812-3456-7890", "(0812) 9999-0000", "0812.3456.789", "3302123456780001",
-                  "62 812 345 678"):
+    for typed in (
+        "081234567890",
+        "+62 812-3456-7890",
+        "(0812) 9999-0000",
+        "0812.3456.789",
+        "3302123456780001",
+        "62 812 345 678",
+    ):
         assert mask_numbers(f"hubungi {typed} ya", mask) == "hubungi # ya", typed
     for kept in ("pukul 09.30", "10-01-24", "RT 03 RW 05", "Rp 1.500.000", "1234567", "LN-T00042"):
         assert mask_numbers(kept, mask) == kept

@@ -28,8 +28,10 @@ def _legend_in_reading_order(figure: Figure) -> list[str]:
     assert legend is not None
     figure.canvas.draw()
     # Left to right, row by row: sort by the text's row (top first), then by its x.
-    placed = [(-round(text.get_window_extent().y0), text.get_window_extent().x0, text.get_text())
-              for text in legend.get_texts()]
+    placed = [
+        (-round(text.get_window_extent().y0), text.get_window_extent().x0, text.get_text())
+        for text in legend.get_texts()
+    ]
     return [name for _, _, name in sorted(placed)]
 
 
@@ -47,8 +49,9 @@ async def test_the_title_carries_the_days_total(service: SummaryService, regions
     figures = await _figures(service)
     for locale in ("id", "en"):
         figure = chart_figure(figures, regions, locale)
-        assert figure.get_suptitle().split("\n")[0] == t(locale, "summary.chart_title",
-                                                         total=num(figures.new_reports, locale))
+        assert figure.get_suptitle().split("\n")[0] == t(
+            locale, "summary.chart_title", total=num(figures.new_reports, locale)
+        )
     assert str(figures.new_reports) in t("id", "summary.chart_title", total=figures.new_reports)
 
 
@@ -82,8 +85,7 @@ async def test_no_text_is_too_small_at_phone_width(service: SummaryService, regi
     assert legend is not None
     low, high = axes.get_xlim()
     shown = [label for label in axes.get_xticklabels() if low <= label.get_position()[0] <= high]
-    texts: list[Text] = [*shown, *axes.get_yticklabels(), *axes.texts, axes.xaxis.label,
-                         *legend.get_texts()]
+    texts: list[Text] = [*shown, *axes.get_yticklabels(), *axes.texts, axes.xaxis.label, *legend.get_texts()]
     scale = PHONE_PX / WIDTH_PX
     for text in texts:
         if text.get_text():

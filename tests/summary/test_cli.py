@@ -19,11 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TELEGRAM_", "SUMMARY_", "DATABASE_", "SUPERVISOR_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "SUMMARY_", "DATABASE_", "SUPERVISOR_"))
+    }
     env |= {"PYTHONPATH": str(ROOT), "DATABASE_PATH": str(tmp_path / "db.sqlite3"), "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "bot", "summary", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "summary", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def test_cli_prints_the_text_and_writes_both_files(tmp_path: Path) -> None:

@@ -13,8 +13,10 @@ from storage.models import Category, ReportState
 from tests.summary.seed import AS_OF, DAY, STATES, TZ, Seed, expected, window
 
 DATES = {  # written out by hand: the test does not ask Babel what it expects Babel to say
-    DAY: "Rabu, 10 Januari 2024", DAY - timedelta(days=1): "Selasa, 9 Januari 2024",
-    DAY - timedelta(days=7): "Rabu, 3 Januari 2024", }
+    DAY: "Rabu, 10 Januari 2024",
+    DAY - timedelta(days=1): "Selasa, 9 Januari 2024",
+    DAY - timedelta(days=7): "Rabu, 3 Januari 2024",
+}
 SHORT_DATES = {DAY + timedelta(days=n): f"{10 + n} Jan 2024" for n in (1, 2, 3)}
 
 
@@ -47,19 +49,18 @@ async def test_figures_match_independent_counts(service: SummaryService, seeds: 
     assert (got.new_reports, got.previous_day, got.week_before) == (want.new, want.previous, want.week_before)
     assert {str(c): n for c, n in got.by_category.items()} == want.by_category
     assert {r.region_id: {str(s): n for s, n in r.by_state.items()} for r in got.by_region} == want.by_region
-    assert [r.total for r in got.by_region] == sorted((sum(v.values()) for v in want.by_region.values()),
-                                                      reverse=True)
+    assert [r.total for r in got.by_region] == sorted((sum(v.values()) for v in want.by_region.values()), reverse=True)
     assert {str(s): n for s, n in got.states_now.items()} == want.states_now
     assert (got.backlog, got.backlog_oldest) == (want.backlog, want.backlog_oldest)
     assert (got.first_actions, got.first_action_median) == (want.first_actions, want.first_action_median)
     assert got.deadline_count == len(want.deadline) >= 3
     assert [d.code for d in got.deadlines] == [s.code for s in want.deadline[:10]]
-    assert {d.code: d.days_left for d in got.deadlines} == {s.code: want.deadline_days_left[s.code]
-                                                            for s in want.deadline[:10]}
+    assert {d.code: d.days_left for d in got.deadlines} == {
+        s.code: want.deadline_days_left[s.code] for s in want.deadline[:10]
+    }
 
 
-async def test_every_number_in_the_text(service: SummaryService, seeds: list[Seed],
-                                        regions: RegionCatalog) -> None:
+async def test_every_number_in_the_text(service: SummaryService, seeds: list[Seed], regions: RegionCatalog) -> None:
     want = expected(seeds)
     rendered = await service.compose(DAY)
     text = rendered.text
@@ -67,10 +68,13 @@ async def test_every_number_in_the_text(service: SummaryService, seeds: list[See
     assert "Ringkasan harian Lapor Netral</b>" in text and "(terlambat)" not in text
     assert f"{DATES[DAY]}, pukul 00.00–24.00 WIB" in text
     assert f"Laporan baru:</b> {want.new}\n" in text
-    assert (f"• dibanding {DATES[DAY - timedelta(days=1)]}: {want.previous} laporan, "
-            f"{change_id(want.new, want.previous)}\n") in text
-    assert (f"• dibanding {DATES[DAY - timedelta(days=7)]} (sepekan sebelumnya): {want.week_before} laporan, "
-            f"{change_id(want.new, want.week_before)}\n") in text
+    assert (
+        f"• dibanding {DATES[DAY - timedelta(days=1)]}: {want.previous} laporan, {change_id(want.new, want.previous)}\n"
+    ) in text
+    assert (
+        f"• dibanding {DATES[DAY - timedelta(days=7)]} (sepekan sebelumnya): {want.week_before} laporan, "
+        f"{change_id(want.new, want.week_before)}\n"
+    ) in text
     for category, count in want.by_category.items():
         line = f"• {t('id', f'category.{category}')}: {count}\n"
         assert (line in text) == (count > 0), line
@@ -85,8 +89,10 @@ async def test_every_number_in_the_text(service: SummaryService, seeds: list[See
     assert want.backlog_oldest is not None and want.first_action_median is not None
     age = duration_id((window(DAY)[1] - want.backlog_oldest).total_seconds())
     assert f"Belum diambil pengawas:</b> {want.backlog} laporan; yang terlama sudah menunggu {age}\n" in text
-    assert (f"Waktu tanggap pengawas (median):</b> {duration_id(want.first_action_median)}, "
-            f"dari {want.first_actions} laporan yang pertama kali ditangani hari itu") in text
+    assert (
+        f"Waktu tanggap pengawas (median):</b> {duration_id(want.first_action_median)}, "
+        f"dari {want.first_actions} laporan yang pertama kali ditangani hari itu"
+    ) in text
     assert f"habis hari ini s.d. 2 hari lagi:</b> {len(want.deadline)} laporan" in text
     for seed in want.deadline[:10]:
         left = want.deadline_days_left[seed.code]
@@ -113,13 +119,26 @@ async def test_a_day_without_reports_gets_a_short_message(service: SummaryServic
 
 def _figures(**overrides: object) -> SummaryFigures:
     values: dict[str, object] = dict(
-        day=date(2023, 11, 15), as_of=datetime(2023, 11, 16, 0, 0, tzinfo=UTC), new_reports=1234,
-        previous_day=1000, week_before=0,
+        day=date(2023, 11, 15),
+        as_of=datetime(2023, 11, 16, 0, 0, tzinfo=UTC),
+        new_reports=1234,
+        previous_day=1000,
+        week_before=0,
         by_category={c: (1234 if c is Category.MEDSOS else 0) for c in Category},
-        by_region=(RegionFigure(region_id="kab-x&y", total=1234,
-                                by_state={s: (1234 if s is ReportState.BARU else 0) for s in ReportState}),),
-        states_now={s: 2345 for s in ReportState}, backlog=0, backlog_oldest=None, first_actions=0,
-        first_action_median=None, deadline_count=0, deadlines=(),
+        by_region=(
+            RegionFigure(
+                region_id="kab-x&y",
+                total=1234,
+                by_state={s: (1234 if s is ReportState.BARU else 0) for s in ReportState},
+            ),
+        ),
+        states_now={s: 2345 for s in ReportState},
+        backlog=0,
+        backlog_oldest=None,
+        first_actions=0,
+        first_action_median=None,
+        deadline_count=0,
+        deadlines=(),
     )
     values.update(overrides)
     return SummaryFigures.model_validate(values)

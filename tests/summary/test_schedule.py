@@ -18,13 +18,16 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0, tz: ZoneInfo = WIB
     return datetime(2024, 1, day, hour, minute, second, tzinfo=tz)
 
 
-@pytest.mark.parametrize(("now", "day"), [
-    (at(11, 7), date(2024, 1, 10)),  # on the dot
-    (at(11, 6, 59, 30), date(2024, 1, 10)),  # a scheduler waking a moment early still counts
-    (at(11, 6, 58), date(2024, 1, 9)),
-    (at(11, 0, 5), date(2024, 1, 9)),
-    (at(11, 23, 59), date(2024, 1, 10)),
-])
+@pytest.mark.parametrize(
+    ("now", "day"),
+    [
+        (at(11, 7), date(2024, 1, 10)),  # on the dot
+        (at(11, 6, 59, 30), date(2024, 1, 10)),  # a scheduler waking a moment early still counts
+        (at(11, 6, 58), date(2024, 1, 9)),
+        (at(11, 0, 5), date(2024, 1, 9)),
+        (at(11, 23, 59), date(2024, 1, 10)),
+    ],
+)
 def test_latest_due_day(now: datetime, day: date) -> None:
     assert latest_due_day(now, SEVEN, WIB) == day
 
@@ -33,14 +36,17 @@ def test_due_time_is_local() -> None:
     assert due_at(date(2024, 1, 10), SEVEN, WIB) == datetime(2024, 1, 11, 0, 0, tzinfo=ZoneInfo("UTC"))
 
 
-@pytest.mark.parametrize(("now", "last", "owed"), [
-    (at(11, 7), date(2024, 1, 9), [date(2024, 1, 10)]),
-    (at(11, 7), date(2024, 1, 10), []),  # already recorded: a restart owes nothing
-    (at(11, 6), date(2024, 1, 9), []),  # before 07:00 the 10th is not due yet
-    (at(13, 8), date(2024, 1, 9), [date(2024, 1, 10), date(2024, 1, 11), date(2024, 1, 12)]),
-    (at(11, 7), None, [date(2024, 1, 10)]),  # first start: the latest day only, not all history
-    (at(31, 8), date(2024, 1, 1), [date(2024, 1, n) for n in range(24, 31)]),  # at most a week
-])
+@pytest.mark.parametrize(
+    ("now", "last", "owed"),
+    [
+        (at(11, 7), date(2024, 1, 9), [date(2024, 1, 10)]),
+        (at(11, 7), date(2024, 1, 10), []),  # already recorded: a restart owes nothing
+        (at(11, 6), date(2024, 1, 9), []),  # before 07:00 the 10th is not due yet
+        (at(13, 8), date(2024, 1, 9), [date(2024, 1, 10), date(2024, 1, 11), date(2024, 1, 12)]),
+        (at(11, 7), None, [date(2024, 1, 10)]),  # first start: the latest day only, not all history
+        (at(31, 8), date(2024, 1, 1), [date(2024, 1, n) for n in range(24, 31)]),  # at most a week
+    ],
+)
 def test_days_owed_after_downtime(now: datetime, last: date | None, owed: list[date]) -> None:
     assert days_owed(now, last, SEVEN, WIB) == owed
 

@@ -68,13 +68,13 @@ def runs(settings: Settings) -> list[tuple[str, int]]:
 def record_day(settings: Settings, day: str) -> None:
     """As if that day's summary had been sent before this test's start-up."""
     with sqlite3.connect(settings.database_path) as db:
-        db.execute("INSERT INTO summary_runs (day, late, recorded_at) VALUES (?, 0, '2024-01-01T00:00:00.000000Z')",
-                   (day,))
+        db.execute(
+            "INSERT INTO summary_runs (day, late, recorded_at) VALUES (?, 0, '2024-01-01T00:00:00.000000Z')", (day,)
+        )
 
 
 async def test_the_daily_job_is_scheduled_at_the_configured_time_and_zone(api: FakeBotApi, tmp_path: Path) -> None:
-    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE, summary_time=time(6, 30),
-                             timezone="Asia/Makassar")
+    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE, summary_time=time(6, 30), timezone="Asia/Makassar")
     async with summary_bot(settings, Clock(AS_OF)) as channel:
         job_queue = channel.application.job_queue
         assert job_queue is not None
@@ -123,8 +123,7 @@ async def test_a_restart_after_the_job_ran_sends_nothing(api: FakeBotApi, office
     assert runs(office_settings) == [("2024-01-10", 0)]
 
 
-async def test_a_restart_after_a_missed_day_sends_the_late_one_once(api: FakeBotApi,
-                                                                     office_settings: Settings) -> None:
+async def test_a_restart_after_a_missed_day_sends_the_late_one_once(api: FakeBotApi, office_settings: Settings) -> None:
     async with summary_bot(office_settings, Clock(AS_OF)):
         await wait_for_summary(api)
     # Down all Thursday, back on Friday at 09:00: Thursday's summary was due at 07:00 and is owed.
@@ -191,8 +190,9 @@ async def test_ringkasan_in_the_office_chat_with_a_date(api: FakeBotApi, office_
     assert runs(office_settings) == [("2024-01-10", 0)]  # on demand is not a day's recorded summary
 
 
-async def test_ringkasan_in_the_supervisors_group_defaults_to_yesterday(api: FakeBotApi,
-                                                                        office_settings: Settings) -> None:
+async def test_ringkasan_in_the_supervisors_group_defaults_to_yesterday(
+    api: FakeBotApi, office_settings: Settings
+) -> None:
     record_day(office_settings, DAY.isoformat())
     async with summary_bot(office_settings, Clock(AS_OF)):
         mark = command(api, GROUP)
@@ -200,14 +200,18 @@ async def test_ringkasan_in_the_supervisors_group_defaults_to_yesterday(api: Fak
     assert "Rabu, 10 Januari 2024" in text_of(text)
 
 
-@pytest.mark.parametrize(("chat_id", "args", "expected"), [
-    (OTHER_GROUP, "", "hanya tersedia di grup pengawas"),
-    (777, "", "hanya tersedia di grup pengawas"),  # a citizen's private chat: refused, not read as a draft answer
-    (GROUP, "kapan-kapan", "/ringkasan tahun-bulan-tanggal untuk tanggal lain"),
-    (GROUP, "2024-02-01", "hari yang sudah lewat"),
-])
-async def test_ringkasan_refused_politely(api: FakeBotApi, office_settings: Settings, chat_id: int, args: str,
-                                          expected: str) -> None:
+@pytest.mark.parametrize(
+    ("chat_id", "args", "expected"),
+    [
+        (OTHER_GROUP, "", "hanya tersedia di grup pengawas"),
+        (777, "", "hanya tersedia di grup pengawas"),  # a citizen's private chat: refused, not read as a draft answer
+        (GROUP, "kapan-kapan", "/ringkasan tahun-bulan-tanggal untuk tanggal lain"),
+        (GROUP, "2024-02-01", "hari yang sudah lewat"),
+    ],
+)
+async def test_ringkasan_refused_politely(
+    api: FakeBotApi, office_settings: Settings, chat_id: int, args: str, expected: str
+) -> None:
     record_day(office_settings, DAY.isoformat())
     async with summary_bot(office_settings, Clock(AS_OF)):
         mark = command(api, chat_id, args)
@@ -216,8 +220,9 @@ async def test_ringkasan_refused_politely(api: FakeBotApi, office_settings: Sett
     assert expected in text_of(answer[0])
 
 
-async def test_without_an_office_chat_the_job_is_off(api: FakeBotApi, tmp_path: Path,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_without_an_office_chat_the_job_is_off(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = make_settings(api, tmp_path)
     caplog.set_level(logging.INFO, logger="bot.telegram.summary")
     async with summary_bot(settings, Clock(AS_OF)) as channel:
@@ -227,4 +232,3 @@ async def test_without_an_office_chat_the_job_is_off(api: FakeBotApi, tmp_path: 
     assert [c.method for c in answer] == ["sendMessage"] and "Tidak ada laporan baru" in text_of(answer[0])
     assert sum("daily summary is off" in r.getMessage() for r in caplog.records) == 1
     assert runs(settings) == []
-

@@ -44,17 +44,38 @@ def service_for(store: Store, now: datetime = NOW) -> TriageService:
 
 
 async def add_report(
-    store: Store, *, address: str = "5001", subject: str | None = "Budi Santoso", region: str = "kab-klaten",
-    incident: date = date(2023, 11, 18), photos: tuple[PhotoEvidence, ...] = (), links: tuple[str, ...] = (),
-    contact: Contact | None = None, description: str = "Kepala dinas berfoto dengan pose dua jari di acara kantor.",
-    channel: Channel = Channel.TELEGRAM, category: Category = Category.FOTO, now: datetime = NOW,
+    store: Store,
+    *,
+    address: str = "5001",
+    subject: str | None = "Budi Santoso",
+    region: str = "kab-klaten",
+    incident: date = date(2023, 11, 18),
+    photos: tuple[PhotoEvidence, ...] = (),
+    links: tuple[str, ...] = (),
+    contact: Contact | None = None,
+    description: str = "Kepala dinas berfoto dengan pose dua jari di acara kantor.",
+    channel: Channel = Channel.TELEGRAM,
+    category: Category = Category.FOTO,
+    now: datetime = NOW,
 ) -> Report:
     reporter = await store.reporters.get_or_create(channel, address)
     new = NewReport(
-        reporter_id=reporter.id, channel=channel, category=category, subject_name=subject,
-        subject_agency="Dinas Pendidikan", subject_status=SubjectStatus.PNS, region_id=region,
-        place="Balai desa", latitude=None, longitude=None, incident_date=incident, description=description,
-        locale="id", photos=photos, links=links, contact=contact,
+        reporter_id=reporter.id,
+        channel=channel,
+        category=category,
+        subject_name=subject,
+        subject_agency="Dinas Pendidikan",
+        subject_status=SubjectStatus.PNS,
+        region_id=region,
+        place="Balai desa",
+        latitude=None,
+        longitude=None,
+        incident_date=incident,
+        description=description,
+        locale="id",
+        photos=photos,
+        links=links,
+        contact=contact,
     )
     return await store.reports.submit(new, now=now)
 
@@ -83,8 +104,9 @@ class Supervisors:
 
     def press(self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None) -> dict[str, Any]:
         chat = chat_id if chat_id is not None else self.chat_id
-        update = self.api.callback_query(user_id, chat, message_id, data, chat_type="supergroup" if chat < 0
-                                         else "private")
+        update = self.api.callback_query(
+            user_id, chat, message_id, data, chat_type="supergroup" if chat < 0 else "private"
+        )
         return self.api.push_update(update)
 
     def reply(self, user_id: int, to_message_id: int, text: str) -> dict[str, Any]:

@@ -31,8 +31,9 @@ async def test_answers_add_links_and_photos_up_to_the_cap_and_say_so(tmp_path: P
             replies = await answers.route(reporter, "id", image(make_jpeg(64 + n, 64, seed=n)), "42")
             assert replies is not None
         assert replies is not None and "Batas bukti tambahan" in replies[-1].text
-        assert rows(tmp_path / "db.sqlite3", "SELECT COUNT(*) FROM evidence WHERE kind = 'photo'") == \
-            [(10 * EVIDENCE_FACTOR,)]
+        assert rows(tmp_path / "db.sqlite3", "SELECT COUNT(*) FROM evidence WHERE kind = 'photo'") == [
+            (10 * EVIDENCE_FACTOR,)
+        ]
         report = await store.reports.get(report_id)
         assert report is not None
         card = (await service.card(report)).text

@@ -31,14 +31,21 @@ def answers_for(store: Store, service: TriageService) -> TriageAnswers:
     async def store_image(data: bytes, source_id: str | None = None) -> PhotoEvidence:
         inspected = inspect_image(data, max_bytes=10_000_000)
         store.files.keep(data, inspected.sha256, {})
-        return PhotoEvidence(sha256=inspected.sha256, mime=inspected.mime, size_bytes=inspected.size_bytes,
-                             width=inspected.width, height=inspected.height, dhash=inspected.dhash)
+        return PhotoEvidence(
+            sha256=inspected.sha256,
+            mime=inspected.mime,
+            size_bytes=inspected.size_bytes,
+            width=inspected.width,
+            height=inspected.height,
+            dhash=inspected.dhash,
+        )
 
     return TriageAnswers(store, service.triage, store_image, clock=lambda: NOW)
 
 
-async def asked(store: Store, service: TriageService, answers: TriageAnswers, address: str = "5001",
-                message_id: str = "42") -> tuple[Reporter, int]:
+async def asked(
+    store: Store, service: TriageService, answers: TriageAnswers, address: str = "5001", message_id: str = "42"
+) -> tuple[Reporter, int]:
     """A claimed report with a question relayed to its reporter as message `message_id`."""
     report = await add_report(store, address=address)
     await service.move(report.id, Action.CLAIM, S.BARU, ALICE)
@@ -66,8 +73,9 @@ async def test_a_reply_to_the_question_is_the_answer(tmp_path: Path) -> None:
         # A second round: another question, another reply.
         await service.move(report_id, Action.REQUEST_INFO, S.DIPROSES, ALICE, note="Jam berapa?")
         notice = outbox(store.db.path, NOTIFY_REPORTER)[-1]
-        await answers.on_notice_sent(OutboxItem(id=2, kind=NOTIFY_REPORTER, payload=notice, attempts=0, progress={}),
-                                     reporter, "57")
+        await answers.on_notice_sent(
+            OutboxItem(id=2, kind=NOTIFY_REPORTER, payload=notice, attempts=0, progress={}), reporter, "57"
+        )
         assert await answers.route(reporter, "id", Text("Sekitar jam 9 pagi"), "57") is not None
         # Someone else replying to that message id in their own chat claims nothing.
         other = await store.reporters.get_or_create(reporter.channel, "6006")
@@ -113,7 +121,9 @@ async def test_the_answer_button_opens_answer_mode_until_done(tmp_path: Path) ->
     assert [d.startswith("photo:") for (d,) in details] == [False, True]
     # The first answer moved the report back to diproses; the photo then changed no state.
     assert rows(db, "SELECT to_state FROM events WHERE action = 'info_received' ORDER BY id") == [
-        ("diproses",), (None,)]
+        ("diproses",),
+        (None,),
+    ]
     assert len(outbox(db, EDIT_CARD)) == 4  # claim, question, and one per answer
 
 

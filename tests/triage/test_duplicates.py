@@ -25,15 +25,18 @@ SHA_A, SHA_B, SHA_C = "a" * 64, "b" * 64, "c" * 64
 MAX = 10_000_000
 
 
-@pytest.mark.parametrize(("a", "b", "same"), [
-    ("Budi Santoso", "budi  santoso", True),
-    ("Drs. Budi Santoso, M.Pd", "Budi Santoso", True),
-    ("Bapak Budi Santoso", "BUDI SANTOSO S.Pd.", True),
-    ("Budi Santoso Wibowo", "Budi Santoso", True),  # a full name inside a longer one
-    ("Budi", "Budi Santoso", False),  # one word is too common to call it the same person
-    ("Budi Santoso", "Budi Setiawan", False),
-    ("Pak", "Bu", False),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Budi Santoso", "budi  santoso", True),
+        ("Drs. Budi Santoso, M.Pd", "Budi Santoso", True),
+        ("Bapak Budi Santoso", "BUDI SANTOSO S.Pd.", True),
+        ("Budi Santoso Wibowo", "Budi Santoso", True),  # a full name inside a longer one
+        ("Budi", "Budi Santoso", False),  # one word is too common to call it the same person
+        ("Budi Santoso", "Budi Setiawan", False),
+        ("Pak", "Bu", False),
+    ],
+)
 def test_same_person(a: str, b: str, same: bool) -> None:
     assert same_person(a, b) is same
 
@@ -68,8 +71,10 @@ def test_a_resized_recompressed_copy_is_within_the_threshold() -> None:
     assert a.sha256 != b.sha256
     found = photo_duplicates(
         [photo(a.sha256, a.dhash)],
-        [PhotoMatch(report_id=2, code="LN-COPY", sha256=b.sha256, dhash=b.dhash),
-         PhotoMatch(report_id=3, code="LN-OTHER", sha256=other.sha256, dhash=other.dhash)],
+        [
+            PhotoMatch(report_id=2, code="LN-COPY", sha256=b.sha256, dhash=b.dhash),
+            PhotoMatch(report_id=3, code="LN-OTHER", sha256=other.sha256, dhash=other.dhash),
+        ],
     )
     assert [(d.code, d.kind) for d in found] == [("LN-COPY", DuplicateKind.SIMILAR_PHOTO)]
 
@@ -77,8 +82,7 @@ def test_a_resized_recompressed_copy_is_within_the_threshold() -> None:
 async def test_find_duplicates_in_the_database(tmp_path: Path) -> None:
     async with open_store(tmp_path) as store:
         first = await add_report(store, address="1", photos=(photo(SHA_A, "0123456789abcdef"),))
-        same_subject = await add_report(store, address="2", subject="Drs. Budi Santoso",
-                                        incident=date(2023, 11, 16))
+        same_subject = await add_report(store, address="2", subject="Drs. Budi Santoso", incident=date(2023, 11, 16))
         await add_report(store, address="3", subject="Budi Santoso", incident=date(2023, 11, 10))  # too far apart
         await add_report(store, address="4", subject="Budi Santoso", region="kota-surakarta")  # elsewhere
         look_alike = await add_report(store, address="5", subject=None, photos=(photo(SHA_B, "0123456789abcdee"),))
@@ -98,13 +102,30 @@ def test_subject_window_is_three_days() -> None:
     from storage.models import Report
 
     base = dict(
-        code="LN-1", reporter_id=1, channel="telegram", state="baru", category="foto", subject_name="Budi Santoso",
-        subject_agency=None, subject_status="pns", region_id="kab-klaten", place="x", latitude=None,
-        longitude=None, incident_date=date(2023, 11, 18), description="d", contact_shared=False, locale="id",
-        created_at=NOW, updated_at=NOW, card_chat_id=None, card_message_id=None,
+        code="LN-1",
+        reporter_id=1,
+        channel="telegram",
+        state="baru",
+        category="foto",
+        subject_name="Budi Santoso",
+        subject_agency=None,
+        subject_status="pns",
+        region_id="kab-klaten",
+        place="x",
+        latitude=None,
+        longitude=None,
+        incident_date=date(2023, 11, 18),
+        description="d",
+        contact_shared=False,
+        locale="id",
+        created_at=NOW,
+        updated_at=NOW,
+        card_chat_id=None,
+        card_message_id=None,
     )
     report = Report.model_validate({**base, "id": 1})
     near = Report.model_validate({**base, "id": 2, "code": "LN-2", "incident_date": date(2023, 11, 21)})
-    far = Report.model_validate({**base, "id": 3, "code": "LN-3",
-                                 "incident_date": date(2023, 11, 18) + timedelta(days=4)})
+    far = Report.model_validate(
+        {**base, "id": 3, "code": "LN-3", "incident_date": date(2023, 11, 18) + timedelta(days=4)}
+    )
     assert [d.code for d in subject_duplicates(report, [report, near, far])] == ["LN-2"]

@@ -44,17 +44,18 @@ async def file_report(api: FakeBotApi, citizen: Citizen, photo: bytes | None = N
 
 def card_id(api: FakeBotApi, code: str) -> int:
     for message in api.messages(GROUP):
-        if message.get("from", {}).get("is_bot") and code in message.get("text", "") \
-                and message.get("reply_markup"):
+        if message.get("from", {}).get("is_bot") and code in message.get("text", "") and message.get("reply_markup"):
             return int(message["message_id"])
     raise AssertionError(f"no card for {code}")
 
 
 async def answer_of(api: FakeBotApi, mark: int, user_id: int) -> Call:
     """The callback answer the bot gave to `user_id`'s press after `mark`."""
+
     def mine(call: Call) -> bool:
         return call.method == "answerCallbackQuery" and str(call.params["callback_query_id"]).endswith(
-            f"{user_id % 100000:05d}")
+            f"{user_id % 100000:05d}"
+        )
 
     return await api.wait_for(mine, since=mark)
 
@@ -91,7 +92,8 @@ async def keyboard_has(group: Supervisors, message_id: int, label: str, timeout:
 
 async def notice(api: FakeBotApi, user_id: int, text: str, mark: int = 0) -> Call:
     return await api.wait_for(
-        lambda c: c.method == "sendMessage" and c.chat_id == user_id and text in text_of(c), timeout=10, since=mark)
+        lambda c: c.method == "sendMessage" and c.chat_id == user_id and text in text_of(c), timeout=10, since=mark
+    )
 
 
 def db_rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -120,8 +122,11 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
 
         # Minta info: the button asks for a reply; the question is written as a reply to the card.
         await press(api, group, ALICE, card, "❓ Minta info")
-        prompt = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP
-                                    and "force_reply" in str(c.params.get("reply_markup")))
+        prompt = await api.wait_for(
+            lambda c: (
+                c.method == "sendMessage" and c.chat_id == GROUP and "force_reply" in str(c.params.get("reply_markup"))
+            )
+        )
         assert prompt.params["reply_parameters"]["message_id"] == card
         mark = len(api.calls)
         group.reply(ALICE, card, "Siapa saja yang hadir? <mohon> sebutkan")
@@ -140,10 +145,14 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
         update = api.private_text(5001, "Hadir kepala dinas dan dua camat.")
         update["message"]["reply_to_message"] = api.message(5001, question_id)
         api.push_update(update)
-        photo_post = await api.wait_for(lambda c: c.method == "sendPhoto" and c.chat_id == GROUP, since=mark,
-                                        timeout=10)
-        text_post = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP
-                                       and "Hadir kepala dinas" in text_of(c), since=mark, timeout=10)
+        photo_post = await api.wait_for(
+            lambda c: c.method == "sendPhoto" and c.chat_id == GROUP, since=mark, timeout=10
+        )
+        text_post = await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == GROUP and "Hadir kepala dinas" in text_of(c),
+            since=mark,
+            timeout=10,
+        )
         assert photo_post.params["reply_parameters"]["message_id"] == card
         assert text_post.params["reply_parameters"]["message_id"] == card
         assert code in str(photo_post.params.get("caption")) and "Warga5001" not in text_of(text_post)
@@ -180,14 +189,15 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
     ]
     assert db_rows(settings.database_path, "SELECT COUNT(*) FROM evidence WHERE kind = 'photo'") == [(2,)]
     # The reporter received each notice, and none of them names a supervisor.
-    notices = [text_of(c) for c in api.calls if c.method == "sendMessage" and c.chat_id == 5001
-               and code in text_of(c)]
+    notices = [text_of(c) for c in api.calls if c.method == "sendMessage" and c.chat_id == 5001 and code in text_of(c)]
     assert all("Alice" not in n for n in notices)
     assert db_rows(settings.database_path, "SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == [(0,)]
 
 
 async def test_outsiders_other_chats_and_forged_buttons_are_refused(
-    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    api: FakeBotApi,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
     settings = make_settings(api, tmp_path)
@@ -267,8 +277,11 @@ async def test_two_simultaneous_presses_make_one_move(api: FakeBotApi, tmp_path:
         claimed_notices = [c for c in api.calls if c.chat_id == 5003 and "sedang diperiksa tim pengawas" in text_of(c)]
         assert len(claimed_notices) == 1
     assert db_rows(settings.database_path, "SELECT action FROM events WHERE action != 'created'") == [("claim",)]
-    assert db_rows(settings.database_path, "SELECT actor FROM events WHERE action = 'claim'")[0][0] in (
-        "supervisor:9101", "supervisor:9102") and code
+    assert (
+        db_rows(settings.database_path, "SELECT actor FROM events WHERE action = 'claim'")[0][0]
+        in ("supervisor:9101", "supervisor:9102")
+        and code
+    )
 
 
 async def test_reject_with_a_typed_reason_and_reopen(api: FakeBotApi, tmp_path: Path) -> None:
@@ -286,10 +299,12 @@ async def test_reject_with_a_typed_reason_and_reopen(api: FakeBotApi, tmp_path: 
         await press(api, group, ALICE, card, "🚫 Tolak")
         await keyboard_has(group, card, "✍️ Alasan lain (ketik)")
         await press(api, group, ALICE, card, "✍️ Alasan lain (ketik)")
-        prompt = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP
-                                    and "alasan penolakan" in text_of(c))
-        prompt_id = next(m["message_id"] for m in reversed(api.messages(GROUP))
-                         if "alasan penolakan" in m.get("text", ""))
+        prompt = await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == GROUP and "alasan penolakan" in text_of(c)
+        )
+        prompt_id = next(
+            m["message_id"] for m in reversed(api.messages(GROUP)) if "alasan penolakan" in m.get("text", "")
+        )
         assert prompt.params["reply_markup"]["force_reply"] is True
         group.reply(ALICE, prompt_id, "Kejadian di Jawa Timur, bukan wilayah kami.")
         await card_shows(api, card, "Alasan: Kejadian di Jawa Timur")
@@ -300,7 +315,9 @@ async def test_reject_with_a_typed_reason_and_reopen(api: FakeBotApi, tmp_path: 
         await card_shows(api, card, "Dibuka lagi oleh Alice")
         await notice(api, 5004, "has been reopened")
     assert db_rows(settings.database_path, "SELECT action, note FROM events WHERE action IN ('reject', 'reopen')") == [
-        ("reject", "Kejadian di Jawa Timur, bukan wilayah kami."), ("reopen", None)]
+        ("reject", "Kejadian di Jawa Timur, bukan wilayah kami."),
+        ("reopen", None),
+    ]
 
 
 async def test_group_commands_and_an_export_without_reporter_identity(api: FakeBotApi, tmp_path: Path) -> None:
@@ -313,7 +330,16 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
         code, card = await file_report(api, citizen, photo)
         menus = {lang: api.commands({"type": "chat", "chat_id": GROUP}, lang) for lang in ("", "en")}
         assert [c["command"] for c in menus[""]] == [
-            "laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor", "ringkasan"]
+            "laporan",
+            "antrian",
+            "cari",
+            "bukti",
+            "paket",
+            "rujukan",
+            "hasil",
+            "ekspor",
+            "ringkasan",
+        ]
         assert menus["en"][0]["description"].startswith("A report's card")
 
         mark = len(api.calls)
@@ -346,8 +372,13 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
         await card_shows(api, new_card, "Diambil oleh Alice")
 
         # The morning reminder, run by hand: a report whose window closes tomorrow is listed.
-        urgent = await add_report(channel.services.store, address="424242", subject="Siti Urgent",
-                                  incident=(utcnow() + timedelta(hours=7)).date() - timedelta(days=6), now=utcnow())
+        urgent = await add_report(
+            channel.services.store,
+            address="424242",
+            subject="Siti Urgent",
+            incident=(utcnow() + timedelta(hours=7)).date() - timedelta(days=6),
+            now=utcnow(),
+        )
         jobs = channel.application.job_queue.get_jobs_by_name("triage-reminder")  # type: ignore[union-attr]
         assert len(jobs) == 1
         await channel.triage.morning_reminder()
@@ -356,9 +387,13 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
 
         mark = len(api.calls)
         group.command(ALICE, "ekspor")
-        xlsx = await api.wait_for(lambda c: (c.method == "sendDocument" and ".xlsx" in str(c.files.keys()))
-                                  or (c.method == "sendDocument" and "Ekspor" in str(c.params.get("caption"))),
-                                  since=mark)
+        xlsx = await api.wait_for(
+            lambda c: (
+                (c.method == "sendDocument" and ".xlsx" in str(c.files.keys()))
+                or (c.method == "sendDocument" and "Ekspor" in str(c.params.get("caption")))
+            ),
+            since=mark,
+        )
         csv_call = await api.wait_for(lambda c: c.method == "sendDocument" and c is not xlsx, since=mark)
     data = next(iter(xlsx.files.values()))
     workbook = load_workbook(io.BytesIO(data))
@@ -373,9 +408,14 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
 
 
 def card_id_after(api: FakeBotApi, code: str, old: int) -> int:
-    ids = [int(m["message_id"]) for m in api.messages(GROUP)
-           if m.get("from", {}).get("is_bot") and code in m.get("text", "") and m.get("reply_markup")
-           and int(m["message_id"]) > old]
+    ids = [
+        int(m["message_id"])
+        for m in api.messages(GROUP)
+        if m.get("from", {}).get("is_bot")
+        and code in m.get("text", "")
+        and m.get("reply_markup")
+        and int(m["message_id"]) > old
+    ]
     assert ids, "no new card"
     return ids[0]
 
@@ -394,8 +434,12 @@ async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:
     group.add(ALICE, "Alice")
     async with running_bot(settings) as channel:
         store = channel.services.store
-        made = [await add_report(store, address=str(800 + i), subject=f"Orang {i}",
-                                 now=utcnow() - timedelta(minutes=30 - i)) for i in range(12)]
+        made = [
+            await add_report(
+                store, address=str(800 + i), subject=f"Orang {i}", now=utcnow() - timedelta(minutes=30 - i)
+            )
+            for i in range(12)
+        ]
         mark = len(api.calls)
         group.command(ALICE, "antrian")
         first = await api.wait_for(lambda c: c.chat_id == GROUP and "Antrian" in text_of(c), since=mark)
@@ -403,8 +447,9 @@ async def test_long_lists_are_paged(api: FakeBotApi, tmp_path: Path) -> None:
         assert "Halaman 1 dari 2" in text_of(first)
         listing = max(m["message_id"] for m in api.messages(GROUP) if "Antrian" in m.get("text", ""))
         await press(api, group, ALICE, listing, "Berikutnya ▶️")
-        second = await api.wait_for(lambda c: c.method == "editMessageText" and "Halaman 2 dari 2" in text_of(c),
-                                    since=mark)
+        second = await api.wait_for(
+            lambda c: c.method == "editMessageText" and "Halaman 2 dari 2" in text_of(c), since=mark
+        )
         assert made[11].code in text_of(second) and made[0].code not in text_of(second)
         assert set(group.buttons(listing)) == {"◀️ Sebelumnya"}
         group.command(ALICE, "cari", "nama:orang")
@@ -421,9 +466,11 @@ async def test_dates_out_of_range_are_answered_politely(api: FakeBotApi, tmp_pat
     group = Supervisors(api)
     group.add(ALICE, "Alice")
     async with running_bot(settings):
-        for command, args, shown in (("ekspor", "0001-01-01 2024-01-01", "0001-01-01"),
-                                     ("ekspor", "2024-01-01 9999-12-31", "9999-12-31"),
-                                     ("cari", "sampai:9999-12-31", "9999-12-31")):
+        for command, args, shown in (
+            ("ekspor", "0001-01-01 2024-01-01", "0001-01-01"),
+            ("ekspor", "2024-01-01 9999-12-31", "9999-12-31"),
+            ("cari", "sampai:9999-12-31", "9999-12-31"),
+        ):
             mark = len(api.calls)
             group.command(ALICE, command, args)
             said = await api.wait_for(lambda c: c.chat_id == GROUP and "di luar rentang" in text_of(c), since=mark)
@@ -431,7 +478,9 @@ async def test_dates_out_of_range_are_answered_politely(api: FakeBotApi, tmp_pat
 
 
 async def test_a_press_answered_too_late_still_moves_without_an_error(
-    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    api: FakeBotApi,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Telegram refuses answerCallbackQuery after ~15 s ("query is too old"): the move stands, no traceback."""
     settings = make_settings(api, tmp_path)
@@ -455,6 +504,15 @@ async def test_both_menus_survive_when_the_summary_chat_is_the_group(api: FakeBo
         scope = {"type": "chat", "chat_id": GROUP}
         for language in ("", "en"):
             names = [c["command"] for c in api.commands(scope, language)]
-            assert names == ["laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor",
-                             "ringkasan"], (language, names)
+            assert names == [
+                "laporan",
+                "antrian",
+                "cari",
+                "bukti",
+                "paket",
+                "rujukan",
+                "hasil",
+                "ekspor",
+                "ringkasan",
+            ], (language, names)
         assert [c["command"] for c in api.commands({"type": "all_private_chats"})][:2] == ["start", "lapor"]

@@ -15,8 +15,7 @@ async def test_a_move_whose_state_reads_like_its_action_shows_no_arrow(tmp_path:
         report = await add_report(store, address="1")
         await service.move(report.id, Action.CLAIM, ReportState.BARU, ALICE)
         await service.move(report.id, Action.VERIFY, ReportState.DIPROSES, ALICE)
-        await service.move(report.id, Action.FORWARD, ReportState.TERVERIFIKASI, ALICE,
-                           target=ForwardTarget.BKN)
+        await service.move(report.id, Action.FORWARD, ReportState.TERVERIFIKASI, ALICE, target=ForwardTarget.BKN)
         history = "\n".join(await service.history(report))
     assert "Diteruskan → Diteruskan" not in history and "<b>Diteruskan</b> — Alice" in history
     assert "<b>Diverifikasi</b> → Terverifikasi" in history  # a different word still shows the state

@@ -47,9 +47,17 @@ async def test_a_report_through_its_whole_life(tmp_path: Path) -> None:
     assert events[5][6] == "target:bawaslu" and events[8][6] == "reason:duplicate"
     notices = outbox(db, NOTIFY_REPORTER)
     assert [n["key"] for n in notices] == [
-        "triage.notice_claimed", "triage.notice_question", "triage.notice_question", "triage.notice_verified",
-        "triage.notice_forwarded", "triage.notice_closed", "triage.notice_reopened", "triage.notice_rejected",
-        "triage.notice_reopened", "triage.notice_verified", "triage.notice_closed",
+        "triage.notice_claimed",
+        "triage.notice_question",
+        "triage.notice_question",
+        "triage.notice_verified",
+        "triage.notice_forwarded",
+        "triage.notice_closed",
+        "triage.notice_reopened",
+        "triage.notice_rejected",
+        "triage.notice_reopened",
+        "triage.notice_verified",
+        "triage.notice_closed",
     ]
     # The reporter is never told who: no supervisor name or id in anything owed to them.
     for notice in notices:
@@ -66,13 +74,16 @@ async def test_a_report_through_its_whole_life(tmp_path: Path) -> None:
     assert len(set(dedupe)) == len(dedupe)
 
 
-@pytest.mark.parametrize(("action", "expected", "result"), [
-    (Action.CLAIM, S.DIPROSES, MoveResult.ILLEGAL),  # claim from diproses is not in the table
-    (Action.FORWARD, S.BARU, MoveResult.ILLEGAL),
-    (Action.REOPEN, S.BARU, MoveResult.ILLEGAL),
-    (Action.VERIFY, S.DIPROSES, MoveResult.CHANGED),  # a legal move, but the report is still baru
-    (Action.REJECT, S.BARU, MoveResult.INVALID),  # no reason given
-])
+@pytest.mark.parametrize(
+    ("action", "expected", "result"),
+    [
+        (Action.CLAIM, S.DIPROSES, MoveResult.ILLEGAL),  # claim from diproses is not in the table
+        (Action.FORWARD, S.BARU, MoveResult.ILLEGAL),
+        (Action.REOPEN, S.BARU, MoveResult.ILLEGAL),
+        (Action.VERIFY, S.DIPROSES, MoveResult.CHANGED),  # a legal move, but the report is still baru
+        (Action.REJECT, S.BARU, MoveResult.INVALID),  # no reason given
+    ],
+)
 async def test_refused_moves_change_nothing(tmp_path: Path, action: Action, expected: S, result: MoveResult) -> None:
     async with open_store(tmp_path) as store:
         service = service_for(store)
@@ -99,12 +110,17 @@ async def test_forward_needs_a_target_and_a_question_needs_text(tmp_path: Path) 
     assert "Terlapor &lt;b&gt;honorer&lt;/b&gt;" in render_notice(notice, "id").text
 
 
-@pytest.mark.parametrize(("first", "second"), [
-    ((Action.CLAIM, {}), (Action.CLAIM, {})),
-    ((Action.CLAIM, {}), (Action.REJECT, {"reason": RejectReason.SPAM})),
-])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ((Action.CLAIM, {}), (Action.CLAIM, {})),
+        ((Action.CLAIM, {}), (Action.REJECT, {"reason": RejectReason.SPAM})),
+    ],
+)
 async def test_two_supervisors_at_once_make_exactly_one_move(
-    tmp_path: Path, first: tuple[Action, dict[str, object]], second: tuple[Action, dict[str, object]],
+    tmp_path: Path,
+    first: tuple[Action, dict[str, object]],
+    second: tuple[Action, dict[str, object]],
 ) -> None:
     async with open_store(tmp_path) as store:
         service = service_for(store)
@@ -145,8 +161,12 @@ async def test_a_long_reminder_lists_what_fits_then_says_how_many_more(tmp_path:
     async with open_store(tmp_path) as store:
         service = service_for(store)
         for n in range(83):
-            await add_report(store, address=str(1000 + n), subject=f"Terlapor dengan nama yang panjang {n}",
-                             incident=today - timedelta(days=5 + n % 3))
+            await add_report(
+                store,
+                address=str(1000 + n),
+                subject=f"Terlapor dengan nama yang panjang {n}",
+                incident=today - timedelta(days=5 + n % 3),
+            )
         text = await service.reminder_text(today)
     assert text is not None and len(text) <= 4096
     assert "83 laporan" in text
@@ -161,8 +181,9 @@ async def test_the_morning_reminder_lists_what_closes_within_two_days(tmp_path: 
         service = service_for(store)
         codes = {}
         for days_ago in (4, 5, 6, 7, 8):
-            report = await add_report(store, address=str(days_ago), subject=f"Terlapor {days_ago}",
-                                       incident=today - timedelta(days=days_ago))
+            report = await add_report(
+                store, address=str(days_ago), subject=f"Terlapor {days_ago}", incident=today - timedelta(days=days_ago)
+            )
             codes[days_ago] = report.code
         claimed = await add_report(store, address="99", subject="Sudah diambil", incident=today - timedelta(days=6))
         await service.move(claimed.id, Action.CLAIM, S.BARU, ALICE)
@@ -181,8 +202,10 @@ async def test_the_morning_reminder_lists_what_closes_within_two_days(tmp_path: 
 async def test_the_queue_is_paged_oldest_first(tmp_path: Path) -> None:
     async with open_store(tmp_path) as store:
         service = service_for(store)
-        made = [await add_report(store, address=str(i), subject=f"Orang {i}", now=NOW + timedelta(minutes=i))
-                for i in range(23)]
+        made = [
+            await add_report(store, address=str(i), subject=f"Orang {i}", now=NOW + timedelta(minutes=i))
+            for i in range(23)
+        ]
         first = await service.queue(0)
         assert (first.page, first.pages, first.total) == (0, 3, 23)
         assert first.text.index(made[0].code) < first.text.index(made[9].code) and made[10].code not in first.text

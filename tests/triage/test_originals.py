@@ -24,8 +24,12 @@ ALICE, CARLA = 9101, 9103
 
 def releases(db: Path) -> list[tuple[str, str | None, str | None]]:
     with sqlite3.connect(db) as conn:
-        return [tuple(r) for r in conn.execute(
-            "SELECT actor, actor_name, detail FROM events WHERE action = 'evidence_released' ORDER BY id")]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                "SELECT actor, actor_name, detail FROM events WHERE action = 'evidence_released' ORDER BY id"
+            )
+        ]
 
 
 async def test_supervisors_get_copies_and_only_a_custodian_the_originals(api: FakeBotApi, tmp_path: Path) -> None:
@@ -56,7 +60,9 @@ async def test_supervisors_get_copies_and_only_a_custodian_the_originals(api: Fa
 
 
 async def test_the_command_line_writes_the_originals_and_logs_the_release(
-    api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    api: FakeBotApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = make_settings(api, tmp_path)
     photo = make_jpeg(900, 700, seed=12, gps=(-7.7, 110.6))

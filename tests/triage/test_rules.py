@@ -21,15 +21,18 @@ from tests.triage.helpers import NOW, add_report, open_store, photo
 TODAY = date(2023, 11, 20)
 
 
-@pytest.mark.parametrize(("incident", "left", "status"), [
-    (date(2023, 11, 20), 7, DeadlineStatus.OPEN),  # today: the whole week ahead
-    (date(2023, 11, 16), 3, DeadlineStatus.OPEN),
-    (date(2023, 11, 15), 2, DeadlineStatus.NEAR),
-    (date(2023, 11, 14), 1, DeadlineStatus.NEAR),
-    (date(2023, 11, 13), 0, DeadlineStatus.NEAR),  # the last day
-    (date(2023, 11, 12), -1, DeadlineStatus.PAST),
-    (date(2023, 10, 1), -43, DeadlineStatus.PAST),
-])
+@pytest.mark.parametrize(
+    ("incident", "left", "status"),
+    [
+        (date(2023, 11, 20), 7, DeadlineStatus.OPEN),  # today: the whole week ahead
+        (date(2023, 11, 16), 3, DeadlineStatus.OPEN),
+        (date(2023, 11, 15), 2, DeadlineStatus.NEAR),
+        (date(2023, 11, 14), 1, DeadlineStatus.NEAR),
+        (date(2023, 11, 13), 0, DeadlineStatus.NEAR),  # the last day
+        (date(2023, 11, 12), -1, DeadlineStatus.PAST),
+        (date(2023, 10, 1), -43, DeadlineStatus.PAST),
+    ],
+)
 def test_days_left_of_the_seven_day_window(incident: date, left: int, status: DeadlineStatus) -> None:
     deadline = bawaslu_deadline(incident, TODAY)
     assert deadline.days_left == left
@@ -42,9 +45,15 @@ def test_the_window_crosses_months_and_years() -> None:
     assert bawaslu_deadline(date(2024, 2, 25), date(2024, 2, 29)).days_left == 3  # leap year
 
 
-@pytest.mark.parametrize(("incident", "soon"), [
-    (date(2023, 11, 12), False), (date(2023, 11, 13), True), (date(2023, 11, 15), True), (date(2023, 11, 16), False),
-])
+@pytest.mark.parametrize(
+    ("incident", "soon"),
+    [
+        (date(2023, 11, 12), False),
+        (date(2023, 11, 13), True),
+        (date(2023, 11, 15), True),
+        (date(2023, 11, 16), False),
+    ],
+)
 def test_the_reminder_horizon_is_two_days_and_still_open(incident: date, soon: bool) -> None:
     assert closes_soon(incident, TODAY) is soon
 

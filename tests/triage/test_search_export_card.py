@@ -21,8 +21,11 @@ from tests.triage.helpers import ALICE, REGIONS, TZ, add_report, open_store, pho
 
 
 def test_search_syntax() -> None:
-    where = parse_search('wilayah:klaten status:baru,"butuh info" kategori:medsos dari:2023-11-01 '
-                         'sampai:30/11/2023 nama:"budi santoso"', REGIONS, TZ)
+    where = parse_search(
+        'wilayah:klaten status:baru,"butuh info" kategori:medsos dari:2023-11-01 sampai:30/11/2023 nama:"budi santoso"',
+        REGIONS,
+        TZ,
+    )
     assert where.region_ids == ("kab-klaten",)
     assert where.states == (ReportState.BARU, ReportState.BUTUH_INFO)
     assert where.categories == (Category.MEDSOS,)
@@ -39,19 +42,22 @@ def test_search_accepts_english_keys_labels_and_bare_words() -> None:
     assert where.name == "budi" and where.received_from is None
 
 
-@pytest.mark.parametrize(("query", "key"), [
-    ("", "triage.search_help"),
-    ('nama:"budi', "triage.search_bad_quotes"),
-    ("warna:merah", "triage.search_bad_key"),
-    ("wilayah:", "triage.search_empty_value"),
-    ("wilayah:atlantis", "triage.search_bad_region"),
-    ("status:hilang", "triage.search_bad_state"),
-    ("kategori:zzz", "triage.search_bad_category"),
-    ("dari:kemarin", "triage.search_bad_date"),
-    ("dari:2023-02-30", "triage.search_bad_date"),
-    ("dari:2023-12-01 sampai:2023-11-01", "triage.search_bad_range"),
-    ("nama:" + "x" * 150, "triage.search_bad_name"),
-])
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("", "triage.search_help"),
+        ('nama:"budi', "triage.search_bad_quotes"),
+        ("warna:merah", "triage.search_bad_key"),
+        ("wilayah:", "triage.search_empty_value"),
+        ("wilayah:atlantis", "triage.search_bad_region"),
+        ("status:hilang", "triage.search_bad_state"),
+        ("kategori:zzz", "triage.search_bad_category"),
+        ("dari:kemarin", "triage.search_bad_date"),
+        ("dari:2023-02-30", "triage.search_bad_date"),
+        ("dari:2023-12-01 sampai:2023-11-01", "triage.search_bad_range"),
+        ("nama:" + "x" * 150, "triage.search_bad_name"),
+    ],
+)
 def test_search_errors_name_the_problem(query: str, key: str) -> None:
     with pytest.raises(SearchError) as caught:
         parse_search(query, REGIONS, TZ)
@@ -102,22 +108,26 @@ async def test_search_in_the_database(tmp_path: Path) -> None:
     async with open_store(tmp_path) as store:
         service = service_for(store)
         budi = await add_report(store, address="1", subject="Budi 50%_Santoso")
-        await add_report(store, address="2", subject="Sri Wahyuni", region="kota-surakarta",
-                         category=Category.MEDSOS)
+        await add_report(store, address="2", subject="Sri Wahyuni", region="kota-surakarta", category=Category.MEDSOS)
         await service.move(budi.id, Action.CLAIM, ReportState.BARU, ALICE)
-        found, total = await service.triage.search(parse_search("nama:budi status:diproses", REGIONS, TZ),
-                                                   limit=10, offset=0)
+        found, total = await service.triage.search(
+            parse_search("nama:budi status:diproses", REGIONS, TZ), limit=10, offset=0
+        )
         assert total == 1 and found[0].code == budi.code
         # LIKE wildcards typed by a supervisor match themselves only.
         assert (await service.triage.search(ReportFilter(name="50%_"), limit=10, offset=0))[1] == 1
         assert (await service.triage.search(ReportFilter(name="5_%"), limit=10, offset=0))[1] == 0
-        page = await service.page(parse_search("wilayah:solo", REGIONS, TZ), 0, header_key="triage.search_header",
-                                  empty_key="triage.search_empty")
+        page = await service.page(
+            parse_search("wilayah:solo", REGIONS, TZ),
+            0,
+            header_key="triage.search_header",
+            empty_key="triage.search_empty",
+        )
         assert page.total == 1 and "Sri Wahyuni" in page.text and "Kota Surakarta" in page.text
 
 
 def test_formula_cells_are_neutralised() -> None:
-    assert safe_cell("=HYPERLINK(\"http://evil\")") == "'=HYPERLINK(\"http://evil\")"
+    assert safe_cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
     assert safe_cell("+62812") == "'+62812" and safe_cell("@x") == "'@x" and safe_cell("-1") == "'-1"
     assert safe_cell("Budi") == "Budi" and safe_cell(3) == 3 and safe_cell(None) is None
 
@@ -125,18 +135,22 @@ def test_formula_cells_are_neutralised() -> None:
 async def test_export_rows_and_files(tmp_path: Path) -> None:
     async with open_store(tmp_path) as store:
         service = service_for(store)
-        anonymous = await add_report(store, address="5001", photos=(photo("a" * 64),), links=("https://x.example",),
-                                     description="=cmd|' /C calc'!A0 lalu kepala dinas kampanye terang-terangan")
-        shared = await add_report(store, address="5002", subject=None,
-                                  contact=Contact(name="Sri Rahayu", phone="+6281234567890"))
+        anonymous = await add_report(
+            store,
+            address="5001",
+            photos=(photo("a" * 64),),
+            links=("https://x.example",),
+            description="=cmd|' /C calc'!A0 lalu kepala dinas kampanye terang-terangan",
+        )
+        shared = await add_report(
+            store, address="5002", subject=None, contact=Contact(name="Sri Rahayu", phone="+6281234567890")
+        )
         await service.move(anonymous.id, Action.CLAIM, ReportState.BARU, ALICE)
         await service.move(anonymous.id, Action.VERIFY, ReportState.DIPROSES, ALICE)
-        await service.move(anonymous.id, Action.FORWARD, ReportState.TERVERIFIKASI, ALICE,
-                           target=ForwardTarget.BKN)
+        await service.move(anonymous.id, Action.FORWARD, ReportState.TERVERIFIKASI, ALICE, target=ForwardTarget.BKN)
         start = datetime(2023, 11, 1, tzinfo=TZ)
         rows = await service.triage.export_rows(start, datetime(2023, 12, 1, tzinfo=TZ))
-        assert await service.triage.export_rows(datetime(2023, 12, 1, tzinfo=TZ), datetime(2024, 1, 1, tzinfo=TZ)) \
-            == []
+        assert await service.triage.export_rows(datetime(2023, 12, 1, tzinfo=TZ), datetime(2024, 1, 1, tzinfo=TZ)) == []
     table = export_table(rows, REGIONS, "id", TZ, date(2023, 11, 20))
     header = table[0]
     by_code = {row[0]: dict(zip(header, row, strict=True)) for row in table[1:]}
@@ -163,8 +177,13 @@ async def test_card_lines_show_state_clock_checklist_and_duplicates(tmp_path: Pa
     async with open_store(tmp_path) as store:
         service = service_for(store, now=datetime(2023, 11, 23, 3, 0, tzinfo=UTC))
         older = await add_report(store, address="1", photos=(photo("a" * 64),), incident=date(2023, 11, 17))
-        report = await add_report(store, address="2", photos=(photo("a" * 64),), incident=date(2023, 11, 17),
-                                  description="<script>alert(1)</script> " * 300)
+        report = await add_report(
+            store,
+            address="2",
+            photos=(photo("a" * 64),),
+            incident=date(2023, 11, 17),
+            description="<script>alert(1)</script> " * 300,
+        )
         await service.move(report.id, Action.CLAIM, ReportState.BARU, ALICE)
         await service.move(report.id, Action.REQUEST_INFO, ReportState.DIPROSES, ALICE, note="Siapa <saksi>?")
         view = await service.card(await store.reports.get(report.id))  # type: ignore[arg-type]

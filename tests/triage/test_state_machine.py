@@ -102,12 +102,31 @@ def test_menus_carry_choices_that_decode() -> None:
     assert all(p is not None and p.expected is S.TERVERIFIKASI for p in targets)
 
 
-@pytest.mark.parametrize("data", [
-    "", "tr:", "tr:1", "tr:1:claim", "tr:abc:claim:b", "tr:-1:claim:b", "tr:0:claim:b", "tr:1:claim:z",
-    "tr:1:fly:b", "tr:1:info_received:i", "tr:1:reject:p:because", "tr:1:forward:v:mars", "tr:1:claim:b:x",
-    "tr:1:back:b:x", "tr:1:claim:b:x:y", "xx:1:claim:b", "tr:1:claim:b" + "x" * 60, "tr:1234567890123456789:claim:b",
-    "tr:1:reject:p:", "tr:1:CLAIM:b",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        "tr:",
+        "tr:1",
+        "tr:1:claim",
+        "tr:abc:claim:b",
+        "tr:-1:claim:b",
+        "tr:0:claim:b",
+        "tr:1:claim:z",
+        "tr:1:fly:b",
+        "tr:1:info_received:i",
+        "tr:1:reject:p:because",
+        "tr:1:forward:v:mars",
+        "tr:1:claim:b:x",
+        "tr:1:back:b:x",
+        "tr:1:claim:b:x:y",
+        "xx:1:claim:b",
+        "tr:1:claim:b" + "x" * 60,
+        "tr:1234567890123456789:claim:b",
+        "tr:1:reject:p:",
+        "tr:1:CLAIM:b",
+    ],
+)
 def test_forged_data_is_refused(data: str) -> None:
     assert decode(data) is None
 

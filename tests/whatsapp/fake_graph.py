@@ -55,8 +55,9 @@ class Sent:
         if self.type == "interactive":
             return str(self.body["interactive"]["body"]["text"])
         if self.type == "template":
-            return " | ".join(p["text"] for c in self.body["template"].get("components", [])
-                              for p in c.get("parameters", []))
+            return " | ".join(
+                p["text"] for c in self.body["template"].get("components", []) for p in c.get("parameters", [])
+            )
         return ""
 
     @property
@@ -98,8 +99,9 @@ class FakeGraphApi:
         self.port = int(self._runner.addresses[0][1])
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -121,6 +123,7 @@ class FakeGraphApi:
 
     async def wait_for(self, count: int, wa_id: str, timeout: float = 5.0) -> list[Sent]:
         """Until `count` messages to `wa_id` were sent; all of them."""
+
         async def reached() -> None:
             while len(self.to(wa_id)) < count:
                 self._changed.clear()
@@ -131,6 +134,7 @@ class FakeGraphApi:
 
     async def settle(self, wa_id: str, since: int, quiet: float = 0.15, timeout: float = 8.0) -> list[Sent]:
         """The messages to `wa_id` after the first `since`: at least one, then until `quiet` s pass without more."""
+
         async def first() -> None:
             while len(self.to(wa_id)) <= since:
                 self._changed.clear()
@@ -169,8 +173,13 @@ class FakeGraphApi:
         self.sent.append(Sent(body, message_id))
         self._changed.set()
         to = str(body.get("to"))
-        return web.json_response({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
-                                  "messages": [{"id": message_id}]})
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": message_id}],
+            }
+        )
 
     async def _media_url(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
@@ -179,10 +188,16 @@ class FakeGraphApi:
         if media_id not in self._media:
             return _error(GraphError(100, "Unsupported get request.", 400))
         data, mime = self._media[media_id]
-        return web.json_response({
-            "messaging_product": "whatsapp", "id": media_id, "mime_type": mime, "sha256": "x",
-            "file_size": len(data), "url": f"{self.url}/download/{media_id}",
-        })
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "id": media_id,
+                "mime_type": mime,
+                "sha256": "x",
+                "file_size": len(data),
+                "url": f"{self.url}/download/{media_id}",
+            }
+        )
 
     async def _download(self, request: web.Request) -> web.Response:
         media_id = request.match_info["media_id"]
@@ -196,8 +211,10 @@ class FakeGraphApi:
 
 
 def _error(exc: GraphError) -> web.Response:
-    return web.json_response({"error": {"message": exc.message, "type": "OAuthException", "code": exc.code,
-                                        "fbtrace_id": "AfakeTrace"}}, status=exc.status)
+    return web.json_response(
+        {"error": {"message": exc.message, "type": "OAuthException", "code": exc.code, "fbtrace_id": "AfakeTrace"}},
+        status=exc.status,
+    )
 
 
 def _check(ok: bool, message: str) -> None:
@@ -251,7 +268,8 @@ def _validate(body: JSON) -> None:
             for parameter in component.get("parameters", []):
                 text = parameter.get("text", "")
                 if not text or _PARAM_RE.search(text):
-                    raise GraphError(132018, "Parameter text cannot have new-line/tab characters or more"
-                                             " than 4 consecutive spaces")
+                    raise GraphError(
+                        132018, "Parameter text cannot have new-line/tab characters or more than 4 consecutive spaces"
+                    )
     else:
         raise GraphError(131009, f"unexpected message type {kind}")

@@ -46,10 +46,17 @@ def free_port() -> int:
 
 def wa_settings(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "telegram_bot_token": TELEGRAM_TOKEN, "telegram_api_url": api.url, "supervisor_chat_id": GROUP,
-        "database_path": tmp_path / "db.sqlite3", "evidence_dir": tmp_path / "evidence",
-        "whatsapp_token": TOKEN, "whatsapp_phone_number_id": PHONE_ID, "whatsapp_app_secret": APP_SECRET,
-        "whatsapp_verify_token": VERIFY_TOKEN, "whatsapp_api_url": graph.url, "whatsapp_port": free_port(),
+        "telegram_bot_token": TELEGRAM_TOKEN,
+        "telegram_api_url": api.url,
+        "supervisor_chat_id": GROUP,
+        "database_path": tmp_path / "db.sqlite3",
+        "evidence_dir": tmp_path / "evidence",
+        "whatsapp_token": TOKEN,
+        "whatsapp_phone_number_id": PHONE_ID,
+        "whatsapp_app_secret": APP_SECRET,
+        "whatsapp_verify_token": VERIFY_TOKEN,
+        "whatsapp_api_url": graph.url,
+        "whatsapp_port": free_port(),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -66,10 +73,14 @@ def sign(body: bytes, secret: str = APP_SECRET) -> str:
 
 async def post(port: int, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
     """POST raw bytes to the webhook; (status, text)."""
-    async with aiohttp.ClientSession() as session, session.post(
-        f"http://127.0.0.1:{port}/whatsapp", data=body,
-        headers={"Content-Type": "application/json", **(headers or {})},
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}/whatsapp",
+            data=body,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        ) as response,
+    ):
         return response.status, await response.text()
 
 
@@ -92,7 +103,10 @@ def message_payload(name: str, wa_id: str, timestamp: int, **message: Any) -> JS
 
 @asynccontextmanager
 async def running_whatsapp(
-    settings: Settings, *, clock: Callable[[], datetime] = utcnow, telegram: bool = False,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    telegram: bool = False,
 ) -> AsyncIterator[WhatsAppChannel]:
     """The real WhatsApp channel on 127.0.0.1 (and the Telegram channel polling the fake Bot API)."""
     tuning = Tuning(rate_limit=False, album_delay=0.3, outbox_base_delay=0.2, burst_gap=1.0, whatsapp_clock=clock)
@@ -104,8 +118,9 @@ async def running_whatsapp(
 class WhatsAppCitizen:
     """One WhatsApp user writing to the business number."""
 
-    def __init__(self, graph: FakeGraphApi, port: int, wa_id: str = "6281234567001", *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, graph: FakeGraphApi, port: int, wa_id: str = "6281234567001", *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.graph = graph
         self.port = port
         self.wa_id = wa_id
@@ -137,21 +152,29 @@ class WhatsAppCitizen:
         choices = offer.choices()
         assert data in choices, f"{data} not among {sorted(choices)}"
         if offer.interactive_type == "button":
-            payload = self.payload("interactive_button_reply", interactive={
-                "type": "button_reply", "button_reply": {"id": data, "title": choices[data]}})
+            payload = self.payload(
+                "interactive_button_reply",
+                interactive={"type": "button_reply", "button_reply": {"id": data, "title": choices[data]}},
+            )
         else:
-            payload = self.payload("interactive_list_reply", interactive={
-                "type": "list_reply", "list_reply": {"id": data, "title": choices[data]}})
+            payload = self.payload(
+                "interactive_list_reply",
+                interactive={"type": "list_reply", "list_reply": {"id": data, "title": choices[data]}},
+            )
         payload["entry"][0]["changes"][0]["value"]["messages"][0]["context"] = {
-            "from": "6281100000000", "id": offer.message_id}
+            "from": "6281100000000",
+            "id": offer.message_id,
+        }
         return await self.send(payload)
 
     def image(self, data: bytes, *, media_id: str, document: bool = False) -> JSON:
         """An image (or an image sent as a file), its bytes served by the fake Graph API."""
         self.graph.add_media(media_id, data)
         if document:
-            return self.payload("document_message", document={
-                "filename": "bukti.jpg", "mime_type": "image/jpeg", "sha256": "x", "id": media_id})
+            return self.payload(
+                "document_message",
+                document={"filename": "bukti.jpg", "mime_type": "image/jpeg", "sha256": "x", "id": media_id},
+            )
         return self.payload("image_message", image={"mime_type": "image/jpeg", "sha256": "x", "id": media_id})
 
     async def send_image(self, data: bytes, *, media_id: str, document: bool = False) -> list[Sent]:
@@ -166,5 +189,6 @@ class WhatsAppCitizen:
         return await self.graph.settle(self.wa_id, mark, quiet=0.8)
 
     async def send_location(self, latitude: float, longitude: float) -> list[Sent]:
-        return await self.send(self.payload("location_current",
-                                            location={"latitude": latitude, "longitude": longitude}))
+        return await self.send(
+            self.payload("location_current", location={"latitude": latitude, "longitude": longitude})
+        )

@@ -56,28 +56,41 @@ def _fetch_for(media_id: str) -> Any:
     return fetch
 
 
-@pytest.mark.parametrize(("name", "fields", "expected"), [
-    ("text_message", {}, Text("Body Text")),
-    ("text_message", {"text": {"body": "/Lapor"}}, Command("lapor")),
-    ("text_message", {"text": {"body": "Status ln-abc234"}}, Command("status", "ln-abc234")),
-    ("reply_with_context", {}, Text("replied text")),
-    ("location_current", {}, Location(12.25089, 43.90539)),
-    ("contacts_message", {}, SharedContact(phone="+1 555-555-5555", name="Chandler Bing", is_own=True)),
-    ("contacts_message", {"contacts": [{"name": {"formatted_name": "Sri"},
-                                        "phones": [{"phone": "0812-3456-7890", "type": "CELL"}]}]},
-     SharedContact(phone="0812-3456-7890", name="Sri", is_own=False)),
-    ("contacts_message", {"contacts": [{"name": {"formatted_name": "Sri"}}]},
-     SharedContact(phone="", name="Sri", is_own=False)),  # no number: the core asks again
-    ("document_message", {}, Unsupported(UnsupportedKind.DOCUMENT)),
-    ("sticker_message", {}, Unsupported(UnsupportedKind.STICKER)),
-    ("reaction_message", {}, Unsupported(UnsupportedKind.REACTION)),
-    ("reaction_message", {"reaction": {"message_id": "wamid.x", "emoji": ""}}, None),
-    ("voice_message", {}, Unsupported(UnsupportedKind.VOICE)),
-    ("video_message", {}, Unsupported(UnsupportedKind.VIDEO)),
-    ("unsupported_message", {}, Unsupported(UnsupportedKind.OTHER)),
-])
-async def test_messages_become_core_events(pywa: Parsed, name: str, fields: dict[str, Any],
-                                           expected: Event | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "fields", "expected"),
+    [
+        ("text_message", {}, Text("Body Text")),
+        ("text_message", {"text": {"body": "/Lapor"}}, Command("lapor")),
+        ("text_message", {"text": {"body": "Status ln-abc234"}}, Command("status", "ln-abc234")),
+        ("reply_with_context", {}, Text("replied text")),
+        ("location_current", {}, Location(12.25089, 43.90539)),
+        ("contacts_message", {}, SharedContact(phone="+1 555-555-5555", name="Chandler Bing", is_own=True)),
+        (
+            "contacts_message",
+            {
+                "contacts": [
+                    {"name": {"formatted_name": "Sri"}, "phones": [{"phone": "0812-3456-7890", "type": "CELL"}]}
+                ]
+            },
+            SharedContact(phone="0812-3456-7890", name="Sri", is_own=False),
+        ),
+        (
+            "contacts_message",
+            {"contacts": [{"name": {"formatted_name": "Sri"}}]},
+            SharedContact(phone="", name="Sri", is_own=False),
+        ),  # no number: the core asks again
+        ("document_message", {}, Unsupported(UnsupportedKind.DOCUMENT)),
+        ("sticker_message", {}, Unsupported(UnsupportedKind.STICKER)),
+        ("reaction_message", {}, Unsupported(UnsupportedKind.REACTION)),
+        ("reaction_message", {"reaction": {"message_id": "wamid.x", "emoji": ""}}, None),
+        ("voice_message", {}, Unsupported(UnsupportedKind.VOICE)),
+        ("video_message", {}, Unsupported(UnsupportedKind.VIDEO)),
+        ("unsupported_message", {}, Unsupported(UnsupportedKind.OTHER)),
+    ],
+)
+async def test_messages_become_core_events(
+    pywa: Parsed, name: str, fields: dict[str, Any], expected: Event | None
+) -> None:
     payload = fixture(name)
     payload["entry"][0]["changes"][0]["value"]["messages"][0].update(fields)
     message = await pywa.parse(payload)
@@ -90,21 +103,25 @@ async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> No
     assert await image.fetch() == b"65463453"  # the media id the Graph API is asked for
     document = fixture("document_message")
     document["entry"][0]["changes"][0]["value"]["messages"][0]["document"].update(
-        {"filename": "IMG_0001.JPG", "mime_type": "application/octet-stream"})
+        {"filename": "IMG_0001.JPG", "mime_type": "application/octet-stream"}
+    )
     as_file = event_from_message(await pywa.parse(document), _fetch_for)
     assert isinstance(as_file, Image) and as_file.as_file
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("lapor", Command("lapor")),
-    ("Batal!", Command("batal")),
-    ("menu", Command("start")),
-    ("bahasa", Command("bahasa")),
-    ("cek LN-ABC234", Command("cek", "LN-ABC234")),
-    ("lapor sekarang juga", Text("lapor sekarang juga")),  # a sentence, not a command
-    ("Budi Santoso", Text("Budi Santoso")),
-    ("/", Text("/")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lapor", Command("lapor")),
+        ("Batal!", Command("batal")),
+        ("menu", Command("start")),
+        ("bahasa", Command("bahasa")),
+        ("cek LN-ABC234", Command("cek", "LN-ABC234")),
+        ("lapor sekarang juga", Text("lapor sekarang juga")),  # a sentence, not a command
+        ("Budi Santoso", Text("Budi Santoso")),
+        ("/", Text("/")),
+    ],
+)
 def test_command_words_without_a_slash(text: str, expected: Event) -> None:
     assert parse_text(text) == expected
 

@@ -38,8 +38,15 @@ class Setup:
     async def notify(self, event_id: int, *, code: str = "LN-ABC234") -> list[Sent]:
         """Owe the reporter a notice (with a button) and let the outbox deliver it."""
         services = self.channel.services
-        await services.store.outbox.enqueue(owed.notice(event_id, self.reporter.id, "report.submitted",
-                                                        {"code": code}, buttons=(("report.another", "go:start"),)))
+        await services.store.outbox.enqueue(
+            owed.notice(
+                event_id,
+                self.reporter.id,
+                "report.submitted",
+                {"code": code},
+                buttons=(("report.another", "go:start"),),
+            )
+        )
         mark = len(self.graph.to(self.citizen.wa_id))
         await services.outbox.deliver_due()
         return self.graph.to(self.citizen.wa_id)[mark:]
@@ -47,8 +54,9 @@ class Setup:
     def outbox(self) -> list[tuple[str, str, int]]:
         path = self.channel.services.settings.database_path
         with sqlite3.connect(path) as db:
-            rows = db.execute("SELECT dedupe_key, state, attempts FROM outbox WHERE kind = 'notify_reporter'"
-                              " ORDER BY id").fetchall()
+            rows = db.execute(
+                "SELECT dedupe_key, state, attempts FROM outbox WHERE kind = 'notify_reporter' ORDER BY id"
+            ).fetchall()
         return [(str(k), str(s), int(a)) for k, s, a in rows]
 
 
@@ -57,8 +65,7 @@ async def setup(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path) -> AsyncIt
     now = [T0]
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings, clock=lambda: now[0]) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234500001",
-                                  clock=lambda: now[0].timestamp())
+        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234500001", clock=lambda: now[0].timestamp())
         answers: list[tuple[Event, str | None]] = []
 
         async def router(reporter: Reporter, locale: str, event: Event, reply_to: str | None) -> list[Reply] | None:
@@ -94,9 +101,13 @@ async def test_outside_the_window_the_template_carries_code_and_text(setup: Setu
     assert code == "LN-ABC234" and text.startswith("✅ *Terima kasih atas laporan Anda.*")
     assert "\n" not in text
     # The reporter answers the template: their reply is recognised as an answer to that message.
-    await setup.citizen.send(setup.citizen.payload(
-        "reply_with_context", text={"body": "Kantornya di Jl. Pemuda"},
-        context={"from": "6281100000000", "id": sent.message_id}))
+    await setup.citizen.send(
+        setup.citizen.payload(
+            "reply_with_context",
+            text={"body": "Kantornya di Jl. Pemuda"},
+            context={"from": "6281100000000", "id": sent.message_id},
+        )
+    )
     assert setup.answers == [(Text("Kantornya di Jl. Pemuda"), sent.message_id)]
 
 
@@ -132,8 +143,13 @@ async def test_a_late_refusal_in_a_status_callback_sends_the_notice_again_as_tem
     assert sent.type == "interactive"
     failed = fixture("status_failed")
     status = failed["entry"][0]["changes"][0]["value"]["statuses"][0]
-    status.update({"id": sent.message_id, "recipient_id": setup.citizen.wa_id,
-                   "timestamp": str(int((T0 + timedelta(hours=2)).timestamp()))})
+    status.update(
+        {
+            "id": sent.message_id,
+            "recipient_id": setup.citizen.wa_id,
+            "timestamp": str(int((T0 + timedelta(hours=2)).timestamp())),
+        }
+    )
     status["errors"][0].update({"code": 131047, "title": "Re-engagement message"})
     assert (await post_signed(setup.channel.webhook.port, failed))[0] == 200
     await setup.channel.webhook.tasks.drain(5)

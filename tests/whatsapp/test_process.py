@@ -32,10 +32,13 @@ async def _wait_until_listening(port: int, timeout: float = 30.0) -> None:
     deadline = loop.time() + timeout
     while True:
         try:
-            async with aiohttp.ClientSession() as session, session.get(
-                f"http://127.0.0.1:{port}/whatsapp",
-                params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"},
-            ) as response:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(
+                    f"http://127.0.0.1:{port}/whatsapp",
+                    params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"},
+                ) as response,
+            ):
                 assert (response.status, await response.text()) == (200, "42")
                 return
         except aiohttp.ClientConnectionError:
@@ -47,20 +50,35 @@ async def _wait_until_listening(port: int, timeout: float = 30.0) -> None:
 async def test_one_process_serves_telegram_and_whatsapp(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path) -> None:
     port = free_port()
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": api.url, "SUPERVISOR_CHAT_ID": str(GROUP),
-        "DATABASE_PATH": str(tmp_path / "db.sqlite3"), "EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "WHATSAPP_TOKEN": TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID, "WHATSAPP_APP_SECRET": APP_SECRET,
-        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "WHATSAPP_API_URL": graph.url, "WHATSAPP_PORT": str(port),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_API_URL": api.url,
+        "SUPERVISOR_CHAT_ID": str(GROUP),
+        "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "WHATSAPP_TOKEN": TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "WHATSAPP_API_URL": graph.url,
+        "WHATSAPP_PORT": str(port),
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         await _wait_until_listening(port)
-        body = json.dumps(message_payload("text_message", "6281234509999", 1_732_000_000,
-                                          text={"body": "/bantuan"})).encode()
+        body = json.dumps(
+            message_payload("text_message", "6281234509999", 1_732_000_000, text={"body": "/bantuan"})
+        ).encode()
         assert (await post(port, body, {"X-Hub-Signature-256": sign(body)}))[0] == 200
         [reply] = await graph.wait_for(1, "6281234509999", timeout=15)
         assert "Bantuan" in reply.text

@@ -42,9 +42,14 @@ class Wire:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         self.bodies.append(body)
-        return httpx.Response(200, json={"messaging_product": "whatsapp",
-                                         "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                                         "messages": [{"id": f"wamid.mock{len(self.bodies)}"}]})
+        return httpx.Response(
+            200,
+            json={
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": f"wamid.mock{len(self.bodies)}"}],
+            },
+        )
 
 
 @pytest.fixture
@@ -64,8 +69,15 @@ def drafts() -> Iterator[tuple[str, Draft]]:
             every = [r.id for g in REGIONS.groups for r in g.regions]
             yield "region-candidates", Draft(step=step, history=[Step.REGION_GROUP], region_candidates=every)
             continue
-        full = Draft(step=step, history=[Step.CATEGORY], description="x" * 3000, place="Balai Kota",
-                     subject_name="Budi <Santoso>", photos=[], links=["https://example.org/a"])
+        full = Draft(
+            step=step,
+            history=[Step.CATEGORY],
+            description="x" * 3000,
+            place="Balai Kota",
+            subject_name="Budi <Santoso>",
+            photos=[],
+            links=["https://example.org/a"],
+        )
         yield step.value, full
     yield "category-first", Draft(step=Step.CATEGORY)
 
@@ -87,12 +99,22 @@ async def test_every_prompt_fits_whatsapp(wire: tuple[WhatsApp, Wire], locale: s
                 raise AssertionError(f"{name}: {exc.message}: {body}") from exc
             assert body["to"] == "6281234567001"
         # Every choice of the core is reachable: as a button or row, or numbered in the text.
-        offered = {i["reply"]["id"] for b in sent if b["type"] == "interactive"
-                   for i in b["interactive"]["action"].get("buttons", [])}
-        offered |= {r["id"] for b in sent if b["type"] == "interactive"
-                    for s in b["interactive"]["action"].get("sections", []) for r in s["rows"]}
-        text = "\n".join(b.get("text", {}).get("body", "") or b.get("interactive", {}).get("body", {}).get("text", "")
-                         for b in sent)
+        offered = {
+            i["reply"]["id"]
+            for b in sent
+            if b["type"] == "interactive"
+            for i in b["interactive"]["action"].get("buttons", [])
+        }
+        offered |= {
+            r["id"]
+            for b in sent
+            if b["type"] == "interactive"
+            for s in b["interactive"]["action"].get("sections", [])
+            for r in s["rows"]
+        }
+        text = "\n".join(
+            b.get("text", {}).get("body", "") or b.get("interactive", {}).get("body", {}).get("text", "") for b in sent
+        )
         for button in reply.choices():
             assert button.data in offered or f". {button.label}" in text, (name, button)
 
@@ -126,8 +148,10 @@ def test_a_long_label_is_cut_in_the_row_and_kept_whole_in_its_description() -> N
 
 
 def test_a_long_label_among_three_makes_a_list_not_a_cut_button() -> None:
-    reply = Reply("Bukti", ((Button("✅ Selesai kirim bukti", "ev:done"),), (Button("◀️ Kembali", BACK),
-                                                                            Button("✖️ Batal", CANCEL))))
+    reply = Reply(
+        "Bukti",
+        ((Button("✅ Selesai kirim bukti", "ev:done"),), (Button("◀️ Kembali", BACK), Button("✖️ Batal", CANCEL))),
+    )
     [message] = render(reply, "id")
     assert message.buttons is not None and not isinstance(message.buttons, tuple)
 
@@ -157,8 +181,9 @@ def test_a_very_long_text_is_split() -> None:
 
 
 def test_location_requests_and_contact_offers() -> None:
-    location = render(Reply("Bagikan lokasi", ((Button("Lewati", "loc:skip"),),), request=RequestKeyboard.LOCATION),
-                      "id")
+    location = render(
+        Reply("Bagikan lokasi", ((Button("Lewati", "loc:skip"),),), request=RequestKeyboard.LOCATION), "id"
+    )
     assert location[0].ask_location and location[1].text == "Atau pilih salah satu:"
     contact = Reply("Kontak?", ((Button("Lewati", "ct:skip"),),), request=RequestKeyboard.CONTACT)
     [with_phone] = render(contact, "id", own_number=True)
@@ -167,15 +192,18 @@ def test_location_requests_and_contact_offers() -> None:
     assert isinstance(without.buttons, tuple) and [b.callback_data for b in without.buttons] == ["ct:skip"]
 
 
-@pytest.mark.parametrize(("html", "expected"), [
-    ("<b>1/8 · Jenis</b>\nApa?", "*1/8 · Jenis*\nApa?"),
-    ("<b>Nama: </b>Budi &lt;Santoso&gt; &amp; co", "*Nama:* Budi <Santoso> & co"),
-    ("Kode: <code>LN-ABC234</code>", "Kode: ```LN-ABC234```"),
-    ("<i>contoh</i>", "_contoh_"),
-    ("<b><i>dua</i></b>", "*_dua_*"),
-    ('<a href="https://x.org/a?b=1&amp;c=2">tautan</a>', "tautan (https://x.org/a?b=1&c=2)"),
-    ("<b></b>kosong", "kosong"),
-])
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<b>1/8 · Jenis</b>\nApa?", "*1/8 · Jenis*\nApa?"),
+        ("<b>Nama: </b>Budi &lt;Santoso&gt; &amp; co", "*Nama:* Budi <Santoso> & co"),
+        ("Kode: <code>LN-ABC234</code>", "Kode: ```LN-ABC234```"),
+        ("<i>contoh</i>", "_contoh_"),
+        ("<b><i>dua</i></b>", "*_dua_*"),
+        ('<a href="https://x.org/a?b=1&amp;c=2">tautan</a>', "tautan (https://x.org/a?b=1&c=2)"),
+        ("<b></b>kosong", "kosong"),
+    ],
+)
 def test_html_becomes_whatsapp_formatting(html: str, expected: str) -> None:
     assert whatsapp_text(html) == expected
 

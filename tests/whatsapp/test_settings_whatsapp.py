@@ -27,15 +27,23 @@ def test_whatsapp_is_off_without_a_token() -> None:
     settings.require_whatsapp()  # nothing to check
 
 
-@pytest.mark.parametrize(("missing", "named"), [
-    ("WHATSAPP_APP_SECRET", "WHATSAPP_APP_SECRET"),
-    ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_PHONE_NUMBER_ID"),
-    ("WHATSAPP_VERIFY_TOKEN", "WHATSAPP_VERIFY_TOKEN"),
-    ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN"),  # the supervisors' group is on Telegram
-])
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("WHATSAPP_APP_SECRET", "WHATSAPP_APP_SECRET"),
+        ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_PHONE_NUMBER_ID"),
+        ("WHATSAPP_VERIFY_TOKEN", "WHATSAPP_VERIFY_TOKEN"),
+        ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN"),  # the supervisors' group is on Telegram
+    ],
+)
 def test_a_token_without_what_it_needs_is_refused(monkeypatch: pytest.MonkeyPatch, missing: str, named: str) -> None:
-    values = {"TELEGRAM_BOT_TOKEN": TELEGRAM, "WHATSAPP_TOKEN": WA_TOKEN, "WHATSAPP_APP_SECRET": "s3cret",
-              "WHATSAPP_PHONE_NUMBER_ID": "1122334455667", "WHATSAPP_VERIFY_TOKEN": "vt"}
+    values = {
+        "TELEGRAM_BOT_TOKEN": TELEGRAM,
+        "WHATSAPP_TOKEN": WA_TOKEN,
+        "WHATSAPP_APP_SECRET": "s3cret",
+        "WHATSAPP_PHONE_NUMBER_ID": "1122334455667",
+        "WHATSAPP_VERIFY_TOKEN": "vt",
+    }
     values[missing] = ""
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -47,11 +55,14 @@ def test_a_token_without_what_it_needs_is_refused(monkeypatch: pytest.MonkeyPatc
     assert WA_TOKEN not in repr(settings)
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("WHATSAPP_API_URL", "graph.facebook.com"),
-    ("WHATSAPP_TEMPLATE_NOTICE", "Lapor Netral"),
-    ("WHATSAPP_PORT", "99999"),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("WHATSAPP_API_URL", "graph.facebook.com"),
+        ("WHATSAPP_TEMPLATE_NOTICE", "Lapor Netral"),
+        ("WHATSAPP_PORT", "99999"),
+    ],
+)
 def test_a_wrong_whatsapp_setting_names_its_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
     monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError) as caught:
@@ -60,11 +71,19 @@ def test_a_wrong_whatsapp_setting_names_its_key(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_the_run_command_refuses_a_token_without_app_secret_in_one_line(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-           "TELEGRAM_BOT_TOKEN": TELEGRAM, "SUPERVISOR_CHAT_ID": "-1001234567890",
-           "WHATSAPP_TOKEN": WA_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": "1122334455667", "WHATSAPP_VERIFY_TOKEN": "vt"}
-    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TELEGRAM,
+        "SUPERVISOR_CHAT_ID": "-1001234567890",
+        "WHATSAPP_TOKEN": WA_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": "1122334455667",
+        "WHATSAPP_VERIFY_TOKEN": "vt",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "WHATSAPP_APP_SECRET" in done.stderr
     assert WA_TOKEN not in done.stderr + done.stdout and TELEGRAM not in done.stderr + done.stdout

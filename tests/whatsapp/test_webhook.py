@@ -46,15 +46,22 @@ async def test_the_verification_challenge(api: FakeBotApi, graph: FakeGraphApi, 
             assert response.status == 400
 
 
-@pytest.mark.parametrize(("headers", "status"), [
-    ({}, 401),  # unsigned
-    ({"X-Hub-Signature-256": sign(b"something else")}, 403),  # a signature of another body
-    ({"X-Hub-Signature-256": "sha256=" + "0" * 64}, 403),
-    ({"X-Hub-Signature-256": "sha1=abc"}, 403),
-    ({"X-Hub-Signature-256": "sha256=ä" + "0" * 63}, 403),  # not even ASCII
-])
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),  # unsigned
+        ({"X-Hub-Signature-256": sign(b"something else")}, 403),  # a signature of another body
+        ({"X-Hub-Signature-256": "sha256=" + "0" * 64}, 403),
+        ({"X-Hub-Signature-256": "sha1=abc"}, 403),
+        ({"X-Hub-Signature-256": "sha256=ä" + "0" * 63}, 403),  # not even ASCII
+    ],
+)
 async def test_unsigned_or_wrongly_signed_posts_are_refused_and_nothing_happens(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, headers: dict[str, str], status: int,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
+    headers: dict[str, str],
+    status: int,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
@@ -68,7 +75,10 @@ async def test_unsigned_or_wrongly_signed_posts_are_refused_and_nothing_happens(
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"object": "whatsapp_business_account"}', b"\xff\xfe"])
 async def test_signed_but_malformed_posts_are_refused(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, body: bytes,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
+    body: bytes,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
@@ -77,7 +87,9 @@ async def test_signed_but_malformed_posts_are_refused(
 
 
 async def test_a_replayed_message_is_handled_once_even_after_a_restart(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
@@ -99,7 +111,9 @@ async def test_a_replayed_message_is_handled_once_even_after_a_restart(
 
 
 async def test_status_callbacks_are_recorded_and_not_answered(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
@@ -115,14 +129,17 @@ async def test_status_callbacks_are_recorded_and_not_answered(
         await channel.webhook.tasks.drain(5)
         recorded = await channel.records.statuses(message_id)
     # One row per status reached (the repeated "delivered" once), the failure with its error code.
-    assert sorted(recorded, key=str) == sorted([("sent", None), ("delivered", None), ("read", None),
-                                                ("failed", 130472)], key=str)
+    assert sorted(recorded, key=str) == sorted(
+        [("sent", None), ("delivered", None), ("read", None), ("failed", 130472)], key=str
+    )
     assert len(graph.sent) == len(replies)  # nothing answered
     assert counts(settings)[0] == reporters_before  # and nobody new
 
 
 async def test_a_batch_of_messages_from_two_people_is_split(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
@@ -140,7 +157,9 @@ async def test_a_batch_of_messages_from_two_people_is_split(
 
 
 async def test_too_much_waiting_work_asks_meta_to_come_back(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
@@ -150,16 +169,24 @@ async def test_too_much_waiting_work_asks_meta_to_come_back(
     assert graph.sent == []
 
 
-@pytest.mark.parametrize(("name", "fields", "expected"), [
-    ("sticker_message", {}, "Stiker tidak dapat kami proses"),
-    ("reaction_message", {}, "Reaksi tidak dapat kami proses"),
-    ("voice_message", {}, "Pesan suara tidak dapat kami proses"),
-    ("video_message", {}, "Video belum dapat diterima"),
-    ("unsupported_message", {}, "Jenis pesan itu tidak dapat kami proses"),
-    ("document_message", {}, "Berkas itu bukan gambar"),  # the fixture's PDF
-])
+@pytest.mark.parametrize(
+    ("name", "fields", "expected"),
+    [
+        ("sticker_message", {}, "Stiker tidak dapat kami proses"),
+        ("reaction_message", {}, "Reaksi tidak dapat kami proses"),
+        ("voice_message", {}, "Pesan suara tidak dapat kami proses"),
+        ("video_message", {}, "Video belum dapat diterima"),
+        ("unsupported_message", {}, "Jenis pesan itu tidak dapat kami proses"),
+        ("document_message", {}, "Berkas itu bukan gambar"),  # the fixture's PDF
+    ],
+)
 async def test_unsupported_messages_get_the_polite_explanation(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, name: str, fields: dict[str, object], expected: str,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
+    name: str,
+    fields: dict[str, object],
+    expected: str,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
@@ -183,7 +210,10 @@ async def test_a_reaction_taken_back_is_not_answered(api: FakeBotApi, graph: Fak
 
 
 async def test_logs_carry_no_phone_number(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     caplog.set_level(logging.INFO)
@@ -199,7 +229,11 @@ async def test_logs_carry_no_phone_number(
 
 @pytest.mark.parametrize("shape", ["with user_id", "older, without user_id"])
 async def test_both_contact_shapes_are_answered_and_identified_by_wa_id(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, caplog: pytest.LogCaptureFixture, shape: str,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    shape: str,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     caplog.set_level(logging.WARNING)

@@ -48,7 +48,9 @@ async def fill_until_evidence(citizen: WhatsAppCitizen) -> None:
 
 
 async def test_a_report_over_whatsapp_reaches_the_supervisors_group(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     photos = [make_jpeg(1600, 1200, gps=(-7.5666, 110.8166), seed=1), make_jpeg(1024, 768, seed=2)]
@@ -81,7 +83,8 @@ async def test_a_report_over_whatsapp_reaches_the_supervisors_group(
     with sqlite3.connect(settings.database_path) as db:
         channel_name, address = db.execute(
             "SELECT r.channel, p.address FROM reports r JOIN reporters p ON p.id = r.reporter_id WHERE r.code = ?",
-            (code,)).fetchone()
+            (code,),
+        ).fetchone()
         stored = db.execute("SELECT sha256 FROM evidence WHERE kind = 'photo' ORDER BY position").fetchall()
         contacts = db.execute("SELECT COUNT(*) FROM contacts").fetchone()
     assert (channel_name, address) == ("whatsapp", "+6281234567001")  # normalised +62…
@@ -94,7 +97,9 @@ async def test_a_report_over_whatsapp_reaches_the_supervisors_group(
 
 
 async def test_sharing_the_own_number_and_an_image_document(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings, telegram=True) as channel:
@@ -121,10 +126,14 @@ async def test_ordered_handling_of_quick_messages(api: FakeBotApi, graph: FakeGr
         await citizen.say("/start")
         await citizen.press("go:start")
         mark = len(graph.to(citizen.wa_id))
-        payloads = [citizen.payload("interactive_list_reply", interactive={
-            "type": "list_reply", "list_reply": {"id": "cat:medsos", "title": "x"}}),
+        payloads = [
+            citizen.payload(
+                "interactive_list_reply",
+                interactive={"type": "list_reply", "list_reply": {"id": "cat:medsos", "title": "x"}},
+            ),
             citizen.payload("text_message", text={"body": "Budi"}),
-            citizen.payload("text_message", text={"body": "Dinas Kominfo"})]
+            citizen.payload("text_message", text={"body": "Dinas Kominfo"}),
+        ]
         for payload in payloads:
             assert (await post_signed(citizen.port, payload))[0] == 200
         replies = await graph.settle(citizen.wa_id, mark, quiet=0.5)
@@ -143,9 +152,17 @@ async def test_a_shared_number_is_normalised(api: FakeBotApi, graph: FakeGraphAp
         if how == "typed":
             replies = await citizen.say("0812-3456-7890")
         else:
-            replies = await citizen.send(citizen.payload("contacts_message", contacts=[{
-                "name": {"formatted_name": "Sri Rahayu"}, "phones": [{"phone": "+62 812-3456-7890", "type": "CELL"}],
-            }]))
+            replies = await citizen.send(
+                citizen.payload(
+                    "contacts_message",
+                    contacts=[
+                        {
+                            "name": {"formatted_name": "Sri Rahayu"},
+                            "phones": [{"phone": "+62 812-3456-7890", "type": "CELL"}],
+                        }
+                    ],
+                )
+            )
         assert "+6281234567890" in replies[-1].text  # the review
         await citizen.press("rv:send")
     with sqlite3.connect(settings.database_path) as db:

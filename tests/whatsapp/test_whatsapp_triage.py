@@ -56,8 +56,11 @@ async def press(api: FakeBotApi, group: Supervisors, message_id: int, label: str
 async def ask(api: FakeBotApi, group: Supervisors, card: int, question: str) -> None:
     """A supervisor's "Minta info": the button, then the question as a reply to the card."""
     await press(api, group, card, "❓ Minta info")
-    await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP
-                       and "force_reply" in str(c.params.get("reply_markup")))
+    await api.wait_for(
+        lambda c: (
+            c.method == "sendMessage" and c.chat_id == GROUP and "force_reply" in str(c.params.get("reply_markup"))
+        )
+    )
     mark = len(api.calls)
     group.reply(ALICE, card, question)
     await api.wait_for(lambda c: c.chat_id == GROUP and "Pertanyaan dikirim" in text_of(c), since=mark)
@@ -75,15 +78,16 @@ async def notice_with(graph: FakeGraphApi, wa_id: str, text: str, timeout: float
 
 
 async def test_a_question_reaches_the_whatsapp_reporter_and_the_answer_the_group(
-    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path,
+    api: FakeBotApi,
+    graph: FakeGraphApi,
+    tmp_path: Path,
 ) -> None:
     now = [utcnow()]
     settings = wa_settings(api, graph, tmp_path)
     group = Supervisors(api)
     group.add(ALICE, "Alice", "administrator")
     async with running_whatsapp(settings, telegram=True, clock=lambda: now[0]) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234511111",
-                                  clock=lambda: now[0].timestamp())
+        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234511111", clock=lambda: now[0].timestamp())
         code = await file_report(citizen)
         card = await card_of(api, code)
         await press(api, group, card, "🙋 Ambil")
@@ -99,8 +103,11 @@ async def test_a_question_reaches_the_whatsapp_reporter_and_the_answer_the_group
         answer_data = next(k for k, v in question.choices().items() if v == "✍️ Jawab")
         await citizen.press(answer_data)
         await citizen.say("Hadir kepala dinas dan dua camat.")
-        posted = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP
-                                    and "Hadir kepala dinas" in text_of(c), since=mark, timeout=10)
+        posted = await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == GROUP and "Hadir kepala dinas" in text_of(c),
+            since=mark,
+            timeout=10,
+        )
         assert posted.params["reply_parameters"]["message_id"] == card
         assert citizen.wa_id not in text_of(posted) and "1234511111" not in text_of(posted)
 
@@ -111,9 +118,16 @@ async def test_a_question_reaches_the_whatsapp_reporter_and_the_answer_the_group
         template = await notice_with(graph, citizen.wa_id, "Jam berapa acaranya?")
         assert template.type == "template" and template.text.startswith(f"{code} | ")
         mark = len(api.calls)
-        await citizen.send(citizen.payload(
-            "reply_with_context", text={"body": "Sekitar pukul sembilan pagi."},
-            context={"from": "6281100000000", "id": template.message_id}))
-        posted = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP
-                                    and "pukul sembilan" in text_of(c), since=mark, timeout=10)
+        await citizen.send(
+            citizen.payload(
+                "reply_with_context",
+                text={"body": "Sekitar pukul sembilan pagi."},
+                context={"from": "6281100000000", "id": template.message_id},
+            )
+        )
+        posted = await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == GROUP and "pukul sembilan" in text_of(c),
+            since=mark,
+            timeout=10,
+        )
         assert posted.params["reply_parameters"]["message_id"] == card

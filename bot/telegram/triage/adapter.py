@@ -49,8 +49,9 @@ def inline(buttons: tuple[tuple[Button, ...], ...], locale: str) -> InlineKeyboa
 class TelegramTriage:
     """The group's side of triage: card buttons, prompt replies and the morning reminder (wired by bot/app.py)."""
 
-    def __init__(self, service: TriageService, guard: SupervisorGuard, commands: TriageCommands,
-                 reminder_time: time) -> None:
+    def __init__(
+        self, service: TriageService, guard: SupervisorGuard, commands: TriageCommands, reminder_time: time
+    ) -> None:
         self.service = service
         self.guard = guard
         self.commands = commands
@@ -108,7 +109,8 @@ class TelegramTriage:
         message = query.message
         assert message is not None
         await tolerate_not_modified(
-            query.get_bot().edit_message_reply_markup(message.chat.id, message.message_id, reply_markup=markup))
+            query.get_bot().edit_message_reply_markup(message.chat.id, message.message_id, reply_markup=markup)
+        )
 
     async def _back(self, query: CallbackQuery, press: Press) -> None:
         report = await self.service.store.reports.get(press.report_id)
@@ -144,14 +146,17 @@ class TelegramTriage:
         await answer_query(query, t(self.locale, f"triage.prompt_{kind}_toast"))
         mention = f'<a href="tg://user?id={supervisor.user_id}">{esc(supervisor.name)}</a>'
         prompt = await query.get_bot().send_message(
-            self.chat_id, t(self.locale, f"triage.prompt_{kind}", mention=mention, code=report.code),
+            self.chat_id,
+            t(self.locale, f"triage.prompt_{kind}", mention=mention, code=report.code),
             reply_parameters=ReplyParameters(query.message.message_id, allow_sending_without_reply=True),
             # Selective: only the mentioned supervisor's client opens the reply field.
-            reply_markup=ForceReply(selective=True,
-                                    input_field_placeholder=t(self.locale, f"triage.prompt_{kind}_placeholder")),
+            reply_markup=ForceReply(
+                selective=True, input_field_placeholder=t(self.locale, f"triage.prompt_{kind}_placeholder")
+            ),
         )
-        await self.service.triage.add_prompt(self.chat_id, prompt.message_id, report.id, kind,
-                                             supervisor.user_id, press.expected)
+        await self.service.triage.add_prompt(
+            self.chat_id, prompt.message_id, report.id, kind, supervisor.user_id, press.expected
+        )
         if kind == "reason":
             await self._set_keyboard(query, inline(main_buttons(report.id, report.state, self.locale), self.locale))
 
@@ -159,13 +164,16 @@ class TelegramTriage:
         assert press.action is not None
         reason = RejectReason(press.choice) if press.action is Action.REJECT and press.choice else None
         target = ForwardTarget(press.choice) if press.action is Action.FORWARD and press.choice else None
-        outcome = await self.service.move(press.report_id, press.action, press.expected, supervisor,
-                                          reason=reason, target=target)
+        outcome = await self.service.move(
+            press.report_id, press.action, press.expected, supervisor, reason=reason, target=target
+        )
         if outcome.result is not MoveResult.DONE or outcome.report is None:
             await self._refuse(query, outcome)
             return
-        await answer_query(query, t(self.locale, "triage.done", action=t(self.locale, action_key(press.action)),
-                             code=outcome.report.code))
+        await answer_query(
+            query,
+            t(self.locale, "triage.done", action=t(self.locale, action_key(press.action)), code=outcome.report.code),
+        )
 
     # ---------------------------------------------------------------- replies with a question or a reason
 

@@ -41,17 +41,24 @@ def page_markup(page: Page, data_prefix: tuple[str, ...], locale: str) -> Inline
         return None
     row = []
     if page.page > 0:
-        row.append(InlineKeyboardButton(t(locale, "triage.page_prev"),
-                                        callback_data=TRIAGE_PAGE.pack(*data_prefix, page.page - 1)))
+        row.append(
+            InlineKeyboardButton(
+                t(locale, "triage.page_prev"), callback_data=TRIAGE_PAGE.pack(*data_prefix, page.page - 1)
+            )
+        )
     if page.page + 1 < page.pages:
-        row.append(InlineKeyboardButton(t(locale, "triage.page_next"),
-                                        callback_data=TRIAGE_PAGE.pack(*data_prefix, page.page + 1)))
+        row.append(
+            InlineKeyboardButton(
+                t(locale, "triage.page_next"), callback_data=TRIAGE_PAGE.pack(*data_prefix, page.page + 1)
+            )
+        )
     return InlineKeyboardMarkup([row]) if row else None
 
 
 class TriageCommands:
-    def __init__(self, service: TriageService, guard: SupervisorGuard, card: TriageCard,
-                 custodians: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self, service: TriageService, guard: SupervisorGuard, card: TriageCard, custodians: frozenset[int] = frozenset()
+    ) -> None:
         self._custodians = custodians
         self._service = service
         self._card = card
@@ -73,8 +80,9 @@ class TriageCommands:
             return None
         return message
 
-    async def _say(self, message: Message, key: str, *, markup: InlineKeyboardMarkup | None = None,
-                   **values: object) -> Message:
+    async def _say(
+        self, message: Message, key: str, *, markup: InlineKeyboardMarkup | None = None, **values: object
+    ) -> Message:
         return await message.reply_text(t(self._locale, key, **values), reply_markup=markup)
 
     async def _report_from_args(self, message: Message, args: list[str], usage: str) -> Report | None:
@@ -97,8 +105,7 @@ class TriageCommands:
         if report is None:
             return
         view = await self._service.card(report)
-        card = await message.reply_text(view.text,
-                                        reply_markup=self._card.markup(report))
+        card = await message.reply_text(view.text, reply_markup=self._card.markup(report))
         for text in await self._service.history(report):
             await card.reply_text(text)
         previous = (report.card_chat_id, report.card_message_id)
@@ -136,13 +143,11 @@ class TriageCommands:
                 await self._say(message, "triage.search_help")
             return
         search_id = await self._service.triage.save_search(query)
-        page = await self._service.page(where, 0, header_key="triage.search_header",
-                                        empty_key="triage.search_empty")
+        page = await self._service.page(where, 0, header_key="triage.search_header", empty_key="triage.search_empty")
         await self._say_page(message, page, ("s", str(search_id)))
 
     async def _say_page(self, message: Message, page: Page, prefix: tuple[str, ...]) -> None:
-        await message.reply_text(page.text,
-                                 reply_markup=page_markup(page, prefix, self._locale))
+        await message.reply_text(page.text, reply_markup=page_markup(page, prefix, self._locale))
 
     async def on_page(self, query: CallbackQuery, data: str) -> None:
         """◀️ ▶️ under a list: the page asked for, edited in place."""
@@ -151,8 +156,12 @@ class TriageCommands:
         prefix: tuple[str, ...] = ()
         if len(parts) == 2 and parts[0] == "q" and (number_q := number(parts[1], limit=MAX_PAGE)) is not None:
             prefix, page = ("q",), await self._service.queue(number_q)
-        elif len(parts) == 3 and parts[0] == "s" and (search_id := number(parts[1], limit=10**11)) is not None \
-                and (number_s := number(parts[2], limit=MAX_PAGE)) is not None:
+        elif (
+            len(parts) == 3
+            and parts[0] == "s"
+            and (search_id := number(parts[1], limit=10**11)) is not None
+            and (number_s := number(parts[2], limit=MAX_PAGE)) is not None
+        ):
             saved = await self._service.triage.search_query(search_id)
             if saved is not None:
                 try:
@@ -161,17 +170,22 @@ class TriageCommands:
                     where = None
                 if where is not None:
                     prefix = ("s", parts[1])
-                    page = await self._service.page(where, number_s, header_key="triage.search_header",
-                                                    empty_key="triage.search_empty")
+                    page = await self._service.page(
+                        where, number_s, header_key="triage.search_header", empty_key="triage.search_empty"
+                    )
         if page is None or query.message is None:
             log.warning("triage page press refused (malformed data)")
             await answer_query(query, t(self._locale, "triage.refused_forged"), show_alert=True)
             return
         await answer_query(query)
-        await tolerate_not_modified(query.get_bot().edit_message_text(
-            page.text, chat_id=query.message.chat.id, message_id=query.message.message_id,
-            reply_markup=page_markup(page, prefix, self._locale),
-        ))
+        await tolerate_not_modified(
+            query.get_bot().edit_message_text(
+                page.text,
+                chat_id=query.message.chat.id,
+                message_id=query.message.message_id,
+                reply_markup=page_markup(page, prefix, self._locale),
+            )
+        )
 
     # ---------------------------------------------------------------- /bukti CODE
 
@@ -198,8 +212,11 @@ class TriageCommands:
         for n, photo in enumerate(photos, 1):
             copy = await store.files.get_derived(photo.sha256, PREVIEW_KIND)
             caption = t(self._locale, "triage.bukti_copy_caption", code=report.code, number=n, sha256=photo.sha256)
-            await message.reply_document(InputFile(copy, filename=f"{report.code}-{n}-salinan.jpg"), caption=caption,
-                                         disable_content_type_detection=True)
+            await message.reply_document(
+                InputFile(copy, filename=f"{report.code}-{n}-salinan.jpg"),
+                caption=caption,
+                disable_content_type_detection=True,
+            )
         user = update.effective_user
         if photos and user is not None and user.id in self._custodians:
             await self._send_originals(message, report, photos, user)
@@ -207,24 +224,30 @@ class TriageCommands:
             items = "\n".join(f"• {esc_within(url, 300)}" for url in links)
             await self._say(message, "triage.bukti_links", code=report.code, links=items)
 
-    async def _send_originals(self, message: Message, report: Report, photos: list[PhotoEvidence],
-                              user: User) -> None:
+    async def _send_originals(self, message: Message, report: Report, photos: list[PhotoEvidence], user: User) -> None:
         """The originals to the custodian's private chat, never the group; the release is audited first,
         because a file sent cannot be unsent."""
         store = self._service.store
         supervisor = supervisor_of(user)
-        await self._service.triage.record_release(report.id, actor=supervisor.actor, actor_name=supervisor.name,
-                                                  at=utcnow(), files=len(photos))
+        await self._service.triage.record_release(
+            report.id, actor=supervisor.actor, actor_name=supervisor.name, at=utcnow(), files=len(photos)
+        )
         log.info("evidence originals of %s released to a custodian", report.code)
         try:
             for n, photo in enumerate(photos, 1):
                 data = await store.files.get(photo.sha256)
                 intact = await asyncio.to_thread(store.files.verify, photo.sha256)
                 name = f"{report.code}-{n}{_EXTENSIONS.get(photo.mime, '.bin')}"
-                caption = t(self._locale, "triage.bukti_caption" if intact else "triage.bukti_caption_damaged",
-                            code=report.code, number=n, sha256=photo.sha256)
-                await message.get_bot().send_document(user.id, InputFile(data, filename=name), caption=caption,
-                                                      disable_content_type_detection=True)
+                caption = t(
+                    self._locale,
+                    "triage.bukti_caption" if intact else "triage.bukti_caption_damaged",
+                    code=report.code,
+                    number=n,
+                    sha256=photo.sha256,
+                )
+                await message.get_bot().send_document(
+                    user.id, InputFile(data, filename=name), caption=caption, disable_content_type_detection=True
+                )
         except Forbidden:
             await self._say(message, "triage.bukti_originals_blocked")
             return
@@ -256,9 +279,10 @@ class TriageCommands:
         stem = f"lapor-netral-{days.first.isoformat()}-{days.last.isoformat()}"
         xlsx = await asyncio.to_thread(to_xlsx, table, t(self._locale, "triage.export_sheet"))
         caption = tn(self._locale, "triage.export_caption", len(rows), first=first, last=last, count=len(rows))
-        await message.reply_document(InputFile(xlsx, filename=f"{stem}.xlsx"), caption=caption,
-                                     disable_content_type_detection=True)
-        await message.reply_document(InputFile(to_csv(table), filename=f"{stem}.csv"),
-                                     disable_content_type_detection=True)
+        await message.reply_document(
+            InputFile(xlsx, filename=f"{stem}.xlsx"), caption=caption, disable_content_type_detection=True
+        )
+        await message.reply_document(
+            InputFile(to_csv(table), filename=f"{stem}.csv"), disable_content_type_detection=True
+        )
         log.info("export of %d reports sent", len(rows))
-

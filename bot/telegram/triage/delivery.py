@@ -86,8 +86,7 @@ class TriageCard:
         except BadRequest as exc:
             if not text_refused(exc):
                 raise
-            log.error("short card of %s refused by Telegram (%s); sending it as plain text", report.code,
-                      exc.message)
+            log.error("short card of %s refused by Telegram (%s); sending it as plain text", report.code, exc.message)
         return await send(plain_text(short), False)
 
     def markup(self, report: Report) -> InlineKeyboardMarkup | None:
@@ -119,7 +118,10 @@ class CardEditor:
 
         async def send(text: str, as_html: bool) -> object:
             return await self._bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=markup,
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=markup,
                 parse_mode=ParseMode.HTML if as_html else None,
             )
 
@@ -160,15 +162,37 @@ class AnswerPoster:
             # The metadata-free preview, like the first album: originals stay with /bukti.
             preview = await service.store.files.get_derived(detail[6:], PREVIEW_KIND)
             caption = t(locale, "triage.answer_post_photo", code=report.code, pseudonym=pseudonym)
-            await for_outbox(self._bot.send_photo(chat_id, preview, caption=caption, reply_parameters=reply,
-                                                  read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
-                             what, refused=group_unwritable)
+            await for_outbox(
+                self._bot.send_photo(
+                    chat_id,
+                    preview,
+                    caption=caption,
+                    reply_parameters=reply,
+                    read_timeout=GROUP_SEND_TIMEOUT,
+                    write_timeout=GROUP_SEND_TIMEOUT,
+                ),
+                what,
+                refused=group_unwritable,
+            )
         else:
-            text = t(locale, "triage.answer_post_text", code=report.code, pseudonym=pseudonym,
-                     text=esc_within(event.note or "", ANSWER_TEXT_MAX))
-            await for_outbox(self._bot.send_message(chat_id, text, reply_parameters=reply,
-                                                    read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
-                             what, refused=group_unwritable)
+            text = t(
+                locale,
+                "triage.answer_post_text",
+                code=report.code,
+                pseudonym=pseudonym,
+                text=esc_within(event.note or "", ANSWER_TEXT_MAX),
+            )
+            await for_outbox(
+                self._bot.send_message(
+                    chat_id,
+                    text,
+                    reply_parameters=reply,
+                    read_timeout=GROUP_SEND_TIMEOUT,
+                    write_timeout=GROUP_SEND_TIMEOUT,
+                ),
+                what,
+                refused=group_unwritable,
+            )
 
 
 class GroupPoster:
@@ -179,6 +203,13 @@ class GroupPoster:
         self._chat_id = chat_id
 
     async def __call__(self, item: OutboxItem) -> None:
-        await for_outbox(self._bot.send_message(self._chat_id, str(item.payload["text"]),
-                                                read_timeout=GROUP_SEND_TIMEOUT, write_timeout=GROUP_SEND_TIMEOUT),
-                         "group post", refused=group_unwritable)
+        await for_outbox(
+            self._bot.send_message(
+                self._chat_id,
+                str(item.payload["text"]),
+                read_timeout=GROUP_SEND_TIMEOUT,
+                write_timeout=GROUP_SEND_TIMEOUT,
+            ),
+            "group post",
+            refused=group_unwritable,
+        )

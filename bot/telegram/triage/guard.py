@@ -29,8 +29,15 @@ _MEMBER_STATUSES: Final = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR
 class SupervisorGuard:
     """Whether a chat and a user may triage; membership answers are cached briefly to spare the API."""
 
-    def __init__(self, bot: Bot, chat_id: int, allow_list: frozenset[int], *,
-                 ttl: float = MEMBER_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        allow_list: frozenset[int],
+        *,
+        ttl: float = MEMBER_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._bot = bot
         self.chat_id = chat_id
         self._allow = allow_list

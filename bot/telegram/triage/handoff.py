@@ -46,13 +46,21 @@ class Packets:
 
     def caption(self, handoff: Handoff) -> str:
         archive = handoff.archive
-        return t(self._service.locale, "triage.packet_caption", code=handoff.packet.code, archive=archive.name,
-                 files=len(archive.manifest), sha256=archive.sha256)
+        return t(
+            self._service.locale,
+            "triage.packet_caption",
+            code=handoff.packet.code,
+            archive=archive.name,
+            files=len(archive.manifest),
+            sha256=archive.sha256,
+        )
 
     async def send(self, chat_id: int, reply_to: int, report: Report) -> Message:
         handoff = await self.build(report, utcnow())
         return await self._bot.send_document(
-            chat_id, InputFile(handoff.pdf, filename=pdf_name(report.code)), caption=self.caption(handoff),
+            chat_id,
+            InputFile(handoff.pdf, filename=pdf_name(report.code)),
+            caption=self.caption(handoff),
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
             disable_content_type_detection=True,
         )
@@ -71,8 +79,11 @@ class PacketPoster:
             raise GiveUp("no such report")
         if report.card_chat_id is None or report.card_message_id is None:
             raise RetryLater(_CARD_NOT_POSTED, "card not posted yet")
-        await for_outbox(self._packets.send(report.card_chat_id, report.card_message_id, report),
-                         f"packet of {report.code}", refused=group_unwritable)
+        await for_outbox(
+            self._packets.send(report.card_chat_id, report.card_message_id, report),
+            f"packet of {report.code}",
+            refused=group_unwritable,
+        )
 
 
 class PacketCommand:

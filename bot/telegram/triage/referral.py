@@ -26,8 +26,9 @@ class ReferralCommands:
         self._guard = guard
         self._locale = service.locale
 
-    async def _start(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
-                     usage: str) -> tuple[Message, Supervisor, Report, str] | None:
+    async def _start(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str
+    ) -> tuple[Message, Supervisor, Report, str] | None:
         message = update.effective_message
         user = update.effective_user
         if message is None or user is None:
@@ -59,8 +60,9 @@ class ReferralCommands:
         """/hasil KODE HASIL [catatan]: how the office decided, told to the reporter and shown on the card."""
         await self._record(update, context, "triage.usage_hasil", lambda rest: {"outcome": parse_outcome(rest)})
 
-    async def _record(self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str,
-                      parse: Callable[[str], dict[str, Any]]) -> None:
+    async def _record(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, parse: Callable[[str], dict[str, Any]]
+    ) -> None:
         started = await self._start(update, context, usage)
         if started is None:
             return

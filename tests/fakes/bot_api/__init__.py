@@ -50,6 +50,20 @@ from tests.fakes.bot_api.rates import DEFAULT_RATE_EXCLUDE
 from tests.fakes.bot_api.server import FakeBotApi
 
 __all__ = [
-    "DEFAULT_RATE_EXCLUDE", "DOWNLOAD", "JSON", "MAX_SLEEP_SECONDS", "ApiError", "Call", "ChatId", "Drop",
-    "FakeBotApi", "Fault", "RetryAfter", "ServerError", "SlowAnswer", "Timeout", "fault_from_json", "fault_to_json",
+    "DEFAULT_RATE_EXCLUDE",
+    "DOWNLOAD",
+    "JSON",
+    "MAX_SLEEP_SECONDS",
+    "ApiError",
+    "Call",
+    "ChatId",
+    "Drop",
+    "FakeBotApi",
+    "Fault",
+    "RetryAfter",
+    "ServerError",
+    "SlowAnswer",
+    "Timeout",
+    "fault_from_json",
+    "fault_to_json",
 ]

@@ -48,7 +48,6 @@ class Call:
         }
 
 
-
 @dataclass
 class _Pending:
     update: JSON
@@ -57,8 +56,6 @@ class _Pending:
     @property
     def update_id(self) -> int:
         return int(self.update["update_id"])
-
-
 
 
 class _Notifier:

@@ -17,13 +17,11 @@ class _StoredFile:
     uploaded_by_bot: bool = False
 
 
-
 @dataclass
 class _Upload:
     filename: str | None
     content_type: str | None
     data: bytes
-
 
 
 def _image_size(data: bytes) -> tuple[int, int] | None:

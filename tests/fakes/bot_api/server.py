@@ -65,8 +65,6 @@ class _Req:
     request: web.Request
 
 
-
-
 _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
@@ -322,10 +320,15 @@ class FakeBotApi:
         (delivered only to a bot that asked for ``chat_member`` in ``allowed_updates``)."""
         old = self._member_obj(chat_id, user_id)
         self.set_member(chat_id, user_id, status)
-        return {"chat_member": {
-            "chat": self._chat(chat_id), "from": self._user(user_id), "date": int(time.time()),
-            "old_chat_member": old, "new_chat_member": self._member_obj(chat_id, user_id),
-        }}
+        return {
+            "chat_member": {
+                "chat": self._chat(chat_id),
+                "from": self._user(user_id),
+                "date": int(time.time()),
+                "old_chat_member": old,
+                "new_chat_member": self._member_obj(chat_id, user_id),
+            }
+        }
 
     def set_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """Sends to this chat then fail with 403 like a user who blocked the bot."""

@@ -23,7 +23,6 @@ class _ApiFailure(Exception):
         self.parameters = parameters
 
 
-
 # --------------------------------------------------------------------------------------------
 # Param decoding / validation helpers
 # --------------------------------------------------------------------------------------------
@@ -109,8 +108,13 @@ def _check_entities(plain: str, entities: Any) -> None:
     for entity in entities:
         offset = entity.get("offset") if isinstance(entity, dict) else None
         length = entity.get("length") if isinstance(entity, dict) else None
-        if not isinstance(offset, int) or not isinstance(length, int) or offset < 0 or length <= 0 \
-                or offset + length > size:
+        if (
+            not isinstance(offset, int)
+            or not isinstance(length, int)
+            or offset < 0
+            or length <= 0
+            or offset + length > size
+        ):
             raise _ApiFailure(400, f"{_PARSE_ERROR}: entity {entity!r} is outside the text")
 
 
