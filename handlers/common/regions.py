@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 __all__ = [
     "MAX_ID_LENGTH",
+    "UNKNOWN_REGION_ID",
     "Region",
     "RegionCatalog",
     "RegionGroup",
@@ -33,6 +34,10 @@ Kind = Literal["kab", "kota"]
 # action prefix), so they are kept short and ASCII.
 MAX_ID_LENGTH: Final = 20
 _ID_PATTERN: Final = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
+
+# A report whose reporter cannot name the kabupaten/kota (often: seen on social media) carries this id. It is
+# never in a catalog, so every lookup misses it and routing sends such a report to the provincial team.
+UNKNOWN_REGION_ID: Final = "tidak-tahu"
 
 _DATA_PACKAGE: Final = "handlers.common"
 _DEFAULT_DATA_FILE: Final = "jawa_tengah.json"
