@@ -44,6 +44,7 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, 
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
+from bot.web.server import HttpServer
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
@@ -152,13 +153,20 @@ class App:
             default_locale=settings.default_locale,
         )
 
+        # ------------------------------------------------------------ the bot's HTTP server: one port, every web door
+        self.http = HttpServer(settings.http_listen, settings.http_port)
+
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
         if whatsapp:
             from bot.whatsapp.channel import WhatsAppChannel  # pywa is imported only when WhatsApp runs
 
             self.whatsapp = WhatsAppChannel(
-                services, clock=tuning.whatsapp_clock, album_delay=tuning.album_delay, burst_gap=tuning.burst_gap
+                services,
+                self.http,
+                clock=tuning.whatsapp_clock,
+                album_delay=tuning.album_delay,
+                burst_gap=tuning.burst_gap,
             )
         self.housekeeping = Housekeeping(
             store,
@@ -262,11 +270,11 @@ class App:
                 )
             self.housekeeping.schedule(jobs)
         await self.summary.catch_up()
-        if self.whatsapp is not None:
-            await self.whatsapp.start()
+        await self.http.start()
 
     async def _post_shutdown(self, application: telegram.TelegramApp) -> None:
         """Shut-down, in order: no new updates, the replies held back, the outbox, then the sessions."""
+        await self.http.stop()
         if self.whatsapp is not None:
             await self.whatsapp.stop_receiving()
         await self.citizen.flush()
@@ -287,10 +295,11 @@ class App:
                 yield self
             return
         assert self.whatsapp is not None
-        await self.whatsapp.start()
+        await self.http.start()
         try:
             yield self
         finally:
+            await self.http.stop()
             await self.whatsapp.stop_receiving()
             await self.whatsapp.close()
 
