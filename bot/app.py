@@ -52,7 +52,6 @@ from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
 from handlers.triage.service import TriageService
 from storage.db import utcnow
-from storage.inbox import Inbox
 from storage.models import Channel
 from storage.store import Store
 
@@ -107,7 +106,9 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     answers = TriageAnswers(
         store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
     )
-    summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake)
+    summary = SummaryService(
+        store.summary, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake
+    )
     notifier = ReporterNotifier(store, settings.default_locale)
     return Services(settings, store, regions, intake, worker, notifier, triage, answers, summary)
 
@@ -123,7 +124,7 @@ class App:
         store, outbox, notifier = services.store, services.outbox, services.notifier
 
         # ------------------------------------------------------------ the Telegram application
-        self.inbox = TelegramInbox(Inbox(store.db))  # updates written down before Telegram forgets them
+        self.inbox = TelegramInbox(store.inbox)  # updates written down before Telegram forgets them
         self.application = telegram.build_application(
             settings,
             self.inbox,
@@ -357,7 +358,12 @@ async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
     from handlers.summary.service import write_summary as write
 
     return await write(
-        settings.database_path, RegionCatalog.load(settings.region_file), summary_config(settings), day, out_dir
+        settings.database_path,
+        settings.evidence_dir,
+        RegionCatalog.load(settings.region_file),
+        summary_config(settings),
+        day,
+        out_dir,
     )
 
 

@@ -33,7 +33,8 @@ from handlers.summary.figures import (
 from handlers.summary.schedule import MAX_AGE_DAYS, days_owed, is_late, requested_day
 from handlers.summary.sheet import sheet_xlsx
 from locales import t
-from storage.db import Database, utcnow
+from storage.db import utcnow
+from storage.store import Store
 from storage.summary import SummaryStore
 
 log = logging.getLogger(__name__)
@@ -79,14 +80,14 @@ class SummaryService:
 
     def __init__(
         self,
-        db: Database,
+        store: SummaryStore,
         regions: RegionCatalog,
         config: SummaryConfig,
         *,
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
-        self.store = SummaryStore(db)
+        self.store = store
         self.regions = regions
         self.config = config
         self.locale = config.locale
@@ -165,7 +166,7 @@ def day_refusal(text: str, today: date, locale: str) -> str | None:
 
 
 async def write_summary(
-    database_path: Path, regions: RegionCatalog, config: SummaryConfig, day: date, out_dir: Path
+    database_path: Path, evidence_dir: Path, regions: RegionCatalog, config: SummaryConfig, day: date, out_dir: Path
 ) -> int:
     """`python -m bot summary --date …`: print the text, write the chart and the spreadsheet; no Telegram."""
     refusal = day_refusal(day.isoformat(), utcnow().astimezone(config.tz).date(), config.locale)
@@ -175,12 +176,11 @@ async def write_summary(
     if not database_path.exists():
         sys.stderr.write(f"No database at {database_path} (DATABASE_PATH).\n")
         return 2
-    db = await Database.open(database_path)
+    store = await Store.open(database_path, evidence_dir)
     try:
-        service = SummaryService(db, regions, config)
-        rendered = await service.compose(day)
+        rendered = await SummaryService(store.summary, regions, config).compose(day)
     finally:
-        await db.close()
+        await store.close()
     sys.stdout.write(plain_text(rendered.text) + "\n")
     written = []
     out_dir.mkdir(parents=True, exist_ok=True)
