@@ -93,7 +93,12 @@ def intake_config(settings: Settings) -> IntakeConfig:
 
 
 def summary_config(settings: Settings) -> SummaryConfig:
-    return SummaryConfig(locale=settings.default_locale, tz=settings.tz, summary_time=settings.summary_time)
+    return SummaryConfig(
+        locale=settings.default_locale,
+        tz=settings.tz,
+        summary_time=settings.summary_time,
+        referral_overdue_days=settings.summary_referral_overdue_days,
+    )
 
 
 async def open_services(settings: Settings, tuning: Tuning) -> Services:

@@ -47,6 +47,7 @@ class SummaryConfig:
     locale: str
     tz: ZoneInfo
     summary_time: time  # the daily summary's local time (SUMMARY_TIME)
+    referral_overdue_days: int = 30  # SUMMARY_REFERRAL_OVERDUE_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,8 @@ class OwedSummary:
 
 @dataclass(frozen=True, slots=True)
 class RenderedSummary:
-    """The three parts sent in order; a day without reports has neither chart nor spreadsheet."""
+    """The three parts sent in order; a day without reports has no chart, and no spreadsheet unless there are
+    referrals to list."""
 
     day: date
     text: str
@@ -102,8 +104,9 @@ class SummaryService:
     async def figures(self, day: date, now: datetime) -> SummaryFigures:
         """The figures of `day` as they stood at its end (or at `now`, for today so far)."""
         as_of = snapshot_at(day, self.tz, now)
-        data = await self.store.collect(summary_query(day, self.tz, as_of))
-        return build_figures(day, as_of, data, self.regions)
+        overdue = self.config.referral_overdue_days
+        data = await self.store.collect(summary_query(day, self.tz, as_of, overdue))
+        return build_figures(day, as_of, data, self.regions, self.tz, overdue)
 
     def text(self, owed: OwedSummary) -> str:
         return summary_text(owed.figures, self.regions, self.locale, self.tz, late=owed.late)
@@ -115,10 +118,15 @@ class SummaryService:
         return await asyncio.to_thread(chart_png, figures, self.regions, self.locale)
 
     async def sheet(self, figures: SummaryFigures) -> bytes | None:
-        if not figures.new_reports:
+        # A quiet day still has its sheet when hand-offs are to be listed: the text points to it.
+        referring = figures.referrals is not None and figures.referrals.anything
+        if not figures.new_reports and not referring:
             return None
-        rows = await self.store.sheet_rows(summary_query(figures.day, self.tz, figures.as_of).day, figures.as_of)
-        return await asyncio.to_thread(sheet_xlsx, figures, rows, self.regions, self.locale, self.tz)
+        overdue = figures.referrals.overdue_days if figures.referrals else self.config.referral_overdue_days
+        query = summary_query(figures.day, self.tz, figures.as_of, overdue)
+        rows = await self.store.sheet_rows(query.day, figures.as_of)
+        referrals = await self.store.referral_rows(query.referrals) if referring else []
+        return await asyncio.to_thread(sheet_xlsx, figures, rows, self.regions, self.locale, self.tz, referrals)
 
     def stem(self, day: date) -> str:
         return file_stem(day, self.locale)
