@@ -47,6 +47,7 @@ from bot.telegram.triage.referral import ReferralCommands
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
+from handlers.handoff.own_form import OwnForms
 from handlers.report.intake import Intake, IntakeConfig
 from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
@@ -106,7 +107,8 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     store = await Store.open(settings.database_path, settings.evidence_dir)
     regions = RegionCatalog.load(settings.region_file)
     worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
-    intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
+    own_forms = OwnForms(store, regions, settings.tz)
+    intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake, own_form=own_forms)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
     answers = TriageAnswers(
         store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
