@@ -54,6 +54,8 @@ EventRouter = Callable[[Reporter, str, Event, str | None], Awaitable[list[Reply]
 # given by the composition root: the hand-off package builds on this one).
 OwnForm = Callable[[Report, str], Awaitable[Reply]]
 FORM_COMMANDS = ("formulir", "form")
+# A form is a PDF rendered anew (about 0.6 s of CPU with ten photos): a few a minute per reporter is plenty.
+FORMS_PER_MINUTE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class Intake:
         self._clock = clock
         self._locks = KeyedLocks()
         self._flood = FloodGuard(config.messages_per_minute)
+        self._forms = FloodGuard(FORMS_PER_MINUTE)
 
     def add_router(self, router: EventRouter) -> None:
         """Let another part of the bot (triage's answers) claim events first."""
@@ -307,6 +310,8 @@ class Intake:
         report = await self._store.reports.by_code(code.strip())
         if self._own_form is None or report is None or report.reporter_id != reporter.id:
             return [Reply(t(locale, "status.not_found"))]
+        if self._forms.check(str(reporter.id), time.monotonic()) != "ok":
+            return [Reply(t(locale, "status.form_slow_down", code=report.code))]
         reply = await self._own_form(report, locale)
         log.info("own form of %s sent to its reporter", report.code)
         return [reply]

@@ -26,7 +26,7 @@ from handlers.common.events import (
 from handlers.common.regions import RegionCatalog
 from handlers.handoff.own_form import OwnForms, form_name, render_reporter_form
 from handlers.handoff.packet import Identity
-from handlers.report.intake import Intake, IntakeConfig
+from handlers.report.intake import FORMS_PER_MINUTE, Intake, IntakeConfig
 from storage.models import Channel
 from storage.store import Store
 from tests.handlers.test_intake import REPORT
@@ -153,3 +153,18 @@ def test_a_document_reply_has_a_short_caption_and_no_buttons() -> None:
         Reply("x" * (MAX_CAPTION + 1), document=document)
     with pytest.raises(DocumentRefused):
         Reply("ok", ((Button("a", "b"),),), document=document)
+
+
+async def test_forms_asked_for_in_a_burst_are_refused_politely_after_a_few(tmp_path: Path) -> None:
+    store, intake = await open_intake(tmp_path)
+    try:
+        code = await file(intake, "81", list(REPORT))
+        answers = [
+            await intake.handle(Channel.TELEGRAM, "81", Choice(f"form:{code}"), update_id=f"b{n}")
+            for n in range(FORMS_PER_MINUTE + 2)
+        ]
+    finally:
+        await store.close()
+    documents = [a.replies[0].document is not None for a in answers]
+    assert documents == [True] * FORMS_PER_MINUTE + [False, False]
+    assert all("baru saja dikirim" in a.replies[0].text for a in answers[FORMS_PER_MINUTE:])
