@@ -34,7 +34,7 @@ from handlers.common.regions import default_catalog  # noqa: E402
 from handlers.summary.figures import summary_query  # noqa: E402
 from handlers.summary.service import OwedSummary, SummaryService  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.summary import summary_statements  # noqa: E402
+from storage.summary import SummaryStore, summary_statements  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 TZ = ZoneInfo("Asia/Jakarta")
@@ -189,7 +189,7 @@ async def measure(path: Path, repeat: int, plans: bool) -> None:
     db = await Database.open(path)
     try:
         settings = Settings(_env_file=None, database_path=path)
-        service = SummaryService(db, default_catalog(), summary_config(settings))
+        service = SummaryService(SummaryStore(db), default_catalog(), summary_config(settings))
         runs = [await build_once(service, BENCH_DAY) for _ in range(repeat)]
         tracemalloc.start()
         await build_once(service, BENCH_DAY)

@@ -48,12 +48,12 @@ from bot.web.server import HttpServer
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
+from handlers.handoff.own_form import OwnForms
 from handlers.report.intake import Intake, IntakeConfig
 from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
 from handlers.triage.service import TriageService
 from storage.db import utcnow
-from storage.inbox import Inbox
 from storage.models import Channel
 from storage.store import Store
 
@@ -95,7 +95,12 @@ def intake_config(settings: Settings) -> IntakeConfig:
 
 
 def summary_config(settings: Settings) -> SummaryConfig:
-    return SummaryConfig(locale=settings.default_locale, tz=settings.tz, summary_time=settings.summary_time)
+    return SummaryConfig(
+        locale=settings.default_locale,
+        tz=settings.tz,
+        summary_time=settings.summary_time,
+        referral_overdue_days=settings.summary_referral_overdue_days,
+    )
 
 
 async def open_services(settings: Settings, tuning: Tuning) -> Services:
@@ -103,12 +108,15 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     store = await Store.open(settings.database_path, settings.evidence_dir)
     regions = RegionCatalog.load(settings.region_file)
     worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
-    intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
+    own_forms = OwnForms(store, regions, settings.tz)
+    intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake, own_form=own_forms)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
     answers = TriageAnswers(
         store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
     )
-    summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake)
+    summary = SummaryService(
+        store.summary, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake
+    )
     notifier = ReporterNotifier(store, settings.default_locale)
     return Services(settings, store, regions, intake, worker, notifier, triage, answers, summary)
 
@@ -124,7 +132,7 @@ class App:
         store, outbox, notifier = services.store, services.outbox, services.notifier
 
         # ------------------------------------------------------------ the Telegram application
-        self.inbox = TelegramInbox(Inbox(store.db))  # updates written down before Telegram forgets them
+        self.inbox = TelegramInbox(store.inbox)  # updates written down before Telegram forgets them
         self.application = telegram.build_application(
             settings,
             self.inbox,
@@ -366,7 +374,12 @@ async def write_summary(settings: Settings, day: date, out_dir: Path) -> int:
     from handlers.summary.service import write_summary as write
 
     return await write(
-        settings.database_path, RegionCatalog.load(settings.region_file), summary_config(settings), day, out_dir
+        settings.database_path,
+        settings.evidence_dir,
+        RegionCatalog.load(settings.region_file),
+        summary_config(settings),
+        day,
+        out_dir,
     )
 
 

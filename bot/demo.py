@@ -70,9 +70,14 @@ def event_from_line(line: str, last: Reply | None) -> Event | None:
     return Text(text)
 
 
-def show(reply: Reply, out: io.TextIOBase | None = None) -> None:
+def show(reply: Reply, out: io.TextIOBase | None = None, folder: Path | None = None) -> None:
     stream = out or sys.stdout
     stream.write("\n🤖 " + plain(reply.text).replace("\n", "\n   ") + "\n")
+    if reply.document is not None and folder is not None:
+        # A terminal cannot show a PDF: the file goes beside the demo's database, as a chat would save it.
+        path = folder / reply.document.filename
+        path.write_bytes(reply.document.data)
+        stream.write(f"   [dokumen] {path}\n")
     for number, button in enumerate(reply.choices(), 1):
         stream.write(f"   [{number}] {button.label}\n")
     if reply.request is not None:
@@ -124,7 +129,7 @@ async def run_demo(settings: Settings, database: Path) -> int:
                 continue
             answer = await services.intake.handle(Channel.DEMO, "terminal", event, language_hint=None)
             for reply in answer.replies:
-                show(reply)
+                show(reply, folder=database.parent)
                 if reply.buttons:
                     last = reply
             await asyncio.sleep(0.2)  # let the outbox print the group's side in order

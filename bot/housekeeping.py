@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from telegram.ext import ContextTypes, JobQueue
 
 from storage.db import utcnow
-from storage.retention import purge_contacts
 from storage.store import Store
 from storage.whatsapp import WhatsAppRecords
 
@@ -71,7 +70,7 @@ class Housekeeping:
     async def run(self) -> Purged:
         """Delete what is past its keeping; counts for the log (never whose rows went)."""
         now = self._clock()
-        contacts = await purge_contacts(self._store.db, now, self._retention_days)
+        contacts = await self._store.retention.purge_contacts(now, self._retention_days)
         inbox_rows = await self._store.inbox.prune(now - INBOX_KEEP)
         update_ids, drafts = await self._store.drafts.prune(now - UPDATE_IDS_KEEP, now - DRAFTS_KEEP)
         whatsapp = await self._whatsapp.prune(now - WHATSAPP_STATUS_KEEP) if self._whatsapp is not None else 0

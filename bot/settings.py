@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     messages_per_minute: int = Field(default=30, ge=1)
     reports_per_day: int = Field(default=10, ge=1)
     summary_time: time = time(7, 0)
+    # A forwarded report still without an outcome this many days later is listed in the daily summary.
+    summary_referral_overdue_days: int = Field(default=30, ge=1, le=365)
     triage_reminder_time: time = time(7, 30)
     contact_retention_days: int = Field(default=180, ge=1)
     log_level: str = "INFO"

@@ -26,21 +26,27 @@ _EXPIRED = f"""
 """
 
 
-async def purge_contacts(db: Database, now: datetime, retention_days: int) -> int:
-    """Delete the contacts of reports closed more than `retention_days` before `now`; how many."""
-    cutoff = iso(now - timedelta(days=retention_days))
-    async with db.transaction() as conn:
-        cur = await conn.execute(f"DELETE FROM contacts WHERE report_id IN ({_EXPIRED})", (*_CLOSED, cutoff))
-        purged = cur.rowcount
-    if purged:
-        # secure_delete zeroes the rows in the pages; the checkpoint removes the WAL's older copies of them,
-        # so the phone numbers are gone from every file at once, not at SQLite's next automatic checkpoint.
-        await db.checkpoint()
-    return purged
+class Retention:
+    """What is deleted when its keeping ends; reached as `store.retention`."""
 
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-async def contacts_due(db: Database, now: datetime, retention_days: int) -> int:
-    """How many contacts the next purge would delete (for the log and for tests)."""
-    cutoff = iso(now - timedelta(days=retention_days))
-    row = await db.fetchone(f"SELECT COUNT(*) FROM ({_EXPIRED})", (*_CLOSED, cutoff))
-    return int(row[0]) if row else 0
+    async def purge_contacts(self, now: datetime, retention_days: int) -> int:
+        """Delete the contacts of reports closed more than `retention_days` before `now`; how many."""
+        db = self._db
+        cutoff = iso(now - timedelta(days=retention_days))
+        async with db.transaction() as conn:
+            cur = await conn.execute(f"DELETE FROM contacts WHERE report_id IN ({_EXPIRED})", (*_CLOSED, cutoff))
+            purged = cur.rowcount
+        if purged:
+            # secure_delete zeroes the rows in the pages; the checkpoint removes the WAL's older copies of them,
+            # so the phone numbers are gone from every file at once, not at SQLite's next automatic checkpoint.
+            await db.checkpoint()
+        return purged
+
+    async def contacts_due(self, now: datetime, retention_days: int) -> int:
+        """How many contacts the next purge would delete (for the log and for tests)."""
+        cutoff = iso(now - timedelta(days=retention_days))
+        row = await self._db.fetchone(f"SELECT COUNT(*) FROM ({_EXPIRED})", (*_CLOSED, cutoff))
+        return int(row[0]) if row else 0

@@ -18,6 +18,8 @@ from storage.inbox import Inbox
 from storage.outbox import Outbox
 from storage.reporters import Reporters
 from storage.reports import Reports
+from storage.retention import Retention
+from storage.summary import SummaryStore
 from storage.triage import TriageStore
 from storage.whatsapp import WhatsAppRecords
 
@@ -33,6 +35,8 @@ class Store:
         self.inbox = Inbox(db)
         self.triage = TriageStore(db)
         self.whatsapp = WhatsAppRecords(db)
+        self.summary = SummaryStore(db)
+        self.retention = Retention(db)
 
     @classmethod
     async def open(cls, database_path: Path, evidence_dir: Path) -> Store:

@@ -15,6 +15,14 @@ from typing import Final
 from storage.db import Database, from_iso, iso, marks
 from storage.models import Category, Owed, Record, ReportState, SubjectStatus
 from storage.outbox import enqueue_in
+from storage.referrals import (
+    ForwardedReport,
+    ReferralData,
+    ReferralQuery,
+    collect_referrals,
+    referral_sheet,
+    referral_statements,
+)
 
 # Triage logs every supervisor move with actor 'supervisor:<id>'; the partial index repeats this term.
 _SUPERVISOR_ACTOR: Final = "actor GLOB 'supervisor:*'"
@@ -37,6 +45,7 @@ class SummaryQuery(Record):
     deadline_first: date  # incident dates whose window ends soon: deadline_first … deadline_last
     deadline_last: date
     open_states: tuple[ReportState, ...]
+    referrals: ReferralQuery
     deadline_limit: int = 10
 
 
@@ -73,6 +82,7 @@ class SummaryData(Record):
     first_action_seconds: tuple[float, ...]
     deadline_count: int
     deadline_reports: tuple[DeadlineReport, ...]
+    referrals: ReferralData
 
 
 class SheetRow(Record):
@@ -168,6 +178,7 @@ def summary_statements(query: SummaryQuery) -> list[tuple[str, str, tuple[object
             (as_of, *deadline, as_of, as_of, *open_states, query.deadline_limit),
         ),
         ("sheet_rows", SHEET_SQL, (as_of, *day)),
+        *referral_statements(query.referrals),
     ]
 
 
@@ -230,6 +241,7 @@ class SummaryStore:
                 )
                 for code, region, day, state in deadline_rows
             ),
+            referrals=await collect_referrals(self._db, query.referrals),
         )
 
     async def sheet_rows(self, window: Window, as_of: datetime) -> list[SheetRow]:
@@ -253,6 +265,10 @@ class SummaryStore:
             )
             for r in rows
         ]
+
+    async def referral_rows(self, query: ReferralQuery) -> list[ForwardedReport]:
+        """The reports forwarded in the window and those overdue, each with its reference and outcome."""
+        return await referral_sheet(self._db, query)
 
     # ------------------------------------------------------------------ the record of sendings
 

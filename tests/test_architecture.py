@@ -101,3 +101,34 @@ def test_no_import_cycle_anywhere() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert [sorted(c) for c in strongly_connected({"a": {"b"}, "b": {"a"}, "c": {"a"}}) if len(c) > 1] == [["a", "b"]]
+
+
+def storage_classes_taking_a_database() -> set[str]:
+    """Every class in storage/ whose constructor takes the Database: the repositories the Store builds."""
+    found: set[str] = set()
+    for path in sorted((ROOT / "storage").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                        annotations = [ast.unparse(a.annotation) for a in item.args.args if a.annotation is not None]
+                        if "Database" in annotations:
+                            found.add(node.name)
+    return found
+
+
+def test_the_repository_finder_knows_the_repositories() -> None:
+    assert {"Reports", "SummaryStore", "Retention", "TriageStore", "Inbox"} <= storage_classes_taking_a_database()
+
+
+@pytest.mark.parametrize("package", ["bot", "handlers"])
+def test_only_the_store_builds_repositories(package: str) -> None:
+    """One store holding every repository once: a second instance would miss the state the first keeps."""
+    repositories = storage_classes_taking_a_database()
+    built = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in repositories
+    ]
+    assert not built, built

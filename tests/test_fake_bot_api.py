@@ -207,6 +207,10 @@ async def test_send_photo_and_document_uploads(bot: Bot, api: FakeBotApi) -> Non
     assert again.photo[-1].file_unique_id == photo.photo[-1].file_unique_id
     with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
         await bot.send_photo(USER, b"not an image")
+    with pytest.raises(BadRequest, match=r"(?i)file must be non-empty"):
+        await bot.send_document(USER, b"", filename="kosong.pdf")
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_document(USER, b"%PDF-1.4 fake", filename="laporan.pdf", caption="x" * 1025)
 
 
 async def test_edit_message_applies_to_stored_message(bot: Bot, api: FakeBotApi) -> None:

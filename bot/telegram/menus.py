@@ -15,7 +15,9 @@ from locales import t
 
 LANGUAGES: Final = ("id", "en")
 # command → locale key of its description
-CITIZEN: Final = {name: f"cmd.{name}" for name in ("start", "lapor", "status", "bahasa", "batal", "bantuan")}
+CITIZEN: Final = {
+    name: f"cmd.{name}" for name in ("start", "lapor", "status", "formulir", "bahasa", "batal", "bantuan")
+}
 TRIAGE: Final = {
     name: f"triage.cmd_{name}"
     for name in ("laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor")

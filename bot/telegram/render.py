@@ -10,6 +10,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     LinkPreviewOptions,
     Message,
@@ -50,15 +51,23 @@ def markup_for(reply: Reply, locale: str) -> Markup:
     return None
 
 
+async def _send(bot: Bot, chat_id: int, reply: Reply, locale: str) -> Message:
+    document = reply.document
+    if document is None:
+        return await bot.send_message(chat_id, reply.text, reply_markup=markup_for(reply, locale))
+    return await bot.send_document(
+        chat_id,
+        InputFile(document.data, filename=document.filename),
+        caption=reply.text or None,
+        disable_content_type_detection=True,
+    )
+
+
 async def send_reply(bot: Bot, chat_id: int, reply: Reply, locale: str) -> Message | None:
     """Send one reply; a short 429 or a network blip is retried, anything else is logged."""
     for attempt in range(3):
         try:
-            return await bot.send_message(
-                chat_id,
-                reply.text,
-                reply_markup=markup_for(reply, locale),
-            )
+            return await _send(bot, chat_id, reply, locale)
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             if wait > MAX_INTERACTIVE_WAIT:

@@ -7,6 +7,7 @@ as on Telegram; everything else (stickers, voice notes, audio, video, other file
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -45,10 +46,14 @@ COMMAND_WORDS: Final = frozenset(
         "help",
         "bahasa",
         "language",
+        "formulir",
     }
 )
 _ALIASES: Final = {"menu": "start"}
 _WITH_ARGS: Final = frozenset({"status", "cek"})
+# "Formulir C1 …" opens many a story: the word is the command only with nothing after it or a ticket code.
+_WITH_CODE: Final = frozenset({"formulir"})
+_CODE: Final = re.compile(r"(?i)LN[- ]?[A-Z0-9]{6}|(?=[A-Z]*[0-9])[A-Z0-9]{6}")  # "pemilu" is no code
 
 Fetch = Callable[[], Awaitable[bytes]]
 FetchFor = Callable[[str], Fetch]
@@ -72,7 +77,8 @@ def parse_text(text: str) -> Event:
         return parse_command(stripped)
     head, _, args = stripped.partition(" ")
     word = head.lower().rstrip("!.?")
-    if word in COMMAND_WORDS and (not args.strip() or word in _WITH_ARGS):
+    with_code = word in _WITH_CODE and _CODE.fullmatch(args.strip()) is not None
+    if word in COMMAND_WORDS and (not args.strip() or word in _WITH_ARGS or with_code):
         return Command(_ALIASES.get(word, word), args.strip())
     return Text(text)
 

@@ -36,6 +36,7 @@ MAX_ROW_TITLE: Final = 24
 MAX_ROW_DESCRIPTION: Final = 72
 MAX_SECTION_TITLE: Final = 24
 MAX_LIST_BUTTON: Final = 20
+MAX_CAPTION: Final = 1024  # a media message's caption
 MAX_TEMPLATE_PARAM: Final = 700  # the approved body is ~150 characters; the whole body may hold 1024
 
 # A choice only WhatsApp offers: "use the number I am writing from" at the contact step. The transport
@@ -181,6 +182,8 @@ def _row(button: Button) -> types.SectionRow:
 async def deliver(client: WhatsApp, address: str, reply: Reply, locale: str) -> str:
     """Send one reply's messages in order; the wamid of the last. WhatsApp's refusals propagate."""
     to = recipient(address)
+    if reply.document is not None:
+        return await _send_document(client, to, reply)
     last = ""
     for message in render(reply, locale, own_number=address.startswith("+")):
         if message.ask_location:
@@ -188,6 +191,21 @@ async def deliver(client: WhatsApp, address: str, reply: Reply, locale: str) -> 
         else:
             last = (await client.send_message(to=to, text=message.text, buttons=message.buttons)).id
     return last
+
+
+async def _send_document(client: WhatsApp, to: str, reply: Reply) -> str:
+    """Upload the file (POST /{phone-number-id}/media), then a document message naming the media id."""
+    document = reply.document
+    assert document is not None
+    caption = cut(whatsapp_text(reply.text).strip(), MAX_CAPTION)
+    sent = await client.send_document(
+        to=to,
+        document=document.data,
+        filename=document.filename,
+        caption=caption or None,
+        mime_type=document.mime,
+    )
+    return sent.id
 
 
 async def send_reply(client: WhatsApp, address: str, reply: Reply, locale: str) -> str | None:

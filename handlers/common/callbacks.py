@@ -12,6 +12,7 @@ and `number` accept only what `pack` could have made (ASCII digits, not `"²".is
 | `ans`     | a reporter's "answer" button | report id                                         |
 | `ansdone` | "done answering"           | report id                                           |
 | `go`      | start a new report         | `start`                                             |
+| `form`    | the reporter's own pre-filled form (PDF) | ticket code                           |
 | the report conversation's steps | `REPORT_STEPS` | one value (prompts.py)                         |
 """
 
@@ -70,6 +71,7 @@ ANSWER: Final = Prefix("ans")
 ANSWER_DONE: Final = Prefix("ansdone")
 GO: Final = Prefix("go")
 GO_START: Final = GO.pack("start")
+FORM: Final = Prefix("form")
 # The report conversation's own steps (handlers/report/prompts.py): "<step>:<value>".
 REPORT_STEPS: Final = tuple(
     Prefix(name)

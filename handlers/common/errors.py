@@ -8,6 +8,7 @@ LaporNetralError
 │   └── GiveUp             — can never be delivered; kept as 'dead' for the record
 ├── CallbackDataError      — handlers/common/callbacks.py: button data longer than Telegram's 64 bytes
 ├── FetchFailed            — handlers/common/events.py: a photo could not be downloaded from the channel
+├── DocumentRefused        — handlers/common/events.py: a document reply the channels would refuse (a bug)
 ├── ImageRejected          — handlers/report/images.py: a file that is not an acceptable photo
 ├── DateError              — handlers/common/when.py: an incident date the conversation answers
 │   └── DateInFuture

@@ -6,9 +6,11 @@ sees nothing else, so Telegram and WhatsApp run one flow.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 from handlers.common.errors import LaporNetralError
 
@@ -103,13 +105,41 @@ class Button:
     data: str
 
 
+# A document the bot sends stays well under what either channel takes (Telegram bots upload up to 50 MB,
+# WhatsApp documents up to 100 MB) and what a phone on a slow line downloads in reasonable time.
+MAX_DOCUMENT_BYTES: Final = 10 * 1024 * 1024
+# A caption is at most 1,024 characters on both channels; our HTML is never shorter than the text shown.
+MAX_CAPTION: Final = 1024
+_FILE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.[a-z0-9]{2,5}")
+
+
+class DocumentRefused(LaporNetralError, ValueError):
+    """A document the channels would refuse (empty, too large, a bad name): a bug where it was made."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent with a reply (its text is the caption): the bytes, the name the citizen sees, the type."""
+
+    data: bytes
+    filename: str
+    mime: str = "application/pdf"
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.data) <= MAX_DOCUMENT_BYTES:
+            raise DocumentRefused(f"a document of {len(self.data)} bytes")
+        if _FILE_NAME.fullmatch(self.filename) is None:
+            raise DocumentRefused("a document name outside [A-Za-z0-9._-]")
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One message to the citizen.
 
     `text` is a small HTML subset (<b>, <i>, <code>) with every user-supplied part escaped.
     `coalesce_key` marks replies that the transport may merge: of several replies with one key sent in a
-    burst (an album), only the last is delivered.
+    burst (an album), only the last is delivered. With a `document`, `text` is its caption (at most
+    MAX_CAPTION) and there are no buttons: WhatsApp's document messages take none.
     """
 
     text: str
@@ -118,6 +148,11 @@ class Reply:
     remove_keyboard: bool = False
     coalesce_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    document: Document | None = None
+
+    def __post_init__(self) -> None:
+        if self.document is not None and (len(self.text) > MAX_CAPTION or self.buttons or self.request):
+            raise DocumentRefused("a document's caption is long, or it has buttons")
 
     def choices(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

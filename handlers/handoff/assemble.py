@@ -41,23 +41,38 @@ async def assemble(
     locale: str = "id",
 ) -> Handoff:
     """The packet (PDF) and the evidence archive of `report`, as they stand at `now`."""
+    packet, archive = await gather(store, triage, regions, report, tz=tz, now=now)
+    assert archive is not None
+    return Handoff(packet, render_pdf(packet, locale), archive)
+
+
+async def gather(
+    store: Store,
+    triage: TriageStore,
+    regions: RegionCatalog,
+    report: Report,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    for_reporter: bool = False,
+) -> tuple[CasePacket, Archive | None]:
+    """The packet's content; `for_reporter` leaves out what only the office may see (duplicates, the
+    timeline with supervisors' names) and the archive of originals, whose files the reporter has already."""
     evidence = await store.reports.evidence(report.id)
     reporter = await store.reporters.get(report.reporter_id)
     pseudonym = reporter.pseudonym if reporter else "?"
     contact = await store.reports.contact(report.id) if report.contact_shared else None
-    events = await store.reports.events(report.id)
-    duplicates = await find_duplicates(triage, report, evidence, now)
+    events = [] if for_reporter else await store.reports.events(report.id)
+    duplicates = [] if for_reporter else await find_duplicates(triage, report, evidence, now)
     originals: list[Original] = []
     photos: list[Photo] = []
     links: list[Link] = []
     for item in evidence:
         if item.photo is not None:
             photo = item.photo
-            originals.append(
-                Original(
-                    item.position, photo.sha256, photo.mime, await store.files.get(photo.sha256), photo.captured_at
-                )
-            )
+            if not for_reporter:
+                original = await store.files.get(photo.sha256)
+                originals.append(Original(item.position, photo.sha256, photo.mime, original, photo.captured_at))
             photos.append(
                 Photo(
                     item.position,
@@ -70,7 +85,7 @@ async def assemble(
             )
         elif item.url:
             links.append(Link(item.url, item.added_at))
-    archive = build_archive(report.code, originals)
+    archive = None if for_reporter else build_archive(report.code, originals)
     region = regions.region(report.region_id)
     packet = CasePacket(
         code=report.code,
@@ -92,14 +107,14 @@ async def assemble(
         reporter=Identity(contact.name, contact.phone) if contact else None,
         photos=tuple(photos),
         links=tuple(links),
-        archive=ArchiveRef(archive.name, archive.sha256, len(archive.manifest)),
+        archive=ArchiveRef(archive.name, archive.sha256, len(archive.manifest)) if archive else None,
         duplicates=tuple(d.code for d in duplicates),
         timeline=tuple(
             Step(e.at, e.action, pseudonym if e.actor == REPORTER_ACTOR else (e.actor_name or SUPERVISOR), e.note)
             for e in events
         ),
     )
-    return Handoff(packet, render_pdf(packet, locale), archive)
+    return packet, archive
 
 
 async def write_packet(

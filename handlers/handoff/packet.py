@@ -172,7 +172,9 @@ class _Document(FPDF):
         self.set_text_color(0)
 
 
-class _Writer:
+class PacketWriter:
+    """The office's packet, section by section; the reporter's own form (own_form.py) overrides some."""
+
     def __init__(self, packet: CasePacket, locale: str) -> None:
         self.p = packet
         self.locale = locale
@@ -410,7 +412,7 @@ class _Writer:
 
 def render_pdf(packet: CasePacket, locale: str = "id") -> bytes:
     """The packet as PDF bytes; Indonesian unless asked otherwise (the receiving offices read Indonesian)."""
-    return _Writer(packet, locale).render()
+    return PacketWriter(packet, locale).render()
 
 
 def section_order(locale: str = "id") -> Sequence[str]:

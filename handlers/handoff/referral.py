@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from handlers.triage.machine import ForwardTarget
 from storage.models import ReportState
 
 REFERRAL_ACTION: Final = "referral"
@@ -90,6 +91,16 @@ def outcome_of(detail: str | None) -> ReferralOutcome | None:
     if detail and detail.startswith("outcome:"):
         try:
             return ReferralOutcome(detail[8:])
+        except ValueError:
+            return None
+    return None
+
+
+def target_of(detail: str | None) -> ForwardTarget | None:
+    """The target a Teruskan event names (`target:bawaslu`); None for another detail or an unknown target."""
+    if detail and detail.startswith("target:"):
+        try:
+            return ForwardTarget(detail[7:])
         except ValueError:
             return None
     return None

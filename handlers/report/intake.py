@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.common import owed
-from handlers.common.callbacks import GO_START
+from handlers.common.callbacks import FORM, GO_START
 from handlers.common.events import Button, Choice, Command, Event, Reply
 from handlers.common.limits import FloodGuard
 from handlers.common.regions import RegionCatalog
@@ -50,6 +50,12 @@ class IntakeConfig:
 # supervisor's question (triage). It gets the reporter, the event, and the id of the message the event
 # replies to (if the channel tells); it returns the replies when it handled the event, else None.
 EventRouter = Callable[[Reporter, str, Event, str | None], Awaitable[list[Reply] | None]]
+# The reporter's own pre-filled form of one of their reports, in their language (handlers/handoff/own_form.py,
+# given by the composition root: the hand-off package builds on this one).
+OwnForm = Callable[[Report, str], Awaitable[Reply]]
+FORM_COMMANDS = ("formulir", "form")
+# A form is a PDF rendered anew (about 0.6 s of CPU with ten photos): a few a minute per reporter is plenty.
+FORMS_PER_MINUTE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +95,10 @@ class Intake:
         config: IntakeConfig,
         clock: Callable[[], datetime],
         on_report: Callable[[], None] = lambda: None,
+        own_form: OwnForm | None = None,
     ) -> None:
         self._on_report = on_report
+        self._own_form = own_form
         self._routers: list[EventRouter] = []
         self._store = store
         self._regions = regions
@@ -98,6 +106,7 @@ class Intake:
         self._clock = clock
         self._locks = KeyedLocks()
         self._flood = FloodGuard(config.messages_per_minute)
+        self._forms = FloodGuard(FORMS_PER_MINUTE)
 
     def add_router(self, router: EventRouter) -> None:
         """Let another part of the bot (triage's answers) claim events first."""
@@ -170,6 +179,12 @@ class Intake:
     ) -> tuple[list[Reply], Draft, NewReport | None]:
         if isinstance(event, Command) and event.name in ("status", "cek"):
             return await self._status(reporter, locale, event.args, draft), draft, None
+        if isinstance(event, Command) and event.name in FORM_COMMANDS:
+            return await self._form(reporter, locale, event.args), draft, None
+        if isinstance(event, Choice) and FORM.owns(event.data):
+            # Whatever step the draft is at: the button is the status view's, not the conversation's.
+            parts = FORM.unpack(event.data)
+            return await self._form(reporter, locale, parts[0] if parts else ""), draft, None
         limit_reply = [
             Reply(tn(locale, "flood.daily_limit", self._config.reports_per_day, max=self._config.reports_per_day))
         ]
@@ -267,7 +282,10 @@ class Intake:
             if report is None or report.reporter_id != reporter.id:
                 return [Reply(t(locale, "status.not_found"))]
             events = await reports.events(report.id)
-            return [Reply(status_lines(report, events, locale, self._config.tz, self._regions))]
+            buttons: tuple[tuple[Button, ...], ...] = ()
+            if self._own_form is not None:
+                buttons = ((Button(t(locale, "status.form_button"), FORM.pack(report.code)),),)
+            return [Reply(status_lines(report, events, locale, self._config.tz, self._regions), buttons)]
         mine = await reports.by_reporter(reporter.id, limit=10)
         if not mine:
             return [Reply(t(locale, "status.none"), ((Button(t(locale, "start.button"), GO_START),),))]
@@ -284,6 +302,19 @@ class Intake:
         ]
         lines.append(t(locale, "status.list_footer"))
         return [Reply("\n".join(lines))]
+
+    async def _form(self, reporter: Reporter, locale: str, code: str) -> list[Reply]:
+        """The reporter's own form, to their own chat only: someone else's code reads as no such report."""
+        if not code.strip():
+            return [Reply(t(locale, "status.form_usage"))]
+        report = await self._store.reports.by_code(code.strip())
+        if self._own_form is None or report is None or report.reporter_id != reporter.id:
+            return [Reply(t(locale, "status.not_found"))]
+        if self._forms.check(str(reporter.id), time.monotonic()) != "ok":
+            return [Reply(t(locale, "status.form_slow_down", code=report.code))]
+        reply = await self._own_form(report, locale)
+        log.info("own form of %s sent to its reporter", report.code)
+        return [reply]
 
     def _language_changed(self, locale: str, draft: Draft) -> list[Reply]:
         """The confirmation, with the current question again, in the new language."""

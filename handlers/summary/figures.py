@@ -20,8 +20,11 @@ from babel.numbers import format_decimal, format_percent
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc
 from handlers.common.when import format_long_date, format_short_date
+from handlers.handoff.referral import outcome_key
 from handlers.report.prompts import category_label
 from handlers.report.reading import format_moment
+from handlers.summary.referrals import ReferralFigures, build_referrals, referral_query
+from handlers.triage.machine import target_key
 from locales import t, tn
 from storage.models import CLOSED_STATES, Category, Record, ReportState
 from storage.summary import SummaryData, SummaryQuery, Window
@@ -65,6 +68,8 @@ class SummaryFigures(Record):
     first_action_median: float | None  # seconds
     deadline_count: int
     deadlines: tuple[DeadlineFigure, ...]
+    # None in an outbox item queued before referrals were counted: its message goes out without them.
+    referrals: ReferralFigures | None = None
 
 
 def day_window(day: date, tz: ZoneInfo) -> Window:
@@ -84,7 +89,7 @@ def snapshot_at(day: date, tz: ZoneInfo, now: datetime) -> datetime:
     return min(day_window(day, tz).end, now.astimezone(UTC))
 
 
-def summary_query(day: date, tz: ZoneInfo, as_of: datetime) -> SummaryQuery:
+def summary_query(day: date, tz: ZoneInfo, as_of: datetime, referral_overdue_days: int = 30) -> SummaryQuery:
     """The windows and bounds one summary counts over.
 
     Deadlines are reckoned from the morning the summary is read (the day after `day`): a report whose
@@ -101,6 +106,7 @@ def summary_query(day: date, tz: ZoneInfo, as_of: datetime) -> SummaryQuery:
         deadline_last=reference + timedelta(days=DEADLINE_WARNING_DAYS - BAWASLU_WINDOW_DAYS),
         open_states=OPEN_STATES,
         deadline_limit=DEADLINE_LIST_MAX,
+        referrals=referral_query(day, tz, as_of, referral_overdue_days),
     )
 
 
@@ -108,7 +114,14 @@ def _region_sort_key(regions: RegionCatalog) -> dict[str, int]:
     return {region.id: position for position, region in enumerate(regions.regions)}
 
 
-def build_figures(day: date, as_of: datetime, data: SummaryData, regions: RegionCatalog) -> SummaryFigures:
+def build_figures(
+    day: date,
+    as_of: datetime,
+    data: SummaryData,
+    regions: RegionCatalog,
+    tz: ZoneInfo,
+    referral_overdue_days: int = 30,
+) -> SummaryFigures:
     """Turn raw aggregates into the summary's figures: totals, rankings, the median, days left."""
     by_category: Counter[Category] = Counter()
     by_region: defaultdict[str, Counter[ReportState]] = defaultdict(Counter)
@@ -150,6 +163,7 @@ def build_figures(day: date, as_of: datetime, data: SummaryData, regions: Region
         first_action_median=statistics.median(seconds) if seconds else None,
         deadline_count=data.deadline_count,
         deadlines=deadlines,
+        referrals=build_referrals(day, as_of, data.referrals, tz, referral_overdue_days),
     )
 
 
@@ -291,6 +305,77 @@ def _follow_up(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
     return lines
 
 
+def _referrals(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> list[str]:
+    """The hand-offs of the last 7 days and the ones still waiting for an outcome; nothing when there are none."""
+    referrals = figures.referrals
+    if referrals is None or not referrals.anything:
+        return []
+    lines = [
+        "",
+        t(
+            locale,
+            "summary.referrals",
+            first=format_short_date(referrals.first_day, locale),
+            last=format_short_date(figures.day, locale),
+        ),
+    ]
+    # Semicolons: an outcome's label has a comma of its own ("terbukti, sanksi dijatuhkan").
+    targets = "; ".join(
+        t(locale, "summary.referral_part", label=t(locale, target_key(target)), count=num(count, locale))
+        for target, count in referrals.forwarded.items()
+        if count
+    )
+    total = referrals.forwarded_total
+    lines.append(
+        tn(locale, "summary.referrals_forwarded", total, count=num(total, locale), parts=targets)
+        if total
+        else t(locale, "summary.referrals_forwarded_none")
+    )
+    lines.append(
+        tn(locale, "summary.referrals_references", referrals.references, count=num(referrals.references, locale))
+    )
+    outcomes = "; ".join(
+        t(locale, "summary.referral_part", label=t(locale, outcome_key(outcome)), count=num(count, locale))
+        for outcome, count in referrals.outcomes.items()
+        if count
+    )
+    received = referrals.outcomes_total
+    lines.append(
+        tn(locale, "summary.referrals_outcomes", received, count=num(received, locale), parts=outcomes)
+        if received
+        else t(locale, "summary.referrals_outcomes_none")
+    )
+    days = tn(locale, "count.days", referrals.overdue_days, n=num(referrals.overdue_days, locale))
+    if not referrals.overdue_count:
+        lines.append(t(locale, "summary.referrals_overdue_none", days=days))
+        return lines
+    lines.append(
+        t(
+            locale,
+            "summary.referrals_overdue",
+            days=days,
+            count=tn(locale, "count.reports", referrals.overdue_count, n=num(referrals.overdue_count, locale)),
+        )
+    )
+    for item in referrals.overdue:
+        lines.append(
+            t(
+                locale,
+                "summary.referral_overdue_item",
+                code=esc(item.code),
+                region=esc(region_name(regions, item.region_id)),
+                target=t(locale, target_key(item.target)) if item.target else "?",
+                date=format_short_date(item.forwarded_on, locale),
+                days=tn(locale, "count.days", item.days, n=num(item.days, locale)),
+                reference=t(locale, "summary.referral_has_number" if item.referenced else "summary.referral_no_number"),
+            )
+        )
+    if referrals.overdue_count > len(referrals.overdue):
+        more = referrals.overdue_count - len(referrals.overdue)
+        lines.append(tn(locale, "summary.referrals_overdue_more", more, count=num(more, locale)))
+    return lines
+
+
 def summary_text(
     figures: SummaryFigures,
     regions: RegionCatalog,
@@ -308,6 +393,7 @@ def summary_text(
         lines += _comparison(figures, locale)
         lines.append("")
         lines += _follow_up(figures, regions, locale)
+        lines += _referrals(figures, regions, locale)
         return "\n".join(lines)
     lines.append(t(locale, "summary.new_reports", count=num(figures.new_reports, locale)))
     lines += _comparison(figures, locale)
@@ -344,6 +430,7 @@ def summary_text(
     ]
     lines.append("")
     lines += _follow_up(figures, regions, locale)
+    lines += _referrals(figures, regions, locale)
     return "\n".join(lines)
 
 

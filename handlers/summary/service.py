@@ -33,7 +33,8 @@ from handlers.summary.figures import (
 from handlers.summary.schedule import MAX_AGE_DAYS, days_owed, is_late, requested_day
 from handlers.summary.sheet import sheet_xlsx
 from locales import t
-from storage.db import Database, utcnow
+from storage.db import utcnow
+from storage.store import Store
 from storage.summary import SummaryStore
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class SummaryConfig:
     locale: str
     tz: ZoneInfo
     summary_time: time  # the daily summary's local time (SUMMARY_TIME)
+    referral_overdue_days: int = 30  # SUMMARY_REFERRAL_OVERDUE_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,8 @@ class OwedSummary:
 
 @dataclass(frozen=True, slots=True)
 class RenderedSummary:
-    """The three parts sent in order; a day without reports has neither chart nor spreadsheet."""
+    """The three parts sent in order; a day without reports has no chart, and no spreadsheet unless there are
+    referrals to list."""
 
     day: date
     text: str
@@ -79,14 +82,14 @@ class SummaryService:
 
     def __init__(
         self,
-        db: Database,
+        store: SummaryStore,
         regions: RegionCatalog,
         config: SummaryConfig,
         *,
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
-        self.store = SummaryStore(db)
+        self.store = store
         self.regions = regions
         self.config = config
         self.locale = config.locale
@@ -101,8 +104,9 @@ class SummaryService:
     async def figures(self, day: date, now: datetime) -> SummaryFigures:
         """The figures of `day` as they stood at its end (or at `now`, for today so far)."""
         as_of = snapshot_at(day, self.tz, now)
-        data = await self.store.collect(summary_query(day, self.tz, as_of))
-        return build_figures(day, as_of, data, self.regions)
+        overdue = self.config.referral_overdue_days
+        data = await self.store.collect(summary_query(day, self.tz, as_of, overdue))
+        return build_figures(day, as_of, data, self.regions, self.tz, overdue)
 
     def text(self, owed: OwedSummary) -> str:
         return summary_text(owed.figures, self.regions, self.locale, self.tz, late=owed.late)
@@ -114,10 +118,15 @@ class SummaryService:
         return await asyncio.to_thread(chart_png, figures, self.regions, self.locale)
 
     async def sheet(self, figures: SummaryFigures) -> bytes | None:
-        if not figures.new_reports:
+        # A quiet day still has its sheet when hand-offs are to be listed: the text points to it.
+        referring = figures.referrals is not None and figures.referrals.anything
+        if not figures.new_reports and not referring:
             return None
-        rows = await self.store.sheet_rows(summary_query(figures.day, self.tz, figures.as_of).day, figures.as_of)
-        return await asyncio.to_thread(sheet_xlsx, figures, rows, self.regions, self.locale, self.tz)
+        overdue = figures.referrals.overdue_days if figures.referrals else self.config.referral_overdue_days
+        query = summary_query(figures.day, self.tz, figures.as_of, overdue)
+        rows = await self.store.sheet_rows(query.day, figures.as_of)
+        referrals = await self.store.referral_rows(query.referrals) if referring else []
+        return await asyncio.to_thread(sheet_xlsx, figures, rows, self.regions, self.locale, self.tz, referrals)
 
     def stem(self, day: date) -> str:
         return file_stem(day, self.locale)
@@ -165,7 +174,7 @@ def day_refusal(text: str, today: date, locale: str) -> str | None:
 
 
 async def write_summary(
-    database_path: Path, regions: RegionCatalog, config: SummaryConfig, day: date, out_dir: Path
+    database_path: Path, evidence_dir: Path, regions: RegionCatalog, config: SummaryConfig, day: date, out_dir: Path
 ) -> int:
     """`python -m bot summary --date …`: print the text, write the chart and the spreadsheet; no Telegram."""
     refusal = day_refusal(day.isoformat(), utcnow().astimezone(config.tz).date(), config.locale)
@@ -175,12 +184,11 @@ async def write_summary(
     if not database_path.exists():
         sys.stderr.write(f"No database at {database_path} (DATABASE_PATH).\n")
         return 2
-    db = await Database.open(database_path)
+    store = await Store.open(database_path, evidence_dir)
     try:
-        service = SummaryService(db, regions, config)
-        rendered = await service.compose(day)
+        rendered = await SummaryService(store.summary, regions, config).compose(day)
     finally:
-        await db.close()
+        await store.close()
     sys.stdout.write(plain_text(rendered.text) + "\n")
     written = []
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -24,11 +24,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from handlers.common.regions import RegionCatalog
+from handlers.handoff.referral import outcome_key, outcome_of, reference_of, target_of
 from handlers.report.prompts import category_label, status_label
 from handlers.summary.figures import RegionFigure, SummaryFigures, plain_label, region_name
+from handlers.triage.machine import target_key
 from handlers.triage.rules import bawaslu_deadline
-from locales import t
+from locales import t, tn
 from storage.models import ReportState
+from storage.referrals import ForwardedReport
 from storage.summary import SheetRow
 
 DATETIME_FORMAT: Final = "dd/mm/yyyy hh:mm"
@@ -89,8 +92,10 @@ def sheet_xlsx(
     regions: RegionCatalog,
     locale: str,
     tz: ZoneInfo,
+    referrals: Sequence[ForwardedReport] = (),
 ) -> bytes:
-    """The workbook's bytes: sheet 1 the day's reports in order of arrival, sheet 2 all regions by state."""
+    """The workbook's bytes: sheet 1 the day's reports in order of arrival, sheet 2 all regions by state,
+    sheet 3, when there are any, the referrals (forwarded in the last 7 days, or still without an outcome)."""
     workbook = Workbook()
     workbook.properties.creator = "Lapor Netral"
     reports = workbook.active
@@ -134,6 +139,9 @@ def sheet_xlsx(
         reports.cell(number, _CHRONOLOGY).alignment = wrap
     reports.auto_filter.ref = f"A1:{get_column_letter(len(_COLUMNS))}{len(rows) + 1}"
     _regions_sheet(workbook.create_sheet(t(locale, "summary.sheet_regions")), figures, regions, locale)
+    if figures.referrals is not None and figures.referrals.anything:
+        sheet = workbook.create_sheet(t(locale, "summary.sheet_referrals"))
+        _referrals_sheet(sheet, figures, referrals, regions, locale, tz)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -164,3 +172,62 @@ def _regions_sheet(sheet: Worksheet, figures: SummaryFigures, regions: RegionCat
     _append(sheet, last + 1, [t(locale, "summary.col_total"), *totals, sum(totals)])
     for column in range(1, len(states) + 3):
         sheet.cell(last + 1, column).font = Font(bold=True)
+
+
+_REFERRAL_COLUMNS: Final = (
+    ("code", 12),
+    ("region", 22),
+    ("target", 24),
+    ("forwarded", 18),
+    ("days_since", 12),
+    ("reference", 30),
+    ("outcome", 28),
+    ("outcome_at", 18),
+    ("overdue", 14),
+)
+
+
+def _referrals_sheet(
+    sheet: Worksheet,
+    figures: SummaryFigures,
+    rows: Sequence[ForwardedReport],
+    regions: RegionCatalog,
+    locale: str,
+    tz: ZoneInfo,
+) -> None:
+    """One row per hand-off, oldest first: where it went, the office's number, its outcome, whether overdue."""
+    assert figures.referrals is not None
+    overdue_days = figures.referrals.overdue_days
+    zone = datetime.combine(figures.day, time(), tz).tzname() or ""
+    overdue_label = tn(locale, "count.days", overdue_days, n=overdue_days)
+    _header(
+        sheet,
+        [t(locale, f"summary.col_ref_{name}", zone=zone, days=overdue_label) for name, _ in _REFERRAL_COLUMNS],
+        [width for _, width in _REFERRAL_COLUMNS],
+    )
+    formats = {4: DATETIME_FORMAT, 8: DATETIME_FORMAT}
+
+    def local(moment: datetime) -> datetime:
+        return moment.astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+    for number, row in enumerate(rows, 2):
+        target = target_of(row.target)
+        outcome = outcome_of(row.outcome)
+        days = (figures.as_of - row.forwarded_at).days
+        _append(
+            sheet,
+            number,
+            [
+                row.code,
+                region_name(regions, row.region_id),
+                t(locale, target_key(target)) if target else row.target,
+                local(row.forwarded_at),
+                days,
+                reference_of(row.reference),
+                t(locale, outcome_key(outcome)) if outcome else None,
+                local(row.outcome_at) if row.outcome_at else None,
+                t(locale, "summary.referral_overdue_yes") if outcome is None and days >= overdue_days else None,
+            ],
+            formats,
+        )
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(_REFERRAL_COLUMNS))}{len(rows) + 1}"

@@ -12,7 +12,7 @@ from telegram.ext import ExtBot
 
 from bot.telegram.channel import DEFAULTS
 from bot.telegram.render import send_reply
-from handlers.common.events import Button, Reply, RequestKeyboard
+from handlers.common.events import Button, Document, Reply, RequestKeyboard
 from handlers.common.regions import RegionCatalog
 from handlers.report.draft import Draft, Step
 from handlers.report.prompts import View, prompt
@@ -94,3 +94,25 @@ async def test_a_short_flood_wait_is_waited_out_and_a_long_one_drops_the_reply(
     request.fail("sendMessage", 429, "Too Many Requests: retry after 60", {"retry_after": 60})
     assert await send_reply(bot, CITIZEN, Reply("Halo"), "id") is None
     assert len(request.calls_to("sendMessage")) == 3
+
+
+async def test_a_document_reply_is_uploaded_with_its_caption_and_name(wire: tuple[Bot, RecordingRequest]) -> None:
+    bot, request = wire
+    pdf = b"%PDF-1.4 the reporter's form"
+    request.answer(
+        "sendDocument",
+        {
+            "message_id": 7,
+            "date": 0,
+            "chat": {"id": CITIZEN, "type": "private"},
+            "document": {"file_id": "D1", "file_unique_id": "U1", "file_name": "formulir-LN-7F3K9Q.pdf"},
+        },
+    )
+    reply = Reply("📄 <b>Formulir laporan LN-7F3K9Q</b>", document=Document(pdf, "formulir-LN-7F3K9Q.pdf"))
+    sent = await send_reply(bot, CITIZEN, reply, "id")
+    assert sent is not None and sent.message_id == 7
+    call = request.last("sendDocument")
+    assert call.params["chat_id"] == CITIZEN and call.params["caption"] == reply.text
+    assert call.params["parse_mode"] == "HTML" and call.params["disable_content_type_detection"] is True
+    assert list(call.files.values()) == [pdf]
+    assert not request.calls_to("sendMessage")  # the caption is the message: nothing sent twice

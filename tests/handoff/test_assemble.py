@@ -19,7 +19,6 @@ from handlers.report.images import inspect_image
 from handlers.report.intake import PREVIEW_KIND
 from storage.models import Contact, PhotoEvidence
 from storage.store import Store
-from storage.triage import TriageStore
 from tests.images import make_jpeg
 from tests.triage.helpers import NOW, REGIONS, TZ, add_report, open_store
 
@@ -52,7 +51,7 @@ async def test_the_packet_of_a_stored_report_matches_its_originals(tmp_path: Pat
     async with open_store(tmp_path) as store:
         photo = keep_photo(store, original)
         report = await add_report(store, photos=(photo,), links=("https://www.instagram.com/p/abc123",))
-        handoff = await assemble(store, TriageStore(store.db), REGIONS, report, tz=TZ, now=NOW)
+        handoff = await assemble(store, store.triage, REGIONS, report, tz=TZ, now=NOW)
     text = pdf_text(handoff.pdf).replace(" ", "")
     assert hashlib.sha256(original).hexdigest() in text
     assert handoff.packet.photos[0].original_sha256 == hashlib.sha256(original).hexdigest()
@@ -69,7 +68,7 @@ async def test_a_shared_contact_makes_a_laporan_and_only_then_shows_the_reporter
     async with open_store(tmp_path) as store:
         named = await add_report(store, address="5002", contact=Contact(name="Ani Wijaya", phone="+6281234567890"))
         anonymous = await add_report(store, address="5003")
-        triage = TriageStore(store.db)
+        triage = store.triage
         formal = pdf_text((await assemble(store, triage, REGIONS, named, tz=TZ, now=NOW)).pdf)
         informal = pdf_text((await assemble(store, triage, REGIONS, anonymous, tz=TZ, now=NOW)).pdf)
     assert formal.startswith("LAPORAN") and "Ani Wijaya" in formal and "+6281234567890" in formal

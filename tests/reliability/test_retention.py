@@ -11,7 +11,6 @@ from bot.housekeeping import PURGE_AT, Housekeeping
 from handlers.common.regions import RegionCatalog
 from handlers.triage.card import build_card
 from storage.models import Category, Channel, Contact, NewEvent, NewReport, ReportState, SubjectStatus
-from storage.retention import contacts_due
 from storage.store import Store
 
 NOW = datetime(2024, 12, 1, 2, 0, tzinfo=UTC)
@@ -63,7 +62,7 @@ async def test_contacts_are_purged_only_after_retention_from_closing(tmp_path: P
         await move(store, done_recent, [(b, s), (s, d), (d, s)], NOW - timedelta(days=179, minutes=5))
         await move(store, reopened, [(b, r), (r, d)], NOW - timedelta(days=300))
 
-        assert await contacts_due(store.db, NOW, 180) == 2
+        assert await store.retention.contacts_due(NOW, 180) == 2
         purged = await Housekeeping(store, 180, JAKARTA, clock=lambda: NOW).run()
         assert purged.contacts == 2
         kept = {

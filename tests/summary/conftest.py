@@ -13,6 +13,7 @@ from bot.settings import Settings
 from handlers.common.regions import RegionCatalog, default_catalog
 from handlers.summary.service import SummaryService
 from storage.db import Database
+from storage.summary import SummaryStore
 from tests.e2e.harness import make_settings
 from tests.fakes.bot_api import FakeBotApi
 from tests.summary.seed import AS_OF, Seed, insert_seeds, make_seeds
@@ -68,7 +69,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def service(db: Database, regions: RegionCatalog, settings: Settings, clock: Clock) -> SummaryService:
-    return SummaryService(db, regions, summary_config(settings), clock=clock)
+    return SummaryService(SummaryStore(db), regions, summary_config(settings), clock=clock)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from handlers.common.regions import RegionCatalog, default_catalog
 from handlers.summary.service import OwedSummary, SummaryService
 from locales import t
 from storage.db import Database
+from storage.summary import SummaryStore
 from tests.e2e.harness import GROUP, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.summary.conftest import Clock
@@ -46,7 +47,7 @@ def test_the_seed_moves_reports_after_the_day() -> None:
 async def test_a_past_day_is_counted_as_of_its_end(
     db: Database, regions: RegionCatalog, settings: Settings, seeds: list[Seed]
 ) -> None:
-    service = SummaryService(db, regions, summary_config(settings), clock=Clock(MUCH_LATER))
+    service = SummaryService(SummaryStore(db), regions, summary_config(settings), clock=Clock(MUCH_LATER))
     for day in (DAY, DAY - timedelta(days=3)):
         want = expected(seeds, day)
         got = await service.figures(day, MUCH_LATER)
@@ -63,7 +64,9 @@ async def test_today_so_far_is_counted_as_of_now(
     db: Database, regions: RegionCatalog, settings: Settings, seeds: list[Seed]
 ) -> None:
     noon = datetime.combine(DAY, time(12, 0), TZ).astimezone(UTC)
-    got = await SummaryService(db, regions, summary_config(settings), clock=Clock(noon)).figures(DAY, noon)
+    got = await SummaryService(SummaryStore(db), regions, summary_config(settings), clock=Clock(noon)).figures(
+        DAY, noon
+    )
     want = expected(seeds, DAY, noon)
     assert got.as_of == noon and got.new_reports == want.new < expected(seeds).new
     assert {str(s): n for s, n in got.states_now.items()} == want.states_now
@@ -108,7 +111,9 @@ async def test_the_first_summary_of_a_new_installation_is_not_late(
     db: Database, regions: RegionCatalog, settings: Settings
 ) -> None:
     # Installed at 11:00, hours after the 07:00 sending time: nothing stopped, nothing is late.
-    service = SummaryService(db, regions, summary_config(settings), clock=Clock(AS_OF + timedelta(hours=4)))
+    service = SummaryService(
+        SummaryStore(db), regions, summary_config(settings), clock=Clock(AS_OF + timedelta(hours=4))
+    )
     assert await service.record_owed() == [DAY]
     assert await service.store.runs() == [(DAY, False)]
     row = await db.fetchone("SELECT payload FROM outbox WHERE kind = ?", (owed.SUMMARY,))

@@ -12,6 +12,7 @@ from handlers.common.owed import SUMMARY
 from handlers.common.regions import RegionCatalog
 from handlers.summary.service import OwedSummary, SummaryService
 from storage.db import Database
+from storage.summary import SummaryStore
 from tests.summary.conftest import Clock
 from tests.summary.seed import AS_OF, DAY, Seed, expected
 
@@ -28,7 +29,9 @@ async def test_the_job_queues_yesterday_once(
     service: SummaryService, db: Database, seeds: list[Seed], regions: RegionCatalog, settings: Settings, clock: Clock
 ) -> None:
     woken: list[bool] = []
-    service = SummaryService(db, regions, summary_config(settings), clock=clock, wake=lambda: woken.append(True))
+    service = SummaryService(
+        SummaryStore(db), regions, summary_config(settings), clock=clock, wake=lambda: woken.append(True)
+    )
     assert await service.record_owed() == [DAY]
     assert woken == [True]
     assert await service.store.runs() == [(DAY, False)]
@@ -45,7 +48,7 @@ async def test_a_restart_after_the_job_ran_queues_nothing(
 ) -> None:
     assert await service.record_owed() == [DAY]
     clock.now = AS_OF + timedelta(hours=5)
-    restarted = SummaryService(db, regions, summary_config(settings), clock=clock)
+    restarted = SummaryService(SummaryStore(db), regions, summary_config(settings), clock=clock)
     assert await restarted.record_owed() == []
     assert len(await _summary_items(db)) == 1
 
@@ -56,7 +59,7 @@ async def test_missed_days_are_queued_late_once(
     assert await service.record_owed() == [DAY]
     # Down from Thursday morning to Saturday 08:00: Thursday's and Friday's summaries are owed.
     clock.now = AS_OF + timedelta(days=2, hours=1)
-    restarted = SummaryService(db, regions, summary_config(settings), clock=clock)
+    restarted = SummaryService(SummaryStore(db), regions, summary_config(settings), clock=clock)
     assert await restarted.record_owed() == [DAY + timedelta(days=1), DAY + timedelta(days=2)]
     assert await restarted.store.runs() == [
         (DAY, False),
@@ -64,7 +67,7 @@ async def test_missed_days_are_queued_late_once(
         (DAY + timedelta(days=2), True),
     ]
     assert [o.late for o in await _summary_items(db)] == [False, True, True]
-    again = SummaryService(db, regions, summary_config(settings), clock=clock)
+    again = SummaryService(SummaryStore(db), regions, summary_config(settings), clock=clock)
     assert await again.record_owed() == []
     assert len(await _summary_items(db)) == 3
 
@@ -72,8 +75,10 @@ async def test_missed_days_are_queued_late_once(
 async def test_the_job_and_the_start_up_at_once_queue_one(
     db: Database, regions: RegionCatalog, settings: Settings, clock: Clock
 ) -> None:
-    first = SummaryService(db, regions, summary_config(settings), clock=clock)
-    second = SummaryService(db, regions, summary_config(settings), clock=clock)  # another instance: no shared lock
+    first = SummaryService(SummaryStore(db), regions, summary_config(settings), clock=clock)
+    second = SummaryService(
+        SummaryStore(db), regions, summary_config(settings), clock=clock
+    )  # another instance: no shared lock
     results = await asyncio.gather(first.record_owed(), second.record_owed(), first.record_owed())
     assert sorted(day for days in results for day in days) == [DAY]
     assert len(await _summary_items(db)) == 1

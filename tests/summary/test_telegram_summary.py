@@ -25,6 +25,7 @@ from bot.telegram.summary import JOB_NAME
 from handlers.common.regions import default_catalog
 from handlers.summary.service import SummaryService
 from storage.db import Database
+from storage.summary import SummaryStore
 from tests.e2e.harness import GROUP, make_settings, text_of
 from tests.fakes.bot_api import Call, FakeBotApi, RetryAfter
 from tests.summary.conftest import OFFICE_CHAT, Clock
@@ -143,7 +144,9 @@ async def test_a_crash_after_recording_loses_nothing(api: FakeBotApi, office_set
     # Recorded and queued, then the process died before the outbox sent anything.
     db = await Database.open(office_settings.database_path)
     try:
-        service = SummaryService(db, default_catalog(), summary_config(office_settings), clock=Clock(AS_OF))
+        service = SummaryService(
+            SummaryStore(db), default_catalog(), summary_config(office_settings), clock=Clock(AS_OF)
+        )
         assert await service.record_owed() == [DAY]
     finally:
         await db.close()

@@ -1,8 +1,11 @@
 """A fake WhatsApp Cloud (Graph) API on 127.0.0.1: records what the bot sends, serves media bytes.
 
 The real pywa client talks to it through WHATSAPP_API_URL. Like Meta, it refuses messages that break the
-Cloud API's limits (reply buttons, lists, body lengths, template parameters) with a Graph error, so a
-renderer bug fails a test instead of a citizen's chat. Faults are injected with `fail_next`.
+Cloud API's limits (reply buttons, lists, body lengths, template parameters, captions) with a Graph error,
+so a renderer bug fails a test instead of a citizen's chat. Documents are uploaded first
+(`POST /{phone-number-id}/media`, multipart, a supported type within its size) and sent by the media id
+the upload returned; a document message naming an unknown media id is refused. Faults are injected with
+`fail_next`.
 """
 
 from __future__ import annotations
@@ -58,7 +61,11 @@ class Sent:
             return " | ".join(
                 p["text"] for c in self.body["template"].get("components", []) for p in c.get("parameters", [])
             )
-        return ""
+        return self.caption
+
+    @property
+    def caption(self) -> str:
+        return str(self.body[self.type].get("caption", "")) if self.type in _MEDIA_TYPES else ""
 
     @property
     def interactive_type(self) -> str | None:
@@ -81,6 +88,7 @@ class FakeGraphApi:
     refused: list[tuple[JSON, int]] = field(default_factory=list)
     media_requests: list[str] = field(default_factory=list)
     _media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    uploads: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # media id → data, type, file name
     _faults: list[tuple[str, int, int]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -88,8 +96,10 @@ class FakeGraphApi:
     port: int = 0
 
     async def __aenter__(self) -> Self:
-        app = web.Application()
+        # Meta takes documents of up to 100 MB; aiohttp's default body limit is 1 MiB.
+        app = web.Application(client_max_size=_MAX_DOCUMENT + 1024 * 1024)
         app.router.add_post(r"/{version:v[0-9.]+}/{phone_id}/messages", self._messages)
+        app.router.add_post(r"/{version:v[0-9.]+}/{phone_id}/media", self._upload)
         app.router.add_get(r"/{version:v[0-9.]+}/{media_id}", self._media_url)
         app.router.add_get("/download/{media_id}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
@@ -117,6 +127,10 @@ class FakeGraphApi:
     def fail_next(self, kind: str, code: int, status: int = 400) -> None:
         """The next message of `kind` ("text", "interactive", "template" or "*") gets a Graph error."""
         self._faults.append((kind, code, status))
+
+    def document_of(self, sent: Sent) -> tuple[bytes, str, str]:
+        """The bytes, type and file name of the uploaded media a document message names."""
+        return self.uploads[str(sent.body["document"]["id"])]
 
     def to(self, wa_id: str) -> list[Sent]:
         return [s for s in self.sent if s.to == wa_id]
@@ -162,6 +176,9 @@ class FakeGraphApi:
             if request.match_info["phone_id"] != PHONE_ID:
                 raise GraphError(100, "Unsupported post request.")
             _validate(body)
+            if body.get("type") in _MEDIA_TYPES:
+                media = body[str(body["type"])]
+                _check(str(media.get("id", "")) in self.uploads, "media id not found")
             for i, (kind, code, status) in enumerate(self._faults):
                 if kind in (body.get("type"), "*"):
                     del self._faults[i]
@@ -180,6 +197,29 @@ class FakeGraphApi:
                 "messages": [{"id": message_id}],
             }
         )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return _error(GraphError(190, "Invalid OAuth access token.", 401))
+        try:
+            if request.match_info["phone_id"] != PHONE_ID:
+                raise GraphError(100, "Unsupported post request.")
+            form = await request.post()
+            upload = form.get("file")
+            _check(form.get("messaging_product") == "whatsapp", "messaging_product")
+            _check(isinstance(upload, web.FileField), "file")
+            assert isinstance(upload, web.FileField)
+            data = upload.file.read()
+            mime = str(form.get("type", ""))
+            _check(mime in _DOCUMENT_TYPES, f"unsupported media type {mime}")
+            _check(upload.content_type == mime, "the file's type and `type` differ")
+            _check(0 < len(data) <= _MAX_DOCUMENT, "document size")
+        except GraphError as exc:
+            self.refused.append(({"upload": request.match_info["phone_id"]}, exc.code))
+            return _error(exc)
+        media_id = str(900_000_000_000_000 + next(self._ids))  # Meta's media ids are digits
+        self.uploads[media_id] = (data, mime, upload.filename or "")
+        return web.json_response({"id": media_id})
 
     async def _media_url(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
@@ -223,6 +263,11 @@ def _check(ok: bool, message: str) -> None:
 
 
 _PARAM_RE = re.compile(r"[\n\t]| {5,}")
+_MEDIA_TYPES = frozenset({"document", "image", "video", "audio", "sticker"})
+# The Cloud API's document types (the ones this bot could send); 100 MB each.
+_DOCUMENT_TYPES = frozenset({"application/pdf", "text/plain", "application/vnd.ms-excel"})
+_MAX_DOCUMENT = 100 * 1024 * 1024
+_MAX_CAPTION = 1024
 
 
 def _validate(body: JSON) -> None:
@@ -271,5 +316,10 @@ def _validate(body: JSON) -> None:
                     raise GraphError(
                         132018, "Parameter text cannot have new-line/tab characters or more than 4 consecutive spaces"
                     )
+    elif kind == "document":
+        document = body["document"]
+        _check(("id" in document) != ("link" in document), "exactly one of id and link")
+        _check(_units(document.get("caption", "")) <= _MAX_CAPTION, "caption length")
+        _check(len(document.get("filename", "x")) <= 240, "filename length")
     else:
         raise GraphError(131009, f"unexpected message type {kind}")

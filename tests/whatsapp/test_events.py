@@ -120,6 +120,11 @@ async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> No
         ("lapor sekarang juga", Text("lapor sekarang juga")),  # a sentence, not a command
         ("Budi Santoso", Text("Budi Santoso")),
         ("/", Text("/")),
+        ("formulir LN-ABC234", Command("formulir", "LN-ABC234")),
+        ("Formulir abc234", Command("formulir", "abc234")),
+        ("formulir", Command("formulir")),
+        ("Formulir C1 dicoret", Text("Formulir C1 dicoret")),  # a story about the election's own forms
+        ("formulir pemilu", Text("formulir pemilu")),
     ],
 )
 def test_command_words_without_a_slash(text: str, expected: Event) -> None:

@@ -43,6 +43,7 @@ from tests.fakes.bot_api.validation import (
     _MAX_CAPTION,
     _MAX_DOWNLOAD,
     _MAX_TEXT,
+    _MAX_UPLOAD,
     _MEDIA_KINDS,
     _NOT_MODIFIED,
     _RESTRICTED_FALSE,
@@ -673,6 +674,10 @@ class FakeBotApi:
             if upload is None:
                 raise _ApiFailure(400, f"Bad Request: file attach://{value[9:]} not found")
         if upload is not None:
+            if not upload.data:
+                raise _ApiFailure(400, "Bad Request: file must be non-empty")
+            if len(upload.data) > _MAX_UPLOAD:
+                raise _ApiFailure(413, "Request Entity Too Large")
             file_id = self.add_file(upload.data, file_name=upload.filename, mime_type=upload.content_type)
             self._files[file_id].uploaded_by_bot = True
             return self._files[file_id]

@@ -45,6 +45,7 @@ _MAX_TEXT = 4096
 _MAX_CAPTION = 1024
 _MAX_CALLBACK_DATA = 64
 _MAX_DOWNLOAD = 20 * 1024 * 1024
+_MAX_UPLOAD = 50 * 1000 * 1000  # a bot uploads files of up to 50 MB
 _PARSE_ERROR = "Bad Request: can't parse entities"
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
