@@ -90,6 +90,7 @@ def intake_config(settings: Settings) -> IntakeConfig:
         max_photos=settings.max_photos,
         messages_per_minute=settings.messages_per_minute,
         reports_per_day=settings.reports_per_day,
+        evidence_bytes_per_day=settings.evidence_bytes_per_day,
     )
 
 

@@ -94,7 +94,7 @@ def read_document(message: types.Message, fetch_for: FetchFor, group_id: str | N
         return Unsupported(UnsupportedKind.OTHER)
     name = (document.filename or "").lower()
     if (document.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES):
-        return Image(fetch=fetch_for(document.id), group_id=group_id, as_file=True)
+        return Image(fetch=fetch_for(document.id), group_id=group_id)
     return Unsupported(UnsupportedKind.DOCUMENT)
 
 
@@ -153,16 +153,14 @@ def event_from_message(message: types.Message, fetch_for: FetchFor, group_id: st
 def _shared_contact(message: types.Message) -> SharedContact:
     """The first contact card with a number; a card without one still reaches the core, which asks again."""
     assert message.contacts
-    own_id = message.from_user.wa_id
     for contact in message.contacts:
         name = contact.name.formatted_name if contact.name is not None else None
         for phone in contact.phones:
             number = phone.phone or (f"+{phone.wa_id}" if phone.wa_id else None)
             if number:
-                own = own_id is not None and phone.wa_id == own_id
-                return SharedContact(phone=number, name=name or None, is_own=own)
+                return SharedContact(phone=number, name=name or None)
     first = message.contacts[0]
-    return SharedContact(phone="", name=first.name.formatted_name if first.name is not None else None, is_own=False)
+    return SharedContact(phone="", name=first.name.formatted_name if first.name is not None else None)
 
 
 class Bursts:

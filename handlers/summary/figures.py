@@ -20,9 +20,9 @@ from babel.numbers import format_decimal, format_percent
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc
 from handlers.common.when import format_long_date, format_short_date
-from handlers.report.prompts import category_label
+from handlers.report.prompts import category_label, region_text
 from handlers.report.reading import format_moment
-from locales import t, tn
+from locales import DEFAULT_LOCALE, t, tn
 from storage.models import CLOSED_STATES, Category, Record, ReportState
 from storage.summary import SummaryData, SummaryQuery, Window
 
@@ -124,8 +124,8 @@ def build_figures(day: date, as_of: datetime, data: SummaryData, regions: Region
             code=r.code,
             region_id=r.region_id,
             state=r.state,
-            deadline=r.incident_date + timedelta(days=BAWASLU_WINDOW_DAYS),
-            days_left=(r.incident_date + timedelta(days=BAWASLU_WINDOW_DAYS) - reference).days,
+            deadline=r.known_date + timedelta(days=BAWASLU_WINDOW_DAYS),
+            days_left=(r.known_date + timedelta(days=BAWASLU_WINDOW_DAYS) - reference).days,
         )
         for r in data.deadline_reports
     )
@@ -186,10 +186,10 @@ def change_text(current: int, base: int, locale: str) -> str:
     return t(locale, key, delta=num(abs(delta), locale), percent=percent)
 
 
-def region_name(regions: RegionCatalog, region_id: str) -> str:
-    """The catalog's name; a region dropped from the catalog since still shows, by its id."""
-    region = regions.region(region_id)
-    return region.name if region is not None else region_id
+def region_name(regions: RegionCatalog, region_id: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The catalog's name; a region dropped from the catalog since still shows, by its id; reports whose
+    reporter did not know the kab/kota are "Tidak tahu / di media sosial"."""
+    return region_text(region_id, None, regions, locale)
 
 
 def plain_label(text: str) -> str:
@@ -280,7 +280,7 @@ def _follow_up(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
                 locale,
                 "summary.deadline_item",
                 code=esc(item.code),
-                region=esc(region_name(regions, item.region_id)),
+                region=esc(region_name(regions, item.region_id, locale)),
                 date=format_short_date(item.deadline, locale),
                 left=left,
             )
@@ -324,7 +324,7 @@ def summary_text(
                 locale,
                 "summary.region_item",
                 rank=rank,
-                name=esc(region_name(regions, region.region_id)),
+                name=esc(region_name(regions, region.region_id, locale)),
                 count=num(region.total, locale),
             )
         )
