@@ -214,9 +214,9 @@ class Intake:
     ) -> PhotoEvidence:
         """`store_image`, refused once this sender's evidence of the last 24 hours would pass the quota.
 
-        Counted before anything is written, with the clean copy estimated at the original's size (it is
-        never larger than a re-encoded original of the same pixels in practice, and the cap is a bound, not
-        a bill); the turn runs under the sender's lock, so two photos cannot both slip under it."""
+        Counted before anything is written, as twice the original's size (the original and its clean copy,
+        an estimate for the copy: the cap is a bound, not a bill); the turn runs under the sender's lock, so
+        two photos of one sender cannot both slip under it."""
         drafts = self._store.drafts
         now = self._clock()
         used = await drafts.uploaded_since(reporter_id, now - timedelta(days=1))

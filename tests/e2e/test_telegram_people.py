@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from handlers.common.when import format_long_date, format_short_date
@@ -12,6 +12,8 @@ from tests.e2e.harness import GROUP, Citizen, make_settings, markup_of, running_
 from tests.e2e.test_telegram_report import finish_report
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
+from tests.summary.conftest import OFFICE_CHAT
+from tests.summary.test_telegram_summary import command, summary_bot, wait_for_summary
 
 FIRST_HALF = "Kepala dinas berfoto dengan pose dua jari bersama calon bupati,"
 SECOND_HALF = "lalu fotonya diunggah ke grup WhatsApp kantor oleh ajudannya."
@@ -134,11 +136,12 @@ async def test_a_photo_removed_at_the_review_is_gone_from_the_card_and_the_disk(
     assert not any(wrong in p.name for p in settings.evidence_dir.rglob("*"))
 
 
-async def test_the_known_day_and_witnesses_on_the_card(api: FakeBotApi, tmp_path: Path) -> None:
-    settings = make_settings(api, tmp_path)
+async def test_the_known_day_drives_the_window_on_the_card_and_in_the_summary(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path, summary_chat_id=OFFICE_CHAT)
     today = datetime.now(settings.tz).date()
-    incident, known = today - timedelta(days=20), today - timedelta(days=1)
-    async with running_bot(settings):
+    # Counted from the incident the window would be long past; from the known-day two days are left.
+    incident, known = today - timedelta(days=20), today - timedelta(days=5)
+    async with summary_bot(settings, lambda: datetime.now(UTC)):
         citizen = Citizen(api, 5104)
         await citizen.say("/start")
         await citizen.press("go:start")
@@ -166,10 +169,14 @@ async def test_the_known_day_and_witnesses_on_the_card(api: FakeBotApi, tmp_path
         ticket = await citizen.press("rv:send")
         code = text_of(ticket[-1]).split("<code>")[1].split("</code>")[0]
         card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
+        # Today's summary so far, asked in the group: its deadline list is reckoned from tomorrow morning.
+        mark = command(api, GROUP, today.isoformat())
+        summary = text_of((await wait_for_summary(api, GROUP, since=mark))[0])
+    closes = format_short_date(known + timedelta(days=7), "id")
+    assert f"<code>{code}</code> · Kota Surakarta · batas {closes} (1 hari lagi)" in summary
     text = text_of(card)
     assert f"Diketahui:</b> {format_long_date(known, 'id')}" in text
-    # Twenty days after the incident, six days left from the known-day.
-    assert f"{format_short_date(known + timedelta(days=7), 'id')} (sisa 6 hari)" in text
+    assert f"{closes} — tinggal 2 hari!" in text
     assert "Saya melihatnya sendiri." in text
     assert "1 orang disebutkan" in text and "Rina" not in text and "0812" not in text  # anonymous: kept apart
     with sqlite3.connect(settings.database_path) as db:

@@ -72,6 +72,7 @@ async def test_choosing_a_karesidenan_lists_its_kab_kota_with_kembali() -> None:
         Text("di media sosial"),
         Text("Tidak tahu / di media sosial"),
         Text("I don't know"),
+        Text("-"),
     ],
 )
 async def test_tidak_tahu_asks_where_the_asn_works_instead(answer: Event) -> None:
@@ -194,6 +195,10 @@ async def test_witnesses_are_bounded_cleared_and_a_bare_symbol_is_refused() -> N
     assert len(full.draft.witnesses) == MAX_WITNESSES and "Batas 5 saksi" in full.replies[0].text
     cleared = await run([Choice("wit:clear")], many.draft)
     assert cleared.draft.witnesses == [] and cleared.draft.step is Step.WITNESSES
+    back = await run([Choice("nav:back")], many.draft)
+    assert back.draft.step is Step.EVIDENCE and len(back.draft.witnesses) == MAX_WITNESSES  # kept for later
+    cancel = await run([Choice("nav:cancel"), Choice("nav:cancel_no")], many.draft)
+    assert cancel.draft.step is Step.WITNESSES
 
 
 async def test_no_witnesses_reads_so_on_the_review_and_the_edit_menu_offers_them() -> None:
