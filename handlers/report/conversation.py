@@ -120,7 +120,7 @@ class Context:
     view: View
     store_image: StoreImage
     max_image_bytes: int
-    daily_quota_mb: int = 0
+    daily_quota_mb: float = 0  # MAX_EVIDENCE_MB_PER_DAY, for the answer once it is reached
 
     @property
     def locale(self) -> str:
@@ -182,7 +182,6 @@ def _go_back(draft: Draft, ctx: Context) -> Turn:
     previous = draft.history.pop()
     if previous is Step.REGION_GROUP or draft.step is Step.REGION:
         draft.region_candidates = []
-
     draft.step = previous
     if draft.editing and previous is Step.REVIEW:
         draft.editing = False
@@ -654,6 +653,8 @@ def _typed_known(line: str, draft: Draft, ctx: Context) -> Turn:
 
 def _typed_witnesses(text: str, draft: Draft, ctx: Context) -> Turn:
     """One witness a line: a name, then (after a comma, a dash or a colon) how to reach them."""
+    if _only_links(text):
+        return _reprompt(draft, ctx, "report.witness_expected")  # a link is evidence, not a person
     lines = [one_line(line) for line in text.splitlines() if one_line(line)]
     added = 0
     for line in lines:
@@ -763,7 +764,7 @@ async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
         if rejected.reason is RejectReason.TOO_LARGE:
             return Turn([_say(ctx, "image.too_large", max_mb=limit_mb)], draft)
         if rejected.reason is RejectReason.QUOTA:
-            return Turn([_say(ctx, "image.quota", max_mb=ctx.daily_quota_mb)], draft)
+            return Turn([_say(ctx, "image.quota", max_mb=f"{ctx.daily_quota_mb:g}")], draft)
         return Turn([_say(ctx, f"image.{rejected.reason.value.lower()}")], draft)
     if any(p.sha256 == photo.sha256 for p in draft.photos):
         return Turn([_say(ctx, "report.photo_duplicate")], draft)

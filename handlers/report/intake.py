@@ -206,7 +206,7 @@ class Intake:
             view=view,
             store_image=store_image,
             max_image_bytes=self._config.max_image_bytes,
-            daily_quota_mb=self._config.evidence_bytes_per_day // (1024 * 1024),
+            daily_quota_mb=round(self._config.evidence_bytes_per_day / (1024 * 1024), 1),
         )
 
     async def _store_image_within_quota(

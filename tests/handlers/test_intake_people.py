@@ -105,7 +105,8 @@ async def test_the_daily_evidence_quota_refuses_politely_and_writes_nothing(tmp_
         assert "foto diterima" in answer.replies[0].text
         before = {p.name for p in evidence_files(tmp_path / "evidence")}
         refused = await intake.handle(Channel.TELEGRAM, "63", photo(second), update_id="q")
-        assert "batas penyimpanan bukti untuk hari ini" in refused.replies[0].text
+        shown = f"{round(quota / (1024 * 1024), 1):g} MB"
+        assert "batas penyimpanan bukti untuk hari ini" in refused.replies[0].text and shown in refused.replies[0].text
         assert {p.name for p in evidence_files(tmp_path / "evidence")} == before
         assert len((await draft_of(tmp_path, "63")).photos) == 1
         # Another sender has their own quota.

@@ -187,8 +187,9 @@ async def test_witnesses_one_a_line_with_how_to_reach_them() -> None:
 
 async def test_witnesses_are_bounded_cleared_and_a_bare_symbol_is_refused() -> None:
     turn = await run(HAPPY[:16])
-    refused = await run([Text("-")], turn.draft)
-    assert refused.draft.witnesses == [] and "Mohon tulis nama saksi" in refused.replies[0].text
+    for typed in ("-", "https://instagram.com/p/abc"):
+        refused = await run([Text(typed)], turn.draft)
+        assert refused.draft.witnesses == [] and "Mohon tulis nama saksi" in refused.replies[0].text
     many = await run([Text("\n".join(f"Saksi {n}, 08{n}" for n in range(9)))], turn.draft)
     assert len(many.draft.witnesses) == MAX_WITNESSES
     full = await run([Text("Satu lagi")], many.draft)
