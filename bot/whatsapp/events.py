@@ -7,6 +7,7 @@ as on Telegram; everything else (stickers, voice notes, audio, video, other file
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -49,6 +50,9 @@ COMMAND_WORDS: Final = frozenset(
 )
 _ALIASES: Final = {"menu": "start"}
 _WITH_ARGS: Final = frozenset({"status", "cek"})
+# "status LN-7F3K9Q", "cek 7f3k9q": a ticket code, as people type it. Anything else after the word is an
+# answer that happens to start with it ("Status WhatsApp-nya" as the place), not a command.
+_CODE_ARG: Final = re.compile(r"^(?:LN)?[0-9A-Z]{6}$")
 
 Fetch = Callable[[], Awaitable[bytes]]
 FetchFor = Callable[[str], Fetch]
@@ -72,9 +76,13 @@ def parse_text(text: str) -> Event:
         return parse_command(stripped)
     head, _, args = stripped.partition(" ")
     word = head.lower().rstrip("!.?")
-    if word in COMMAND_WORDS and (not args.strip() or word in _WITH_ARGS):
+    if word in COMMAND_WORDS and (not args.strip() or (word in _WITH_ARGS and _is_code(args))):
         return Command(_ALIASES.get(word, word), args.strip())
     return Text(text)
+
+
+def _is_code(args: str) -> bool:
+    return bool(_CODE_ARG.match("".join(ch for ch in args.upper() if ch not in " -")))
 
 
 def read_text(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:

@@ -117,6 +117,10 @@ async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> No
         ("menu", Command("start")),
         ("bahasa", Command("bahasa")),
         ("cek LN-ABC234", Command("cek", "LN-ABC234")),
+        ("status abc 234", Command("status", "abc 234")),
+        # An answer that starts with a command's word is an answer: the place, here (issue 12, item 1).
+        ("Status WhatsApp-nya", Text("Status WhatsApp-nya")),
+        ("cek di grup kantor", Text("cek di grup kantor")),
         ("lapor sekarang juga", Text("lapor sekarang juga")),  # a sentence, not a command
         ("Budi Santoso", Text("Budi Santoso")),
         ("/", Text("/")),
