@@ -506,6 +506,10 @@ def _skip_contact(value: str, draft: Draft, ctx: Context) -> Turn:
 
 
 def _answer_review(value: str, draft: Draft, ctx: Context) -> Turn:
+    if value == "send" and not (draft.photos or draft.links):
+        # Every piece removed at Ubah → Bukti, then Kembali: a report needs at least one, so ask for it.
+        _start_edit("evidence", draft, ctx)
+        return _reprompt(draft, ctx, "report.evidence_required")
     if value == "send":
         return Turn([], draft, submit=True)
     draft.history.append(draft.step)

@@ -251,6 +251,20 @@ async def test_removing_the_last_piece_returns_to_the_evidence_step_and_kembali_
     assert "ev:done" not in buttons(empty.draft) and "ev:remove" not in buttons(empty.draft)
 
 
+async def test_a_review_whose_evidence_was_all_removed_asks_for_evidence_before_sending() -> None:
+    review = await run(HAPPY)
+    listing = await run([Choice("rv:edit"), Choice("ed:evidence"), Choice("ev:remove")], review.draft)
+    photo, link = listing.draft.photos[0], listing.draft.links[0]
+    emptied = await run([Choice(f"rm:p:{photo_token(photo)}"), Choice(f"rm:l:{link_token(link)}")], listing.draft)
+    back = await run([Choice("nav:back")], emptied.draft)
+    assert back.draft.step is Step.REVIEW and "0 foto, 0 tautan" in back.replies[-1].text
+    refused = await run([Choice("rv:send")], back.draft)
+    assert not refused.submit and refused.draft.step is Step.EVIDENCE
+    assert "minimal satu foto atau tautan" in refused.replies[0].text
+    sent = await run([image(b"photo-3"), Choice("ev:done"), Choice("rv:send")], refused.draft)
+    assert sent.submit
+
+
 async def test_a_photo_with_a_capture_time_is_named_by_it() -> None:
     turn = await run([*HAPPY[:14]])
     draft = turn.draft
