@@ -106,7 +106,12 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
     answers = TriageAnswers(
-        store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
+        store,
+        triage.triage,
+        intake.store_sender_image,
+        clock=utcnow,
+        on_enqueue=worker.wake,
+        max_photos=settings.max_photos,
     )
     summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake)
     notifier = ReporterNotifier(store, settings.default_locale)

@@ -113,6 +113,8 @@ def says_region_unknown(line: str) -> bool:
 
 # Validates and keeps an image's bytes; the second argument is the channel's id for them (Image.source_id).
 StoreImage = Callable[[bytes, str | None], Awaitable[PhotoEvidence]]
+# The same for one sender (their reporter id first), within their daily evidence quota.
+StoreSenderImage = Callable[[int, bytes, str | None], Awaitable[PhotoEvidence]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,8 +200,8 @@ class Intake:
             tz=self._config.tz,
         )
         store_image = self.store_image
-        if reporter is not None and self._config.evidence_bytes_per_day > 0:
-            store_image = functools.partial(self._store_image_within_quota, reporter.id)
+        if reporter is not None:
+            store_image = functools.partial(self.store_sender_image, reporter.id)
         return conversation.Context(
             view=view,
             store_image=store_image,
@@ -209,14 +209,15 @@ class Intake:
             daily_quota_mb=round(self._config.evidence_bytes_per_day / (1024 * 1024), 1),
         )
 
-    async def _store_image_within_quota(
-        self, reporter_id: int, data: bytes, source_id: str | None = None
-    ) -> PhotoEvidence:
-        """`store_image`, refused once this sender's evidence of the last 24 hours would pass the quota.
+    async def store_sender_image(self, reporter_id: int, data: bytes, source_id: str | None = None) -> PhotoEvidence:
+        """`store_image`, refused once this sender's evidence of the last 24 hours would pass the quota
+        (MAX_EVIDENCE_MB_PER_DAY; 0: no quota): a draft's photos and answers to supervisors alike.
 
         Counted before anything is written, as twice the original's size (the original and its clean copy,
         an estimate for the copy: the cap is a bound, not a bill); the turn runs under the sender's lock, so
         two photos of one sender cannot both slip under it."""
+        if self._config.evidence_bytes_per_day <= 0:
+            return await self.store_image(data, source_id)
         drafts = self._store.drafts
         now = self._clock()
         used = await drafts.uploaded_since(reporter_id, now - timedelta(days=1))
