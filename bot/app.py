@@ -91,6 +91,7 @@ def intake_config(settings: Settings) -> IntakeConfig:
         max_photos=settings.max_photos,
         messages_per_minute=settings.messages_per_minute,
         reports_per_day=settings.reports_per_day,
+        evidence_bytes_per_day=settings.evidence_bytes_per_day,
     )
 
 
@@ -112,7 +113,12 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake, own_form=own_forms)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
     answers = TriageAnswers(
-        store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
+        store,
+        triage.triage,
+        intake.store_sender_image,
+        clock=utcnow,
+        on_enqueue=worker.wake,
+        max_photos=settings.max_photos,
     )
     summary = SummaryService(
         store.summary, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     max_photos: int = Field(default=10, ge=1, le=10)
     messages_per_minute: int = Field(default=30, ge=1)
     reports_per_day: int = Field(default=10, ge=1)
+    # Disk a sender's evidence may take in 24 hours (originals and clean copies); 0 turns the cap off.
+    max_evidence_mb_per_day: float = Field(default=200.0, ge=0)
     summary_time: time = time(7, 0)
     # A forwarded report still without an outcome this many days later is listed in the daily summary.
     summary_referral_overdue_days: int = Field(default=30, ge=1, le=365)
@@ -204,6 +206,10 @@ class Settings(BaseSettings):
     @property
     def max_image_bytes(self) -> int:
         return int(self.max_image_mb * 1024 * 1024)
+
+    @property
+    def evidence_bytes_per_day(self) -> int:
+        return int(self.max_evidence_mb_per_day * 1024 * 1024)
 
     @property
     def custom_api_server(self) -> bool:

@@ -46,6 +46,8 @@ class Drafts:
         async with self._db.transaction() as conn:
             updates = await conn.execute("DELETE FROM processed_updates WHERE at < ?", (iso(processed_before),))
             drafts = await conn.execute("DELETE FROM drafts WHERE updated_at < ?", (iso(drafts_before),))
+            # The quota looks one day back; the update ids' horizon (days) is more than enough to keep.
+            await conn.execute("DELETE FROM evidence_uploads WHERE at < ?", (iso(processed_before),))
             return updates.rowcount, drafts.rowcount
 
     async def save_turn(self, channel: str, update_id: str | None, reporter_id: int, data: str | None) -> None:
@@ -55,6 +57,20 @@ class Drafts:
             "INSERT INTO turn_saves (channel, update_id, reporter_id, draft, at) VALUES (?, ?, ?, ?, ?)",
             (channel, update_id, reporter_id, data, iso(utcnow())),
         )
+
+    async def record_upload(self, reporter_id: int, size: int, at: datetime) -> None:
+        """Count `size` bytes of evidence written to disk for this sender (the daily quota)."""
+        await self._db.execute(
+            "INSERT INTO evidence_uploads (reporter_id, bytes, at) VALUES (?, ?, ?)", (reporter_id, size, iso(at))
+        )
+
+    async def uploaded_since(self, reporter_id: int, since: datetime) -> int:
+        """Bytes of evidence this sender had written to disk since `since`."""
+        row = await self._db.fetchone(
+            "SELECT COALESCE(SUM(bytes), 0) FROM evidence_uploads WHERE reporter_id = ? AND at >= ?",
+            (reporter_id, iso(since)),
+        )
+        return int(row[0]) if row else 0
 
     async def mark_processed(self, channel: str, update_id: str) -> None:
         await self._db.execute(

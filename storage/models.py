@@ -90,6 +90,13 @@ class Contact(Record):
     phone: str
 
 
+class Witness(Record):
+    """Someone the reporter names as a witness: kept apart like the reporter's contact, purged with it."""
+
+    name: str
+    reach: str | None = None  # how to reach them, as the reporter typed it
+
+
 class NewReport(Record):
     """Everything a finished draft carries into the database."""
 
@@ -109,6 +116,11 @@ class NewReport(Record):
     photos: tuple[PhotoEvidence, ...]
     links: tuple[str, ...]
     contact: Contact | None
+    # The day the violation became known (Bawaslu's window runs from it); None: the incident day.
+    known_date: date | None = None
+    # Where the ASN works, asked when the reporter cannot name the kabupaten/kota (region_id 'tidak-tahu').
+    workplace: str | None = None
+    witnesses: tuple[Witness, ...] = ()
 
 
 class Report(Record):
@@ -133,6 +145,13 @@ class Report(Record):
     updated_at: datetime
     card_chat_id: int | None
     card_message_id: int | None
+    known_date: date | None = None
+    workplace: str | None = None
+
+    @property
+    def known_day(self) -> date:
+        """The day the violation became known: where Bawaslu's 7-day window starts."""
+        return self.known_date or self.incident_date
 
 
 class NewEvent(Record):

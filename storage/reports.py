@@ -26,6 +26,7 @@ from storage.models import (
     Report,
     ReportState,
     SubjectStatus,
+    Witness,
 )
 from storage.outbox import enqueue_in
 
@@ -73,6 +74,8 @@ def row_to_report(row: sqlite3.Row) -> Report:
         updated_at=from_iso(row["updated_at"]),
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
+        known_date=date.fromisoformat(row["known_date"]) if row["known_date"] else None,
+        workplace=row["workplace"],
     )
 
 
@@ -193,6 +196,7 @@ class CardData(Record):
     contact: Contact | None  # only when the reporter chose to share it
     pseudonym: str | None  # None: the reporter row is gone
     events: tuple[Event, ...]
+    witnesses: tuple[Witness, ...] = ()  # the card names them only beside a shared contact
 
 
 async def _create_in(conn: aiosqlite.Connection, new: NewReport, now: datetime) -> Report:
@@ -204,8 +208,8 @@ async def _create_in(conn: aiosqlite.Connection, new: NewReport, now: datetime) 
             cur = await conn.execute(
                 "INSERT INTO reports (code, reporter_id, channel, state, category, subject_name,"
                 " subject_agency, subject_status, region_id, place, latitude, longitude, incident_date,"
-                " description, contact_shared, locale, created_at, updated_at)"
-                " VALUES (?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " description, contact_shared, locale, created_at, updated_at, known_date, workplace)"
+                " VALUES (?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     code,
                     new.reporter_id,
@@ -224,6 +228,8 @@ async def _create_in(conn: aiosqlite.Connection, new: NewReport, now: datetime) 
                     new.locale,
                     moment,
                     moment,
+                    (new.known_date or new.incident_date).isoformat(),
+                    new.workplace,
                 ),
             )
         except sqlite3.IntegrityError:
@@ -238,6 +244,11 @@ async def _create_in(conn: aiosqlite.Connection, new: NewReport, now: datetime) 
         await conn.execute(
             "INSERT INTO contacts (report_id, name, phone, created_at) VALUES (?, ?, ?, ?)",
             (report_id, new.contact.name, new.contact.phone, moment),
+        )
+    for position, witness in enumerate(new.witnesses):
+        await conn.execute(
+            "INSERT INTO witnesses (report_id, position, name, reach, created_at) VALUES (?, ?, ?, ?, ?)",
+            (report_id, position, witness.name, witness.reach, moment),
         )
     await append_event_in(
         conn, report_id, NewEvent(actor="reporter", action="created", at=from_iso(moment)), to_state=ReportState.BARU
@@ -300,6 +311,12 @@ class Reports:
         row = await self._db.fetchone("SELECT name, phone FROM contacts WHERE report_id = ?", (report_id,))
         return Contact(name=row["name"], phone=row["phone"]) if row else None
 
+    async def witnesses(self, report_id: int) -> list[Witness]:
+        rows = await self._db.fetchall(
+            "SELECT name, reach FROM witnesses WHERE report_id = ? ORDER BY position", (report_id,)
+        )
+        return [Witness(name=r["name"], reach=r["reach"]) for r in rows]
+
     async def events(self, report_id: int) -> list[Event]:
         rows = await self._db.fetchall("SELECT * FROM events WHERE report_id = ? ORDER BY id", (report_id,))
         return [row_to_event(r) for r in rows]
@@ -312,6 +329,7 @@ class Reports:
             report=report,
             evidence=tuple(await self.evidence(report.id)),
             contact=await self.contact(report.id) if report.contact_shared else None,
+            witnesses=tuple(await self.witnesses(report.id)),
             pseudonym=str(pseudonym[0]) if pseudonym else None,
             events=tuple(await self.events(report.id)),
         )

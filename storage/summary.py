@@ -66,7 +66,7 @@ class Backlog(Record):
 class DeadlineReport(Record):
     code: str
     region_id: str
-    incident_date: date
+    known_date: date  # the day the violation became known: Bawaslu's window runs from it
     state: ReportState
 
 
@@ -102,6 +102,8 @@ class SheetRow(Record):
     incident_date: date
     state: ReportState
     description: str  # the chronology the office reads; the reporter is never in the row
+    known_date: date | None = None
+    workplace: str | None = None
     photos: int
     links: int
 
@@ -134,22 +136,23 @@ FIRST_ACTIONS_SQL: Final = (
     " AND NOT EXISTS (SELECT 1 FROM events AS p WHERE p.report_id = e.report_id"
     f" AND p.{_SUPERVISOR_ACTOR} AND (p.at < e.at OR (p.at = e.at AND p.id < e.id)))"
 )
-# Three days of incident dates are a few thousand rows; the unary + keeps created_at out of index
-# selection so the incident-date range leads (see bench/README.md), and the state then is read per row.
+# Bawaslu's window runs from the day the violation became known (migration 0009's known_date). Three days
+# of known-days are a few thousand rows; the unary + keeps created_at out of index selection so the
+# known-day range leads (reports_by_known; see bench/README.md), and the state then is read per row.
 DEADLINE_COUNT_SQL: Final = (
-    "SELECT COUNT(*) FROM reports AS r WHERE r.incident_date >= ? AND r.incident_date <= ?"
+    "SELECT COUNT(*) FROM reports AS r WHERE r.known_date >= ? AND r.known_date <= ?"
     f" AND +r.created_at < ? AND {STATE_AT} IN ({{states}})"
 )
 DEADLINE_LIST_SQL: Final = (
-    f"SELECT r.code, r.region_id, r.incident_date, {STATE_AT} AS state FROM reports AS r"
-    " WHERE r.incident_date >= ? AND r.incident_date <= ? AND +r.created_at < ?"
+    f"SELECT r.code, r.region_id, r.known_date, {STATE_AT} AS state FROM reports AS r"
+    " WHERE r.known_date >= ? AND r.known_date <= ? AND +r.created_at < ?"
     f" AND {STATE_AT} IN ({{states}})"
-    " ORDER BY r.incident_date, r.created_at, r.id LIMIT ?"
+    " ORDER BY r.known_date, r.created_at, r.id LIMIT ?"
 )
 # Columns are listed one by one: reporter_id and contacts must never reach the sheet.
 SHEET_SQL: Final = (
     "SELECT r.code, r.created_at, r.category, r.subject_name, r.subject_agency, r.subject_status,"
-    f" r.region_id, r.place, r.incident_date, {STATE_AT} AS state, r.description,"
+    f" r.region_id, r.workplace, r.place, r.incident_date, r.known_date, {STATE_AT} AS state, r.description,"
     " (SELECT COUNT(*) FROM evidence AS v WHERE v.report_id = r.id AND v.kind = 'photo') AS photos,"
     " (SELECT COUNT(*) FROM evidence AS v WHERE v.report_id = r.id AND v.kind = 'link') AS links"
     " FROM reports AS r WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.created_at, r.id"
@@ -236,7 +239,7 @@ class SummaryStore:
                 DeadlineReport(
                     code=str(code),
                     region_id=str(region),
-                    incident_date=date.fromisoformat(str(day)),
+                    known_date=date.fromisoformat(str(day)),
                     state=ReportState(str(state)),
                 )
                 for code, region, day, state in deadline_rows
@@ -258,6 +261,8 @@ class SummaryStore:
                 region_id=r["region_id"],
                 place=r["place"],
                 incident_date=date.fromisoformat(r["incident_date"]),
+                known_date=date.fromisoformat(r["known_date"] or r["incident_date"]),
+                workplace=r["workplace"],
                 state=ReportState(r["state"]),
                 description=r["description"],
                 photos=int(r["photos"]),

@@ -17,7 +17,18 @@ from typing import Final
 import aiosqlite
 
 from storage.db import Database, from_iso, iso, marks, utcnow
-from storage.models import Category, Contact, Event, NewEvent, Owed, PhotoEvidence, Record, Report, ReportState
+from storage.models import (
+    Category,
+    Contact,
+    Event,
+    NewEvent,
+    Owed,
+    PhotoEvidence,
+    Record,
+    Report,
+    ReportState,
+    Witness,
+)
 from storage.outbox import enqueue_in
 from storage.reports import append_event_in, insert_evidence_in, row_to_event, row_to_report
 
@@ -80,6 +91,7 @@ class ExportRow(Record):
     links: tuple[str, ...]
     contact: Contact | None  # only when the reporter chose to share it
     last_move: Event | None
+    witnesses: tuple[Witness, ...] = ()  # named by the reporter for Bawaslu; purged with the contact
 
 
 def _opt_dt(text: str | None) -> datetime | None:
@@ -400,11 +412,11 @@ class TriageStore:
         )
         return [row_to_report(r) for r in rows], int(total_row[0]) if total_row else 0
 
-    async def untriaged_incident_between(self, first: date, last: date) -> list[Report]:
-        """Reports still `baru` whose incident date lies in [first, last], oldest incident first."""
+    async def untriaged_known_between(self, first: date, last: date) -> list[Report]:
+        """Reports still `baru` whose known-day (Bawaslu's window starts there) lies in [first, last], the
+        earliest first."""
         rows = await self._db.fetchall(
-            "SELECT * FROM reports WHERE state = 'baru' AND incident_date BETWEEN ? AND ?"
-            " ORDER BY incident_date, created_at",
+            "SELECT * FROM reports WHERE state = 'baru' AND known_date BETWEEN ? AND ? ORDER BY known_date, created_at",
             (first.isoformat(), last.isoformat()),
         )
         return [row_to_report(r) for r in rows]
@@ -450,6 +462,9 @@ class TriageStore:
             if report.contact_shared:
                 found = await self._db.fetchone("SELECT name, phone FROM contacts WHERE report_id = ?", (report.id,))
                 contact = Contact(name=found["name"], phone=found["phone"]) if found else None
+            witnesses = await self._db.fetchall(
+                "SELECT name, reach FROM witnesses WHERE report_id = ? ORDER BY position", (report.id,)
+            )
             result.append(
                 ExportRow(
                     report=report,
@@ -457,6 +472,7 @@ class TriageStore:
                     photos=sum(1 for e in evidence if e["kind"] == "photo"),
                     links=tuple(e["url"] for e in evidence if e["kind"] == "link"),
                     contact=contact,
+                    witnesses=tuple(Witness(name=w["name"], reach=w["reach"]) for w in witnesses),
                     last_move=await self.last_move(report.id),
                 )
             )

@@ -85,17 +85,14 @@ def event_from_message(message: Message) -> Event:
         doc = message.document
         name = (doc.file_name or "").lower()
         if (doc.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES):
-            return Image(
-                fetch=_downloader(doc.get_file), size=doc.file_size, group_id=message.media_group_id, as_file=True
-            )
+            return Image(fetch=_downloader(doc.get_file), size=doc.file_size, group_id=message.media_group_id)
         return Unsupported(UnsupportedKind.DOCUMENT)
     if message.location is not None:
         return Location(message.location.latitude, message.location.longitude)
     if message.contact is not None:
         contact = message.contact
         name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
-        own = contact.user_id is not None and message.from_user is not None and contact.user_id == message.from_user.id
-        return SharedContact(phone=contact.phone_number, name=name or None, is_own=own)
+        return SharedContact(phone=contact.phone_number, name=name or None)
     kinds = {
         "sticker": UnsupportedKind.STICKER,
         "voice": UnsupportedKind.VOICE,

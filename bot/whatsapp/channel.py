@@ -125,7 +125,7 @@ class WhatsAppChannel:
             return
         event: Event = Choice(data)
         if data == OWN_NUMBER and address.startswith("+"):
-            event = SharedContact(phone=address, name=None, is_own=True)
+            event = SharedContact(phone=address, name=None)
         await self._dispatch(address, message_id, sent_at, event, reply_to)
 
     # ------------------------------------------------------------------ the conversation

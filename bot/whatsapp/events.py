@@ -50,10 +50,11 @@ COMMAND_WORDS: Final = frozenset(
     }
 )
 _ALIASES: Final = {"menu": "start"}
-_WITH_ARGS: Final = frozenset({"status", "cek"})
-# "Formulir C1 …" opens many a story: the word is the command only with nothing after it or a ticket code.
-_WITH_CODE: Final = frozenset({"formulir"})
-_CODE: Final = re.compile(r"(?i)LN[- ]?[A-Z0-9]{6}|(?=[A-Z]*[0-9])[A-Z0-9]{6}")  # "pemilu" is no code
+# "status LN-7F3K9Q", "cek 7f3k9q", "formulir 7F3K9Q": a ticket code, as people type it, in the codes' own
+# alphabet (no 0/O, 1/I/L: "pemilu" is no code). Anything else after the word is an answer that happens to
+# start with it ("Status WhatsApp-nya" as the place, "Formulir C1 ..." as the story), not a command.
+_WITH_CODE: Final = frozenset({"status", "cek", "formulir"})
+_CODE_ARG: Final = re.compile(r"^(?:LN)?[2-9A-HJKMNP-Z]{6}$")
 
 Fetch = Callable[[], Awaitable[bytes]]
 FetchFor = Callable[[str], Fetch]
@@ -77,10 +78,13 @@ def parse_text(text: str) -> Event:
         return parse_command(stripped)
     head, _, args = stripped.partition(" ")
     word = head.lower().rstrip("!.?")
-    with_code = word in _WITH_CODE and _CODE.fullmatch(args.strip()) is not None
-    if word in COMMAND_WORDS and (not args.strip() or word in _WITH_ARGS or with_code):
+    if word in COMMAND_WORDS and (not args.strip() or (word in _WITH_CODE and _is_code(args))):
         return Command(_ALIASES.get(word, word), args.strip())
     return Text(text)
+
+
+def _is_code(args: str) -> bool:
+    return bool(_CODE_ARG.match("".join(ch for ch in args.upper() if ch not in " -")))
 
 
 def read_text(message: types.Message, fetch_for: FetchFor, group_id: str | None) -> Event:
@@ -100,7 +104,7 @@ def read_document(message: types.Message, fetch_for: FetchFor, group_id: str | N
         return Unsupported(UnsupportedKind.OTHER)
     name = (document.filename or "").lower()
     if (document.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES):
-        return Image(fetch=fetch_for(document.id), group_id=group_id, as_file=True)
+        return Image(fetch=fetch_for(document.id), group_id=group_id)
     return Unsupported(UnsupportedKind.DOCUMENT)
 
 
@@ -159,16 +163,14 @@ def event_from_message(message: types.Message, fetch_for: FetchFor, group_id: st
 def _shared_contact(message: types.Message) -> SharedContact:
     """The first contact card with a number; a card without one still reaches the core, which asks again."""
     assert message.contacts
-    own_id = message.from_user.wa_id
     for contact in message.contacts:
         name = contact.name.formatted_name if contact.name is not None else None
         for phone in contact.phones:
             number = phone.phone or (f"+{phone.wa_id}" if phone.wa_id else None)
             if number:
-                own = own_id is not None and phone.wa_id == own_id
-                return SharedContact(phone=number, name=name or None, is_own=own)
+                return SharedContact(phone=number, name=name or None)
     first = message.contacts[0]
-    return SharedContact(phone="", name=first.name.formatted_name if first.name is not None else None, is_own=False)
+    return SharedContact(phone="", name=first.name.formatted_name if first.name is not None else None)
 
 
 class Bursts:

@@ -53,7 +53,6 @@ class Image:
     fetch: Callable[[], Awaitable[bytes]]
     size: int | None = None
     group_id: str | None = None  # Telegram media_group_id: photos sent together as an album
-    as_file: bool = False
     # The channel's own id for these exact bytes (a Telegram photo's file_id), with which the supervisors'
     # group can be sent them again without an upload.
     source_id: str | None = None
@@ -69,7 +68,6 @@ class Location:
 class SharedContact:
     phone: str
     name: str | None = None
-    is_own: bool = True
 
 
 class UnsupportedKind(StrEnum):

@@ -9,8 +9,19 @@ from zoneinfo import ZoneInfo
 
 from handlers.common.regions import RegionCatalog
 from handlers.handoff.archive import Archive, Original, build_archive
-from handlers.handoff.packet import ArchiveRef, CasePacket, Identity, Link, Photo, Step, pdf_name, render_pdf
+from handlers.handoff.packet import (
+    ArchiveRef,
+    CasePacket,
+    Identity,
+    Link,
+    Photo,
+    Step,
+    Witness,
+    pdf_name,
+    render_pdf,
+)
 from handlers.report.intake import PREVIEW_KIND
+from handlers.report.prompts import region_text
 from handlers.triage.duplicates import find_duplicates
 from handlers.triage.machine import REPORTER_ACTOR
 from handlers.triage.rules import bawaslu_deadline, requirements
@@ -41,7 +52,7 @@ async def assemble(
     locale: str = "id",
 ) -> Handoff:
     """The packet (PDF) and the evidence archive of `report`, as they stand at `now`."""
-    packet, archive = await gather(store, triage, regions, report, tz=tz, now=now)
+    packet, archive = await gather(store, triage, regions, report, tz=tz, now=now, locale=locale)
     assert archive is not None
     return Handoff(packet, render_pdf(packet, locale), archive)
 
@@ -55,6 +66,7 @@ async def gather(
     tz: ZoneInfo,
     now: datetime,
     for_reporter: bool = False,
+    locale: str = "id",
 ) -> tuple[CasePacket, Archive | None]:
     """The packet's content; `for_reporter` leaves out what only the office may see (duplicates, the
     timeline with supervisors' names) and the archive of originals, whose files the reporter has already."""
@@ -86,25 +98,27 @@ async def gather(
         elif item.url:
             links.append(Link(item.url, item.added_at))
     archive = None if for_reporter else build_archive(report.code, originals)
-    region = regions.region(report.region_id)
+    witnesses = await store.reports.witnesses(report.id)
     packet = CasePacket(
         code=report.code,
         category=report.category,
         subject_name=report.subject_name,
         subject_agency=report.subject_agency,
         subject_status=report.subject_status,
-        region_name=region.name if region else report.region_id,
+        region_name=region_text(report.region_id, report.workplace, regions, locale),
         place=report.place,
         incident_date=report.incident_date,
+        known_date=report.known_day,
         description=report.description,
         pseudonym=pseudonym,
         checklist=requirements(report, evidence),
-        deadline=bawaslu_deadline(report.incident_date, now.astimezone(tz).date()),
+        deadline=bawaslu_deadline(report.known_day, now.astimezone(tz).date()),
         made_at=now,
         tz=tz,
         latitude=report.latitude,
         longitude=report.longitude,
         reporter=Identity(contact.name, contact.phone) if contact else None,
+        witnesses=tuple(Witness(w.name, w.reach) for w in witnesses),
         photos=tuple(photos),
         links=tuple(links),
         archive=ArchiveRef(archive.name, archive.sha256, len(archive.manifest)) if archive else None,

@@ -25,30 +25,96 @@ from handlers.common.events import (
     Text,
     Unsupported,
 )
-from handlers.common.text import clean, find_links, looks_like_phone, normalize_label, normalize_phone, one_line
-from handlers.common.when import DateError, DateInFuture, DateTooOld, date_examples, parse_incident_date
+from handlers.common.regions import UNKNOWN_REGION_ID
+from handlers.common.text import (
+    clean,
+    esc,
+    esc_within,
+    find_links,
+    looks_like_phone,
+    normalize_label,
+    normalize_phone,
+    one_line,
+)
+from handlers.common.when import (
+    DateError,
+    DateInFuture,
+    DateTooOld,
+    date_examples,
+    format_long_date,
+    parse_incident_date,
+)
 from handlers.report.draft import EDIT_FIELDS, FLOW, Draft, Step
 from handlers.report.images import ImageRejected, RejectReason
 from handlers.report.prompts import (
     BACK,
     CANCEL,
     MAX_DESCRIPTION,
+    MAX_WITNESSES,
     MIN_DESCRIPTION,
     View,
     joined_story,
+    link_caption,
+    link_token,
+    photo_caption,
+    photo_token,
     prompt,
     story_complete,
 )
 from locales import t, tn
-from storage.models import Category, Contact, PhotoEvidence, SubjectStatus
+from storage.models import Category, Contact, PhotoEvidence, SubjectStatus, Witness
 
 MAX_NAME: Final = 120
 MAX_AGENCY: Final = 200
 MAX_PLACE: Final = 200
 MAX_LINKS: Final = 10
 
+# What people type when they cannot name the kabupaten/kota (normalised as `normalize_label` does).
+_UNKNOWN_REGION_WORDS: Final = frozenset(
+    {
+        "tidak tahu",
+        "tdk tahu",
+        "tidak tau",
+        "gak tahu",
+        "gak tau",
+        "ga tau",
+        "nggak tahu",
+        "ngga tau",
+        "enggak tahu",
+        "tak tahu",
+        "entah",
+        "kurang tahu",
+        "belum tahu",
+        "medsos",
+        "media sosial",
+        "di media sosial",
+        "di medsos",
+        "sosmed",
+        "online",
+        "daring",
+        "internet",
+        "dont know",
+        "i dont know",
+        "idk",
+        "unknown",
+        "not sure",
+        "social media",
+        "on social media",
+    }
+)
+_SAME_DAY_WORDS: Final = frozenset({"sama", "sama saja", "hari yang sama", "same", "same day"})
+
+
+def says_region_unknown(line: str) -> bool:
+    """Whether the answer to "which kab/kota" says the reporter does not know it."""
+    wanted = normalize_label(line)
+    return wanted in _UNKNOWN_REGION_WORDS or line.strip() in ("-", "?")
+
+
 # Validates and keeps an image's bytes; the second argument is the channel's id for them (Image.source_id).
 StoreImage = Callable[[bytes, str | None], Awaitable[PhotoEvidence]]
+# The same for one sender (their reporter id first), within their daily evidence quota.
+StoreSenderImage = Callable[[int, bytes, str | None], Awaitable[PhotoEvidence]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +122,7 @@ class Context:
     view: View
     store_image: StoreImage
     max_image_bytes: int
+    daily_quota_mb: float = 0  # MAX_EVIDENCE_MB_PER_DAY, for the answer once it is reached
 
     @property
     def locale(self) -> str:
@@ -85,20 +152,30 @@ def begin(draft: Draft, ctx: Context) -> Turn:
 
 def _advance(draft: Draft, ctx: Context, replies: list[Reply]) -> Turn:
     """Move to the next step of the first pass, or of the field being edited, and ask it."""
-    draft.history.append(draft.step)
+    current = draft.step
+    draft.history.append(current)
     if draft.editing:
-        draft.step = draft.edit_queue.pop(0) if draft.edit_queue else Step.REVIEW
+        # The step just answered may still be queued (a typed name at the karesidenan step answers the
+        # kab/kota step too), and the queue skips what this draft does not ask.
+        queue = [step for step in draft.edit_queue if draft.asks(step) and step is not current]
+        draft.step = queue.pop(0) if queue else Step.REVIEW
+        draft.edit_queue = queue
         if draft.step is Step.REVIEW:
             draft.editing = False
             draft.history = [Step.REVIEW]
     else:
-        draft.step = _next_in_flow(draft.step)
+        draft.step = _next_in_flow(draft.step, draft)
     replies.append(prompt(draft, ctx.view))
     return Turn(replies, draft)
 
 
-def _next_in_flow(step: Step) -> Step:
-    return FLOW[FLOW.index(step) + 1] if step in FLOW and step is not Step.REVIEW else Step.REVIEW
+def _next_in_flow(step: Step, draft: Draft) -> Step:
+    if step not in FLOW or step is Step.REVIEW:
+        return Step.REVIEW
+    for following in FLOW[FLOW.index(step) + 1 :]:
+        if draft.asks(following):
+            return following
+    return Step.REVIEW
 
 
 def _go_back(draft: Draft, ctx: Context) -> Turn:
@@ -136,6 +213,7 @@ _CHOICE_ONLY: Final = frozenset(
         Step.SUBJECT_STATUS,
         Step.REGION_GROUP,
         Step.REGION,
+        Step.EVIDENCE_REMOVE,
         Step.REVIEW,
         Step.EDIT_MENU,
         Step.CONFIRM_CANCEL,
@@ -276,7 +354,7 @@ def _choose_category(value: str, draft: Draft, ctx: Context) -> Turn:
 
 
 def _name_unknown(value: str, draft: Draft, ctx: Context) -> Turn:
-    draft.subject_name, draft.subject_known = None, False
+    draft.subject_name = None
     return _advance(draft, ctx, [])
 
 
@@ -293,14 +371,32 @@ def _choose_status(value: str, draft: Draft, ctx: Context) -> Turn:
 def _choose_region_group(value: str, draft: Draft, ctx: Context) -> Turn:
     draft.region_group = value
     draft.region_candidates = []
-    return _advance(draft, ctx, [])
+    # Its kab/kota list comes next, even after an earlier "tidak tahu" (which skips that list otherwise).
+    draft.history.append(draft.step)
+    draft.step = Step.REGION
+    return Turn([prompt(draft, ctx.view)], draft)
 
 
 def _choose_region(value: str, draft: Draft, ctx: Context) -> Turn:
+    if value == UNKNOWN_REGION_ID:
+        return _region_unknown(draft, ctx)
     region = ctx.view.regions.region(value)
     assert region is not None  # validated against the offered buttons
     draft.region_id, draft.region_group, draft.region_candidates = region.id, region.group_id, []
+    draft.workplace = None
     return _advance(draft, ctx, [_say(ctx, "report.region_chosen", region=region.name)])
+
+
+def _region_unknown(draft: Draft, ctx: Context) -> Turn:
+    """No kab/kota (a post seen on social media, say): the report goes to the provincial team, and where the
+    ASN works is asked instead, which often tells the team whose it is."""
+    draft.region_id, draft.region_candidates = UNKNOWN_REGION_ID, []
+    return _advance(draft, ctx, [_say(ctx, "report.region_chosen", region=t(ctx.locale, "region.unknown"))])
+
+
+def _workplace_unknown(value: str, draft: Draft, ctx: Context) -> Turn:
+    draft.workplace = None
+    return _advance(draft, ctx, [])
 
 
 def _skip_location(value: str, draft: Draft, ctx: Context) -> Turn:
@@ -310,6 +406,12 @@ def _skip_location(value: str, draft: Draft, ctx: Context) -> Turn:
 def _choose_day(value: str, draft: Draft, ctx: Context) -> Turn:
     days = 0 if value == "today" else 1
     draft.incident_date = ctx.view.today - timedelta(days=days)
+    return _advance(draft, ctx, [])
+
+
+def _choose_known(value: str, draft: Draft, ctx: Context) -> Turn:
+    assert draft.incident_date is not None  # the known-day is asked after the incident day
+    draft.known_date = draft.incident_date if value == "same" else ctx.view.today
     return _advance(draft, ctx, [])
 
 
@@ -327,7 +429,60 @@ def _finish_description(value: str, draft: Draft, ctx: Context) -> Turn:
 def _finish_evidence(value: str, draft: Draft, ctx: Context) -> Turn:
     if value == "chrono":
         return _add_to_chronology(draft, ctx)
-    draft.album_id, draft.album_count, draft.pending_text = None, 0, None
+    if value == "remove":
+        draft.history.append(draft.step)
+        draft.step = Step.EVIDENCE_REMOVE
+        return Turn([prompt(draft, ctx.view)], draft)
+    replies = _keep_pending_text(draft, ctx)
+    draft.album_id, draft.album_count = None, 0
+    return _advance(draft, ctx, replies)
+
+
+def _keep_pending_text(draft: Draft, ctx: Context) -> list[Reply]:
+    """Words typed at the evidence step and not yet placed: Selesai puts them in the chronology, and says so
+    (the review can still change it); only what cannot fit is left out, and the citizen is told."""
+    pending, draft.pending_text = draft.pending_text, None
+    if not pending:
+        return []
+    longer = "\n".join(part for part in (draft.description, pending) if part)
+    if len(longer) > MAX_DESCRIPTION:
+        limit = tn(ctx.locale, "count.characters", MAX_DESCRIPTION, n=MAX_DESCRIPTION)
+        return [_say(ctx, "report.pending_too_long", text=esc_within(pending, 200), max=limit)]
+    draft.description = longer
+    return [_say(ctx, "report.pending_added", length=tn(ctx.locale, "count.characters", len(longer), n=len(longer)))]
+
+
+def _remove_evidence(value: str, draft: Draft, ctx: Context) -> Turn:
+    """One photo or link out of the draft; the file is shredded by the caller once nothing refers to it."""
+    if value == "done":
+        draft.step = Step.EVIDENCE
+        if draft.history and draft.history[-1] is Step.EVIDENCE:
+            draft.history.pop()
+        return Turn([prompt(draft, ctx.view)], draft)
+    kind, _, token = value.partition(":")
+    if kind == "p":
+        number = next(n for n, p in enumerate(draft.photos, 1) if photo_token(p) == token)
+        removed = photo_caption(number, draft.photos[number - 1], ctx.locale, ctx.view.tz)
+        del draft.photos[number - 1]
+    else:
+        link = next(link for link in draft.links if link_token(link) == token)
+        removed = link_caption(link)
+        draft.links.remove(link)
+    draft.album_id, draft.album_count = None, 0
+    if not (draft.photos or draft.links):
+        # Nothing left to remove: back to the evidence step, which asks for at least one piece.
+        draft.step = Step.EVIDENCE
+        if draft.history and draft.history[-1] is Step.EVIDENCE:
+            draft.history.pop()
+    return _reprompt(draft, ctx, "report.evidence_removed", item=esc(removed))
+
+
+def _answer_witnesses(value: str, draft: Draft, ctx: Context) -> Turn:
+    if value == "clear":
+        draft.witnesses = []
+        return _reprompt(draft, ctx, "report.witnesses_cleared")
+    if value == "none":
+        draft.witnesses = []
     return _advance(draft, ctx, [])
 
 
@@ -353,6 +508,10 @@ def _skip_contact(value: str, draft: Draft, ctx: Context) -> Turn:
 
 
 def _answer_review(value: str, draft: Draft, ctx: Context) -> Turn:
+    if value == "send" and not (draft.photos or draft.links):
+        # Every piece removed at Ubah → Bukti, then Kembali: a report needs at least one, so ask for it.
+        _start_edit("evidence", draft, ctx)
+        return _reprompt(draft, ctx, "report.evidence_required")
     if value == "send":
         return Turn([], draft, submit=True)
     draft.history.append(draft.step)
@@ -383,10 +542,14 @@ _CHOICES: Final[dict[str, Callable[[str, Draft, Context], Turn]]] = {
     "st": _choose_status,
     "grp": _choose_region_group,
     "reg": _choose_region,
+    "wp": _workplace_unknown,
     "loc": _skip_location,
     "when": _choose_day,
+    "known": _choose_known,
     "desc": _finish_description,
     "ev": _finish_evidence,
+    "rm": _remove_evidence,
+    "wit": _answer_witnesses,
     "ct": _skip_contact,
     "rv": _answer_review,
     "ed": _start_edit,
@@ -400,7 +563,7 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
     if step is Step.SUBJECT_NAME:
         if not 2 <= len(line) <= MAX_NAME:
             return _too_long_or_short(draft, ctx, line, 2, MAX_NAME)
-        draft.subject_name, draft.subject_known = line, True
+        draft.subject_name = line
         return _advance(draft, ctx, [])
     if step is Step.SUBJECT_AGENCY:
         if not 2 <= len(line) <= MAX_AGENCY:
@@ -408,7 +571,14 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
         draft.subject_agency = line
         return _advance(draft, ctx, [])
     if step in (Step.REGION_GROUP, Step.REGION):
+        if says_region_unknown(line):
+            return _region_unknown(draft, ctx)
         return _typed_region(line, draft, ctx)
+    if step is Step.WORKPLACE:
+        if not 2 <= len(line) <= MAX_AGENCY:
+            return _too_long_or_short(draft, ctx, line, 2, MAX_AGENCY)
+        draft.workplace = line
+        return _advance(draft, ctx, [])
     if step is Step.PLACE:
         if not 3 <= len(line) <= MAX_PLACE:
             return _too_long_or_short(draft, ctx, line, 3, MAX_PLACE)
@@ -416,6 +586,10 @@ async def _on_text(raw: str, draft: Draft, ctx: Context) -> Turn:
         return _advance(draft, ctx, [])
     if step is Step.WHEN:
         return _typed_date(line, draft, ctx)
+    if step is Step.KNOWN:
+        return _typed_known(line, draft, ctx)
+    if step is Step.WITNESSES:
+        return _typed_witnesses(text, draft, ctx)
     if step is Step.DESCRIPTION:
         return _story_piece(text, draft, ctx)
     if step is Step.EVIDENCE:
@@ -442,6 +616,7 @@ def _typed_region(line: str, draft: Draft, ctx: Context) -> Turn:
             draft.history.append(Step.REGION_GROUP)
             draft.step = Step.REGION
         draft.region_id, draft.region_group, draft.region_candidates = region.id, region.group_id, []
+        draft.workplace = None
         return _advance(draft, ctx, [_say(ctx, "report.region_chosen", region=region.name)])
     if draft.step is Step.REGION_GROUP:
         draft.history.append(Step.REGION_GROUP)
@@ -460,6 +635,55 @@ def _typed_date(line: str, draft: Draft, ctx: Context) -> Turn:
     except DateError:
         return _reprompt(draft, ctx, "report.date_not_understood", **asdict(date_examples(ctx.view.today, ctx.locale)))
     return _advance(draft, ctx, [])
+
+
+def _typed_known(line: str, draft: Draft, ctx: Context) -> Turn:
+    assert draft.incident_date is not None
+    if normalize_label(line) in _SAME_DAY_WORDS:
+        return _choose_known("same", draft, ctx)
+    try:
+        known = parse_incident_date(line, ctx.view.today)
+    except DateInFuture:
+        return _reprompt(draft, ctx, "report.date_future")
+    except DateTooOld:
+        return _reprompt(draft, ctx, "report.date_too_old")
+    except DateError:
+        return _reprompt(draft, ctx, "report.date_not_understood", **asdict(date_examples(ctx.view.today, ctx.locale)))
+    if known < draft.incident_date:
+        return _reprompt(
+            draft, ctx, "report.known_before_incident", date=format_long_date(draft.incident_date, ctx.locale)
+        )
+    draft.known_date = known
+    return _advance(draft, ctx, [])
+
+
+def _typed_witnesses(text: str, draft: Draft, ctx: Context) -> Turn:
+    """One witness a line: a name, then (after a comma, a dash or a colon) how to reach them."""
+    if _only_links(text):
+        return _reprompt(draft, ctx, "report.witness_expected")  # a link is evidence, not a person
+    lines = [one_line(line) for line in text.splitlines() if one_line(line)]
+    added = 0
+    for line in lines:
+        if len(draft.witnesses) >= MAX_WITNESSES:
+            break
+        name, reach = _split_witness(line)
+        if len(name) < 2:
+            continue
+        draft.witnesses.append(Witness(name=name[:MAX_NAME], reach=reach[:MAX_PLACE] if reach else None))
+        added += 1
+    if not added:
+        if len(draft.witnesses) >= MAX_WITNESSES:
+            return _reprompt_n(draft, ctx, "report.witnesses_full", MAX_WITNESSES, max=MAX_WITNESSES)
+        return _reprompt(draft, ctx, "report.witness_expected")
+    return _reprompt_n(draft, ctx, "report.witnesses_received", added, count=added)
+
+
+def _split_witness(line: str) -> tuple[str, str | None]:
+    for separator in (",", " - ", " – ", ":", ";", "("):
+        name, found, reach = line.partition(separator)
+        if found and name.strip():
+            return name.strip(), reach.strip(" )") or None
+    return line.strip(), None
 
 
 def _only_links(text: str) -> bool:
@@ -545,6 +769,8 @@ async def _on_image(event: Image, draft: Draft, ctx: Context) -> Turn:
     except ImageRejected as rejected:
         if rejected.reason is RejectReason.TOO_LARGE:
             return Turn([_say(ctx, "image.too_large", max_mb=limit_mb)], draft)
+        if rejected.reason is RejectReason.QUOTA:
+            return Turn([_say(ctx, "image.quota", max_mb=f"{ctx.daily_quota_mb:g}")], draft)
         return Turn([_say(ctx, f"image.{rejected.reason.value.lower()}")], draft)
     if any(p.sha256 == photo.sha256 for p in draft.photos):
         return Turn([_say(ctx, "report.photo_duplicate")], draft)

@@ -204,6 +204,7 @@ class RejectReason(StrEnum):
     TOO_SMALL = "too_small"
     TOO_COSTLY = "too_costly"  # within the pixel cap, but decoding it would exceed the memory budget
     BROKEN = "broken"
+    QUOTA = "quota"  # the sender's evidence of the last 24 hours would pass MAX_EVIDENCE_MB_PER_DAY
 
 
 class ImageRejected(LaporNetralError):

@@ -9,6 +9,7 @@ where the draft was.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,7 +25,7 @@ from handlers.common.limits import FloodGuard
 from handlers.common.regions import RegionCatalog
 from handlers.report import conversation
 from handlers.report.draft import Draft
-from handlers.report.images import InspectedImage, in_decode_worker, inspect_image
+from handlers.report.images import ImageRejected, InspectedImage, RejectReason, in_decode_worker, inspect_image
 from handlers.report.prompts import View, prompt
 from handlers.report.reading import status_lines
 from locales import LOCALES, normalize_locale, t, tn
@@ -44,6 +45,8 @@ class IntakeConfig:
     max_photos: int = 10
     messages_per_minute: int = 30
     reports_per_day: int = 10
+    # Evidence bytes one sender may have written to disk in 24 hours (originals and clean copies); 0: no cap.
+    evidence_bytes_per_day: int = 0
 
 
 # A hook that may claim an event before the report conversation sees it: a reporter answering a
@@ -191,7 +194,7 @@ class Intake:
         starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice(GO_START)
         if starts and not draft.active and await self._over_daily_limit(reporter):
             return limit_reply, draft, None
-        turn = await conversation.handle(event, draft, self._context(locale, reporter.channel))
+        turn = await conversation.handle(event, draft, self._context(locale, reporter.channel, reporter))
         if not turn.submit:
             return turn.replies, turn.draft, None
         # Checked again at Kirim: several drafts may have been started before the limit was reached.
@@ -199,7 +202,9 @@ class Intake:
             return limit_reply, turn.draft, None
         return [], Draft(), self._new_report(reporter, locale, turn.draft)
 
-    def _context(self, locale: str, channel: Channel | None = None) -> conversation.Context:
+    def _context(
+        self, locale: str, channel: Channel | None = None, reporter: Reporter | None = None
+    ) -> conversation.Context:
         today = self._clock().astimezone(self._config.tz).date()
         view = View(
             locale=locale,
@@ -207,10 +212,36 @@ class Intake:
             regions=self._regions,
             max_photos=self._config.max_photos,
             typed_commands=channel is Channel.WHATSAPP,
+            tz=self._config.tz,
         )
+        store_image = self.store_image
+        if reporter is not None:
+            store_image = functools.partial(self.store_sender_image, reporter.id)
         return conversation.Context(
-            view=view, store_image=self.store_image, max_image_bytes=self._config.max_image_bytes
+            view=view,
+            store_image=store_image,
+            max_image_bytes=self._config.max_image_bytes,
+            daily_quota_mb=round(self._config.evidence_bytes_per_day / (1024 * 1024), 1),
         )
+
+    async def store_sender_image(self, reporter_id: int, data: bytes, source_id: str | None = None) -> PhotoEvidence:
+        """`store_image`, refused once this sender's evidence of the last 24 hours would pass the quota
+        (MAX_EVIDENCE_MB_PER_DAY; 0: no quota): a draft's photos and answers to supervisors alike.
+
+        Counted before anything is written, as twice the original's size (the original and its clean copy,
+        an estimate for the copy: the cap is a bound, not a bill); the turn runs under the sender's lock, so
+        two photos of one sender cannot both slip under it."""
+        if self._config.evidence_bytes_per_day <= 0:
+            return await self.store_image(data, source_id)
+        drafts = self._store.drafts
+        now = self._clock()
+        used = await drafts.uploaded_since(reporter_id, now - timedelta(days=1))
+        if used + 2 * len(data) > self._config.evidence_bytes_per_day:
+            log.info("evidence quota reached for a sender")
+            raise ImageRejected(RejectReason.QUOTA)
+        photo = await self.store_image(data, source_id)
+        await drafts.record_upload(reporter_id, 2 * len(data), now)
+        return photo
 
     async def store_image(self, data: bytes, source_id: str | None = None) -> PhotoEvidence:
         """Validate, hash and keep an image: the original byte for byte, and a metadata-free preview.
@@ -264,6 +295,9 @@ class Intake:
             photos=tuple(draft.photos),
             links=tuple(draft.links),
             contact=draft.contact,
+            known_date=draft.known_date,
+            workplace=draft.workplace if draft.region_unknown else None,
+            witnesses=tuple(draft.witnesses),
         )
 
     def _submitted(self, report: Report, locale: str) -> list[Reply]:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date, tzinfo
 from typing import Final
 
 from handlers.common.callbacks import GO_START
 from handlers.common.events import Button, Reply, RequestKeyboard
-from handlers.common.regions import RegionCatalog
+from handlers.common.regions import UNKNOWN_REGION_ID, RegionCatalog
 from handlers.common.text import esc
 from handlers.common.when import date_examples, format_long_date
 from handlers.report.draft import Draft, Step
 from locales import t, tn
-from storage.models import Category, SubjectStatus
+from storage.models import Category, PhotoEvidence, SubjectStatus, Witness
 
 BACK: Final = "nav:back"
 CANCEL: Final = "nav:cancel"
+REGION_UNKNOWN: Final = f"reg:{UNKNOWN_REGION_ID}"
+MAX_WITNESSES: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,8 @@ class View:
     max_photos: int
     # WhatsApp has no command menu: its users type the commands as words ("status"), not "/status".
     typed_commands: bool = False
+    # For times shown to the citizen (a photo's capture time); stored times are UTC.
+    tz: tzinfo = UTC
 
 
 def nav_row(view: View, *, back: bool = True) -> tuple[Button, ...]:
@@ -74,9 +79,29 @@ def ask_subject_status(draft: Draft, view: View) -> Reply:
     return _ask(view, "report.ask_subject_status", [tuple(statuses[:2]), tuple(statuses[2:])])
 
 
+def _unknown_region_row(view: View) -> tuple[Button, ...]:
+    return (Button(t(view.locale, "report.region_unknown"), REGION_UNKNOWN),)
+
+
 def ask_region_group(draft: Draft, view: View) -> Reply:
     groups = [Button(g.name, f"grp:{g.id}") for g in view.regions.groups]
-    return _ask(view, "report.ask_region_group", _pairs(groups), province=view.regions.province)
+    # Which kab/kota each karesidenan holds: few people know the old residencies by heart.
+    holds = "\n".join(
+        t(
+            view.locale,
+            "report.region_group_holds",
+            group=esc(g.name),
+            regions=esc(", ".join(r.name for r in g.regions)),
+        )
+        for g in view.regions.groups
+    )
+    return _ask(
+        view,
+        "report.ask_region_group",
+        [*_pairs(groups), _unknown_region_row(view)],
+        province=view.regions.province,
+        groups=holds,
+    )
 
 
 def ask_region(draft: Draft, view: View) -> Reply:
@@ -87,7 +112,12 @@ def ask_region(draft: Draft, view: View) -> Reply:
         group = view.regions.group(draft.region_group or "")
         regions = list(group.regions) if group else []
         key = "report.ask_region"
-    return _ask(view, key, _pairs([Button(r.name, f"reg:{r.id}") for r in regions]))
+    rows = _pairs([Button(r.name, f"reg:{r.id}") for r in regions])
+    return _ask(view, key, [*rows, _unknown_region_row(view)])
+
+
+def ask_workplace(draft: Draft, view: View) -> Reply:
+    return _ask(view, "report.ask_workplace", [(Button(t(view.locale, "report.workplace_unknown"), "wp:unknown"),)])
 
 
 def ask_place(draft: Draft, view: View) -> Reply:
@@ -114,6 +144,17 @@ def ask_when(draft: Draft, view: View) -> Reply:
                 Button(t(loc, "report.yesterday"), "when:yesterday"),
             )
         ],
+        **asdict(date_examples(view.today, loc)),
+    )
+
+
+def ask_known(draft: Draft, view: View) -> Reply:
+    loc = view.locale
+    return _ask(
+        view,
+        "report.ask_known",
+        [(Button(t(loc, "report.known_same"), "known:same"), Button(t(loc, "report.today"), "known:today"))],
+        incident=format_long_date(draft.incident_date, loc) if draft.incident_date else t(loc, "review.none"),
         **asdict(date_examples(view.today, loc)),
     )
 
@@ -145,9 +186,65 @@ def ask_evidence(draft: Draft, view: View) -> Reply:
         rows.append((Button(t(view.locale, "report.add_to_chronology"), "ev:chrono"),))
     if draft.photos or draft.links:
         rows.append((Button(t(view.locale, "report.evidence_done"), "ev:done"),))
+        rows.append((Button(t(view.locale, "report.evidence_remove"), "ev:remove"),))
     reply = _ask(view, "report.ask_evidence", rows, max_photos=view.max_photos)
     # One line: photos carry the device's identity, and the welcome promises anonymity.
     return Reply(reply.text + "\n" + t(view.locale, "report.evidence_sealed"), reply.buttons)
+
+
+def photo_token(photo: PhotoEvidence) -> str:
+    """A photo's name in callback data: a prefix of its SHA-256, unique within one draft's ten photos."""
+    return photo.sha256[:16]
+
+
+def link_token(link: str) -> str:
+    """A link's name in callback data (a URL may be far longer than Telegram's 64 bytes)."""
+    return hashlib.sha256(link.encode()).hexdigest()[:16]
+
+
+def photo_caption(number: int, photo: PhotoEvidence, locale: str, tz: tzinfo = UTC) -> str:
+    """How the removal list names a photo: its number in the order sent, and when it was taken if known."""
+    if photo.captured_at is not None:
+        taken = photo.captured_at.astimezone(tz).strftime("%d/%m %H.%M")
+        return t(locale, "report.photo_item_taken", n=number, taken=taken)
+    return t(locale, "report.photo_item", n=number, width=photo.width, height=photo.height)
+
+
+def link_caption(link: str, limit: int = 40) -> str:
+    shown = link.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def ask_evidence_remove(draft: Draft, view: View) -> Reply:
+    loc = view.locale
+    rows: list[tuple[Button, ...]] = [
+        (Button("🗑 " + photo_caption(n, p, loc, view.tz), f"rm:p:{photo_token(p)}"),)
+        for n, p in enumerate(draft.photos, 1)
+    ]
+    rows += [(Button("🗑 " + link_caption(link), f"rm:l:{link_token(link)}"),) for link in draft.links]
+    rows.append((Button(t(loc, "report.remove_done"), "rm:done"),))
+    return _ask(view, "report.ask_evidence_remove", rows)
+
+
+def ask_witnesses(draft: Draft, view: View) -> Reply:
+    loc = view.locale
+    row: tuple[Button, ...]
+    if draft.witnesses:
+        row = (
+            Button(t(loc, "report.witnesses_done"), "wit:done"),
+            Button(t(loc, "report.witnesses_clear"), "wit:clear"),
+        )
+    else:
+        row = (Button(t(loc, "report.witnesses_none"), "wit:none"),)
+    text_key = "report.ask_witnesses_more" if draft.witnesses else "report.ask_witnesses"
+    return _ask(view, text_key, [row], listed=witness_list(draft.witnesses, loc), max=MAX_WITNESSES)
+
+
+def witness_list(witnesses: Sequence[Witness], locale: str) -> str:
+    return "\n".join(
+        t(locale, "report.witness_item", name=esc(w.name), reach=esc(w.reach or t(locale, "review.none")))
+        for w in witnesses
+    )
 
 
 def ask_contact(draft: Draft, view: View) -> Reply:
@@ -174,7 +271,17 @@ def ask_field_to_edit(draft: Draft, view: View) -> Reply:
     rows = _pairs(
         [
             Button(t(loc, f"edit.{name}"), f"ed:{name}")
-            for name in ("category", "subject", "region", "place", "when", "description", "evidence", "contact")
+            for name in (
+                "category",
+                "subject",
+                "region",
+                "place",
+                "when",
+                "description",
+                "evidence",
+                "witnesses",
+                "contact",
+            )
         ]
     )
     rows.append((Button(t(loc, "edit.back_to_review"), "ed:review"),))
@@ -207,11 +314,15 @@ _PROMPTS: Final[dict[Step, Callable[[Draft, View], Reply]]] = {
     Step.SUBJECT_STATUS: ask_subject_status,
     Step.REGION_GROUP: ask_region_group,
     Step.REGION: ask_region,
+    Step.WORKPLACE: ask_workplace,
     Step.PLACE: ask_place,
     Step.LOCATION: ask_location,
     Step.WHEN: ask_when,
+    Step.KNOWN: ask_known,
     Step.DESCRIPTION: ask_description,
     Step.EVIDENCE: ask_evidence,
+    Step.EVIDENCE_REMOVE: ask_evidence_remove,
+    Step.WITNESSES: ask_witnesses,
     Step.CONTACT: ask_contact,
     Step.REVIEW: show_review,
     Step.EDIT_MENU: ask_field_to_edit,
@@ -224,10 +335,19 @@ def prompt(draft: Draft, view: View) -> Reply:
     return _PROMPTS[draft.step](draft, view)
 
 
+def region_text(region_id: str, workplace: str | None, regions: RegionCatalog, locale: str) -> str:
+    """The kab/kota as a person reads it (plain text, to be escaped): the catalog's name; for a reporter who
+    did not know it, "Tidak tahu / di media sosial" and where the ASN works, if they said."""
+    if region_id == UNKNOWN_REGION_ID:
+        unknown = t(locale, "region.unknown")
+        return t(locale, "region.unknown_workplace", unknown=unknown, workplace=workplace) if workplace else unknown
+    region = regions.region(region_id)
+    return region.name if region is not None else region_id
+
+
 def review_text(draft: Draft, view: View) -> str:
     loc = view.locale
     dash = t(loc, "review.none")
-    region = view.regions.region(draft.region_id or "")
     subject = esc(draft.subject_name) if draft.subject_name else t(loc, "report.unknown_name")
     agency = esc(draft.subject_agency) if draft.subject_agency else t(loc, "report.unknown_agency")
     place = esc(draft.place or dash)
@@ -244,11 +364,13 @@ def review_text(draft: Draft, view: View) -> str:
         subject=subject,
         agency=agency,
         status=status_label(loc, draft.subject_status) if draft.subject_status else dash,
-        region=esc(region.name) if region else dash,
+        region=esc(region_text(draft.region_id, draft.workplace, view.regions, loc)) if draft.region_id else dash,
         place=place,
         date=format_long_date(draft.incident_date, loc) if draft.incident_date else dash,
+        known=format_long_date(draft.known_date or draft.incident_date, loc) if draft.incident_date else dash,
         description=esc(draft.description or dash),
         photos=tn(loc, "count.photos", len(draft.photos), n=len(draft.photos)),
         links=tn(loc, "count.links", len(draft.links), n=len(draft.links)),
+        witnesses=("\n" + witness_list(draft.witnesses, loc)) if draft.witnesses else t(loc, "review.no_witnesses"),
         contact=contact,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -9,9 +10,9 @@ from zoneinfo import ZoneInfo
 from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc, esc_within
 from handlers.common.when import format_long_date
-from handlers.report.prompts import category_label, status_label
+from handlers.report.prompts import category_label, region_text, status_label
 from locales import t, tn
-from storage.models import Contact, Event, Evidence, Report
+from storage.models import Contact, Event, Evidence, Report, Witness
 
 # Telegram counts a message's 4,096 characters in code points of the text after parsing; the HTML we
 # build is never shorter than that text, so `len()` of it (code points) is the stricter count.
@@ -44,13 +45,15 @@ def card_text(
     extra_lines: tuple[str, ...] = (),
     *,
     short: bool = False,
+    witnesses: Sequence[Witness] = (),
 ) -> str:
     """The supervisors' card: every field, user text escaped, within one Telegram message.
 
     At most CARD_LINKS_SHOWN links are listed, however many answers added. `short` cuts the chronology
     to CARD_SHORT_DESCRIPTION and says so: the card Telegram refused is posted that way, never stuck.
+    Witnesses are named only where the reporter's own contact is (they shared it); otherwise counted.
     """
-    region = regions.region(report.region_id)
+    region = esc_within(region_text(report.region_id, report.workplace, regions, locale), 300)
     place = esc_within(report.place, 200)
     if report.latitude is not None and report.longitude is not None:
         place += t(locale, "card.map", lat=f"{report.latitude:.5f}", lon=f"{report.longitude:.5f}")
@@ -67,8 +70,9 @@ def card_text(
             else t(locale, "report.unknown_agency"),
             status=status_label(locale, report.subject_status),
         ),
-        t(locale, "card.place", region=esc(region.name) if region else esc(report.region_id), place=place),
+        t(locale, "card.place", region=region, place=place),
         t(locale, "card.when", date=format_long_date(report.incident_date, locale)),
+        t(locale, "card.known", date=format_long_date(report.known_day, locale)),
         t(
             locale,
             "card.received",
@@ -88,6 +92,13 @@ def card_text(
         )
     else:
         lines.append(t(locale, "card.reporter_anonymous", pseudonym=pseudonym))
+    if witnesses and contact is not None:
+        named = "; ".join(
+            esc_within(w.name, 80) + (f" ({esc_within(w.reach, 80)})" if w.reach else "") for w in witnesses
+        )
+        lines.append(t(locale, "card.witnesses", witnesses=named))
+    elif witnesses:
+        lines.append(tn(locale, "card.witnesses_kept", len(witnesses), count=len(witnesses)))
     lines.append(t(locale, "card.state", state=t(locale, f"state.{report.state}")))
     lines.extend(extra_lines)
     evidence_lines = [
@@ -122,15 +133,15 @@ def card_text(
 
 def status_lines(report: Report, events: list[Event], locale: str, tz: ZoneInfo, regions: RegionCatalog) -> str:
     """One report as its reporter sees it: no supervisor names, only states and when."""
-    region = regions.region(report.region_id)
     lines = [
         t(
             locale,
             "status.detail",
             code=report.code,
             category=category_label(locale, report.category),
-            region=esc(region.name) if region else esc(report.region_id),
+            region=esc(region_text(report.region_id, report.workplace, regions, locale)),
             date=format_long_date(report.incident_date, locale),
+            known=format_long_date(report.known_day, locale),
             state=t(locale, f"state.{report.state}"),
         )
     ]

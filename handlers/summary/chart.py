@@ -45,8 +45,8 @@ STATE_COLOURS: Final[dict[ReportState, str]] = {
 _T = TypeVar("_T")
 
 
-def _bars(figures: SummaryFigures, regions: RegionCatalog) -> list[tuple[str, dict[ReportState, int]]]:
-    return [(region_name(regions, r.region_id), dict(r.by_state)) for r in figures.by_region]
+def _bars(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> list[tuple[str, dict[ReportState, int]]]:
+    return [(region_name(regions, r.region_id, locale), dict(r.by_state)) for r in figures.by_region]
 
 
 def row_major(items: Sequence[_T], columns: int) -> list[_T]:
@@ -67,7 +67,7 @@ def row_major(items: Sequence[_T], columns: int) -> list[_T]:
 
 def chart_figure(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> Figure:
     """The chart drawn on its own Agg canvas, WIDTH_PX wide; taller with more regions."""
-    bars = _bars(figures, regions)
+    bars = _bars(figures, regions, locale)
     height = FRAME_INCHES + BAR_INCHES * max(1, len(bars))
     figure = Figure(figsize=(WIDTH_PX / DPI, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)

@@ -21,11 +21,11 @@ from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc
 from handlers.common.when import format_long_date, format_short_date
 from handlers.handoff.referral import outcome_key
-from handlers.report.prompts import category_label
+from handlers.report.prompts import category_label, region_text
 from handlers.report.reading import format_moment
 from handlers.summary.referrals import ReferralFigures, build_referrals, referral_query
 from handlers.triage.machine import target_key
-from locales import t, tn
+from locales import DEFAULT_LOCALE, t, tn
 from storage.models import CLOSED_STATES, Category, Record, ReportState
 from storage.summary import SummaryData, SummaryQuery, Window
 
@@ -137,8 +137,8 @@ def build_figures(
             code=r.code,
             region_id=r.region_id,
             state=r.state,
-            deadline=r.incident_date + timedelta(days=BAWASLU_WINDOW_DAYS),
-            days_left=(r.incident_date + timedelta(days=BAWASLU_WINDOW_DAYS) - reference).days,
+            deadline=r.known_date + timedelta(days=BAWASLU_WINDOW_DAYS),
+            days_left=(r.known_date + timedelta(days=BAWASLU_WINDOW_DAYS) - reference).days,
         )
         for r in data.deadline_reports
     )
@@ -200,10 +200,10 @@ def change_text(current: int, base: int, locale: str) -> str:
     return t(locale, key, delta=num(abs(delta), locale), percent=percent)
 
 
-def region_name(regions: RegionCatalog, region_id: str) -> str:
-    """The catalog's name; a region dropped from the catalog since still shows, by its id."""
-    region = regions.region(region_id)
-    return region.name if region is not None else region_id
+def region_name(regions: RegionCatalog, region_id: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The catalog's name; a region dropped from the catalog since still shows, by its id; reports whose
+    reporter did not know the kab/kota are "Tidak tahu / di media sosial"."""
+    return region_text(region_id, None, regions, locale)
 
 
 def plain_label(text: str) -> str:
@@ -294,7 +294,7 @@ def _follow_up(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
                 locale,
                 "summary.deadline_item",
                 code=esc(item.code),
-                region=esc(region_name(regions, item.region_id)),
+                region=esc(region_name(regions, item.region_id, locale)),
                 date=format_short_date(item.deadline, locale),
                 left=left,
             )
@@ -410,7 +410,7 @@ def summary_text(
                 locale,
                 "summary.region_item",
                 rank=rank,
-                name=esc(region_name(regions, region.region_id)),
+                name=esc(region_name(regions, region.region_id, locale)),
                 count=num(region.total, locale),
             )
         )

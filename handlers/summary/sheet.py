@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from handlers.common.regions import RegionCatalog
 from handlers.handoff.referral import outcome_key, outcome_of, reference_of, target_of
-from handlers.report.prompts import category_label, status_label
+from handlers.report.prompts import category_label, region_text, status_label
 from handlers.summary.figures import RegionFigure, SummaryFigures, plain_label, region_name
 from handlers.triage.machine import target_key
 from handlers.triage.rules import bawaslu_deadline
@@ -46,6 +46,7 @@ _COLUMNS: Final = (
     ("region", 22),
     ("place", 34),
     ("incident", 16),
+    ("known", 16),
     ("deadline", 16),
     ("days_left", 10),
     ("state", 16),
@@ -105,7 +106,7 @@ def sheet_xlsx(
     _header(
         reports, [t(locale, f"summary.col_{name}", zone=zone) for name, _ in _COLUMNS], [width for _, width in _COLUMNS]
     )
-    formats = {2: DATETIME_FORMAT, 9: DATE_FORMAT, 10: DATE_FORMAT}
+    formats = {2: DATETIME_FORMAT, 9: DATE_FORMAT, 10: DATE_FORMAT, 11: DATE_FORMAT}
     # Days left counted from the morning the summary is read, as the summary's own deadline list counts.
     reference = figures.day + timedelta(days=1)
     mask = t(locale, "summary.masked_number")
@@ -113,7 +114,8 @@ def sheet_xlsx(
     for number, row in enumerate(rows, 2):
         # Excel has no time zones: the local wall-clock time, named in the column header.
         created = row.created_at.astimezone(tz).replace(tzinfo=None, microsecond=0)
-        deadline = bawaslu_deadline(row.incident_date, reference)
+        known = row.known_date or row.incident_date
+        deadline = bawaslu_deadline(known, reference)
         _append(
             reports,
             number,
@@ -124,9 +126,10 @@ def sheet_xlsx(
                 row.subject_name,
                 row.subject_agency,
                 status_label(locale, row.subject_status),
-                region_name(regions, row.region_id),
+                region_text(row.region_id, row.workplace, regions, locale),
                 row.place,
                 datetime.combine(row.incident_date, time()),
+                datetime.combine(known, time()),
                 datetime.combine(deadline.closes_on, time()),
                 deadline.days_left,
                 t(locale, f"state.{row.state}"),
@@ -164,7 +167,7 @@ def _regions_sheet(sheet: Worksheet, figures: SummaryFigures, regions: RegionCat
     ]
     for number, figure in enumerate(ranked, 2):
         counts = [figure.by_state.get(s, 0) for s in states]
-        _append(sheet, number, [region_name(regions, figure.region_id), *counts, sum(counts)])
+        _append(sheet, number, [region_name(regions, figure.region_id, locale), *counts, sum(counts)])
     last = len(ranked) + 1
     # Only the regions are filtered and sorted; the total row stays below them, outside the range.
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(states) + 2)}{last}"

@@ -19,8 +19,8 @@ from handlers.common import owed
 from handlers.common.callbacks import ANSWER, ANSWER_DONE, number
 from handlers.common.events import Button, Choice, Command, Event, FetchFailed, Image, Reply, Text, Unsupported
 from handlers.common.text import clean, find_links
-from handlers.report.conversation import MAX_LINKS, StoreImage
-from handlers.report.images import ImageRejected
+from handlers.report.conversation import MAX_LINKS, StoreSenderImage
+from handlers.report.images import ImageRejected, RejectReason
 from handlers.triage.machine import REPORTER_ACTOR, Action
 from locales import t, tn
 from storage.models import CLOSED_STATES, NewEvent, OutboxItem, PhotoEvidence, Report, Reporter, ReportState
@@ -46,7 +46,7 @@ class TriageAnswers:
         self,
         store: Store,
         triage: TriageStore,
-        store_image: StoreImage,
+        store_image: StoreSenderImage,
         *,
         clock: Callable[[], datetime],
         on_enqueue: Callable[[], None] = lambda: None,
@@ -183,9 +183,11 @@ class TriageAnswers:
             full = self._full(report, locale)
             return [Reply(full.text, coalesce_key=f"triage-answer-full:{report.id}")]
         try:
-            photo = await self._store_image(await event.fetch(), event.source_id)
+            photo = await self._store_image(report.reporter_id, await event.fetch(), event.source_id)
         except ImageRejected as exc:
             log.info("answer photo for %s rejected: %s", report.code, exc.reason)
+            if exc.reason is RejectReason.QUOTA:
+                return [Reply(t(locale, "triage.answer_photo_quota"))]
             return [Reply(t(locale, "triage.answer_photo_rejected"))]
         except FetchFailed as exc:
             log.warning("answer photo for %s not downloaded: %s", report.code, exc)

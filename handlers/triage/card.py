@@ -16,7 +16,7 @@ from handlers.common.regions import RegionCatalog
 from handlers.common.text import esc, esc_within
 from handlers.common.when import format_short_date
 from handlers.handoff.referral import outcome_key, outcome_of, reference_of
-from handlers.report.prompts import category_label
+from handlers.report.prompts import category_label, region_text
 from handlers.report.reading import MESSAGE_LIMIT, card_text, format_moment
 from handlers.triage.duplicates import Duplicate, find_duplicates
 from handlers.triage.machine import (
@@ -91,7 +91,7 @@ def note_text(event: Event, locale: str) -> str | None:
 def deadline_line(report: Report, today: date, locale: str) -> str | None:
     if report.state not in _DEADLINE_STATES:
         return None
-    deadline = bawaslu_deadline(report.incident_date, today)
+    deadline = bawaslu_deadline(report.known_day, today)
     closes = format_short_date(deadline.closes_on, locale)
     if deadline.status is DeadlineStatus.PAST:
         return tn(locale, "triage.deadline_past", -deadline.days_left, date=closes, days=-deadline.days_left)
@@ -201,7 +201,16 @@ async def build_card(
     duplicates = await find_duplicates(triage, report, evidence, now)
     extras = extra_lines(report, evidence, list(data.events), duplicates, locale, tz, now.astimezone(tz).date())
     text = card_text(
-        report, evidence, data.contact, data.pseudonym or "?", regions, locale, tz, extra_lines=extras, short=short
+        report,
+        evidence,
+        data.contact,
+        data.pseudonym or "?",
+        regions,
+        locale,
+        tz,
+        extra_lines=extras,
+        short=short,
+        witnesses=data.witnesses,
     )
     return CardView(report, text, main_buttons(report.id, report.state, locale))
 
@@ -249,10 +258,9 @@ def chunk_lines(lines: list[str], limit: int = MESSAGE_LIMIT - 96) -> list[str]:
 
 
 def list_item(report: Report, regions: RegionCatalog, locale: str, tz: ZoneInfo, today: date) -> str:
-    region = regions.region(report.region_id)
     flag = ""
     if report.state in _DEADLINE_STATES and report.state not in CLOSED_STATES:
-        status = bawaslu_deadline(report.incident_date, today).status
+        status = bawaslu_deadline(report.known_day, today).status
         flag = {DeadlineStatus.NEAR: " ⚠️", DeadlineStatus.PAST: " ⛔", DeadlineStatus.OPEN: ""}[status]
     return t(
         locale,
@@ -260,7 +268,7 @@ def list_item(report: Report, regions: RegionCatalog, locale: str, tz: ZoneInfo,
         code=report.code,
         state=t(locale, f"state.{report.state}"),
         category=category_label(locale, report.category),
-        region=esc(region.name) if region else esc(report.region_id),
+        region=esc(region_text(report.region_id, None, regions, locale)),
         subject=esc_within(report.subject_name, 60) if report.subject_name else t(locale, "report.unknown_name"),
         received=format_short_date(report.created_at.astimezone(tz).date(), locale),
         flag=flag,

@@ -1,6 +1,7 @@
 """/ekspor: reports of a date range as a spreadsheet (XLSX through openpyxl) and as CSV.
 
-The reporter appears by pseudonym; their name and phone only when they chose to share them. Cells that
+The reporter appears by pseudonym; their name and phone only when they chose to share them. The witnesses
+the reporter named are listed, as the packet lists them: the office asks them. Cells that
 a spreadsheet would read as a formula (=, +, -, @ first) are written as text: a report's text is the
 reporter's, and must not run in a supervisor's Excel.
 """
@@ -17,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from handlers.common.regions import RegionCatalog
-from handlers.report.prompts import category_label, status_label
+from handlers.report.prompts import category_label, region_text, status_label
 from handlers.triage.card import action_label
 from handlers.triage.machine import ForwardTarget, RejectReason, reason_key, target_key
 from handlers.triage.rules import bawaslu_deadline, checklist
@@ -38,6 +39,7 @@ COLUMNS: Final = (
     "latitude",
     "longitude",
     "incident_date",
+    "known_date",
     "bawaslu_deadline",
     "requirements_missing",
     "description",
@@ -46,6 +48,7 @@ COLUMNS: Final = (
     "reporter",
     "reporter_name",
     "reporter_phone",
+    "witnesses",
     "last_action",
     "last_actor",
     "last_at",
@@ -83,7 +86,6 @@ def export_table(
     table: list[list[Cell]] = [[t(locale, f"triage.col_{c}") for c in COLUMNS]]
     for row in rows:
         report = row.report
-        region = regions.region(report.region_id)
         missing = checklist(report, has_evidence=bool(row.photos or row.links)).missing
         move = row.last_move
         table.append(
@@ -96,12 +98,13 @@ def export_table(
                 report.subject_name or "",
                 report.subject_agency or "",
                 status_label(locale, report.subject_status),
-                region.name if region else report.region_id,
+                region_text(report.region_id, report.workplace, regions, locale),
                 report.place,
                 report.latitude,
                 report.longitude,
                 report.incident_date.isoformat(),
-                bawaslu_deadline(report.incident_date, today).closes_on.isoformat(),
+                report.known_day.isoformat(),
+                bawaslu_deadline(report.known_day, today).closes_on.isoformat(),
                 ", ".join(t(locale, f"triage.req_{r.value}") for r in missing),
                 report.description,
                 row.photos,
@@ -109,6 +112,7 @@ def export_table(
                 row.pseudonym,
                 (row.contact.name or "") if row.contact else "",
                 row.contact.phone if row.contact else "",
+                "\n".join(f"{w.name} ({w.reach})" if w.reach else w.name for w in row.witnesses),
                 action_label(move.action, locale) if move else "",
                 (move.actor_name or t(locale, "triage.actor_reporter")) if move else "",
                 move.at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if move else "",

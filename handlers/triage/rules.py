@@ -1,9 +1,10 @@
 """Bawaslu's clock and checklist: how many days a formal report has left, and what it still lacks.
 
 UU 7/2017 gives 7 days from the violation becoming known for a formal report to Bawaslu; the bot counts
-from the incident date the reporter gave (the earliest the violation can have become known, so the count
-errs on the side of urgency). A formal report needs the reporter's identity (formal requirement) and the
-terlapor, time, place, an account of what happened and evidence (material requirements).
+from the known-day the reporter gave (B.1's "hari/tanggal diketahui"; one tap makes it the incident
+day, and reports older than the question carry their incident day). A formal report needs the reporter's
+identity (formal requirement) and the terlapor, time, place, an account of what happened and evidence
+(material requirements).
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ class Deadline:
         return DeadlineStatus.OPEN
 
 
-def bawaslu_deadline(incident_date: date, today: date) -> Deadline:
-    closes_on = incident_date + timedelta(days=BAWASLU_WINDOW_DAYS)
+def bawaslu_deadline(known_day: date, today: date) -> Deadline:
+    """The window of a violation that became known on `known_day` (`Report.known_day`)."""
+    closes_on = known_day + timedelta(days=BAWASLU_WINDOW_DAYS)
     return Deadline(closes_on, (closes_on - today).days)
 
 
-def closes_soon(incident_date: date, today: date, within: int = NEAR_DAYS) -> bool:
+def closes_soon(known_day: date, today: date, within: int = NEAR_DAYS) -> bool:
     """The window is still open and closes within `within` days (the morning reminder's list)."""
-    return 0 <= bawaslu_deadline(incident_date, today).days_left <= within
+    return 0 <= bawaslu_deadline(known_day, today).days_left <= within
 
 
 class Requirement(StrEnum):

@@ -20,8 +20,9 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.common.errors import LaporNetralError
-from handlers.common.regions import RegionCatalog
+from handlers.common.regions import UNKNOWN_REGION_ID, RegionCatalog
 from handlers.common.text import esc_within, normalize_label
+from handlers.report.conversation import says_region_unknown
 from locales import LOCALES, t
 from storage.models import Category, ReportState
 from storage.triage import ReportFilter
@@ -113,6 +114,10 @@ class _Query:
 def _add_regions(query: _Query, parts: list[str], value: str) -> None:
     ids = query.region_ids or []
     for part in parts:
+        if says_region_unknown(part):
+            # The reports whose reporter could not name the kab/kota (the provincial team's).
+            ids += [UNKNOWN_REGION_ID] if UNKNOWN_REGION_ID not in ids else []
+            continue
         found = query.regions.match(part)
         if not found:
             raise SearchError("triage.search_bad_region", part)

@@ -301,15 +301,15 @@ class TriageService:
 
     async def reminder_text(self, today: date) -> str | None:
         """Untriaged reports whose Bawaslu window closes within two days, or None when there are none."""
-        # days_left = incident + 7 - today lies in [0, NEAR_DAYS]
+        # days_left = known-day + 7 - today lies in [0, NEAR_DAYS]
         first = today - timedelta(days=BAWASLU_WINDOW_DAYS)
-        reports = await self.triage.untriaged_incident_between(first, first + timedelta(days=NEAR_DAYS))
+        reports = await self.triage.untriaged_known_between(first, first + timedelta(days=NEAR_DAYS))
         if not reports:
             return None
         header = tn(self.locale, "triage.reminder_header", len(reports), count=len(reports))
         items: list[str] = []
         for report in reports:
-            left = bawaslu_deadline(report.incident_date, today).days_left
+            left = bawaslu_deadline(report.known_day, today).days_left
             item = list_item(report, self.regions, self.locale, self.tz, today)
             items.append(
                 t(self.locale, "triage.reminder_item_today", item=item)

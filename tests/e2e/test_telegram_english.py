@@ -22,12 +22,14 @@ async def test_a_one_link_evidence_step_reads_right_in_english(api: FakeBotApi, 
         await citizen.say("Balai Kota Surakarta")
         await citizen.say("Skip location")
         await citizen.press("when:yesterday")
+        await citizen.press("known:same")
         await citizen.say("The head of office posed with the candidate at an office event.")
         replies = await citizen.say("https://www.instagram.com/p/XYZ123/")
         ack = text_of(replies[0])
         assert ack.startswith("🔗 1 link received (total: 0 photos, 1 link).")
         assert "(s)" not in ack and "1 links" not in ack
         await citizen.press("ev:done")
+        await citizen.press("wit:none")
         replies = await citizen.say("Skip (stay anonymous)")
         review = text_of(replies[-1])
     assert "<b>Evidence:</b> 0 photos, 1 link\n" in review

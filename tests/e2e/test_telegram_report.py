@@ -27,12 +27,14 @@ async def fill_until_evidence(citizen: Citizen) -> None:
     await citizen.say("Balai Kota Surakarta")
     await citizen.say("Lewati lokasi")  # the reply keyboard's label, typed back
     await citizen.press("when:yesterday")
+    await citizen.press("known:same")
     await citizen.say(DESCRIPTION)
     await citizen.press("desc:done")
 
 
 async def finish_report(citizen: Citizen) -> str:
     await citizen.press("ev:done")
+    await citizen.press("wit:none")
     await citizen.say("Lewati (tetap anonim)")
     replies = await citizen.press("rv:send")
     ticket = text_of(replies[-1])

@@ -73,11 +73,13 @@ HAPPY: list[Event] = [
     Text("Balai Desa Karanganom"),
     Choice("loc:skip"),
     Text("15/11/2023"),
+    Choice("known:same"),
     Text("Ia membagikan poster calon bupati di grup WhatsApp dinas."),
     Choice("desc:done"),
     image(b"photo-1"),
     Text("lihat https://instagram.com/p/abc123 ya"),
     Choice("ev:done"),
+    Choice("wit:none"),
     Choice("ct:skip"),
 ]
 
@@ -111,7 +113,7 @@ async def test_typed_answers_work_where_buttons_are_offered() -> None:
         ]
     )
     assert turn.draft.category is Category.MEDSOS
-    assert turn.draft.subject_name is None and turn.draft.subject_known is False
+    assert turn.draft.subject_name is None
     assert turn.draft.subject_agency is None
     assert turn.draft.subject_status is SubjectStatus.PPPK
     assert turn.draft.step is Step.REGION_GROUP
@@ -161,13 +163,13 @@ async def test_today_and_yesterday_buttons() -> None:
 
 @pytest.mark.parametrize(("text", "message"), [("pendek", "terlalu singkat"), ("x" * 3001, "terlalu panjang")])
 async def test_description_length_is_checked(text: str, message: str) -> None:
-    turn = await run(HAPPY[:10] + [Text(text)])
+    turn = await run(HAPPY[:11] + [Text(text)])
     assert turn.draft.step is Step.DESCRIPTION
     assert message in turn.replies[0].text
 
 
 async def test_evidence_needs_a_photo_or_link_before_done() -> None:
-    turn = await run(HAPPY[:12])
+    turn = await run(HAPPY[:13])
     assert turn.draft.step is Step.EVIDENCE
     assert "ev:done" not in [b.data for b in turn.replies[-1].choices()]
     forged = await run([Choice("ev:done")], turn.draft)
@@ -178,7 +180,7 @@ async def test_evidence_needs_a_photo_or_link_before_done() -> None:
 
 
 async def test_album_photos_share_one_coalesced_acknowledgement() -> None:
-    turn = await run(HAPPY[:12] + [image(b"a", "album1"), image(b"b", "album1"), image(b"c", "album1")])
+    turn = await run(HAPPY[:13] + [image(b"a", "album1"), image(b"b", "album1"), image(b"c", "album1")])
     assert len(turn.draft.photos) == 3
     last = turn.replies[-1]
     assert last.coalesce_key == "album1"
@@ -186,7 +188,7 @@ async def test_album_photos_share_one_coalesced_acknowledgement() -> None:
 
 
 async def test_the_channels_id_for_a_photo_is_handed_to_the_store() -> None:
-    base = await run(HAPPY[:12])
+    base = await run(HAPPY[:13])
 
     async def fetch() -> bytes:
         return b"tg"
@@ -198,7 +200,7 @@ async def test_the_channels_id_for_a_photo_is_handed_to_the_store() -> None:
 
 
 async def test_photo_problems_are_explained() -> None:
-    base = await run(HAPPY[:12])
+    base = await run(HAPPY[:13])
     broken = await run([image(b"broken")], base.draft)
     assert "rusak" in broken.replies[0].text and not broken.draft.photos
     big = await run([image(b"x", size=5000)], base.draft)
@@ -210,7 +212,7 @@ async def test_photo_problems_are_explained() -> None:
 
 
 async def test_at_most_ten_photos() -> None:
-    turn = await run(HAPPY[:12] + [image(bytes([i])) for i in range(11)])
+    turn = await run(HAPPY[:13] + [image(bytes([i])) for i in range(11)])
     assert len(turn.draft.photos) == 10
     assert "Batas 10 foto" in turn.replies[0].text
 
@@ -253,7 +255,7 @@ async def test_edit_one_field_from_review_then_back_to_review() -> None:
     assert turn.draft.step is Step.REVIEW
     assert turn.draft.subject_name == "Siti Aminah" and turn.draft.subject_status is SubjectStatus.PPPK
     assert turn.draft.category is Category.MEDSOS  # untouched
-    when = await run([Choice("rv:edit"), Choice("ed:when"), Text("kemarin")], review.draft)
+    when = await run([Choice("rv:edit"), Choice("ed:when"), Text("kemarin"), Choice("known:same")], review.draft)
     assert when.draft.step is Step.REVIEW and when.draft.incident_date == date(2023, 11, 19)
 
 
@@ -262,9 +264,9 @@ async def test_location_and_contact() -> None:
     assert (turn.draft.latitude, turn.draft.place) == (-7.7, "Pasar Klaten")
     turn = await run([Location(-7.71, 110.61)], turn.draft)
     assert turn.draft.step is Step.WHEN and turn.replies[0].remove_keyboard
-    contact = await run(HAPPY[:15] + [SharedContact("0812-3456-7890", "Ani")])
+    contact = await run(HAPPY[:17] + [SharedContact("0812-3456-7890", "Ani")])
     assert contact.draft.contact is not None and contact.draft.contact.phone == "+6281234567890"
-    typed = await run(HAPPY[:15] + [Text("+62 812 3456 7890")])
+    typed = await run(HAPPY[:17] + [Text("+62 812 3456 7890")])
     assert typed.draft.contact is not None and typed.draft.step is Step.REVIEW
 
 
@@ -332,7 +334,7 @@ async def test_help_on_whatsapp_lists_commands_as_typed_words(locale: str) -> No
 
 # Issue 12 item 1: a story in pieces; nothing typed is silently lost.
 async def test_a_story_in_pieces_is_collected_until_selesai() -> None:
-    turn = await run(HAPPY[:10] + [Text("Pak Budi membagikan poster,"), Text("lalu mengajak guru memilih.")])
+    turn = await run(HAPPY[:11] + [Text("Pak Budi membagikan poster,"), Text("lalu mengajak guru memilih.")])
     assert turn.draft.step is Step.DESCRIPTION
     assert "Bagian ke-2 diterima" in turn.replies[-1].text
     assert "desc:done" in [b.data for b in turn.replies[-1].choices()]
@@ -342,15 +344,15 @@ async def test_a_story_in_pieces_is_collected_until_selesai() -> None:
 
 
 async def test_the_length_limit_holds_over_the_whole_story() -> None:
-    turn = await run(HAPPY[:10] + [Text("x" * 2000), Text("y" * 1001)])
+    turn = await run(HAPPY[:11] + [Text("x" * 2000), Text("y" * 1001)])
     assert "terlalu panjang (3002 karakter)" in turn.replies[-1].text
     assert turn.draft.story == ["x" * 2000]
-    short = await run(HAPPY[:10] + [Text("pendek")])
+    short = await run(HAPPY[:11] + [Text("pendek")])
     assert "desc:done" not in [b.data for b in short.replies[-1].choices()]
 
 
 async def test_a_photo_or_a_bare_link_after_the_story_moves_on() -> None:
-    story = HAPPY[:11]
+    story = HAPPY[:12]
     photo = await run([*story, image(b"p")])
     assert photo.draft.step is Step.EVIDENCE and len(photo.draft.photos) == 1
     assert photo.draft.description == "Ia membagikan poster calon bupati di grup WhatsApp dinas."
@@ -359,7 +361,7 @@ async def test_a_photo_or_a_bare_link_after_the_story_moves_on() -> None:
 
 
 async def test_words_at_the_evidence_step_are_offered_for_the_chronology() -> None:
-    turn = await run(HAPPY[:12] + [Text("Saya lihat sendiri di kantor.")])
+    turn = await run(HAPPY[:13] + [Text("Saya lihat sendiri di kantor.")])
     assert "Tambahkan ke kronologi" in turn.replies[-1].text
     added = await run([Choice("ev:chrono")], turn.draft)
     assert added.draft.description is not None and added.draft.description.endswith("Saya lihat sendiri di kantor.")

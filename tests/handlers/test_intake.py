@@ -37,9 +37,11 @@ REPORT: list[Event] = [
     Text("Lapangan Tengaran"),
     Choice("loc:skip"),
     Choice("when:today"),
+    Choice("known:same"),
     Text("Camat berorasi di atas panggung kampanye calon bupati."),
     photo(make_jpeg(640, 480)),
     Choice("ev:done"),
+    Choice("wit:none"),
     Choice("ct:skip"),
     Choice("rv:send"),
 ]
@@ -141,13 +143,13 @@ async def test_a_cancelled_drafts_photo_is_shredded_from_disk(tmp_path: Path) ->
     store, intake = await open_intake(tmp_path)
     try:
         picture = make_jpeg(640, 480, seed=41, gps=(-7.3, 110.5))
-        for number, event in enumerate(REPORT[:11]):  # up to and including the photo
+        for number, event in enumerate(REPORT[:12]):  # up to and including the photo
             await intake.handle(Channel.TELEGRAM, "88", event, update_id=str(number))
         kept = evidence_files(tmp_path / "evidence")
         assert kept  # the original and its clean copy
         await intake.handle(Channel.TELEGRAM, "88", photo(picture), update_id="p")
         # Another citizen sends the very same picture: it must outlive the first citizen's cancelling.
-        for number, event in enumerate([*REPORT[:10], photo(picture)]):
+        for number, event in enumerate([*REPORT[:11], photo(picture)]):
             await intake.handle(Channel.TELEGRAM, "99", event, update_id=f"o{number}")
         await intake.handle(Channel.TELEGRAM, "88", Command("batal"), update_id="c1")
         await intake.handle(Channel.TELEGRAM, "88", Choice("nav:cancel_yes"), update_id="c2")

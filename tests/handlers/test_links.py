@@ -44,6 +44,6 @@ def test_other_bare_text_is_not_a_link(typed: str) -> None:
 
 
 async def test_a_bare_link_is_evidence_in_the_conversation() -> None:
-    turn = await run([*HAPPY[:12], Text("instagram.com/p/abc123")])
+    turn = await run([*HAPPY[:13], Text("instagram.com/p/abc123")])
     assert turn.draft.links == ["https://instagram.com/p/abc123"]
     assert "1 tautan diterima" in turn.replies[-1].text

@@ -31,6 +31,7 @@ async def test_the_reporter_gets_their_own_form_from_status(api: FakeBotApi, tmp
         await fill_until_evidence(citizen)
         await citizen.send_photos([photo])
         await citizen.press("ev:done")
+        await citizen.press("wit:none")
         mark = len(api.calls)
         api.push_update(api.private_contact(citizen.user_id, PHONE, NAME, contact_user_id=citizen.user_id))
         await citizen.settle(mark, quiet=0.4)

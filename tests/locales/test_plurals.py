@@ -116,6 +116,7 @@ async def at_evidence(locale: str, events: list[Event]) -> Turn:
         Text("Balai Desa Karanganom"),
         Choice("loc:skip"),
         Text("15/11/2023"),
+        Choice("known:same"),
         Text("Ia membagikan poster calon bupati di grup WhatsApp dinas."),
         *events,
     ]:

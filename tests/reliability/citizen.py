@@ -189,6 +189,10 @@ class BrainCitizen:
             return self._step("location", lambda: self._say(t("id", "report.skip_location")))
         if any(b.startswith("when:") for b in buttons):
             return self._step("when", lambda: self._press(message, "when:yesterday"))
+        if "known:same" in buttons:
+            return self._step("known", lambda: self._press(message, "known:same"))
+        if "wit:none" in buttons:
+            return self._step("witnesses", lambda: self._press(message, "wit:none"))
         if "desc:done" in buttons:  # the story was received; it is complete
             return self._step("description done", lambda: self._press(message, "desc:done"))
         if PROMPTS["description"] in text:

@@ -83,6 +83,7 @@ async def test_hostile_text_files_and_buttons(
         await citizen.say(SNEAKY_PLACE)
         await citizen.say(t("id", "report.skip_location"))
         await citizen.press("when:yesterday")
+        await citizen.press("known:same")
         too_long = text_of((await citizen.say("kampanye-" * 1111 + "!"))[0])
         assert "terlalu panjang (10000 karakter)" in too_long and "5/8" in too_long
         await citizen.say(NUL_DESCRIPTION)
@@ -94,6 +95,7 @@ async def test_hostile_text_files_and_buttons(
         ):
             assert "foto diterima" in (await send_file(citizen, data, name, mime))[0], name
         await citizen.press("ev:done")
+        await citizen.press("wit:none")
         await citizen.say(t("id", "report.skip_contact"))
         replies = await citizen.press("rv:send")
         code = text_of(replies[-1]).split("<code>")[1].split("</code>")[0]

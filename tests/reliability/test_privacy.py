@@ -106,6 +106,7 @@ async def test_no_identity_leaks_anywhere(
         await fill_until_evidence(citizen)
         await citizen.send_photos([make_jpeg(640, 480, seed=72)])
         await citizen.press("ev:done")
+        await citizen.press("wit:none")
         mark = len(api.calls)
         api.push_update(api.private_contact(CHAT_ID, PHONE, FIRST, contact_user_id=CHAT_ID))
         await citizen.settle(mark, quiet=0.4)
@@ -185,6 +186,7 @@ async def test_a_whatsapp_report_at_debug_logs_nothing_of_the_reporter(
             await whatsapp_report.fill_until_evidence(citizen)
             await citizen.send_image(make_jpeg(640, 480, seed=73), media_id="media-73")
             await citizen.press("ev:done")
+            await citizen.press("wit:none")
             await citizen.press("ct:skip")
             ticket = (await citizen.press("rv:send"))[-1].text
             assert "Terima kasih atas laporan Anda" in ticket

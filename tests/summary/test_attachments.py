@@ -41,6 +41,7 @@ HEADER = [
     "Kabupaten/kota",
     "Tempat",
     "Tanggal kejadian",
+    "Tanggal diketahui",
     "Batas lapor Bawaslu",
     "Sisa hari",
     "Status laporan",
@@ -88,13 +89,15 @@ async def test_spreadsheet_rows_are_the_days_reports(
         assert row[3] == seed.subject_name
         assert row[6] == region.name and row[7] == seed.place
         assert row[8] == datetime.combine(seed.incident_date, datetime.min.time())
-        # Bawaslu's seven days from the incident, counted down from the morning the summary is read.
-        assert row[9] == row[8] + timedelta(days=7)
-        assert row[10] == (seed.incident_date + timedelta(days=7) - (DAY + timedelta(days=1))).days
-        assert row[11] == t("id", f"state.{seed.state_at(window(DAY)[1])}")  # as at the day's end
-        assert (row[12], row[13]) == (seed.photos, seed.links)
-        assert row[14] == description(seed).replace(TYPED_PHONE, MASK).replace(TYPED_NIK, MASK)
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:O{len(todays) + 1}"
+        # The seed's rows carry no known-day: the database gives them their incident day (migration 0009).
+        assert row[9] == row[8]
+        # Bawaslu's seven days from the known-day, counted down from the morning the summary is read.
+        assert row[10] == row[9] + timedelta(days=7)
+        assert row[11] == (seed.incident_date + timedelta(days=7) - (DAY + timedelta(days=1))).days
+        assert row[12] == t("id", f"state.{seed.state_at(window(DAY)[1])}")  # as at the day's end
+        assert (row[13], row[14]) == (seed.photos, seed.links)
+        assert row[15] == description(seed).replace(TYPED_PHONE, MASK).replace(TYPED_NIK, MASK)
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:P{len(todays) + 1}"
     # Reporters' text is text: a typed formula stays a string cell.
     formula_cells = [c for r in sheet.iter_rows() for c in r if isinstance(c.value, str) and c.value.startswith("=")]
     assert formula_cells and all(c.data_type == "s" for c in formula_cells)

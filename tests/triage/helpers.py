@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from handlers.common.regions import RegionCatalog
 from handlers.triage.machine import Supervisor
 from handlers.triage.service import TriageService
-from storage.models import Category, Channel, Contact, NewReport, PhotoEvidence, Report, SubjectStatus
+from storage.models import Category, Channel, Contact, NewReport, PhotoEvidence, Report, SubjectStatus, Witness
 from storage.store import Store
 from tests.e2e.harness import GROUP
 from tests.fakes.bot_api import FakeBotApi
@@ -57,6 +57,9 @@ async def add_report(
     channel: Channel = Channel.TELEGRAM,
     category: Category = Category.FOTO,
     now: datetime = NOW,
+    known: date | None = None,
+    workplace: str | None = None,
+    witnesses: tuple[Witness, ...] = (),
 ) -> Report:
     reporter = await store.reporters.get_or_create(channel, address)
     new = NewReport(
@@ -76,6 +79,9 @@ async def add_report(
         photos=photos,
         links=links,
         contact=contact,
+        known_date=known,
+        workplace=workplace,
+        witnesses=witnesses,
     )
     return await store.reports.submit(new, now=now)
 

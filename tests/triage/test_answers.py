@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from handlers.common.events import Choice, Command, Event, Image, Location, Text, Unsupported, UnsupportedKind
 from handlers.common.owed import EDIT_CARD, NOTIFY_REPORTER, POST_ANSWER
 from handlers.report.images import inspect_image
+from handlers.report.intake import Intake, IntakeConfig
 from handlers.triage.answers import TriageAnswers
 from handlers.triage.machine import Action, RejectReason
 from handlers.triage.service import TriageService
@@ -17,7 +19,7 @@ from storage.models import OutboxItem, PhotoEvidence, Reporter
 from storage.models import ReportState as S
 from storage.store import Store
 from tests.images import make_jpeg
-from tests.triage.helpers import ALICE, NOW, add_report, open_store, outbox, rows, service_for
+from tests.triage.helpers import ALICE, NOW, REGIONS, TZ, add_report, open_store, outbox, rows, service_for
 
 
 def image(data: bytes, group: str | None = None) -> Image:
@@ -28,7 +30,7 @@ def image(data: bytes, group: str | None = None) -> Image:
 
 
 def answers_for(store: Store, service: TriageService) -> TriageAnswers:
-    async def store_image(data: bytes, source_id: str | None = None) -> PhotoEvidence:
+    async def store_image(reporter_id: int, data: bytes, source_id: str | None = None) -> PhotoEvidence:
         inspected = inspect_image(data, max_bytes=10_000_000)
         store.files.keep(data, inspected.sha256, {})
         return PhotoEvidence(
@@ -186,3 +188,22 @@ async def test_answer_modes_are_mirrored_in_memory_and_survive_a_restart(
             assert await restarted.answer_mode(other, NOW) is None
         assert len(restarted._modes) == 2 and report.reporter_id not in restarted._modes
         assert await restarted.answer_mode(report.reporter_id, NOW) == report.id
+
+
+async def test_answer_photos_count_against_the_senders_daily_evidence_quota(tmp_path: Path) -> None:
+    first, second = make_jpeg(1200, 900, seed=91), make_jpeg(1200, 900, seed=92)
+    async with open_store(tmp_path) as store:
+        service = service_for(store)
+        config = IntakeConfig(
+            default_locale="id", tz=TZ, max_image_bytes=5_000_000, evidence_bytes_per_day=2 * len(first) + 100
+        )
+        intake = Intake(store, REGIONS, config, clock=lambda: NOW)
+        answers = TriageAnswers(store, service.triage, intake.store_sender_image, clock=lambda: NOW)
+        reporter, report_id = await asked(store, service, answers)
+        kept = await answers.route(reporter, "id", image(first), "42")
+        assert kept is not None and "batas penyimpanan" not in kept[0].text
+        refused = await answers.route(reporter, "id", image(second), "42")
+        assert refused is not None and "Batas penyimpanan bukti untuk hari ini sudah tercapai" in refused[0].text
+        photos = [e for e in await store.reports.evidence(report_id) if e.photo is not None]
+    assert [p.photo.sha256 for p in photos if p.photo] == [hashlib.sha256(first).hexdigest()]
+    assert not any(hashlib.sha256(second).hexdigest() in p.name for p in (tmp_path / "evidence").rglob("*"))

@@ -27,6 +27,7 @@ async def fill_long_report(citizen: Citizen, description: str) -> None:
     await citizen.say(("Balai " + EMOJI * 4) * 20)
     await citizen.say("Lewati lokasi")
     await citizen.press("when:yesterday")
+    await citizen.press("known:same")
     await citizen.say(description)
 
 

@@ -64,7 +64,7 @@ def _fetch_for(media_id: str) -> Any:
         ("text_message", {"text": {"body": "Status ln-abc234"}}, Command("status", "ln-abc234")),
         ("reply_with_context", {}, Text("replied text")),
         ("location_current", {}, Location(12.25089, 43.90539)),
-        ("contacts_message", {}, SharedContact(phone="+1 555-555-5555", name="Chandler Bing", is_own=True)),
+        ("contacts_message", {}, SharedContact(phone="+1 555-555-5555", name="Chandler Bing")),
         (
             "contacts_message",
             {
@@ -72,12 +72,12 @@ def _fetch_for(media_id: str) -> Any:
                     {"name": {"formatted_name": "Sri"}, "phones": [{"phone": "0812-3456-7890", "type": "CELL"}]}
                 ]
             },
-            SharedContact(phone="0812-3456-7890", name="Sri", is_own=False),
+            SharedContact(phone="0812-3456-7890", name="Sri"),
         ),
         (
             "contacts_message",
             {"contacts": [{"name": {"formatted_name": "Sri"}}]},
-            SharedContact(phone="", name="Sri", is_own=False),
+            SharedContact(phone="", name="Sri"),
         ),  # no number: the core asks again
         ("document_message", {}, Unsupported(UnsupportedKind.DOCUMENT)),
         ("sticker_message", {}, Unsupported(UnsupportedKind.STICKER)),
@@ -99,14 +99,14 @@ async def test_messages_become_core_events(
 
 async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> None:
     image = event_from_message(await pywa.parse(fixture("image_message")), _fetch_for, "burst-1")
-    assert isinstance(image, Image) and image.size is None and image.group_id == "burst-1" and not image.as_file
+    assert isinstance(image, Image) and image.size is None and image.group_id == "burst-1"
     assert await image.fetch() == b"65463453"  # the media id the Graph API is asked for
     document = fixture("document_message")
     document["entry"][0]["changes"][0]["value"]["messages"][0]["document"].update(
         {"filename": "IMG_0001.JPG", "mime_type": "application/octet-stream"}
     )
     as_file = event_from_message(await pywa.parse(document), _fetch_for)
-    assert isinstance(as_file, Image) and as_file.as_file
+    assert isinstance(as_file, Image) and as_file.group_id is None
 
 
 @pytest.mark.parametrize(
@@ -117,6 +117,10 @@ async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> No
         ("menu", Command("start")),
         ("bahasa", Command("bahasa")),
         ("cek LN-ABC234", Command("cek", "LN-ABC234")),
+        ("status abc 234", Command("status", "abc 234")),
+        # An answer that starts with a command's word is an answer: the place, here (issue 12, item 1).
+        ("Status WhatsApp-nya", Text("Status WhatsApp-nya")),
+        ("cek di grup kantor", Text("cek di grup kantor")),
         ("lapor sekarang juga", Text("lapor sekarang juga")),  # a sentence, not a command
         ("Budi Santoso", Text("Budi Santoso")),
         ("/", Text("/")),

@@ -20,10 +20,11 @@ async def test_the_form_arrives_as_a_document_in_the_reporters_chat_only(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings, telegram=True) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6285700000011")
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6285700000011")
         await fill_until_evidence(citizen)
         await citizen.send_image(make_jpeg(800, 600, seed=5), media_id="photo-1")
         await citizen.press("ev:done")
+        await citizen.press("wit:none")
         await citizen.press(OWN_NUMBER)
         code = (await citizen.press("rv:send"))[-1].text.split("```")[1]
 
@@ -32,7 +33,7 @@ async def test_the_form_arrives_as_a_document_in_the_reporters_chat_only(
         assert offer.interactive_type == "button" and offer.choices() == {f"form:{code}": "📄 Formulir Bawaslu"}
         [sent] = await citizen.press(f"form:{code}")
 
-        stranger = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6285700000012")
+        stranger = WhatsAppCitizen(graph, channel.port, wa_id="6285700000012")
         refused = await stranger.say(f"/formulir {code}")
     assert sent.type == "document" and sent.to == citizen.wa_id
     data, mime, name = graph.document_of(sent)

@@ -44,6 +44,7 @@ async def fill_until_evidence(citizen: WhatsAppCitizen) -> None:
     assert set(replies[1].choices()) == {"loc:skip", "nav:back", "nav:cancel"}
     await citizen.send_location(-7.5666, 110.8166)
     await citizen.press("when:yesterday")
+    await citizen.press("known:same")
     await citizen.say(DESCRIPTION)
 
 
@@ -62,6 +63,7 @@ async def test_a_report_over_whatsapp_reaches_the_supervisors_group(
         assert len(acks) == 1, texts(acks)
         assert "2 foto diterima (total 2/10)" in acks[0].text
         await citizen.press("ev:done")
+        await citizen.press("wit:none")
         replies = await citizen.press("ct:skip")
         review = replies[-1]
         assert "Budi <Santoso>" in review.text  # escaped for Telegram HTML, plain again on WhatsApp
@@ -107,7 +109,8 @@ async def test_sharing_the_own_number_and_an_image_document(
         await fill_until_evidence(citizen)
         acks = await citizen.send_image(make_jpeg(800, 600, seed=3), media_id="doc-1", document=True)
         assert "1 foto diterima" in acks[0].text
-        replies = await citizen.press("ev:done")
+        await citizen.press("ev:done")
+        replies = await citizen.press("wit:none")
         assert OWN_NUMBER in replies[-1].choices()  # WhatsApp's "use this number" at the contact step
         replies = await citizen.press(OWN_NUMBER)
         assert "+6285700000002" in replies[-1].text  # the review shows the shared number
@@ -149,6 +152,7 @@ async def test_a_shared_number_is_normalised(api: FakeBotApi, graph: FakeGraphAp
         await fill_until_evidence(citizen)
         await citizen.say("https://www.instagram.com/p/XYZ123/")
         await citizen.press("ev:done")
+        await citizen.press("wit:none")
         if how == "typed":
             replies = await citizen.say("0812-3456-7890")
         else:

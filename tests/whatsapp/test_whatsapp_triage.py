@@ -29,6 +29,7 @@ async def file_report(citizen: WhatsAppCitizen) -> str:
     await fill_until_evidence(citizen)
     await citizen.send_image(make_jpeg(800, 600, seed=11), media_id="media-t1")
     await citizen.press("ev:done")
+    await citizen.press("wit:none")
     await citizen.press("ct:skip")
     replies = await citizen.press("rv:send")
     return replies[-1].text.split("```")[1]
