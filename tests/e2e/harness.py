@@ -108,6 +108,26 @@ def text_of(call: Call) -> str:
     return str(call.params.get("text", ""))
 
 
+def card_of(call: Call) -> str:
+    """A card's text as sent: a message's text, or a photo card's caption."""
+    return str(call.params.get("text") or call.params.get("caption") or "")
+
+
+def shown(message: dict[str, Any]) -> str:
+    """What a stored message shows: its text, or its caption (a photo card)."""
+    return str(message.get("text") or message.get("caption") or "")
+
+
+def is_card(call: Call, chat_id: int, code: str) -> bool:
+    """A report's first card in a group: a text card, or the lighter photo card with the card as caption."""
+    return (
+        call.method in ("sendMessage", "sendPhoto")
+        and call.chat_id == chat_id
+        and code in card_of(call)
+        and ("reply_markup" in call.params)
+    )
+
+
 def markup_of(call: Call) -> dict[str, Any]:
     markup = call.params.get("reply_markup") or {}
     return markup if isinstance(markup, dict) else json.loads(markup)
