@@ -97,11 +97,11 @@ def digest(period_start: datetime, text: str, chat_id: int) -> Owed:
     )
 
 
-def forward_moved(report_id: int, event_id: int) -> Owed:
-    """A moved report's card in its new group: one per move (a report moved back and forth gets each)."""
-    return Owed(
-        kind=FORWARD_REPORT, dedupe_key=f"forward:{report_id}:{event_id}", payload=_report_event(report_id, event_id)
-    )
+def forward_moved(report_id: int, event_id: int, chat_id: int) -> Owed:
+    """A moved report's card in its new group `chat_id`: one per move (a report moved back and forth gets
+    each; one moved again before its card was posted skips it)."""
+    payload = {**_report_event(report_id, event_id), "chat_id": chat_id}
+    return Owed(kind=FORWARD_REPORT, dedupe_key=f"forward:{report_id}:{event_id}", payload=payload)
 
 
 def card_moved(report_id: int, event_id: int, chat_id: int, message_id: int, card_kind: str) -> Owed:

@@ -140,7 +140,7 @@ class RegionalTriage:
         )
 
         def owes(event_id: int) -> list[Owed]:
-            items = [owed.forward_moved(report.id, event_id)]
+            items = [owed.forward_moved(report.id, event_id, to_chat)]
             chat, message, kind = old_card
             if chat is not None and message is not None:
                 items.append(owed.card_moved(report.id, event_id, chat, message, kind))
