@@ -110,7 +110,11 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     answers = TriageAnswers(
         store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
     )
-    summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake)
+    # Regional groups give the summary a line each (REGION_GROUPS_FILE; the demo has no supervisors' group).
+    routing = load_routing(settings) if settings.supervisor_chat_id is not None else None
+    summary = SummaryService(
+        store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake, routing=routing
+    )
     notifier = ReporterNotifier(store, settings.default_locale)
     return Services(settings, store, regions, intake, worker, notifier, triage, answers, summary)
 

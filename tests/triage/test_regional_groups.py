@@ -385,3 +385,33 @@ async def test_the_provincial_group_gets_a_digest_not_every_card(api: FakeBotApi
     # Cards went to the regional groups; the provincial group saw only Banyumas's (unmapped) and the digest.
     assert [c for c in api.calls if c.chat_id == GROUP and made[0].code in card_of(c)] == []
     assert len(cards_in(api, GROUP, made[3].code)) == 1
+
+
+# -------------------------------------------------------------------- the daily summary
+
+
+async def test_the_daily_summary_has_a_line_per_region_group(api: FakeBotApi, tmp_path: Path) -> None:
+    settings = make_settings(api, tmp_path, region_groups_file=write_routing(tmp_path))
+    provincial, solo, _ = three_groups(api)
+    yesterday = utcnow() - timedelta(days=1)
+    async with running_bot(settings) as app:
+        store = app.services.store
+        klaten = [
+            await add_report(store, address=f"536{i}", region="kab-klaten", now=yesterday - timedelta(hours=i))
+            for i in range(3)
+        ]
+        await add_report(store, address="5369", region=UNKNOWN_REGION_ID, now=yesterday)
+        # One Klaten report forwarded and claimed: the group's backlog is the other two.
+        await forwarded(app, klaten[0])
+        await api.wait_for(lambda c: is_card(c, SURAKARTA, klaten[0].code), timeout=10)
+        card = card_message(api, SURAKARTA, klaten[0].code)
+        await answer_to(api, solo, SOLO_SUP, card, solo.buttons(card)["🙋 Ambil"])
+        await eventually(lambda: "Diambil oleh" in shown(api.message(SURAKARTA, card)))
+        # Today's summary so far: the claimed report has left Surakarta's backlog, the other two wait.
+        mark = len(api.calls)
+        provincial.command(PROVINCIAL_SUP, "ringkasan", app.services.summary.today().isoformat())
+        summary = await said_in(api, GROUP, "Per grup wilayah", mark, timeout=15)
+    lines = text_of(summary).split("Per grup wilayah")[1].splitlines()[1:4]
+    assert lines[0].startswith("• Bawaslu Surakarta: 2 laporan; terlama menunggu sejak")
+    assert lines[1] == "• Kota Semarang: 0 laporan; tidak ada yang menunggu"
+    assert lines[2].startswith("• Grup provinsi: 1 laporan; terlama menunggu sejak")
