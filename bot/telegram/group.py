@@ -52,8 +52,9 @@ class GroupForwarder:
         self._route = route  # region id -> the group a new report of it goes to
         self._locale = locale
         # After a 429 the group is left alone for retry_after: the outbox would otherwise go straight on
-        # to the next report's album, into the same flood wait.
-        self._quiet_until = 0.0
+        # to the next report's card, into the same flood wait. Per group: one group's flood wait is not
+        # another's.
+        self._quiet_until: dict[int, float] = {}
 
     async def __call__(self, item: OutboxItem) -> None:
         report_id = int(str(item.payload["report_id"]))
@@ -61,14 +62,16 @@ class GroupForwarder:
         report = await store.reports.get(report_id)
         if report is None:
             raise RetryLater(60, "report not visible yet")
-        quiet = self._quiet_until - time.monotonic()
+        chat = item.progress.get("chat") or item.payload.get("chat_id") or report.group_chat_id
+        chat = int(str(chat)) if chat is not None else self._route(report.region_id)
+        quiet = self._quiet_until.get(chat, 0.0) - time.monotonic()
         if quiet > 0:
             raise RetryLater(quiet, "telegram flood control (waiting)")
         try:
             await for_outbox(self._deliver(item, report), "post to the supervisors' group", refused=group_unwritable)
         except RetryLater as retry:
             if isinstance(retry.__cause__, RetryAfter):
-                self._quiet_until = time.monotonic() + retry.delay
+                self._quiet_until[chat] = time.monotonic() + retry.delay
             raise
         except TimedOut as exc:
             log.warning(
