@@ -153,6 +153,11 @@ class Report(Record):
         """The day the violation became known: where Bawaslu's 7-day window starts."""
         return self.known_date or self.incident_date
 
+    # The supervisors' group the report belongs to (None until first forwarded), and how its card was
+    # posted: "text" or "caption" (storage/migrations/0010_region_groups.sql).
+    group_chat_id: int | None = None
+    card_kind: str = "text"
+
 
 class NewEvent(Record):
     """An entry for the append-only event log, before it has an id; a move adds its states."""

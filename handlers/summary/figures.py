@@ -51,6 +51,14 @@ class DeadlineFigure(Record):
     state: ReportState
 
 
+class GroupFigure(Record):
+    """One supervisors' group's backlog at the snapshot (with regional groups: a line each)."""
+
+    name: str
+    backlog: int
+    oldest: datetime | None
+
+
 class SummaryFigures(Record):
     """Everything the text and the chart show; stored in the outbox so a retry sends the same figures."""
 
@@ -70,6 +78,7 @@ class SummaryFigures(Record):
     deadlines: tuple[DeadlineFigure, ...]
     # None in an outbox item queued before referrals were counted: its message goes out without them.
     referrals: ReferralFigures | None = None
+    by_group: tuple[GroupFigure, ...] = ()  # empty without regional groups
 
 
 def day_window(day: date, tz: ZoneInfo) -> Window:
@@ -394,6 +403,7 @@ def summary_text(
         lines.append("")
         lines += _follow_up(figures, regions, locale)
         lines += _referrals(figures, regions, locale)
+        lines += _by_group(figures, locale, tz)
         return "\n".join(lines)
     lines.append(t(locale, "summary.new_reports", count=num(figures.new_reports, locale)))
     lines += _comparison(figures, locale)
@@ -431,7 +441,32 @@ def summary_text(
     lines.append("")
     lines += _follow_up(figures, regions, locale)
     lines += _referrals(figures, regions, locale)
+    lines += _by_group(figures, locale, tz)
     return "\n".join(lines)
+
+
+def _by_group(figures: SummaryFigures, locale: str, tz: ZoneInfo) -> list[str]:
+    """A line per region group: its backlog and how long its oldest report has waited."""
+    if not figures.by_group:
+        return []
+    lines = ["", t(locale, "summary.by_group")]
+    for group in figures.by_group:
+        oldest = (
+            t(locale, "summary.group_oldest", moment=format_moment(group.oldest, locale, tz))
+            if group.oldest is not None
+            else t(locale, "summary.group_oldest_none")
+        )
+        lines.append(
+            tn(
+                locale,
+                "summary.group_item",
+                group.backlog,
+                name=esc(group.name),
+                count=num(group.backlog, locale),
+                oldest=oldest,
+            )
+        )
+    return lines
 
 
 def plain_text(text: str) -> str:

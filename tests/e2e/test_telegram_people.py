@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from handlers.common.when import format_long_date, format_short_date
-from tests.e2e.harness import GROUP, Citizen, make_settings, markup_of, running_bot, text_of
+from tests.e2e.harness import GROUP, Citizen, card_of, is_card, make_settings, markup_of, running_bot, text_of
 from tests.e2e.test_telegram_report import finish_report
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
@@ -51,8 +51,8 @@ async def test_a_story_in_two_messages_reaches_the_card_whole(api: FakeBotApi, t
         assert "Tambahkan ke kronologi" in text_of(offered[-1])
         await citizen.press("ev:chrono")
         code = await finish_report(citizen)
-        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
-    text = text_of(card)
+        card = await api.wait_for(lambda c: is_card(c, GROUP, code))
+    text = card_of(card)
     assert FIRST_HALF in text and SECOND_HALF in text and "Kejadiannya saat apel pagi." in text
     assert "https://instagram.com/p/BARE123" in text
 
@@ -90,8 +90,8 @@ async def test_a_tidak_tahu_report_reaches_the_group_with_the_asns_workplace(api
         await citizen.press("desc:done")
         await citizen.say("facebook.com/budi/posts/123")
         code = await finish_report(citizen)
-        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
-    assert "Tidak tahu / di media sosial — ASN bekerja di: SMPN 1 Wonogiri" in text_of(card)
+        card = await api.wait_for(lambda c: is_card(c, GROUP, code))
+    assert "Tidak tahu / di media sosial — ASN bekerja di: SMPN 1 Wonogiri" in card_of(card)
     with sqlite3.connect(settings.database_path) as db:
         assert db.execute("SELECT region_id, workplace FROM reports").fetchone() == ("tidak-tahu", "SMPN 1 Wonogiri")
 
@@ -127,8 +127,8 @@ async def test_a_photo_removed_at_the_review_is_gone_from_the_card_and_the_disk(
         assert "1 foto, 0 tautan" in text_of(review[-1])
         ticket = await citizen.press("rv:send")
         code = text_of(ticket[-1]).split("<code>")[1].split("</code>")[0]
-        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
-    assert "1 foto, 0 tautan" in text_of(card) and "GPS" not in text_of(card)
+        card = await api.wait_for(lambda c: is_card(c, GROUP, code))
+    assert "1 foto, 0 tautan" in card_of(card) and "GPS" not in card_of(card)
     # One photo to the group: a single photo goes as sendPhoto, never the removed one.
     sent = [c for c in api.calls if c.chat_id == GROUP and c.method in ("sendPhoto", "sendMediaGroup")]
     assert len(sent) == 1 and sent[0].method == "sendPhoto"
@@ -168,13 +168,13 @@ async def test_the_known_day_drives_the_window_on_the_card_and_in_the_summary(ap
         await citizen.say("Lewati (tetap anonim)")
         ticket = await citizen.press("rv:send")
         code = text_of(ticket[-1]).split("<code>")[1].split("</code>")[0]
-        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
+        card = await api.wait_for(lambda c: is_card(c, GROUP, code))
         # Today's summary so far, asked in the group: its deadline list is reckoned from tomorrow morning.
         mark = command(api, GROUP, today.isoformat())
         summary = text_of((await wait_for_summary(api, GROUP, since=mark))[0])
     closes = format_short_date(known + timedelta(days=7), "id")
     assert f"<code>{code}</code> · Kota Surakarta · batas {closes} (1 hari lagi)" in summary
-    text = text_of(card)
+    text = card_of(card)
     assert f"Diketahui:</b> {format_long_date(known, 'id')}" in text
     assert f"{closes} — tinggal 2 hari!" in text
     assert "Saya melihatnya sendiri." in text

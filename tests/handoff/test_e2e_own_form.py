@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
+from tests.e2e.harness import GROUP, Citizen, is_card, make_settings, running_bot, text_of
 from tests.e2e.test_telegram_report import fill_until_evidence
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.handoff.test_e2e_handoff import pdf_text
@@ -37,7 +37,7 @@ async def test_the_reporter_gets_their_own_form_from_status(api: FakeBotApi, tmp
         await citizen.settle(mark, quiet=0.4)
         ticket = text_of((await citizen.press("rv:send"))[-1])
         code = ticket.split("<code>")[1].split("</code>")[0]
-        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
+        await api.wait_for(lambda c: is_card(c, GROUP, code))
         card = card_id(api, code)
         # A supervisor handles it, by name: the office's packet has the name, the reporter's form never.
         await press(api, group, ALICE, card, "🙋 Ambil")

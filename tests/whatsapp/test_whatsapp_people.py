@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.whatsapp.render import MAX_ROW_TITLE, MAX_ROWS, units
+from tests.e2e.harness import card_of, is_card
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
 from tests.whatsapp.fake_graph import FakeGraphApi
@@ -74,8 +75,8 @@ async def test_the_new_steps_over_whatsapp(api: FakeBotApi, graph: FakeGraphApi,
         assert "Tidak tahu / di media sosial — ASN bekerja di: Kantor Kecamatan Sumpiuh" in review[-1].text
         ticket = await citizen.press("rv:send")
         code = ticket[-1].text.split("```")[1]
-        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
-    assert "ASN bekerja di: Kantor Kecamatan Sumpiuh" in text_of(card) and "Rina" not in text_of(card)
+        card = await api.wait_for(lambda c: is_card(c, GROUP, code))
+    assert "ASN bekerja di: Kantor Kecamatan Sumpiuh" in card_of(card) and "Rina" not in card_of(card)
     with sqlite3.connect(settings.database_path) as db:
         assert db.execute("SELECT region_id, incident_date = known_date FROM reports").fetchone() == ("tidak-tahu", 1)
         assert db.execute("SELECT name FROM witnesses").fetchall() == [("Rina Lestari",)]
