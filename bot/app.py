@@ -44,9 +44,14 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, 
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
+from bot.web.miniapp.members import Memberships
+from bot.web.miniapp.site import MiniAppConfig, MiniAppSite
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
+from handlers.miniapp.dashboard import Dashboard
+from handlers.miniapp.service import MiniAppService
+from handlers.miniapp.visibility import Audience
 from handlers.report.intake import Intake, IntakeConfig
 from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
@@ -65,6 +70,7 @@ Clock = Callable[[], datetime]
 CLOUD_DOWNLOAD_MAX = 20 * 1024 * 1024  # the cloud Bot API downloads at most 20 MB
 # The morning reminder may wake late (a busy loop, a suspended VM): it still posts, deduped by day.
 REMINDER_GRACE_SECONDS = 3 * 3600
+MINIAPP_GROUP = 2  # handler group of the Mini App's chat_member listener
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,21 @@ class App:
             default_locale=settings.default_locale,
         )
 
+        # ------------------------------------------------------------ the Mini App (served under /app)
+        assert settings.telegram_bot_token is not None
+        self.members = Memberships(bot)
+        self.miniapp = MiniAppSite(
+            MiniAppConfig(
+                bot_token=settings.telegram_bot_token.get_secret_value(),
+                audience=Audience(group, settings.summary_chat_id, allow_list=settings.supervisor_allow_list),
+                default_locale=settings.default_locale,
+                secure_cookie=settings.miniapp_url.startswith("https://"),
+            ),
+            MiniAppService(services.triage),
+            Dashboard(services.summary, store.miniapp),
+            self.members,
+        )
+
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
         if whatsapp:
@@ -191,6 +212,8 @@ class App:
             (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
             # A member who leaves (or joins) the group is asked about afresh: no minute of stale access.
             (ChatMemberHandler(guard.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
+            # ... and the Mini App's membership cache forgets them too (its own group: both must run).
+            (ChatMemberHandler(self.members.on_member_update, ChatMemberHandler.CHAT_MEMBER), MINIAPP_GROUP),
         ]
         for handler, handler_group in handlers:
             self.application.add_handler(handler, group=handler_group)

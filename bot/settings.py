@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     whatsapp_listen: str = "127.0.0.1"
     whatsapp_port: int = Field(default=8444, ge=1, le=65535)
     whatsapp_template_notice: str = "lapor_netral_notice"
+    # The Mini App for supervisors and the office (issue 15): the public https URL of /app; empty = off.
+    miniapp_url: str = ""
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -138,6 +140,14 @@ class Settings(BaseSettings):
     def _https_webhook(cls, value: str) -> str:
         if value and not value.startswith("https://"):
             raise ValueError("must start with https:// (Telegram only calls HTTPS webhooks)")
+        return value
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _https_miniapp(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram opens Mini Apps only over HTTPS)")
         return value
 
     @field_validator("log_level")
