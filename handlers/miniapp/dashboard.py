@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
+from babel.dates import format_date
+
 from handlers.common.when import format_long_date, format_short_date
 from handlers.miniapp.tilemap import tile_map_svg
 from handlers.report.prompts import category_label
@@ -103,7 +105,12 @@ class Dashboard:
         bounds = [_midnight(day, self.summary) for day in [*starts, monday + timedelta(weeks=1)]]
         counts = await self.store.received_between(bounds)
         return [
-            {"week": start.isoformat(), "label": format_short_date(start, locale), "count": count}
+            {
+                "week": start.isoformat(),
+                "label": str(format_date(start, "d MMM", locale=locale)),
+                "date": format_short_date(start, locale),
+                "count": count,
+            }
             for start, count in zip(starts, counts, strict=True)
         ]
 

@@ -9,6 +9,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.common.regions import RegionCatalog
+from handlers.common.when import format_short_date
 from handlers.miniapp.visibility import Access
 from handlers.report.prompts import category_label
 from handlers.triage.machine import STATE_CODES
@@ -87,6 +88,7 @@ def queue_item(report: Report, regions: RegionCatalog, locale: str, tz: ZoneInfo
         "incident_date": report.incident_date.isoformat(),
         "received": report.created_at.astimezone(tz).date().isoformat(),
         "deadline": deadline.closes_on.isoformat(),
+        "deadline_text": format_short_date(deadline.closes_on, locale),
         "days_left": deadline.days_left,
         "deadline_status": deadline.status.value if report.state in OPEN_STATES else "closed",
     }

@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot.app import App
 from bot.web.miniapp.site import MiniAppSite
 from handlers.miniapp.visibility import Audience
 from storage.models import ReportState
-from tests.e2e.harness import GROUP, make_settings, running_bot, text_of
+from tests.e2e.harness import GROUP, text_of
 from tests.fakes.bot_api import FakeBotApi
+from tests.miniapp.conftest import ALICE, BOB, OLGA, STRANGER, SURAKARTA
 from tests.miniapp.helpers import OFFICE, seed_report, serve, signed_init_data
-from tests.triage.helpers import Supervisors
-
-ALICE, OLGA, STRANGER, BOB = 9101, 9201, 9666, 9301
-SURAKARTA = -1007770000002
 
 
 async def card_of(api: FakeBotApi, code: str, timeout: float = 10.0) -> int:
@@ -65,21 +59,6 @@ class Client:
 
     async def post(self, path: str, body: dict[str, Any]) -> aiohttp.ClientResponse:
         return await self.http.post(self.base + path, json=body, headers={"Authorization": f"Bearer {self.token}"})
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[App]:
-    group = Supervisors(api)
-    group.add(ALICE, "Alice Pengawas", "administrator")
-    api.add_group(OFFICE, "Kantor Gubernur")
-    api.add_user(OLGA, "Olga Kantor")
-    api.set_member(OFFICE, OLGA, "member")
-    api.add_user(STRANGER, "Orang Lain")
-    api.add_group(SURAKARTA, "Pengawas Surakarta")
-    api.add_user(BOB, "Bob Surakarta")
-    api.set_member(SURAKARTA, BOB, "member")
-    async with running_bot(make_settings(api, tmp_path, summary_chat_id=OFFICE)) as app:
-        yield app
 
 
 async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:

@@ -216,7 +216,8 @@
   function show(...nodes) {
     clearBlobs();
     const view = document.getElementById("view");
-    view.replaceChildren(...nodes);
+    view.replaceChildren(...nodes.filter((node) => node !== null && node !== undefined && node !== false));
+    document.body.classList.remove("bulk-open");
   }
 
   // ------------------------------------------------------------------ the queue
@@ -241,7 +242,7 @@
     const from = el("input", { type: "date", name: "from", id: "f-from", value: f.from });
     const to = el("input", { type: "date", name: "to", id: "f-to", value: f.to });
     const text = el("input", { type: "search", name: "q", id: "f-q", value: f.q, placeholder: tr("miniapp.filter_text_hint"), maxlength: 200 });
-    const form = el("form", { class: "filters", id: "filters", onsubmit: (event) => {
+    const form = el("form", { class: "filters", onsubmit: (event) => {
       event.preventDefault();
       state.filters = { state: stateSelect.value, region: region.value, category: category.value, from: from.value, to: to.value, q: text.value };
       state.page = 0;
@@ -260,16 +261,19 @@
         state.page = 0;
         loadQueue();
       } })));
-    return form;
+    // Folded on a phone once the list is what matters; open while a filter is set, so it shows.
+    const active = f.state !== "open" || f.region || f.category || f.from || f.to || f.q;
+    return el("details", { class: "filter-box", id: "filters", open: !!active },
+      el("summary", { id: "filters-toggle", text: tr("miniapp.filters") }), form);
   }
 
   function badge(item) {
     if (item.deadline_status === "closed") return null;
     let text = tr("miniapp.badge_days", { days: item.days_left });
-    let kind = item.deadline_status;
+    let kind = "dl-" + item.deadline_status;
     if (item.days_left === 0) text = tr("miniapp.badge_today");
-    if (item.days_left < 0) { text = tr("miniapp.badge_past"); kind = "past"; }
-    return el("span", { class: "badge " + kind, title: tr("miniapp.deadline_on", { date: item.deadline }), text });
+    if (item.days_left < 0) { text = tr("miniapp.badge_past"); kind = "dl-past"; }
+    return el("span", { class: "badge " + kind, title: tr("miniapp.deadline_on", { date: item.deadline_text }), text });
   }
 
   function queueRow(item) {
@@ -283,7 +287,8 @@
       el("span", { class: "line1" }, el("span", { class: "code", text: item.code }), badge(item),
         el("span", { class: "badge state", text: item.state_label })),
       el("span", { class: "who", text: item.subject }),
-      el("span", { class: "meta", text: item.region + " · " + item.category_label + " · " + tr("miniapp.deadline_on", { date: item.deadline }) }));
+      el("span", { class: "meta", text: item.region + " · " + item.category_label }),
+      el("span", { class: "meta", text: tr("miniapp.deadline_on", { date: item.deadline_text }) }));
     return el("li", { class: "item", "data-id": item.id }, box, open);
   }
 
@@ -338,14 +343,15 @@
             renderBulk();
           } })),
         el("div", { class: "choices" }, choice("claim", tr("miniapp.bulk_claim")), choice("duplicate", tr("miniapp.bulk_duplicate")), choice("forward", tr("miniapp.bulk_forward"))),
-        code, target,
-        el("button", { type: "button", class: "primary", id: "bulk-go", text: tr("miniapp.bulk_go"), onclick: runBulk })));
+        el("div", { class: "go" }, code, target,
+          el("button", { type: "button", class: "primary", id: "bulk-go", text: tr("miniapp.bulk_go"), onclick: runBulk }))));
   }
 
   function renderBulk() {
     const bar = document.getElementById("bulk");
     if (!bar) return;
     bar.hidden = state.selected.size === 0;
+    document.body.classList.toggle("bulk-open", !bar.hidden);
     document.getElementById("bulk-count").textContent = tr("miniapp.selected", { count: state.selected.size });
     for (const button of bar.querySelectorAll("[data-kind]")) button.setAttribute("aria-pressed", String(button.dataset.kind === state.bulkKind));
     document.getElementById("bulk-code").hidden = state.bulkKind !== "duplicate";
@@ -482,7 +488,7 @@
     for (const week of trend) {
       const fill = el("div", { class: "fill" });
       fill.style.height = Math.round((week.count / highest) * 100) + "%";
-      bars.append(el("div", { class: "bar", title: tr("miniapp.trend_week", { date: week.label, count: week.count }) }, el("span", { class: "n", text: String(week.count) }), fill));
+      bars.append(el("div", { class: "bar", title: tr("miniapp.trend_week", { date: week.date, count: week.count }) }, el("span", { class: "n", text: String(week.count) }), fill));
       axis.append(el("span", { text: week.label }));
     }
     return [bars, axis];
