@@ -46,6 +46,7 @@ from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
 from bot.web.miniapp.members import Memberships
 from bot.web.miniapp.site import MiniAppConfig, MiniAppSite
+from bot.web.server import HttpServer
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
@@ -71,6 +72,7 @@ CLOUD_DOWNLOAD_MAX = 20 * 1024 * 1024  # the cloud Bot API downloads at most 20 
 # The morning reminder may wake late (a busy loop, a suspended VM): it still posts, deduped by day.
 REMINDER_GRACE_SECONDS = 3 * 3600
 MINIAPP_GROUP = 2  # handler group of the Mini App's chat_member listener
+MINIAPP_PREFIX = "/app"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,9 @@ class App:
             default_locale=settings.default_locale,
         )
 
+        # ------------------------------------------------------------ the bot's HTTP server: one port, every web door
+        self.http = HttpServer(settings.http_listen, settings.http_port)
+
         # ------------------------------------------------------------ the Mini App (served under /app)
         assert settings.telegram_bot_token is not None
         self.members = Memberships(bot)
@@ -172,6 +177,7 @@ class App:
             Dashboard(services.summary, store.miniapp),
             self.members,
         )
+        self.http.mount(MINIAPP_PREFIX, self.miniapp.application())
 
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
@@ -179,7 +185,11 @@ class App:
             from bot.whatsapp.channel import WhatsAppChannel  # pywa is imported only when WhatsApp runs
 
             self.whatsapp = WhatsAppChannel(
-                services, clock=tuning.whatsapp_clock, album_delay=tuning.album_delay, burst_gap=tuning.burst_gap
+                services,
+                self.http,
+                clock=tuning.whatsapp_clock,
+                album_delay=tuning.album_delay,
+                burst_gap=tuning.burst_gap,
             )
         self.housekeeping = Housekeeping(
             store,
@@ -285,11 +295,11 @@ class App:
                 )
             self.housekeeping.schedule(jobs)
         await self.summary.catch_up()
-        if self.whatsapp is not None:
-            await self.whatsapp.start()
+        await self.http.start()
 
     async def _post_shutdown(self, application: telegram.TelegramApp) -> None:
         """Shut-down, in order: no new updates, the replies held back, the outbox, then the sessions."""
+        await self.http.stop()
         if self.whatsapp is not None:
             await self.whatsapp.stop_receiving()
         await self.citizen.flush()
@@ -310,10 +320,11 @@ class App:
                 yield self
             return
         assert self.whatsapp is not None
-        await self.whatsapp.start()
+        await self.http.start()
         try:
             yield self
         finally:
+            await self.http.stop()
             await self.whatsapp.stop_receiving()
             await self.whatsapp.close()
 

@@ -1,1 +1,2 @@
-"""The bot's own HTTP side: what it serves behind the reverse proxy (the Mini App under /app)."""
+"""The bot's own HTTP server and what it serves besides Telegram: WhatsApp's webhook, operators' endpoints,
+the Mini App under /app."""

@@ -85,9 +85,15 @@ async def seed_report(
     return report
 
 
+def site_url(app: App) -> str:
+    """Where the running bot's own HTTP server serves the Mini App (HTTP_PORT=0 in tests: a free port)."""
+    return f"{app.http.url}/app/"
+
+
 @asynccontextmanager
 async def serve(application: web.Application) -> AsyncIterator[str]:
-    """The application on 127.0.0.1 at a free port, mounted at /app as on the bot's server; always stopped."""
+    """Another Mini App (a routing table the bot does not have yet) on 127.0.0.1, mounted at /app as on the
+    bot's server; always stopped."""
     root = web.Application()
     root.add_subapp("/app/", application)
     runner = web.AppRunner(root, access_log=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from storage.models import ReportState
 from tests.e2e.harness import GROUP, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.conftest import ALICE, BOB, OLGA, STRANGER, SURAKARTA
-from tests.miniapp.helpers import OFFICE, seed_report, serve, signed_init_data
+from tests.miniapp.helpers import OFFICE, seed_report, serve, signed_init_data, site_url
 
 
 async def card_of(api: FakeBotApi, code: str, timeout: float = 10.0) -> int:
@@ -63,7 +64,7 @@ class Client:
 
 async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:
     async with (
-        serve(bot.miniapp.application()) as base,
+        nullcontext(site_url(bot)) as base,
         aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
     ):
         shell = await http.get(base)
@@ -113,7 +114,7 @@ async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:
 async def test_the_office_sees_the_dashboard_read_only(api: FakeBotApi, bot: App) -> None:
     report = await seed_report(bot, address="5001", subject="Budi Santoso")
     await card_of(api, report.code)
-    async with serve(bot.miniapp.application()) as base, aiohttp.ClientSession() as http:
+    async with nullcontext(site_url(bot)) as base, aiohttp.ClientSession() as http:
         olga = Client(http, base)
         assert (await olga.sign_in(signed_init_data(OLGA, "Olga"))).status == 200
         me = await (await olga.get("api/me")).json()
@@ -136,7 +137,7 @@ async def test_a_move_is_the_cards_move(api: FakeBotApi, bot: App) -> None:
     second = await seed_report(bot, address="5002", subject="Sri Lestari", days_ago=1, photo_seed=2)
     card = await card_of(api, first.code)
     await card_of(api, second.code)
-    async with serve(bot.miniapp.application()) as base, aiohttp.ClientSession() as http:
+    async with nullcontext(site_url(bot)) as base, aiohttp.ClientSession() as http:
         alice = Client(http, base)
         assert (await alice.sign_in(signed_init_data(ALICE, "Alice Pengawas"))).status == 200
         queue = await (await alice.get("api/queue")).json()

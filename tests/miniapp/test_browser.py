@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,7 +25,7 @@ from storage.models import ReportState
 from tests.e2e.harness import GROUP, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.conftest import ALICE, OLGA, STRANGER
-from tests.miniapp.helpers import seed_report, serve, signed_init_data
+from tests.miniapp.helpers import seed_report, signed_init_data, site_url
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium)")
@@ -96,7 +97,7 @@ async def test_a_supervisor_works_the_queue_in_a_real_browser(api: FakeBotApi, b
     for report in (second, third):
         await card_text(api, report.code)
 
-    async with serve(bot.miniapp.application()) as base:
+    async with nullcontext(site_url(bot)) as base:
         context = await browser.new_context(viewport=PHONE, device_scale_factor=2, locale="id-ID")
         page = await context.new_page()
         problems: list[str] = []
@@ -182,7 +183,7 @@ async def test_a_stranger_is_refused_and_the_office_reads_only(api: FakeBotApi, 
 
     assert isinstance(browser, Browser)
     await seed_report(bot, address="5001", subject="Budi Santoso")
-    async with serve(bot.miniapp.application()) as base:
+    async with nullcontext(site_url(bot)) as base:
         context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
         page = await context.new_page()
         await page.goto(launch_url(base, signed_init_data(STRANGER, "Orang Lain")))

@@ -38,6 +38,7 @@ from storage.models import Category, ReportState
 
 log = logging.getLogger(__name__)
 
+# The shared server's root sets aiohttp's own limit (the largest door's); ours is checked here.
 MAX_BODY: Final = 64 * 1024
 STATIC: Final = {"app.js": "text/javascript", "app.css": "text/css", "icon.svg": "image/svg+xml"}
 STRING_PREFIXES: Final = ("miniapp.", "state.", "category.")
@@ -207,6 +208,8 @@ class MiniAppSite:
     async def sign_in(self, request: web.Request) -> web.Response:
         """initData → a session: the signature, its age, then membership of a group or the office chat."""
         locale = self._locale(request)
+        if (request.content_length or 0) > MAX_BODY:
+            return _error(413, "miniapp.bad_request", locale)
         try:
             body = await request.json()
             init_data = body["initData"] if isinstance(body, dict) else None
@@ -268,6 +271,8 @@ class MiniAppSite:
                 return _error(403, "miniapp.not_member", locale)
             if triage and not access.triage:
                 return _error(403, "miniapp.office_only", locale)
+            if (request.content_length or 0) > MAX_BODY:
+                return _error(413, "miniapp.bad_request", locale)
             if request.method == "POST" and request.content_type != "application/json":
                 # A cross-site form cannot send JSON without a preflight: no forged moves from elsewhere.
                 return _error(415, "miniapp.bad_request", locale)
