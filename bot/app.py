@@ -37,6 +37,8 @@ from bot.telegram.citizen import CitizenChat
 from bot.telegram.group import GroupForwarder
 from bot.telegram.inbox import TelegramInbox
 from bot.telegram.menus import set_menus
+from bot.telegram.miniapp import COMMAND as MINIAPP_COMMAND
+from bot.telegram.miniapp import MiniAppLink
 from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
 from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
@@ -178,6 +180,8 @@ class App:
             self.members,
         )
         self.http.mount(MINIAPP_PREFIX, self.miniapp.application())
+        miniapp_chats = frozenset({group} | ({settings.summary_chat_id} if settings.summary_chat_id else set()))
+        miniapp_link = MiniAppLink(miniapp_chats, bool(settings.miniapp_url), settings.default_locale)
 
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
@@ -220,6 +224,7 @@ class App:
             (CommandHandler("paket", PacketCommand(packets, services.triage, guard), filters=groups), 0),
             (CommandHandler("rujukan", referrals.record_reference, filters=groups), 0),
             (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
+            (CommandHandler(MINIAPP_COMMAND, miniapp_link.on_command, filters=groups), 0),
             # A member who leaves (or joins) the group is asked about afresh: no minute of stale access.
             (ChatMemberHandler(guard.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
             # ... and the Mini App's membership cache forgets them too (its own group: both must run).
