@@ -30,10 +30,11 @@ class Memberships:
         self._clock = clock
         self._cache: dict[tuple[int, int], tuple[bool, float]] = {}
 
-    async def is_member(self, chat_id: int, user_id: int) -> bool:
+    async def is_member(self, chat_id: int, user_id: int, *, fresh: bool = False) -> bool:
+        """Whether the user belongs to the chat; `fresh` asks Telegram even when the cache knows."""
         now = self._clock()
         cached = self._cache.get((chat_id, user_id))
-        if cached is not None and cached[1] > now:
+        if cached is not None and cached[1] > now and not fresh:
             return cached[0]
         try:
             member = await self._bot.get_chat_member(chat_id, user_id)

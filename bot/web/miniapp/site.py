@@ -147,7 +147,7 @@ class MiniAppSite:
                 web.post("/api/logout", self.sign_out),
                 web.get("/api/me", self.guarded(self.me)),
                 web.get("/api/queue", self.guarded(self.queue, triage=True)),
-                web.get("/api/reports/{id:[0-9]{1,12}}", self.guarded(self.report, triage=True)),
+                web.get("/api/reports/{id:[0-9]{1,12}}", self.guarded(self.report, triage=True, fresh=True)),
                 web.get("/api/reports/{id:[0-9]{1,12}}/photos/{n:[0-9]{1,2}}", self.guarded(self.photo, triage=True)),
                 web.post("/api/reports/{id:[0-9]{1,12}}/move", self.guarded(self.move, triage=True)),
                 web.post("/api/bulk", self.guarded(self.bulk, triage=True)),
@@ -199,9 +199,9 @@ class MiniAppSite:
         base = session.locale if session else self.config.default_locale
         return normalize_locale(wanted, base) if wanted else base
 
-    async def _access(self, user_id: int) -> Access | None:
+    async def _access(self, user_id: int, *, fresh: bool = False) -> Access | None:
         async def is_member(chat_id: int) -> bool:
-            return await self.members.is_member(chat_id, user_id)
+            return await self.members.is_member(chat_id, user_id, fresh=fresh)
 
         return await access_for(user_id, self.config.audience, is_member)
 
@@ -224,7 +224,7 @@ class MiniAppSite:
             key = "miniapp.signin_stale" if exc.reason == "stale" else "miniapp.signin_failed"
             return _error(401, key, locale)
         locale = normalize_locale(user.language_code, self.config.default_locale)
-        access = await self._access(user.id)
+        access = await self._access(user.id, fresh=True)
         if access is None:
             log.warning("mini app sign-in refused (not a member)")
             return _error(403, "miniapp.not_member", locale)
@@ -257,15 +257,17 @@ class MiniAppSite:
         handler: Callable[[web.Request, Session, Access], Awaitable[web.StreamResponse]],
         *,
         triage: bool = False,
+        fresh: bool = False,
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        """The route only for a live session of a user who still belongs (supervisors for `triage`)."""
+        """The route only for a live session of a user who still belongs (supervisors for `triage`);
+        `fresh` asks Telegram afresh, as the group's /laporan and /bukti do before a whole card."""
 
         async def route(request: web.Request) -> web.StreamResponse:
             session = self._session(request)
             if session is None:
                 return _error(401, "miniapp.session_expired", self._locale(request))
             locale = self._locale(request, session)
-            access = await self._access(session.user_id)
+            access = await self._access(session.user_id, fresh=fresh)
             if access is None:
                 log.warning("mini app request refused (no longer a member)")
                 return _error(403, "miniapp.not_member", locale)
