@@ -238,3 +238,19 @@ async def test_a_regional_group_sees_only_its_regions(api: FakeBotApi, bot: App)
         assert results == {brebes.id: "unknown", klaten.id: "done"}
     still = await bot.services.store.reports.get(brebes.id)
     assert still is not None and still.state is ReportState.BARU
+
+
+async def test_a_kicked_member_loses_the_report_page_at_once(api: FakeBotApi, bot: App) -> None:
+    carol = 9401
+    api.add_user(carol, "Carol Pengawas")
+    api.set_member(GROUP, carol, "member")
+    report = await seed_report(bot, address="5001", subject="Budi Santoso")
+    async with aiohttp.ClientSession() as http:
+        client = Client(http, site_url(bot))
+        assert (await client.sign_in(signed_init_data(carol, "Carol"))).status == 200
+        assert (await client.get(f"api/reports/{report.id}")).status == 200
+        # Kicked without the bot hearing of it: the list may serve a minute from the cache, a whole card never.
+        api.set_member(GROUP, carol, "kicked")
+        assert (await client.get(f"api/reports/{report.id}")).status == 403
+        api.set_member(GROUP, carol, "restricted")
+        assert (await client.sign_in(signed_init_data(carol, "Carol"))).status == 403
