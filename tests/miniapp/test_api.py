@@ -67,6 +67,8 @@ async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:
         nullcontext(site_url(bot)) as base,
         aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
     ):
+        bare = await http.get(base.rstrip("/"), allow_redirects=False)
+        assert bare.status == 308 and bare.headers["Location"] == "/app/"
         shell = await http.get(base)
         assert shell.status == 200 and "static/app.js" in await shell.text()
         csp = shell.headers["Content-Security-Policy"]

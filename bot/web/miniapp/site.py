@@ -165,6 +165,13 @@ class MiniAppSite:
     ) -> web.StreamResponse:
         try:
             response = await handler(request)
+        except web.HTTPNotFound as exc:
+            if request.path.count("/") == 1:
+                # "/app" without its slash: the page's relative links need it. Browsers keep the fragment,
+                # and Telegram's launch data with it, across the redirect.
+                raise web.HTTPPermanentRedirect(request.path + "/") from None
+            _secure(exc, request)
+            raise
         except web.HTTPException as exc:
             _secure(exc, request)
             raise
