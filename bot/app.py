@@ -187,16 +187,22 @@ class App:
         self.miniapp = MiniAppSite(
             MiniAppConfig(
                 bot_token=settings.telegram_bot_token.get_secret_value(),
-                audience=Audience(group, settings.summary_chat_id, allow_list=settings.supervisor_allow_list),
+                audience=Audience(
+                    group,
+                    settings.summary_chat_id,
+                    region_groups={g.chat_id: self.routing.own_scope(g.chat_id) for g in self.routing.groups},
+                    allow_list=settings.supervisor_allow_list,
+                ),
                 default_locale=settings.default_locale,
                 secure_cookie=settings.miniapp_url.startswith("https://"),
             ),
-            MiniAppService(services.triage),
+            MiniAppService(services.triage, regional),
             Dashboard(services.summary, store.miniapp),
             self.members,
         )
         self.http.mount(MINIAPP_PREFIX, self.miniapp.application())
-        miniapp_chats = frozenset({group} | ({settings.summary_chat_id} if settings.summary_chat_id else set()))
+        office = {settings.summary_chat_id} if settings.summary_chat_id is not None else set()
+        miniapp_chats = frozenset({*self.routing.chats, *office})
         miniapp_link = MiniAppLink(miniapp_chats, bool(settings.miniapp_url), settings.default_locale)
 
         # ------------------------------------------------------------ WhatsApp, a second door for citizens

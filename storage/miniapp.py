@@ -1,8 +1,8 @@
 """The Mini App's queries: the queue sorted by Bawaslu's deadline, and the dashboard's counts.
 
-The queue takes the same `ReportFilter` as /cari (storage/triage.py), narrowed to what the user may see
-by the caller; it is ordered by incident date, which is the deadline less seven days. Counts are bounded
-by `reports_by_created`.
+The queue takes the same `ReportFilter` as /cari (storage/triage.py) and the shares of the user's groups
+(`GroupScope`, the same SQL as a group's own lists); it is ordered by incident date, which is the deadline
+less seven days. Counts are bounded by `reports_by_created`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Final
 from storage.db import Database, iso, marks
 from storage.models import Report
 from storage.reports import row_to_report
-from storage.triage import ReportFilter
+from storage.triage import GroupScope, ReportFilter, scope_sql
 
 QUEUE_MAX: Final = 100
 
@@ -25,8 +25,9 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def filter_sql(where: ReportFilter) -> tuple[str, list[object]]:
-    """The WHERE clause of a filter (empty when it narrows nothing) and its parameters."""
+def filter_sql(where: ReportFilter, scopes: Sequence[GroupScope] | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause of a filter within the shares of some groups (None: every report; none: no
+    report), empty when it narrows nothing, and its parameters."""
     clauses: list[str] = []
     params: list[object] = []
     for column, values in (("region_id", where.region_ids), ("category", where.categories), ("state", where.states)):
@@ -44,6 +45,14 @@ def filter_sql(where: ReportFilter) -> tuple[str, list[object]]:
     if where.name:
         clauses.append("subject_name LIKE ? ESCAPE '\\'")
         params.append(_like(where.name))
+    if where.scope is not None:
+        clause, shared = scope_sql(where.scope)
+        clauses.append(clause)
+        params += shared
+    if scopes is not None:
+        shares = [scope_sql(scope) for scope in scopes]
+        clauses.append("(" + " OR ".join(c for c, _ in shares) + ")" if shares else "0")
+        params += [v for _, shared in shares for v in shared]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -51,9 +60,12 @@ class MiniAppStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def queue(self, where: ReportFilter, *, limit: int, offset: int) -> tuple[list[Report], int]:
-        """One page of matching reports, the nearest Bawaslu deadline first, and how many match in all."""
-        sql_where, params = filter_sql(where)
+    async def queue(
+        self, where: ReportFilter, scopes: Sequence[GroupScope] | None, *, limit: int, offset: int
+    ) -> tuple[list[Report], int]:
+        """One page of matching reports within the groups' shares, the nearest Bawaslu deadline first, and how
+        many match in all."""
+        sql_where, params = filter_sql(where, scopes)
         total = await self._db.fetchone(f"SELECT COUNT(*) FROM reports{sql_where}", params)
         rows = await self._db.fetchall(
             f"SELECT * FROM reports{sql_where} ORDER BY incident_date, created_at, id LIMIT ? OFFSET ?",

@@ -14,6 +14,7 @@ from babel.dates import format_date
 from handlers.common.when import format_long_date, format_short_date
 from handlers.miniapp.tilemap import tile_map_svg
 from handlers.report.prompts import category_label
+from handlers.report.reading import format_moment
 from handlers.summary.figures import change_text, format_duration, num, region_name
 from handlers.summary.service import SummaryService
 from locales import t, tn
@@ -95,6 +96,15 @@ class Dashboard:
                 for d in figures.deadlines
             ],
             "deadline_count": figures.deadline_count,
+            # With regional groups: each group's unclaimed reports, and since when the oldest waits.
+            "by_group": [
+                {
+                    "label": g.name,
+                    "count": g.backlog,
+                    "oldest": format_moment(g.oldest, locale, service.tz) if g.oldest is not None else None,
+                }
+                for g in figures.by_group
+            ],
             "trend": await self.trend(today, locale),
         }
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from handlers.common.regions import RegionCatalog
 from handlers.common.when import format_short_date
-from handlers.miniapp.visibility import Access
 from handlers.report.prompts import category_label
 from handlers.triage.machine import STATE_CODES
 from handlers.triage.rules import bawaslu_deadline
@@ -51,8 +50,9 @@ def _both(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ..
     return tuple(x for x in a if x in b)
 
 
-def queue_filter(query: QueueQuery, access: Access, regions: RegionCatalog, tz: ZoneInfo) -> ReportFilter:
-    """One filter from the form, the free text (/cari's syntax; raises SearchError) and the user's scope."""
+def queue_filter(query: QueueQuery, regions: RegionCatalog, tz: ZoneInfo) -> ReportFilter:
+    """One filter from the form and the free text (/cari's syntax; raises SearchError). The user's share
+    is applied beside it, by storage (`Access.scopes`)."""
     typed = parse_search(query.text, regions, tz) if query.text.strip() else ReportFilter()
     if query.first and query.last and query.first > query.last:
         raise SearchError("triage.search_bad_range")
@@ -62,7 +62,7 @@ def queue_filter(query: QueueQuery, access: Access, regions: RegionCatalog, tz: 
     states = _both(query.states, typed.states)
     categories = _both(query.categories, typed.categories)
     return ReportFilter(
-        region_ids=access.scope(_both(query.region_ids, typed.region_ids)),
+        region_ids=_both(query.region_ids, typed.region_ids),
         categories=tuple(Category(c) for c in categories) if categories is not None else None,
         states=tuple(ReportState(s) for s in states) if states is not None else None,
         received_from=received_from,

@@ -26,6 +26,7 @@ from handlers.triage.machine import (
     reason_key,
     target_key,
 )
+from handlers.triage.regional import MOVE_ACTION, RegionalTriage
 from handlers.triage.replies import refusal_key
 from handlers.triage.service import MAX_QUESTION, MAX_REASON, MoveResult, TriageService, clean_note
 from locales import t
@@ -65,8 +66,9 @@ class MoveAnswer:
 
 
 class MiniAppService:
-    def __init__(self, triage: TriageService) -> None:
+    def __init__(self, triage: TriageService, regional: RegionalTriage | None = None) -> None:
         self.triage = triage
+        self.regional = regional if regional is not None and regional.routing.regional else None
         self.store = triage.store
         self.regions = triage.regions
         self.tz = triage.tz
@@ -79,8 +81,10 @@ class MiniAppService:
 
     async def queue(self, query: QueueQuery, access: Access, locale: str) -> dict[str, object]:
         """One page of the queue (raises SearchError for free text /cari would refuse too)."""
-        where = queue_filter(query, access, self.regions, self.tz)
-        reports, total = await self.store.miniapp.queue(where, limit=QUEUE_PAGE, offset=query.page * QUEUE_PAGE)
+        where = queue_filter(query, self.regions, self.tz)
+        reports, total = await self.store.miniapp.queue(
+            where, access.scopes, limit=QUEUE_PAGE, offset=query.page * QUEUE_PAGE
+        )
         today = self.triage.today()
         return {
             "items": [queue_item(r, self.regions, locale, self.tz, today) for r in reports],
@@ -95,6 +99,17 @@ class MiniAppService:
         view = await build_card(self.triage.triage, self.regions, data, locale, self.tz, self.triage.now())
         history = history_messages(report, await self.store.reports.events(report.id), locale, self.tz)
         photos = [e for e in data.evidence if e.photo is not None]
+        moves: list[dict[str, object]] = [
+            {"action": a.value, "label": t(locale, f"triage.button_{a.value}"), "needs": NEEDS.get(a)}
+            for a in BUTTONS[report.state]
+        ]
+        groups: list[dict[str, object]] = []
+        here: int | None = None
+        if self.regional is not None:
+            # The card's "Pindah wilayah": the report to another region's group (regions' own move).
+            here = self.regional.index(self.regional.group_of(report))
+            groups = [{"value": index, "label": name} for index, name in self.regional.targets(report)]
+            moves.append({"action": MOVE_ACTION, "label": t(locale, "triage.button_move"), "needs": "group"})
         return {
             "id": report.id,
             "code": report.code,
@@ -105,10 +120,9 @@ class MiniAppService:
             "history_html": history,
             "photos": [{"n": n, "sha256": e.photo.sha256} for n, e in enumerate(photos, 1) if e.photo],
             "links": [e.url for e in data.evidence if e.url],
-            "moves": [
-                {"action": a.value, "label": t(locale, f"triage.button_{a.value}"), "needs": NEEDS.get(a)}
-                for a in BUTTONS[report.state]
-            ],
+            "moves": moves,
+            "groups": groups,
+            "group_here": here,
         }
 
     async def preview(self, report: Report, n: int) -> bytes | None:
@@ -156,6 +170,22 @@ class MiniAppService:
             note=text if text is not None else note,
         )
         return self._answer(outcome.result, outcome.report or report, action, locale)
+
+    async def move_group(
+        self, report: Report, to_index: int, from_index: int, supervisor: Supervisor, locale: str
+    ) -> MoveAnswer:
+        """The report to another region's group, if it is still in the group the page showed."""
+        if self.regional is None:
+            return MoveAnswer(MoveResult.ILLEGAL, t(locale, "triage.refused_illegal"), report.id)
+        to_chat, from_chat = self.regional.chat_at(to_index), self.regional.chat_at(from_index)
+        if to_chat is None or from_chat is None:
+            return MoveAnswer(MoveResult.INVALID, t(locale, refusal_key(MoveResult.INVALID), code=report.code))
+        outcome = await self.regional.move(report.id, to_chat, supervisor, from_chat=from_chat)
+        if outcome.result is MoveResult.DONE:
+            message = t(locale, "miniapp.moved_group", code=report.code, group=self.regional.name(to_chat))
+        else:
+            message = t(locale, refusal_key(outcome.result), code=report.code)
+        return MoveAnswer(outcome.result, message, report.id)
 
     async def bulk(
         self,

@@ -18,7 +18,8 @@ from bot.app import App
 from handlers.common import owed
 from storage.db import utcnow
 from storage.models import Category, Channel, NewReport, Report, SubjectStatus
-from tests.e2e.harness import TOKEN
+from tests.e2e.harness import GROUP, TOKEN
+from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
 
 OFFICE = -1005550000001
@@ -83,6 +84,23 @@ async def seed_report(
     report = await services.store.reports.submit(new, owed=lambda r: [owed.forward_report(r.id)])
     services.outbox.wake()
     return report
+
+
+def body_of(message: dict[str, object]) -> str:
+    """A group message's words: a card is a text, or the caption of its first photo (the lighter card)."""
+    return str(message.get("text") or message.get("caption") or "")
+
+
+async def card_of(api: FakeBotApi, code: str, chat_id: int = GROUP, timeout: float = 10.0) -> int:
+    """The message id of the report's card in `chat_id`, once the forwarder has posted it."""
+    await api.wait_for(
+        lambda c: c.chat_id == chat_id and code in str(c.params.get("text") or c.params.get("caption") or ""),
+        timeout,
+    )
+    for message in api.messages(chat_id):
+        if code in body_of(message) and message.get("reply_markup"):
+            return int(message["message_id"])
+    raise AssertionError(f"no card for {code}")
 
 
 def site_url(app: App) -> str:

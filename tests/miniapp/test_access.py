@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.web.miniapp.session import Sessions
-from handlers.miniapp.visibility import Access, Audience, access_for
+from handlers.miniapp.visibility import Access, Audience, access_for, in_scope
+from storage.models import Report
+from storage.triage import GroupScope
 from tests.e2e.harness import TOKEN
 
 PROVINCE, SURAKARTA, KEDU, OFFICE = -1001, -1002, -1003, -1009
@@ -31,11 +33,9 @@ def test_another_bots_sessions_are_not_ours() -> None:
     assert Sessions(TOKEN).read(token, 1001.0) is None
 
 
-AUDIENCE = Audience(
-    PROVINCE,
-    OFFICE,
-    region_groups={SURAKARTA: frozenset({"kab-klaten", "kota-surakarta"}), KEDU: frozenset({"kab-magelang"})},
-)
+SOLO = GroupScope(chat_id=SURAKARTA, region_ids=("kab-klaten", "kota-surakarta"))
+MAGELANG = GroupScope(chat_id=KEDU, region_ids=("kab-magelang",))
+AUDIENCE = Audience(PROVINCE, OFFICE, region_groups={SURAKARTA: SOLO, KEDU: MAGELANG})
 
 
 async def access(chats: set[int], audience: Audience = AUDIENCE, user_id: int = 1) -> Access | None:
@@ -49,24 +49,51 @@ async def access(chats: set[int], audience: Audience = AUDIENCE, user_id: int = 
 
 
 async def test_the_provincial_group_sees_everything() -> None:
-    assert await access({PROVINCE, OFFICE}) == Access(triage=True, dashboard=True, regions=None)
+    assert await access({PROVINCE, OFFICE}) == Access(triage=True, dashboard=True, scopes=None)
 
 
 async def test_regional_groups_see_their_regions_together() -> None:
     found = await access({SURAKARTA, KEDU})
-    assert found is not None and found.triage
+    assert found is not None and found.triage and found.scopes == (SOLO, MAGELANG)
     assert found.regions == {"kab-klaten", "kota-surakarta", "kab-magelang"}
-    assert found.scope(("kab-klaten", "kab-brebes")) == ("kab-klaten",)
-    assert found.scope(None) == ("kab-klaten", "kab-magelang", "kota-surakarta")
+
+
+def report(region: str, group: int | None) -> Report:
+    from datetime import UTC, date, datetime
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    return Report.model_validate(
+        {
+            "id": 1, "code": "LN-AAAAAA", "reporter_id": 1, "channel": "telegram", "state": "baru",
+            "category": "foto", "subject_name": None, "subject_agency": None, "subject_status": "unknown",
+            "region_id": region, "place": "-", "latitude": None, "longitude": None,
+            "incident_date": date(2026, 11, 30), "description": "-", "contact_shared": False, "locale": "id",
+            "created_at": now, "updated_at": now, "card_chat_id": None, "card_message_id": None,
+            "group_chat_id": group,
+        }
+    )  # fmt: skip
+
+
+def test_a_groups_share_is_where_it_was_sent_or_else_its_regions() -> None:
+    assert in_scope(SOLO, report("kab-klaten", None))
+    assert in_scope(SOLO, report("kab-brebes", SURAKARTA))  # moved to Solo's group
+    assert not in_scope(SOLO, report("kab-klaten", PROVINCE))  # moved away to the provincial group
+    provincial_own = GroupScope(chat_id=PROVINCE, region_ids=("kab-klaten",), except_regions=True)
+    assert in_scope(provincial_own, report("kab-brebes", None)) and not in_scope(
+        provincial_own, report("kab-klaten", None)
+    )
+    solo = Access(triage=True, dashboard=True, scopes=(SOLO,))
+    assert solo.sees(report("kota-surakarta", None)) and not solo.sees(report("kab-magelang", None))
+    assert not Access(triage=False, dashboard=True, scopes=()).sees(report("kab-klaten", None))
 
 
 async def test_the_office_sees_the_dashboard_only() -> None:
-    assert await access({OFFICE}) == Access(triage=False, dashboard=True, regions=frozenset())
+    assert await access({OFFICE}) == Access(triage=False, dashboard=True, scopes=())
 
 
 async def test_a_stranger_sees_nothing_and_the_allow_list_holds() -> None:
     assert await access(set()) is None
     listed = Audience(PROVINCE, OFFICE, allow_list=frozenset({7}))
     assert await access({PROVINCE}, listed, user_id=8) is None
-    assert await access({PROVINCE, OFFICE}, listed, user_id=8) == Access(False, True, frozenset())
+    assert await access({PROVINCE, OFFICE}, listed, user_id=8) == Access(False, True, ())
     assert (await access({PROVINCE}, listed, user_id=7)) == Access(True, True, None)

@@ -4,36 +4,27 @@ scoping, and moves that edit the group's card and tell the reporter, exactly as 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from contextlib import nullcontext
-from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bot.app import App
-from bot.web.miniapp.site import MiniAppSite
-from handlers.miniapp.visibility import Audience
 from storage.models import ReportState
-from tests.e2e.harness import GROUP, text_of
+from tests.e2e.harness import GROUP, make_settings, running_bot, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.conftest import ALICE, BOB, OLGA, STRANGER, SURAKARTA
-from tests.miniapp.helpers import OFFICE, seed_report, serve, signed_init_data, site_url
-
-
-async def card_of(api: FakeBotApi, code: str, timeout: float = 10.0) -> int:
-    """The message id of the report's card in the group, once the forwarder has posted it."""
-    await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c), timeout)
-    for message in api.messages(GROUP):
-        if code in message.get("text", "") and message.get("reply_markup"):
-            return int(message["message_id"])
-    raise AssertionError(f"no card for {code}")
+from tests.miniapp.helpers import body_of, card_of, seed_report, signed_init_data, site_url
+from tests.triage.helpers import Supervisors
 
 
 async def card_shows(api: FakeBotApi, message_id: int, text: str, timeout: float = 10.0) -> str:
     deadline = time.monotonic() + timeout
     while True:
-        current = str(api.message(GROUP, message_id).get("text", ""))
+        current = body_of(api.message(GROUP, message_id))
         if text in current:
             return current
         if time.monotonic() > deadline:
@@ -210,36 +201,61 @@ async def test_a_move_is_the_cards_move(api: FakeBotApi, bot: App) -> None:
         assert unknown.status == 400
 
 
-async def test_a_regional_group_sees_only_its_regions(api: FakeBotApi, bot: App) -> None:
-    klaten = await seed_report(bot, address="5001", subject="Budi Santoso", region="kab-klaten")
-    brebes = await seed_report(bot, address="5002", subject="Sri Lestari", region="kab-brebes", photo_seed=2)
-    await card_of(api, brebes.code)
-    audience = Audience(GROUP, OFFICE, region_groups={SURAKARTA: frozenset({"kab-klaten", "kota-surakarta"})})
-    site = MiniAppSite(
-        replace(bot.miniapp.config, audience=audience), bot.miniapp.service, bot.miniapp.dashboard, bot.members
+async def test_a_regional_group_sees_only_its_share(api: FakeBotApi, tmp_path: Path) -> None:
+    """With REGION_GROUPS_FILE, a regional group's member sees that group's share, as its /antrian does."""
+    routing = tmp_path / "region-groups.json"
+    routing.write_text(
+        json.dumps({"groups": [{"chat_id": SURAKARTA, "name": "Bawaslu Surakarta", "covers": ["surakarta"]}]}),
+        encoding="utf-8",
     )
-    async with serve(site.application()) as base, aiohttp.ClientSession() as http:
-        bob = Client(http, base)
+    solo = Supervisors(api, SURAKARTA)
+    solo.add(BOB, "Bob Surakarta")
+    Supervisors(api).add(ALICE, "Alice Pengawas")
+    settings = make_settings(api, tmp_path, region_groups_file=routing)
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as http:
+        klaten = await seed_report(bot, address="5001", subject="Budi Santoso", region="kab-klaten")
+        brebes = await seed_report(bot, address="5002", subject="Sri Lestari", region="kab-brebes", photo_seed=2)
+        await card_of(api, klaten.code, SURAKARTA)
+        await card_of(api, brebes.code, GROUP)
+        bob = Client(http, site_url(bot))
         assert (await bob.sign_in(signed_init_data(BOB, "Bob"))).status == 200
         me = await (await bob.get("api/me")).json()
-        assert [r["value"] for r in me["regions"]] == ["kota-surakarta", "kab-klaten"] or {
-            r["value"] for r in me["regions"]
-        } == {"kab-klaten", "kota-surakarta"}
+        assert {r["value"] for r in me["regions"]} == {
+            r.id for r in bot.services.regions.regions if r.group_id == "surakarta"
+        }
         queue = await (await bob.get("api/queue?state=")).json()
         assert [i["code"] for i in queue["items"]] == [klaten.code]
-        asked_for_brebes = await (await bob.get("api/queue?region=kab-brebes")).json()
-        assert asked_for_brebes["total"] == 0
+        assert (await (await bob.get("api/queue?region=kab-brebes")).json())["total"] == 0
         assert (await bob.get(f"api/reports/{brebes.id}")).status == 404
         move = await bob.post(f"api/reports/{brebes.id}/move", {"action": "claim", "expected": "b"})
         assert move.status == 404
-        bulk = await bob.post(
-            "api/bulk",
-            {"action": "claim", "items": [{"id": brebes.id, "expected": "b"}, {"id": klaten.id, "expected": "b"}]},
-        )
-        results = {r["id"]: r["result"] for r in (await bulk.json())["results"]}
-        assert results == {brebes.id: "unknown", klaten.id: "done"}
-    still = await bot.services.store.reports.get(brebes.id)
-    assert still is not None and still.state is ReportState.BARU
+        items = [{"id": brebes.id, "expected": "b"}, {"id": klaten.id, "expected": "b"}]
+        bulk = await bob.post("api/bulk", {"action": "claim", "items": items})
+        assert {r["id"]: r["result"] for r in (await bulk.json())["results"]} == {
+            brebes.id: "unknown",
+            klaten.id: "done",
+        }
+        still = await bot.services.store.reports.get(brebes.id)
+        assert still is not None and still.state is ReportState.BARU
+
+        # The provincial group moves the Brebes report to Surakarta's group, as the card's "Pindah wilayah"
+        # does: its card is posted there, and it joins Surakarta's share whatever its region.
+        alice = Client(http, site_url(bot))
+        assert (await alice.sign_in(signed_init_data(ALICE, "Alice"))).status == 200
+        assert (await (await alice.get("api/queue?state=")).json())["total"] == 2
+        page = await (await alice.get(f"api/reports/{brebes.id}")).json()
+        assert page["group_here"] == 0 and page["groups"] == [{"value": 1, "label": "Bawaslu Surakarta"}]
+        assert "move_group" in [m["action"] for m in page["moves"]]
+        moved = await alice.post(f"api/reports/{brebes.id}/move", {"action": "move_group", "to": 1, "from": 0})
+        assert moved.status == 200 and "Bawaslu Surakarta" in (await moved.json())["message"]
+        again = await alice.post(f"api/reports/{brebes.id}/move", {"action": "move_group", "to": 1, "from": 0})
+        assert again.status == 409
+        await card_of(api, brebes.code, SURAKARTA)
+        events = await bot.services.store.reports.events(brebes.id)
+        assert events[-1].action == "move_group" and events[-1].actor_name == "Alice"
+        queue = await (await bob.get("api/queue?state=")).json()
+        assert {i["code"] for i in queue["items"]} == {klaten.code, brebes.code}
+        assert (await bob.get(f"api/reports/{brebes.id}")).status == 200
 
 
 async def test_a_kicked_member_loses_the_report_page_at_once(api: FakeBotApi, bot: App) -> None:

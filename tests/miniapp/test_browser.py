@@ -25,7 +25,7 @@ from storage.models import ReportState
 from tests.e2e.harness import GROUP, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.conftest import ALICE, OLGA, STRANGER
-from tests.miniapp.helpers import seed_report, signed_init_data, site_url
+from tests.miniapp.helpers import body_of, card_of, seed_report, signed_init_data, site_url
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium)")
@@ -66,14 +66,6 @@ async def browser() -> AsyncIterator[object]:
             await launched.close()
 
 
-async def card_text(api: FakeBotApi, code: str) -> tuple[int, str]:
-    await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c), 10)
-    for message in api.messages(GROUP):
-        if code in message.get("text", "") and message.get("reply_markup"):
-            return int(message["message_id"]), str(message["text"])
-    raise AssertionError(f"no card for {code}")
-
-
 async def eventually(check: object, timeout: float = 10.0) -> None:
     assert callable(check)
     deadline = time.monotonic() + timeout
@@ -93,9 +85,9 @@ async def test_a_supervisor_works_the_queue_in_a_real_browser(api: FakeBotApi, b
     third = await seed_report(
         bot, address="5003", subject="Budi Santoso", region="kab-klaten", days_ago=3, photo_seed=3
     )
-    card, _ = await card_text(api, first.code)
+    card = await card_of(api, first.code)
     for report in (second, third):
-        await card_text(api, report.code)
+        await card_of(api, report.code)
 
     async with nullcontext(site_url(bot)) as base:
         context = await browser.new_context(viewport=PHONE, device_scale_factor=2, locale="id-ID")
@@ -138,7 +130,7 @@ async def test_a_supervisor_works_the_queue_in_a_real_browser(api: FakeBotApi, b
         await page.click("#moves [data-action='claim']")
         await expect(page.locator("#report-state")).to_have_text("Diproses")
         await expect(page.locator("#toast")).to_contain_text(first.code)
-        await eventually(lambda: "Alice Pengawas" in str(api.message(GROUP, card).get("text", "")))
+        await eventually(lambda: "Alice Pengawas" in body_of(api.message(GROUP, card)))
         await api.wait_for(
             lambda c: c.method == "sendMessage" and c.chat_id == 5001 and "sedang diperiksa" in text_of(c),
             timeout=10,

@@ -32,6 +32,7 @@ from handlers.miniapp.queue import OPEN_STATES, QueueQuery, state_from_code
 from handlers.miniapp.service import MiniAppService, MoveRequest
 from handlers.miniapp.visibility import Access, Audience, access_for
 from handlers.triage.machine import Action, ForwardTarget, RejectReason, Supervisor
+from handlers.triage.regional import MOVE_ACTION
 from handlers.triage.search import SearchError
 from locales import LOCALES, catalog, normalize_locale, t
 from storage.models import Category, ReportState
@@ -371,6 +372,14 @@ class MiniAppSite:
         locale = self._locale(request, session)
         report = await self._visible(request, session, access)
         body = await self._body(request, locale)
+        supervisor = Supervisor(session.user_id, session.name)
+        if body.get("action") == MOVE_ACTION:
+            to_index, from_index = body.get("to"), body.get("from")
+            if not isinstance(to_index, int) or not isinstance(from_index, int):
+                return _error(400, "miniapp.bad_request", locale)
+            answer = await self.service.move_group(report, to_index, from_index, supervisor, locale)
+            status = 200 if answer.result.value == "done" else 409
+            return web.json_response({"result": answer.result.value, "message": answer.message}, status=status)
         try:
             expected = state_from_code(str(body.get("expected", "")))
             action = Action(str(body.get("action", "")))
@@ -384,7 +393,7 @@ class MiniAppSite:
         answer = await self.service.move(
             report,
             MoveRequest(action, expected, reason=reason, target=target, text=text),
-            Supervisor(session.user_id, session.name),
+            supervisor,
             locale,
         )
         status = 200 if answer.result.value == "done" else 409

@@ -418,6 +418,11 @@
       state.me.targets.forEach((target, n) => {
         form.append(el("label", {}, el("input", { type: "radio", name: "target", value: target.value, checked: n === 0 }), target.label));
       });
+    } else if (move.needs === "group") {
+      form.append(el("strong", { text: tr("miniapp.group_pick") }));
+      report.groups.forEach((group, n) => {
+        form.append(el("label", {}, el("input", { type: "radio", name: "group", value: String(group.value), checked: n === 0 }), group.label));
+      });
     } else {
       form.append(el("span", { text: tr("miniapp.question_text") }), text);
     }
@@ -426,6 +431,7 @@
       event.preventDefault();
       const data = new FormData(form);
       const json = { action: move.action, expected: report.state_code };
+      if (move.needs === "group") { json.to = Number(data.get("group")); json.from = report.group_here; }
       if (data.get("reason")) json.reason = data.get("reason");
       if (data.get("target")) json.target = data.get("target");
       if (move.needs === "question" || (move.needs === "reason" && !data.get("reason"))) json.text = text.value;
@@ -514,6 +520,10 @@
         el("h3", { text: tr("miniapp.map_title") }), map,
         el("h3", { text: tr("miniapp.trend") }), ...trendBars(d.trend),
         el("h3", { text: tr("miniapp.states") }), lines(d.states),
+        d.by_group.length ? el("h3", { text: tr("miniapp.by_group") }) : null,
+        d.by_group.length ? el("ul", { class: "lines", id: "by-group" }, ...d.by_group.map((g) => el("li", {},
+          el("span", {}, g.label, g.oldest ? el("span", { class: "meta", text: tr("miniapp.group_oldest", { moment: g.oldest }) }) : null),
+          el("strong", { text: String(g.count) })))) : null,
         d.by_category.length ? el("h3", { text: tr("miniapp.by_category") }) : null,
         d.by_category.length ? lines(d.by_category) : null,
         d.by_region.length ? el("h3", { text: tr("miniapp.by_region") }) : null,
