@@ -521,3 +521,40 @@ async def test_both_menus_survive_when_the_summary_chat_is_the_group(api: FakeBo
                 "aplikasi",
             ], (language, names)
         assert [c["command"] for c in api.commands({"type": "all_private_chats"})][:2] == ["start", "lapor"]
+
+
+async def test_a_photo_card_that_outgrows_its_caption_is_edited_shortened(api: FakeBotApi, tmp_path: Path) -> None:
+    """A card posted as a photo's caption (under 1,024 units) that a long typed reason makes too long is
+    edited to its short form with editMessageCaption, never refused and never stuck."""
+    settings = make_settings(api, tmp_path)
+    group = Supervisors(api)
+    group.add(ALICE, "Alice")
+    story = "Kepala dinas mengarahkan pegawai memilih calon nomor dua saat apel pagi di halaman kantor. " * 5
+    async with running_bot(settings):
+        citizen = Citizen(api, 5010)
+        await fill_until_evidence(citizen, story.strip())
+        await citizen.send_photos([make_jpeg(800, 600, seed=10)])
+        code = await finish_report(citizen)
+        posted = await api.wait_for(lambda c: is_card(c, GROUP, code), timeout=10)
+        assert posted.method == "sendPhoto" and story.strip()[:300] in str(posted.params["caption"])
+        card = card_id(api, code)
+        await press(api, group, ALICE, card, "🚫 Tolak")
+        await keyboard_has(group, card, "✍️ Alasan lain (ketik)")
+        await press(api, group, ALICE, card, "✍️ Alasan lain (ketik)")
+        await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == GROUP and "alasan penolakan" in text_of(c)
+        )
+        prompt_id = next(
+            m["message_id"] for m in reversed(api.messages(GROUP)) if "alasan penolakan" in m.get("text", "")
+        )
+        reason = "Terlapor bukan ASN menurut data kepegawaian; " * 10
+        group.reply(ALICE, prompt_id, reason.strip())
+        final = await card_shows(api, card, "Ditolak")
+        await notice(api, 5010, "tidak dapat ditindaklanjuti")
+    caption = shown(final)
+    assert code in caption and len(caption.encode("utf-16-le")) // 2 <= 1024
+    assert "dipersingkat" in caption or caption.endswith("…")  # it did outgrow the caption
+    assert [c for c in api.failed_calls if c.method == "editMessageCaption"] == []
+    edits = [c for c in api.calls if c.method == "editMessageCaption" and c.chat_id == GROUP]
+    assert edits and not [c for c in api.calls if c.method == "editMessageText" and c.params.get("message_id") == card]
+    assert db_rows(settings.database_path, "SELECT state FROM reports") == [("ditolak",)]
