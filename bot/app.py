@@ -37,6 +37,8 @@ from bot.telegram.citizen import CitizenChat
 from bot.telegram.group import EvidencePoster, GroupForwarder
 from bot.telegram.inbox import TelegramInbox
 from bot.telegram.menus import set_menus
+from bot.telegram.miniapp import COMMAND as MINIAPP_COMMAND
+from bot.telegram.miniapp import MiniAppLink
 from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
 from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
@@ -44,11 +46,16 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEdit
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
+from bot.web.miniapp.members import Memberships
+from bot.web.miniapp.site import MiniAppConfig, MiniAppSite
 from bot.web.server import HttpServer
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
 from handlers.handoff.own_form import OwnForms
+from handlers.miniapp.dashboard import Dashboard
+from handlers.miniapp.service import MiniAppService
+from handlers.miniapp.visibility import Audience
 from handlers.report.intake import Intake, IntakeConfig
 from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
@@ -67,6 +74,8 @@ Clock = Callable[[], datetime]
 CLOUD_DOWNLOAD_MAX = 20 * 1024 * 1024  # the cloud Bot API downloads at most 20 MB
 # The morning reminder may wake late (a busy loop, a suspended VM): it still posts, deduped by day.
 REMINDER_GRACE_SECONDS = 3 * 3600
+MINIAPP_GROUP = 2  # handler group of the Mini App's chat_member listener
+MINIAPP_PREFIX = "/app"
 # The digest runs just after its period ends, so that the period it reports is the one just closed.
 DIGEST_LAG_SECONDS = 5
 
@@ -184,6 +193,30 @@ class App:
         # ------------------------------------------------------------ the bot's HTTP server: one port, every web door
         self.http = HttpServer(settings.http_listen, settings.http_port)
 
+        # ------------------------------------------------------------ the Mini App (served under /app)
+        assert settings.telegram_bot_token is not None
+        self.members = Memberships(bot)
+        self.miniapp = MiniAppSite(
+            MiniAppConfig(
+                bot_token=settings.telegram_bot_token.get_secret_value(),
+                audience=Audience(
+                    group,
+                    settings.summary_chat_id,
+                    region_groups={g.chat_id: self.routing.own_scope(g.chat_id) for g in self.routing.groups},
+                    allow_list=settings.supervisor_allow_list,
+                ),
+                default_locale=settings.default_locale,
+                secure_cookie=settings.miniapp_url.startswith("https://"),
+            ),
+            MiniAppService(services.triage, regional),
+            Dashboard(services.summary, store.miniapp),
+            self.members,
+        )
+        self.http.mount(MINIAPP_PREFIX, self.miniapp.application())
+        office = {settings.summary_chat_id} if settings.summary_chat_id is not None else set()
+        miniapp_chats = frozenset({*self.routing.chats, *office})
+        miniapp_link = MiniAppLink(miniapp_chats, bool(settings.miniapp_url), settings.default_locale)
+
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
         if whatsapp:
@@ -226,8 +259,11 @@ class App:
             (CommandHandler("rujukan", referrals.record_reference, filters=groups), 0),
             (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
             (CommandHandler("pindah", self.commands.move_report, filters=groups), 0),
+            (CommandHandler(MINIAPP_COMMAND, miniapp_link.on_command, filters=groups), 0),
             # A member who leaves (or joins) the group is asked about afresh: no minute of stale access.
             (ChatMemberHandler(guard.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
+            # ... and the Mini App's membership cache forgets them too (its own group: both must run).
+            (ChatMemberHandler(self.members.on_member_update, ChatMemberHandler.CHAT_MEMBER), MINIAPP_GROUP),
         ]
         for handler, handler_group in handlers:
             self.application.add_handler(handler, group=handler_group)

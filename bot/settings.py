@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_url: str = WHATSAPP_DEFAULT_API
     whatsapp_template_notice: str = "lapor_netral_notice"
+    # The Mini App for supervisors and the office (issue 15): the public https URL of /app; empty = off.
+    miniapp_url: str = ""
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -149,6 +151,14 @@ class Settings(BaseSettings):
     def _https_webhook(cls, value: str) -> str:
         if value and not value.startswith("https://"):
             raise ValueError("must start with https:// (Telegram only calls HTTPS webhooks)")
+        return value
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _https_miniapp(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram opens Mini Apps only over HTTPS)")
         return value
 
     @field_validator("log_level")

@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.drafts import Drafts
 from storage.files import EvidenceStore
 from storage.inbox import Inbox
+from storage.miniapp import MiniAppStore
 from storage.outbox import Outbox
 from storage.reporters import Reporters
 from storage.reports import Reports
@@ -37,6 +38,7 @@ class Store:
         self.whatsapp = WhatsAppRecords(db)
         self.summary = SummaryStore(db)
         self.retention = Retention(db)
+        self.miniapp = MiniAppStore(db)
 
     @classmethod
     async def open(cls, database_path: Path, evidence_dir: Path) -> Store:

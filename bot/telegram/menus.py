@@ -26,6 +26,8 @@ TRIAGE: Final = {
 # With regional groups, every supervisors' group can move a report to another's.
 MOVE: Final = {"pindah": "triage.cmd_pindah"}
 SUMMARY: Final = {"ringkasan": "summary.cmd_ringkasan"}
+# Every group whose members may open the Mini App gets the command that posts its button.
+MINIAPP: Final = {"aplikasi": "miniapp.cmd_aplikasi"}
 
 Menu = dict[str, str]
 
@@ -40,7 +42,7 @@ def chat_menus(
         menus[chat] = {**TRIAGE, **moves}
     if summary_chat_id is not None:
         menus[summary_chat_id] = {**menus.get(summary_chat_id, {}), **SUMMARY}
-    return menus
+    return {chat: {**menu, **MINIAPP} for chat, menu in menus.items()}
 
 
 async def set_menus(

@@ -1,1 +1,2 @@
-"""The bot's own HTTP server and what it serves besides Telegram: WhatsApp's webhook, operators' endpoints."""
+"""The bot's own HTTP server and what it serves besides Telegram: WhatsApp's webhook, operators' endpoints,
+the Mini App under /app."""

@@ -184,8 +184,8 @@ async def replies(api: FakeBotApi, chat_id: int, since: int, settle: float = 0.5
 async def test_ringkasan_in_the_office_chat_with_a_date(api: FakeBotApi, office_settings: Settings) -> None:
     record_day(office_settings, DAY.isoformat())  # keep the daily sending out of this test
     async with summary_bot(office_settings, Clock(AS_OF + timedelta(hours=3))):
-        # The office chat's command menu offers exactly this command, in both languages.
-        assert [c["command"] for c in api.commands({"type": "chat", "chat_id": OFFICE})] == ["ringkasan"]
+        # The office chat's command menu offers exactly this command (and the Mini App's), in both languages.
+        assert [c["command"] for c in api.commands({"type": "chat", "chat_id": OFFICE})] == ["ringkasan", "aplikasi"]
         assert api.commands({"type": "chat", "chat_id": OFFICE}, "en")[0]["description"].startswith("Daily")
         mark = command(api, OFFICE, "2024-01-09")
         text, _, _ = await wait_for_summary(api, since=mark)

@@ -342,6 +342,7 @@ async def test_group_commands_and_an_export_without_reporter_identity(api: FakeB
             "hasil",
             "ekspor",
             "ringkasan",
+            "aplikasi",
         ]
         assert menus["en"][0]["description"].startswith("A report's card")
 
@@ -517,6 +518,7 @@ async def test_both_menus_survive_when_the_summary_chat_is_the_group(api: FakeBo
                 "hasil",
                 "ekspor",
                 "ringkasan",
+                "aplikasi",
             ], (language, names)
         assert [c["command"] for c in api.commands({"type": "all_private_chats"})][:2] == ["start", "lapor"]
 

@@ -1,0 +1,1 @@
+"""The Telegram Mini App for supervisors and the governor's office, served under /app (see site.py)."""

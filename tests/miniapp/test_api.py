@@ -1,0 +1,274 @@
+"""The Mini App's API against the real bot (fake Bot API, real SQLite, real images): sessions, refusals,
+scoping, and moves that edit the group's card and tell the reporter, exactly as the card's buttons do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.app import App
+from storage.models import ReportState
+from tests.e2e.harness import GROUP, make_settings, running_bot, text_of
+from tests.fakes.bot_api import FakeBotApi
+from tests.miniapp.conftest import ALICE, BOB, OLGA, STRANGER, SURAKARTA
+from tests.miniapp.helpers import body_of, card_of, seed_report, signed_init_data, site_url
+from tests.triage.helpers import Supervisors
+
+
+async def card_shows(api: FakeBotApi, message_id: int, text: str, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        current = body_of(api.message(GROUP, message_id))
+        if text in current:
+            return current
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the card never showed {text!r}: {current}")
+        await asyncio.sleep(0.05)
+
+
+class Client:
+    """One person's browser: a session from signed initData, then the API with its bearer token."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self.http = http
+        self.base = base
+        self.token = ""
+
+    async def sign_in(self, init_data: str) -> aiohttp.ClientResponse:
+        response = await self.http.post(self.base + "api/session", json={"initData": init_data})
+        if response.status == 200:
+            self.token = (await response.json())["token"]
+        return response
+
+    async def get(self, path: str) -> aiohttp.ClientResponse:
+        return await self.http.get(self.base + path, headers={"Authorization": f"Bearer {self.token}"})
+
+    async def post(self, path: str, body: dict[str, Any]) -> aiohttp.ClientResponse:
+        return await self.http.post(self.base + path, json=body, headers={"Authorization": f"Bearer {self.token}"})
+
+
+async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:
+    async with (
+        nullcontext(site_url(bot)) as base,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        bare = await http.get(base.rstrip("/"), allow_redirects=False)
+        assert bare.status == 308 and bare.headers["Location"] == "/app/"
+        shell = await http.get(base)
+        assert shell.status == 200 and "static/app.js" in await shell.text()
+        csp = shell.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors" in csp
+        assert "unsafe-inline" not in csp
+
+        anonymous = await http.get(base + "api/queue")
+        assert anonymous.status == 401 and "Sesi berakhir" in (await anonymous.json())["message"]
+
+        alice = Client(http, base)
+        signed = await alice.sign_in(signed_init_data(ALICE, "Alice"))
+        assert signed.status == 200
+        cookie = signed.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/app" in cookie
+        assert (await alice.get("api/queue")).status == 200
+        # The cookie alone is a session too (Telegram's own webviews), a forged bearer is not.
+        assert (await http.get(base + "api/me")).status == 200
+        forged = await http.get(base + "api/me", headers={"Authorization": "Bearer " + alice.token[:-2] + "xx"})
+        assert forged.status == 401
+
+        stranger = Client(aiohttp.ClientSession(), base)
+        async with stranger.http:
+            refused = await stranger.sign_in(signed_init_data(STRANGER, "Orang", language="en"))
+            assert refused.status == 403 and "not a member" in (await refused.json())["message"]
+            tampered = signed_init_data(STRANGER, "Orang").replace("9666", "9101")
+            assert (await stranger.sign_in(tampered)).status == 401
+            stale = await stranger.sign_in(signed_init_data(ALICE, "Alice", auth_date=int(time.time()) - 7200))
+            assert stale.status == 401 and "sudah lama" in (await stale.json())["message"]
+            assert (await stranger.http.post(base + "api/session", data=b"not json")).status == 400
+
+        # A form from elsewhere cannot move anything: moves take JSON only.
+        form = await http.post(
+            base + "api/bulk", data={"action": "claim"}, headers={"Authorization": "Bearer " + alice.token}
+        )
+        assert form.status == 415
+
+        # Leaving the group ends access at the next request (the chat_member update clears the cache).
+        api.push_update(api.member_change(GROUP, ALICE, "left"))
+        deadline = time.monotonic() + 5
+        while (await alice.get("api/me")).status != 403:
+            assert time.monotonic() < deadline, "a member who left kept access"
+            await asyncio.sleep(0.05)
+
+
+async def test_the_office_sees_the_dashboard_read_only(api: FakeBotApi, bot: App) -> None:
+    report = await seed_report(bot, address="5001", subject="Budi Santoso")
+    await card_of(api, report.code)
+    async with nullcontext(site_url(bot)) as base, aiohttp.ClientSession() as http:
+        olga = Client(http, base)
+        assert (await olga.sign_in(signed_init_data(OLGA, "Olga"))).status == 200
+        me = await (await olga.get("api/me")).json()
+        assert me["triage"] is False and me["dashboard"] is True and me["regions"] == []
+        for path in ("api/queue", f"api/reports/{report.id}", f"api/reports/{report.id}/photos/1"):
+            assert (await olga.get(path)).status == 403, path
+        claim = await olga.post(f"api/reports/{report.id}/move", {"action": "claim", "expected": "b"})
+        assert claim.status == 403
+        figures = await (await olga.get("api/dashboard")).json()
+        assert figures["new_reports"] == 1 and len(figures["trend"]) == 8 and figures["trend"][-1]["count"] == 1
+        assert {"state": "baru", "label": "Baru", "count": 1} in figures["states"]
+        svg = await (await olga.get("api/map.svg")).text()
+        assert svg.count('class="tile"') == 35
+        assert 'data-region="kab-klaten" data-count="1"' in svg and 'data-region="kab-brebes" data-count="0"' in svg
+    assert (await bot.services.store.reports.get(report.id)).state is ReportState.BARU  # type: ignore[union-attr]
+
+
+async def test_a_move_is_the_cards_move(api: FakeBotApi, bot: App) -> None:
+    first = await seed_report(bot, address="5001", subject="Budi Santoso", days_ago=5, photo_seed=1)
+    second = await seed_report(bot, address="5002", subject="Sri Lestari", days_ago=1, photo_seed=2)
+    card = await card_of(api, first.code)
+    await card_of(api, second.code)
+    async with nullcontext(site_url(bot)) as base, aiohttp.ClientSession() as http:
+        alice = Client(http, base)
+        assert (await alice.sign_in(signed_init_data(ALICE, "Alice Pengawas"))).status == 200
+        queue = await (await alice.get("api/queue")).json()
+        assert [i["code"] for i in queue["items"]] == [first.code, second.code]  # nearest deadline first
+        found = await (await alice.get("api/queue?q=nama:lestari")).json()
+        assert [i["code"] for i in found["items"]] == [second.code]
+        bad = await alice.get("api/queue?q=wilayah:atlantis")
+        assert bad.status == 422 and "atlantis" in (await bad.json())["message"]
+
+        page = await (await alice.get(f"api/reports/{first.id}")).json()
+        assert page["code"] == first.code and [m["action"] for m in page["moves"]] == ["claim", "reject"]
+        assert "Pelapor " in page["card_html"] and "5001" not in page["card_html"]
+        preview = await alice.get(f"api/reports/{first.id}/photos/1")
+        evidence = await bot.services.store.reports.evidence(first.id)
+        assert evidence[0].photo is not None
+        assert await preview.read() == await bot.services.store.files.get_derived(evidence[0].photo.sha256, "preview")
+        assert (await alice.get(f"api/reports/{first.id}/photos/2")).status == 404
+
+        mark = len(api.calls)
+        moved = await alice.post(f"api/reports/{first.id}/move", {"action": "claim", "expected": "b"})
+        assert moved.status == 200 and first.code in (await moved.json())["message"]
+        await card_shows(api, card, "Alice Pengawas")
+        await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == 5001 and "sedang diperiksa" in text_of(c),
+            timeout=10,
+            since=mark,
+        )
+        again = await alice.post(f"api/reports/{first.id}/move", {"action": "claim", "expected": "b"})
+        assert again.status == 409 and "pengawas lain" in (await again.json())["message"]
+        illegal = await alice.post(f"api/reports/{first.id}/move", {"action": "close", "expected": "p"})
+        assert illegal.status == 409
+        empty = await alice.post(
+            f"api/reports/{first.id}/move", {"action": "request_info", "expected": "p", "text": " "}
+        )
+        assert empty.status == 409
+        asked = await alice.post(
+            f"api/reports/{first.id}/move", {"action": "request_info", "expected": "p", "text": "Di mana tepatnya?"}
+        )
+        assert asked.status == 200
+        await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == 5001 and "Di mana tepatnya?" in text_of(c), timeout=10
+        )
+
+        # A bulk reject as a duplicate: each report its own audited move, the original's code kept.
+        bulk = await alice.post(
+            "api/bulk",
+            {"action": "duplicate", "duplicate_of": first.code.lower(), "items": [{"id": second.id, "expected": "b"}]},
+        )
+        result = await bulk.json()
+        assert bulk.status == 200 and result["done"] == 1, result
+        rejected = await bot.services.store.reports.get(second.id)
+        assert rejected is not None and rejected.state is ReportState.DITOLAK
+        events = await bot.services.store.reports.events(second.id)
+        assert events[-1].detail == "reason:duplicate" and events[-1].note == first.code
+        assert events[-1].actor == f"supervisor:{ALICE}" and events[-1].actor_name == "Alice Pengawas"
+        await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == 5002 and "Alasan" in text_of(c), timeout=10
+        )
+        self_dup = await alice.post(
+            "api/bulk",
+            {"action": "duplicate", "duplicate_of": first.code, "items": [{"id": first.id, "expected": "i"}]},
+        )
+        assert (await self_dup.json())["results"][0]["result"] == "invalid"
+        unknown = await alice.post(
+            "api/bulk",
+            {"action": "duplicate", "duplicate_of": "LN-ZZZZZZ", "items": [{"id": first.id, "expected": "i"}]},
+        )
+        assert unknown.status == 400
+
+
+async def test_a_regional_group_sees_only_its_share(api: FakeBotApi, tmp_path: Path) -> None:
+    """With REGION_GROUPS_FILE, a regional group's member sees that group's share, as its /antrian does."""
+    routing = tmp_path / "region-groups.json"
+    routing.write_text(
+        json.dumps({"groups": [{"chat_id": SURAKARTA, "name": "Bawaslu Surakarta", "covers": ["surakarta"]}]}),
+        encoding="utf-8",
+    )
+    solo = Supervisors(api, SURAKARTA)
+    solo.add(BOB, "Bob Surakarta")
+    Supervisors(api).add(ALICE, "Alice Pengawas")
+    settings = make_settings(api, tmp_path, region_groups_file=routing)
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as http:
+        klaten = await seed_report(bot, address="5001", subject="Budi Santoso", region="kab-klaten")
+        brebes = await seed_report(bot, address="5002", subject="Sri Lestari", region="kab-brebes", photo_seed=2)
+        await card_of(api, klaten.code, SURAKARTA)
+        await card_of(api, brebes.code, GROUP)
+        bob = Client(http, site_url(bot))
+        assert (await bob.sign_in(signed_init_data(BOB, "Bob"))).status == 200
+        me = await (await bob.get("api/me")).json()
+        assert {r["value"] for r in me["regions"]} == {
+            r.id for r in bot.services.regions.regions if r.group_id == "surakarta"
+        }
+        queue = await (await bob.get("api/queue?state=")).json()
+        assert [i["code"] for i in queue["items"]] == [klaten.code]
+        assert (await (await bob.get("api/queue?region=kab-brebes")).json())["total"] == 0
+        assert (await bob.get(f"api/reports/{brebes.id}")).status == 404
+        move = await bob.post(f"api/reports/{brebes.id}/move", {"action": "claim", "expected": "b"})
+        assert move.status == 404
+        items = [{"id": brebes.id, "expected": "b"}, {"id": klaten.id, "expected": "b"}]
+        bulk = await bob.post("api/bulk", {"action": "claim", "items": items})
+        assert {r["id"]: r["result"] for r in (await bulk.json())["results"]} == {
+            brebes.id: "unknown",
+            klaten.id: "done",
+        }
+        still = await bot.services.store.reports.get(brebes.id)
+        assert still is not None and still.state is ReportState.BARU
+
+        # The provincial group moves the Brebes report to Surakarta's group, as the card's "Pindah wilayah"
+        # does: its card is posted there, and it joins Surakarta's share whatever its region.
+        alice = Client(http, site_url(bot))
+        assert (await alice.sign_in(signed_init_data(ALICE, "Alice"))).status == 200
+        assert (await (await alice.get("api/queue?state=")).json())["total"] == 2
+        page = await (await alice.get(f"api/reports/{brebes.id}")).json()
+        assert page["group_here"] == 0 and page["groups"] == [{"value": 1, "label": "Bawaslu Surakarta"}]
+        assert "move_group" in [m["action"] for m in page["moves"]]
+        moved = await alice.post(f"api/reports/{brebes.id}/move", {"action": "move_group", "to": 1, "from": 0})
+        assert moved.status == 200 and "Bawaslu Surakarta" in (await moved.json())["message"]
+        again = await alice.post(f"api/reports/{brebes.id}/move", {"action": "move_group", "to": 1, "from": 0})
+        assert again.status == 409
+        await card_of(api, brebes.code, SURAKARTA)
+        events = await bot.services.store.reports.events(brebes.id)
+        assert events[-1].action == "move_group" and events[-1].actor_name == "Alice"
+        queue = await (await bob.get("api/queue?state=")).json()
+        assert {i["code"] for i in queue["items"]} == {klaten.code, brebes.code}
+        assert (await bob.get(f"api/reports/{brebes.id}")).status == 200
+
+
+async def test_a_kicked_member_loses_the_report_page_at_once(api: FakeBotApi, bot: App) -> None:
+    carol = 9401
+    api.add_user(carol, "Carol Pengawas")
+    api.set_member(GROUP, carol, "member")
+    report = await seed_report(bot, address="5001", subject="Budi Santoso")
+    async with aiohttp.ClientSession() as http:
+        client = Client(http, site_url(bot))
+        assert (await client.sign_in(signed_init_data(carol, "Carol"))).status == 200
+        assert (await client.get(f"api/reports/{report.id}")).status == 200
+        # Kicked without the bot hearing of it: the list may serve a minute from the cache, a whole card never.
+        api.set_member(GROUP, carol, "kicked")
+        assert (await client.get(f"api/reports/{report.id}")).status == 403
+        api.set_member(GROUP, carol, "restricted")
+        assert (await client.sign_in(signed_init_data(carol, "Carol"))).status == 403

@@ -1,0 +1,82 @@
+"""initData as Telegram documents it: valid, tampered, stale, another bot's, and malformed."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+
+from bot.web.miniapp.initdata import MAX_AGE_SECONDS, InitDataError, verify
+from tests.e2e.harness import TOKEN
+from tests.miniapp.helpers import signed_init_data
+
+OTHER_BOT = "987654321:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"
+
+
+def reason(init_data: str, now: float | None = None, token: str = TOKEN) -> str:
+    with pytest.raises(InitDataError) as caught:
+        verify(init_data, token, time.time() if now is None else now)
+    return caught.value.reason
+
+
+def test_a_valid_init_data_signs_its_user_in() -> None:
+    user = verify(signed_init_data(9101, "Alice", language="en"), TOKEN, time.time())
+    assert (user.id, user.name, user.language_code) == (9101, "Alice", "en")
+
+
+def test_fields_telegram_adds_later_are_part_of_the_signature() -> None:
+    data = signed_init_data(9101, "Alice", extra={"chat_type": "sender", "signature": "abc", "start_param": "q"})
+    assert verify(data, TOKEN, time.time()).id == 9101
+
+
+def test_a_tampered_user_is_refused() -> None:
+    fields = dict(parse_qsl(signed_init_data(9101, "Alice")))
+    fields["user"] = fields["user"].replace("9101", "9666")
+    assert reason(urlencode(fields)) == "signature"
+
+
+def test_a_dropped_field_is_refused() -> None:
+    fields = dict(parse_qsl(signed_init_data(9101, "Alice")))
+    del fields["query_id"]
+    assert reason(urlencode(fields)) == "signature"
+
+
+def test_another_bots_init_data_is_refused() -> None:
+    assert reason(signed_init_data(9101, "Alice", token=OTHER_BOT)) == "signature"
+
+
+def test_stale_and_future_init_data_are_refused() -> None:
+    now = time.time()
+    old = signed_init_data(9101, "Alice", auth_date=int(now - MAX_AGE_SECONDS - 5))
+    assert reason(old, now) == "stale"
+    future = signed_init_data(9101, "Alice", auth_date=int(now + 3600))
+    assert reason(future, now) == "stale"
+    fresh = signed_init_data(9101, "Alice", auth_date=int(now - MAX_AGE_SECONDS + 30))
+    assert verify(fresh, TOKEN, now).id == 9101
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("", "size"),
+        ("x" * 9000, "size"),
+        ("a=1&a=2&hash=00", "repeated"),
+        ("%zz=1", "signature"),
+        ("no-equals-sign", "syntax"),
+        ("auth_date=1&hash=", "signature"),
+    ],
+)
+def test_malformed_init_data_is_refused_politely(raw: str, why: str) -> None:
+    assert reason(raw) == why
+
+
+def test_a_signed_init_data_without_a_user_is_refused() -> None:
+    import hashlib
+    import hmac
+
+    fields = {"auth_date": str(int(time.time())), "query_id": "Q"}
+    check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields))
+    secret = hmac.new(b"WebAppData", TOKEN.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    assert reason(urlencode(fields)) == "user"
