@@ -36,6 +36,7 @@ from bot.telegram import channel as telegram
 from bot.telegram.citizen import CitizenChat
 from bot.telegram.group import EvidencePoster, GroupForwarder
 from bot.telegram.inbox import TelegramInbox
+from bot.telegram.members import Memberships
 from bot.telegram.menus import set_menus
 from bot.telegram.miniapp import COMMAND as MINIAPP_COMMAND
 from bot.telegram.miniapp import MiniAppLink
@@ -46,7 +47,6 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEdit
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
-from bot.web.miniapp.members import Memberships
 from bot.web.miniapp.site import MiniAppConfig, MiniAppSite
 from bot.web.server import HttpServer
 from handlers.common import owed
@@ -74,7 +74,6 @@ Clock = Callable[[], datetime]
 CLOUD_DOWNLOAD_MAX = 20 * 1024 * 1024  # the cloud Bot API downloads at most 20 MB
 # The morning reminder may wake late (a busy loop, a suspended VM): it still posts, deduped by day.
 REMINDER_GRACE_SECONDS = 3 * 3600
-MINIAPP_GROUP = 2  # handler group of the Mini App's chat_member listener
 MINIAPP_PREFIX = "/app"
 # The digest runs just after its period ends, so that the period it reports is the one just closed.
 DIGEST_LAG_SECONDS = 5
@@ -168,7 +167,11 @@ class App:
         card = TriageCard(services.triage, regional)
         self.citizen = CitizenChat(services.intake, settings.default_locale, album_delay=tuning.album_delay)
         self.forwarder = GroupForwarder(bot, store, card, self.routing.group_for, settings.default_locale)
-        guard = SupervisorGuard(bot, self.routing.chats, settings.supervisor_allow_list, covers=regional.covers)
+        # One membership cache for the groups' guard and the Mini App: a chat_member update drops it for both.
+        self.members = Memberships(bot)
+        guard = SupervisorGuard(
+            self.members, self.routing.chats, settings.supervisor_allow_list, covers=regional.covers
+        )
         self.commands = TriageCommands(services.triage, guard, card, settings.evidence_custodians, regional=regional)
         packets = Packets(bot, services.triage, services.regions)
         referrals = ReferralCommands(services.triage, guard)
@@ -195,7 +198,6 @@ class App:
 
         # ------------------------------------------------------------ the Mini App (served under /app)
         assert settings.telegram_bot_token is not None
-        self.members = Memberships(bot)
         self.miniapp = MiniAppSite(
             MiniAppConfig(
                 bot_token=settings.telegram_bot_token.get_secret_value(),
@@ -260,10 +262,9 @@ class App:
             (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
             (CommandHandler("pindah", self.commands.move_report, filters=groups), 0),
             (CommandHandler(MINIAPP_COMMAND, miniapp_link.on_command, filters=groups), 0),
-            # A member who leaves (or joins) the group is asked about afresh: no minute of stale access.
-            (ChatMemberHandler(guard.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
-            # ... and the Mini App's membership cache forgets them too (its own group: both must run).
-            (ChatMemberHandler(self.members.on_member_update, ChatMemberHandler.CHAT_MEMBER), MINIAPP_GROUP),
+            # A member who leaves (or joins) a group is asked about afresh, by its buttons, its commands and the
+            # Mini App alike: no minute of stale access.
+            (ChatMemberHandler(self.members.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
         ]
         for handler, handler_group in handlers:
             self.application.add_handler(handler, group=handler_group)

@@ -1,7 +1,7 @@
 """The Mini App's queries: the queue sorted by Bawaslu's deadline, and the dashboard's counts.
 
 The queue takes the same `ReportFilter` as /cari (storage/triage.py) and the shares of the user's groups
-(`GroupScope`, the same SQL as a group's own lists); it is ordered by incident date, which is the deadline
+(`GroupScope`, the same SQL as a group's own lists); it is ordered by the known-day, which is the deadline
 less seven days. Counts are bounded by `reports_by_created`.
 """
 
@@ -12,48 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from storage.db import Database, iso, marks
+from storage.db import Database, iso
 from storage.models import Report
 from storage.reports import row_to_report
-from storage.triage import GroupScope, ReportFilter, scope_sql
+from storage.triage import GroupScope, ReportFilter, filter_sql
 
 QUEUE_MAX: Final = 100
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def filter_sql(where: ReportFilter, scopes: Sequence[GroupScope] | None = None) -> tuple[str, list[object]]:
-    """The WHERE clause of a filter within the shares of some groups (None: every report; none: no
-    report), empty when it narrows nothing, and its parameters."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for column, values in (("region_id", where.region_ids), ("category", where.categories), ("state", where.states)):
-        if values is None:
-            continue
-        # An empty tuple is "none of them": nothing matches, rather than everything.
-        clauses.append(f"{column} IN ({marks(values)})" if values else "0")
-        params += list(values)
-    if where.received_from is not None:
-        clauses.append("created_at >= ?")
-        params.append(iso(where.received_from))
-    if where.received_before is not None:
-        clauses.append("created_at < ?")
-        params.append(iso(where.received_before))
-    if where.name:
-        clauses.append("subject_name LIKE ? ESCAPE '\\'")
-        params.append(_like(where.name))
-    if where.scope is not None:
-        clause, shared = scope_sql(where.scope)
-        clauses.append(clause)
-        params += shared
-    if scopes is not None:
-        shares = [scope_sql(scope) for scope in scopes]
-        clauses.append("(" + " OR ".join(c for c, _ in shares) + ")" if shares else "0")
-        params += [v for _, shared in shares for v in shared]
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 class MiniAppStore:
@@ -68,7 +32,7 @@ class MiniAppStore:
         sql_where, params = filter_sql(where, scopes)
         total = await self._db.fetchone(f"SELECT COUNT(*) FROM reports{sql_where}", params)
         rows = await self._db.fetchall(
-            f"SELECT * FROM reports{sql_where} ORDER BY incident_date, created_at, id LIMIT ? OFFSET ?",
+            f"SELECT * FROM reports{sql_where} ORDER BY known_date, created_at, id LIMIT ? OFFSET ?",
             [*params, min(max(1, limit), QUEUE_MAX), max(0, offset)],
         )
         return [row_to_report(r) for r in rows], int(total[0]) if total else 0

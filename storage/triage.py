@@ -217,6 +217,37 @@ def _in(column: str, values: Sequence[str]) -> str:
     return f"{column} IN ({marks(values)})"
 
 
+def filter_sql(where: ReportFilter, scopes: Sequence[GroupScope] | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause of a /cari filter (also the Mini App's queue), within the shares of some groups (None:
+    every report; none: no report), empty when it narrows nothing, and its parameters."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, values in (("region_id", where.region_ids), ("category", where.categories), ("state", where.states)):
+        if values is None:
+            continue
+        # An empty tuple is "none of them": nothing matches, rather than everything.
+        clauses.append(_in(column, values) if values else "0")
+        params += list(values)
+    if where.received_from is not None:
+        clauses.append("created_at >= ?")
+        params.append(iso(where.received_from))
+    if where.received_before is not None:
+        clauses.append("created_at < ?")
+        params.append(iso(where.received_before))
+    if where.name:
+        clauses.append("subject_name LIKE ? ESCAPE '\\'")
+        params.append(_like(where.name))
+    if where.scope is not None:
+        clause, shared = scope_sql(where.scope)
+        clauses.append(clause)
+        params += shared
+    if scopes is not None:
+        shares = [scope_sql(scope) for scope in scopes]
+        clauses.append("(" + " OR ".join(c for c, _ in shares) + ")" if shares else "0")
+        params += [v for _, shared in shares for v in shared]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
 # Reporters whose answer mode (or its absence) is remembered in memory; the oldest are forgotten first.
 ANSWER_MODES_REMEMBERED: Final = 10_000
 
@@ -453,31 +484,7 @@ class TriageStore:
         self, where: ReportFilter, *, limit: int, offset: int, oldest_first: bool = False
     ) -> tuple[list[Report], int]:
         """One page of reports matching the filter, and how many match in all."""
-        clauses: list[str] = []
-        params: list[object] = []
-        if where.region_ids is not None:
-            clauses.append(_in("region_id", where.region_ids) if where.region_ids else "0")
-            params += where.region_ids
-        if where.categories is not None:
-            clauses.append(_in("category", where.categories) if where.categories else "0")
-            params += where.categories
-        if where.states is not None:
-            clauses.append(_in("state", where.states) if where.states else "0")
-            params += where.states
-        if where.received_from is not None:
-            clauses.append("created_at >= ?")
-            params.append(iso(where.received_from))
-        if where.received_before is not None:
-            clauses.append("created_at < ?")
-            params.append(iso(where.received_before))
-        if where.name:
-            clauses.append("subject_name LIKE ? ESCAPE '\\'")
-            params.append(_like(where.name))
-        if where.scope is not None:
-            clause, values = scope_sql(where.scope)
-            clauses.append(clause)
-            params += values
-        sql_where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        sql_where, params = filter_sql(where)
         order = "ASC" if oldest_first else "DESC"
         total_row = await self._db.fetchone(f"SELECT COUNT(*) FROM reports{sql_where}", params)
         rows = await self._db.fetchall(

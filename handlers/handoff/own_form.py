@@ -60,20 +60,7 @@ class ReporterFormWriter(PacketWriter):
         subtitle = self._t("own_subtitle", code=self.p.code, made=self._moment(self.p.made_at))
         doc.multi_cell(0, 5, printable(subtitle), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         doc.set_text_color(0)
-        doc.ln(2)
-        doc.set_fill_color(255, 244, 214)
-        doc.set_font(FONT, "", 9.5)
-        doc.multi_cell(
-            0,
-            5.2,
-            printable(self._t("own_note")),
-            fill=True,
-            border=1,
-            align="L",
-            padding=2,
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        self.note_box(self._t("own_note"))
 
     def reporter(self) -> None:
         """B.1's reporter fields: what the reporter shared, a blank line for the rest."""

@@ -251,20 +251,17 @@ class PacketWriter:
         )
         doc.set_text_color(0)
         if not self.p.formal:
-            doc.ln(2)
-            doc.set_fill_color(255, 244, 214)
-            doc.set_font(FONT, "", 9.5)
-            doc.multi_cell(
-                0,
-                5.2,
-                printable(self._t("initial_note")),
-                fill=True,
-                border=1,
-                align="L",
-                padding=2,
-                new_x=XPos.LMARGIN,
-                new_y=YPos.NEXT,
-            )
+            self.note_box(self._t("initial_note"))
+
+    def note_box(self, text: str) -> None:
+        """A framed note under the title, on the form's pale yellow: what the reader must know first."""
+        doc = self.doc
+        doc.ln(2)
+        doc.set_fill_color(255, 244, 214)
+        doc.set_font(FONT, "", 9.5)
+        doc.multi_cell(
+            0, 5.2, printable(text), fill=True, border=1, align="L", padding=2, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
 
     def reporter(self) -> None:
         self.heading(self._t("section_reporter"))

@@ -74,7 +74,7 @@ def queue_filter(query: QueueQuery, regions: RegionCatalog, tz: ZoneInfo) -> Rep
 def queue_item(report: Report, regions: RegionCatalog, locale: str, tz: ZoneInfo, today: date) -> dict[str, object]:
     """One row of the list, as the page shows it (plain text: the page escapes nothing itself)."""
     region = regions.region(report.region_id)
-    deadline = bawaslu_deadline(report.incident_date, today)
+    deadline = bawaslu_deadline(report.known_day, today)
     return {
         "id": report.id,
         "code": report.code,

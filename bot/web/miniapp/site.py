@@ -24,8 +24,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from bot.telegram.members import Memberships
 from bot.web.miniapp.initdata import InitDataError, verify
-from bot.web.miniapp.members import Memberships
 from bot.web.miniapp.session import COOKIE, Session, Sessions
 from handlers.miniapp.dashboard import Dashboard
 from handlers.miniapp.queue import OPEN_STATES, QueueQuery, state_from_code

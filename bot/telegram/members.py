@@ -1,8 +1,9 @@
-"""Membership of the chats that open the Mini App, asked with getChatMember and cached briefly.
+"""Membership of the supervisors' groups and the office chat, asked with getChatMember and cached briefly.
 
-Only members, administrators and the owner count: `left` and `kicked` are refused, and so are
-`restricted` users, as in the group's own guard (bot/telegram/triage/guard.py). An answer Telegram
-could not give is a no for now, never cached, so the next request asks again.
+One cache for every door that asks (the group's guard, bot/telegram/triage/guard.py, and the Mini App), so a
+`chat_member` update drops an entry everywhere at once. Only members, administrators and the owner count:
+`left`, `kicked` and `restricted` users are refused. An answer Telegram could not give is a no for now, never
+cached, so the next request asks again.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Memberships:
         except (BadRequest, Forbidden):
             allowed = False  # "user not found", or the bot is not in that chat: not a member we can vouch for
         except TelegramError as exc:
-            log.warning("mini app membership check failed: %s", type(exc).__name__)
+            log.warning("membership check failed: %s", type(exc).__name__)
             return False
         else:
             allowed = member.status in _MEMBER
