@@ -66,9 +66,13 @@ def note_text(event: Event, locale: str) -> str | None:
     detail = event.detail or ""
     if detail.startswith("reason:"):
         try:
-            return t(locale, "triage.note_reason", reason=t(locale, reason_key(RejectReason(detail[7:]))))
+            reason = RejectReason(detail[7:])
         except ValueError:
             return None
+        said = t(locale, reason_key(reason))
+        if reason == RejectReason.DUPLICATE and event.note:
+            said += f" ({esc_within(event.note, NOTE_MAX)})"  # the code of the report it repeats
+        return t(locale, "triage.note_reason", reason=said)
     if detail.startswith("target:"):
         try:
             return t(locale, "triage.note_target", target=t(locale, target_key(ForwardTarget(detail[7:]))))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from handlers.triage.card import note_text
 from handlers.triage.machine import Action, ForwardTarget
-from storage.models import ReportState
+from storage.models import Event, ReportState
 from tests.triage.helpers import ALICE, add_report, open_store, service_for
 
 
@@ -20,3 +22,27 @@ async def test_a_move_whose_state_reads_like_its_action_shows_no_arrow(tmp_path:
     assert "Diteruskan → Diteruskan" not in history and "<b>Diteruskan</b> — Alice" in history
     assert "<b>Diverifikasi</b> → Terverifikasi" in history  # a different word still shows the state
     assert "<b>Diambil</b> → Diproses" in history
+
+
+def _rejected(detail: str, note: str | None) -> Event:
+    return Event(
+        id=1,
+        report_id=1,
+        at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
+        actor="7001",
+        actor_name="Alice",
+        action=Action.REJECT,
+        from_state=ReportState.BARU,
+        to_state=ReportState.DITOLAK,
+        note=note,
+        detail=detail,
+    )
+
+
+def test_a_duplicate_names_the_report_it_repeats_and_other_reasons_stay_as_they_were() -> None:
+    # The Mini App's bulk "reject as duplicate of" keeps the original's code in the note: the card shows it.
+    assert note_text(_rejected("reason:duplicate", "LN-7F3K9Q"), "id") == "Alasan: Laporan ganda (LN-7F3K9Q)"
+    assert note_text(_rejected("reason:duplicate", "<b>x</b>"), "id") == "Alasan: Laporan ganda (&lt;b&gt;x&lt;/b&gt;)"
+    assert note_text(_rejected("reason:duplicate", None), "id") == "Alasan: Laporan ganda"
+    assert note_text(_rejected("reason:spam", "LN-7F3K9Q"), "id") == "Alasan: Spam / tidak serius"
+    assert note_text(_rejected("reason:nonsense", None), "id") is None
