@@ -37,6 +37,8 @@ from bot.telegram.citizen import CitizenChat
 from bot.telegram.group import GroupForwarder
 from bot.telegram.inbox import TelegramInbox
 from bot.telegram.menus import set_menus
+from bot.telegram.pacer import Pacer, paced_deliverer
+from bot.telegram.pacing import Priority
 from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
 from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
@@ -101,7 +103,9 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     """Storage and every channel-neutral service, each built once (the terminal demo uses them too)."""
     store = await Store.open(settings.database_path, settings.evidence_dir)
     regions = RegionCatalog.load(settings.region_file)
-    worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
+    worker = OutboxWorker(
+        store.outbox, {}, base_delay=tuning.outbox_base_delay, lane=lambda item: owed.lane(item.kind, item.payload)
+    )
     intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
     answers = TriageAnswers(
@@ -124,12 +128,14 @@ class App:
 
         # ------------------------------------------------------------ the Telegram application
         self.inbox = TelegramInbox(Inbox(store.db))  # updates written down before Telegram forgets them
+        # Telegram's budgets, counted per chat; the priorities are the outbox kinds' (deliverers below).
+        self.pacer = Pacer() if tuning.rate_limit else None
         self.application = telegram.build_application(
             settings,
             self.inbox,
             post_init=self._post_init,
             post_shutdown=self._post_shutdown,
-            rate_limit=tuning.rate_limit,
+            pacer=self.pacer,
         )
         bot = self.application.bot
         group = settings.supervisor_chat_id
@@ -196,18 +202,18 @@ class App:
             self.application.add_handler(handler, group=handler_group)
         self.application.add_error_handler(telegram.error_handler(settings.default_locale))
 
-        # ------------------------------------------------------------ outbox kinds and their deliverers
-        deliverers: list[tuple[str, Deliverer]] = [
-            (owed.FORWARD_REPORT, self.forwarder),  # the report's album and first card
-            (owed.NOTIFY_REPORTER, notifier),  # notices to reporters, by their channel
-            (owed.EDIT_CARD, CardEditor(bot, services.triage, card)),
-            (owed.POST_ANSWER, AnswerPoster(bot, services.triage)),
-            (owed.GROUP_POST, GroupPoster(bot, group)),  # the morning reminder
-            (owed.HANDOFF_PACKET, PacketPoster(packets, services.triage)),  # the hand-off PDF under the card
-            (owed.SUMMARY, self.summary.deliver),
+        # ------------------------------------------------------------ outbox kinds, their pacing priority, deliverers
+        deliverers: list[tuple[str, Priority, Deliverer]] = [
+            (owed.FORWARD_REPORT, Priority.CARD, self.forwarder),  # the report's album and first card
+            (owed.NOTIFY_REPORTER, Priority.NOTICE, notifier),  # notices to reporters, by their channel
+            (owed.EDIT_CARD, Priority.EDIT, CardEditor(bot, services.triage, card)),
+            (owed.POST_ANSWER, Priority.POST, AnswerPoster(bot, services.triage)),
+            (owed.GROUP_POST, Priority.BULK, GroupPoster(bot, group)),  # the morning reminder
+            (owed.HANDOFF_PACKET, Priority.POST, PacketPoster(packets, services.triage)),  # the PDF under the card
+            (owed.SUMMARY, Priority.BULK, self.summary.deliver),
         ]
-        for kind, deliverer in deliverers:
-            outbox.register(kind, deliverer)
+        for kind, priority, deliverer in deliverers:
+            outbox.register(kind, paced_deliverer(priority, deliverer))
         notifier.register(Channel.TELEGRAM, telegram.reporter_sender(bot))
         if self.whatsapp is not None:
             notifier.register(Channel.WHATSAPP, self.whatsapp.notices.send)

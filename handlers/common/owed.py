@@ -80,3 +80,17 @@ def handoff_packet(report_id: int, event_id: int) -> Owed:
     return Owed(
         kind=HANDOFF_PACKET, dedupe_key=f"packet:{report_id}:{event_id}", payload=_report_event(report_id, event_id)
     )
+
+
+def lane(kind: str, payload: Mapping[str, object]) -> str:
+    """The outbox delivers one lane's items one after another, in the order they were owed, and the lanes
+    side by side: a report's album, card, edits and posts under it stay in order (an edit needs its card);
+    a reporter's notices arrive in the order of the moves; everything else keeps to its kind."""
+    if kind == NOTIFY_REPORTER and "reporter_id" in payload:
+        return f"reporter:{payload['reporter_id']}"
+    if "report_id" in payload and kind in _REPORT_KINDS:
+        return f"report:{payload['report_id']}"
+    return kind
+
+
+_REPORT_KINDS: Final = frozenset({FORWARD_REPORT, EDIT_CARD, POST_ANSWER, HANDOFF_PACKET})

@@ -18,6 +18,11 @@ Standalone mode (for benchmarks / bots running as a subprocess)::
 
 adds a JSON control API under ``/_control/...`` (see ``FakeBotApi._control_routes``).
 
+Telegram's flood limits are enforced by default (``limits``: 20 messages a minute per group, sends and
+edits alike, an album one per photo; a burst then ~1 a second per private chat; 30 a second overall):
+beyond them the answer is a 429 with ``retry_after``, and ``api.too_many_requests`` counts them (the
+``api`` fixture fails a test in which the bot ran into one).
+
 Fidelity notes: parameters are validated where real Telegram commonly rejects bot bugs
 (HTML parse errors, empty/too long text, callback_data > 64 bytes, "message is not modified",
 unknown file_id, getUpdates while a webhook is set). MarkdownV2 is *not* validated.
@@ -46,6 +51,7 @@ from tests.fakes.bot_api.faults import (
     fault_from_json,
     fault_to_json,
 )
+from tests.fakes.bot_api.limits import FloodControl, Limits
 from tests.fakes.bot_api.rates import DEFAULT_RATE_EXCLUDE
 from tests.fakes.bot_api.server import FakeBotApi
 
@@ -60,6 +66,8 @@ __all__ = [
     "Drop",
     "FakeBotApi",
     "Fault",
+    "FloodControl",
+    "Limits",
     "RetryAfter",
     "ServerError",
     "SlowAnswer",

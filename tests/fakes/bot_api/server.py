@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -35,6 +36,7 @@ from tests.fakes.bot_api.faults import (
     fault_from_json,
 )
 from tests.fakes.bot_api.files import _guess_ext, _image_size, _StoredFile, _Upload
+from tests.fakes.bot_api.limits import FloodControl, Limits, message_count
 from tests.fakes.bot_api.rates import DEFAULT_RATE_EXCLUDE, _RateRule
 from tests.fakes.bot_api.validation import (
     _ADMIN_FALSE,
@@ -104,6 +106,7 @@ class FakeBotApi:
         bot_first_name: str = "Lapor Netral",
         max_poll_seconds: float = 1.0,
         control_api: bool = False,
+        limits: Limits | None = Limits(),  # noqa: B008 - frozen, so one shared default is safe
     ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError("the fake Bot API only binds to loopback addresses")
@@ -142,6 +145,9 @@ class FakeBotApi:
         self._webhook_url = ""
         self._faults: dict[str, list[list[Any]]] = {}  # method -> [[fault, remaining], ...]
         self._rates: dict[str | None, _RateRule] = {}
+        # Telegram's flood limits (limits.py); ``throttled`` holds every call they answered with 429.
+        self.flood = FloodControl(limits)
+        self.throttled: list[Call] = []
         handlers: dict[str, Handler] = {
             "getMe": self._get_me,
             "logOut": self._true,
@@ -401,6 +407,12 @@ class FakeBotApi:
     def reset_calls(self) -> None:
         self.calls.clear()
         self.failed_calls.clear()
+        self.throttled.clear()
+
+    @property
+    def too_many_requests(self) -> int:
+        """How many calls the flood limits answered with 429 (injected ``RetryAfter`` faults not included)."""
+        return len(self.throttled)
 
     # ---------------------------------------------------------------- simulating users
 
@@ -861,19 +873,32 @@ class FakeBotApi:
             self._record(make_call(error=description), failed=True)
             return _error(404, description)
 
+        cost = message_count(name, params)
+
         async def proceed() -> web.StreamResponse:
             try:
                 result = await handler(_Req(params, uploads, request))
             except _ApiFailure as exc:
                 self._record(make_call(error=exc.description), failed=True)
                 return _error(exc.status, exc.description, exc.parameters)
+            self.flood.spend(chat_id, cost)
             self._record(make_call(), failed=False)
             return _ok(result)
 
         fault = self._next_fault(name, chat_id)
         if fault is None:
+            retry_after = self.flood.check(chat_id, cost)
+            if retry_after is not None:
+                return self._too_many_requests(make_call(fault=RetryAfter(retry_after), error="flood limit"))
             return await proceed()
         return await self._apply_fault(request, fault, make_call(fault=fault, error=type(fault).__name__), proceed)
+
+    def _too_many_requests(self, call: Call) -> web.Response:
+        assert isinstance(call.fault, RetryAfter)
+        seconds = call.fault.seconds
+        self.throttled.append(call)
+        self._record(call, failed=True)
+        return _error(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if self.token is not None and request.match_info["token"] != self.token:
@@ -1178,6 +1203,8 @@ class FakeBotApi:
         POST /_control/member     {"chat_id", "user_id", "status"}
         POST /_control/blocked    {"chat_id", "blocked": true}
         POST /_control/reset      clears recorded calls and faults
+        GET  /_control/limits     -> {"too_many_requests": n, "limits": {...} | null}
+        POST /_control/limits     {"group_per_minute": 20, ...} | null (null: no limits) -> the same
         """
         r = app.router
         r.add_get("/_control/health", self._c_health)
@@ -1192,6 +1219,8 @@ class FakeBotApi:
         r.add_post("/_control/member", self._c_member)
         r.add_post("/_control/blocked", self._c_blocked)
         r.add_post("/_control/reset", self._c_reset)
+        r.add_get("/_control/limits", self._c_limits)
+        r.add_post("/_control/limits", self._c_set_limits)
 
     def _filtered_calls(self, query: Any) -> list[Call]:
         source = self.failed_calls if query.get("failed") in {"1", "true"} else self.calls
@@ -1279,6 +1308,19 @@ class FakeBotApi:
         body = await request.json()
         self.set_blocked(int(body["chat_id"]), bool(body.get("blocked", True)))
         return web.json_response({"ok": True})
+
+    def _limits_json(self) -> JSON:
+        limits = self.flood.limits
+        return {"too_many_requests": self.too_many_requests, "limits": dataclasses.asdict(limits) if limits else None}
+
+    async def _c_limits(self, request: web.Request) -> web.Response:
+        return web.json_response(self._limits_json())
+
+    async def _c_set_limits(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.flood.limits = Limits(**body) if isinstance(body, dict) else None
+        self.flood.reset()
+        return web.json_response(self._limits_json())
 
     async def _c_reset(self, request: web.Request) -> web.Response:
         self.reset_calls()
