@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     summary_time: time = time(7, 0)
     triage_reminder_time: time = time(7, 30)
     contact_retention_days: int = Field(default=180, ge=1)
+    # Operations (issue 13): warn the provincial group when a group's oldest card waits this long.
+    stale_card_minutes: int = Field(default=10, ge=1)
     log_level: str = "INFO"
     # WhatsApp Cloud API (issue 6): off while WHATSAPP_TOKEN is empty.
     whatsapp_token: SecretStr | None = None

@@ -94,3 +94,9 @@ def lane(kind: str, payload: Mapping[str, object]) -> str:
 
 
 _REPORT_KINDS: Final = frozenset({FORWARD_REPORT, EDIT_CARD, POST_ANSWER, HANDOFF_PACKET})
+
+
+def stale_warning(chat: str, oldest_item_id: int, text: str) -> Owed:
+    """The provincial group's warning that a group's cards wait too long: once per group and oldest card,
+    however often the watch looks while that card still waits."""
+    return Owed(kind=GROUP_POST, dedupe_key=f"stale:{chat}:{oldest_item_id}", payload={"text": text})

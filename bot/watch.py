@@ -1,0 +1,88 @@
+"""The stale-card watch: a warning in the provincial group when a group's oldest waiting card is too old.
+
+Every minute the outbox's backlog is read; a group whose oldest undelivered card (a report's album and card)
+was owed more than STALE_CARD_MINUTES ago gets one warning in the provincial group (SUPERVISOR_CHAT_ID),
+through the outbox, deduplicated by the group and that card: a queue that stays stuck is not announced
+again every minute, a new stuck card is. Registered by the composition root (bot/app.py).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from telegram.ext import ContextTypes, JobQueue
+
+from handlers.common import owed
+from locales import tn
+from storage.ops import Backlog, OpsFigures
+from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+EVERY: Final = 60.0  # seconds
+
+
+class StaleWatch:
+    def __init__(
+        self,
+        figures: OpsFigures,
+        outbox: Outbox,
+        *,
+        minutes: int,
+        destination: Callable[[Backlog], str],
+        group_name: Callable[[str], str],
+        locale: str,
+        clock: Callable[[], datetime],
+        wake: Callable[[], None],
+    ) -> None:
+        self._figures = figures
+        self._outbox = outbox
+        self._limit = timedelta(minutes=minutes)
+        self._destination = destination
+        self._group_name = group_name
+        self._locale = locale
+        self._clock = clock
+        self._wake = wake
+
+    def schedule(self, jobs: JobQueue[Any]) -> None:
+        jobs.run_repeating(self.on_schedule, interval=EVERY, first=EVERY, name="stale-card-watch")
+
+    async def on_schedule(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.check()
+
+    async def check(self) -> int:
+        """Owe a warning for each group whose oldest card waits too long; returns how many groups were late."""
+        now = self._clock()
+        oldest: dict[str, Backlog] = {}
+        waiting: dict[str, int] = {}
+        for row in await self._figures.backlog():
+            if row.kind != owed.FORWARD_REPORT:
+                continue
+            chat = self._destination(row)
+            waiting[chat] = waiting.get(chat, 0) + row.pending
+            if chat not in oldest or row.oldest_created < oldest[chat].oldest_created:
+                oldest[chat] = row
+        late = 0
+        for chat, row in oldest.items():
+            age = now - row.oldest_created
+            if age <= self._limit:
+                continue
+            late += 1
+            minutes = int(age.total_seconds() // 60)
+            text = tn(
+                self._locale,
+                "ops.stale_cards",
+                waiting[chat],
+                group=html.escape(self._group_name(chat)),
+                minutes=minutes,
+                count=waiting[chat],
+            )
+            await self._outbox.enqueue(owed.stale_warning(chat, row.oldest_id, text))
+            log.warning("group %s: oldest card waiting %d minutes (%d waiting)", chat, minutes, waiting[chat])
+        if late:
+            self._wake()
+        return late
