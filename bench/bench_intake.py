@@ -98,6 +98,7 @@ def serve_bot(api_url: str, workdir: Path, rate_limit: bool) -> None:
         supervisor_chat_id=GROUP,
         database_path=workdir / "db.sqlite3",
         evidence_dir=workdir / "evidence",
+        http_port=0,
         messages_per_minute=10_000,
         reports_per_day=10_000,
     )

@@ -46,6 +46,9 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, 
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
+from bot.watch import StaleWatch
+from bot.web.ops import Destinations, OpsSources, ops_routes
+from bot.web.server import HttpServer
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
 from handlers.common.regions import RegionCatalog
@@ -56,6 +59,7 @@ from handlers.triage.service import TriageService
 from storage.db import utcnow
 from storage.inbox import Inbox
 from storage.models import Channel
+from storage.ops import OpsFigures
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -158,13 +162,46 @@ class App:
             default_locale=settings.default_locale,
         )
 
+        # ------------------------------------------------------------ the bot's HTTP server: one port, every web door
+        self.http = HttpServer(settings.http_listen, settings.http_port)
+
+        # ------------------------------------------------------------ operators: /healthz, /metrics, stale cards
+        figures = OpsFigures(store.db)
+        destinations = Destinations(lambda region_id: group, group)
+        self.http.add_routes(
+            ops_routes(
+                OpsSources(
+                    figures,
+                    destinations,
+                    in_flight=outbox.in_flight,
+                    pacer=self.pacer,
+                    last_contact=lambda: telegram.seconds_since_answer(bot),
+                    clock=utcnow,
+                )
+            )
+        )
+        self.stale_watch = StaleWatch(
+            figures,
+            store.outbox,
+            minutes=settings.stale_card_minutes,
+            destination=destinations,
+            group_name=str,
+            locale=settings.default_locale,
+            clock=utcnow,
+            wake=outbox.wake,
+        )
+
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
         if whatsapp:
             from bot.whatsapp.channel import WhatsAppChannel  # pywa is imported only when WhatsApp runs
 
             self.whatsapp = WhatsAppChannel(
-                services, clock=tuning.whatsapp_clock, album_delay=tuning.album_delay, burst_gap=tuning.burst_gap
+                services,
+                self.http,
+                clock=tuning.whatsapp_clock,
+                album_delay=tuning.album_delay,
+                burst_gap=tuning.burst_gap,
             )
         self.housekeeping = Housekeeping(
             store,
@@ -267,12 +304,13 @@ class App:
                     job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True},
                 )
             self.housekeeping.schedule(jobs)
+            self.stale_watch.schedule(jobs)
         await self.summary.catch_up()
-        if self.whatsapp is not None:
-            await self.whatsapp.start()
+        await self.http.start()
 
     async def _post_shutdown(self, application: telegram.TelegramApp) -> None:
         """Shut-down, in order: no new updates, the replies held back, the outbox, then the sessions."""
+        await self.http.stop()
         if self.whatsapp is not None:
             await self.whatsapp.stop_receiving()
         await self.citizen.flush()
@@ -293,10 +331,11 @@ class App:
                 yield self
             return
         assert self.whatsapp is not None
-        await self.whatsapp.start()
+        await self.http.start()
         try:
             yield self
         finally:
+            await self.http.stop()
             await self.whatsapp.stop_receiving()
             await self.whatsapp.close()
 

@@ -63,14 +63,15 @@ class Settings(BaseSettings):
     # Operations (issue 13): warn the provincial group when a group's oldest card waits this long.
     stale_card_minutes: int = Field(default=10, ge=1)
     log_level: str = "INFO"
+    # The bot's own HTTP server (bot/web/server.py): WhatsApp's webhook, health and metrics. Port 0: any free one.
+    http_listen: str = "127.0.0.1"
+    http_port: int = Field(default=8444, ge=0, le=65535)
     # WhatsApp Cloud API (issue 6): off while WHATSAPP_TOKEN is empty.
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_number_id: str = ""
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_url: str = WHATSAPP_DEFAULT_API
-    whatsapp_listen: str = "127.0.0.1"
-    whatsapp_port: int = Field(default=8444, ge=1, le=65535)
     whatsapp_template_notice: str = "lapor_netral_notice"
 
     @field_validator("telegram_bot_token", mode="before")

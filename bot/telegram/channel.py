@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -91,6 +92,14 @@ async def reach_bot_api(
             )
         await sleep(delay)
         delay = min(delay * 2, max_delay)
+
+
+def seconds_since_answer(bot: Bot) -> float | None:
+    """Seconds since Telegram last answered one of the bot's calls (None: not yet, or another transport)."""
+    request = bot.request
+    if isinstance(request, AiohttpRequest) and request.last_answer is not None:
+        return time.monotonic() - request.last_answer
+    return None
 
 
 def reporter_sender(bot: Bot) -> Sender:

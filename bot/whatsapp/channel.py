@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +23,11 @@ from pywa_async.types import MessageType
 
 from bot.coalesce import Coalescer
 from bot.services import Services
+from bot.web.server import HttpServer
 from bot.whatsapp.events import Bursts, address_of, event_from_message
 from bot.whatsapp.notices import WhatsAppNotices
 from bot.whatsapp.render import OWN_NUMBER, send_reply
-from bot.whatsapp.webhook import WebhookServer
+from bot.whatsapp.webhook import Webhook
 from handlers.common.events import Choice, Command, Event, FetchFailed, Reply, SharedContact
 from handlers.report.images import ImageRejected, RejectReason
 from locales import t
@@ -41,6 +41,7 @@ class WhatsAppChannel:
     def __init__(
         self,
         services: Services,
+        http: HttpServer,
         *,
         clock: Callable[[], datetime] = utcnow,
         album_delay: float = 1.2,
@@ -75,9 +76,9 @@ class WhatsAppChannel:
         self.notices = WhatsAppNotices(
             self.client, self.records, settings.whatsapp_template_notice, clock, services.outbox.wake
         )
-        self.webhook = WebhookServer(
-            self.client, settings.whatsapp_listen, settings.whatsapp_port, max_pending=max_pending
-        )
+        self.webhook = Webhook(self.client, max_pending=max_pending)
+        self._http = http
+        http.add_routes(self.webhook.routes())
         self._bursts = Bursts(burst_gap)
         self._replies = Coalescer(album_delay)
 
@@ -186,24 +187,16 @@ class WhatsAppChannel:
 
     # ------------------------------------------------------------------ life cycle
 
-    async def start(self) -> None:
-        await self.webhook.start()
+    @property
+    def port(self) -> int:
+        """Where Meta's calls arrive: the bot's HTTP server (behind the proxy's /whatsapp)."""
+        return self._http.port
 
     async def stop_receiving(self) -> None:
-        """Refuse new updates, finish those in hand, send the acknowledgements still held back."""
+        """After the HTTP server has stopped: finish the updates in hand, send the acknowledgements held back."""
         await self.webhook.stop()
         await self._replies.flush()
 
     async def close(self) -> None:
         """Close the Graph API session: after the outbox has stopped, which may still send notices."""
         await self._session.aclose()
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[WhatsAppChannel]:
-        """Serve the webhook inside an existing event loop (tests); stop on exit."""
-        await self.start()
-        try:
-            yield self
-        finally:
-            await self.stop_receiving()
-            await self.close()

@@ -23,7 +23,6 @@ from pywa_async import WhatsApp
 log = logging.getLogger(__name__)
 
 PATH: Final = "/whatsapp"
-MAX_BODY: Final = 3 * 1024 * 1024  # Meta's batches stay far below this
 SIGNATURE_HEADER: Final = "X-Hub-Signature-256"
 
 
@@ -137,46 +136,18 @@ class OrderedTasks:
                 await task
 
 
-class WebhookServer:
-    """An aiohttp server for one WhatsApp client, started inside the bot's event loop."""
+class Webhook:
+    """WhatsApp's door on the bot's HTTP server (bot/web/server.py): its routes, and the updates in hand."""
 
-    def __init__(self, client: WhatsApp, host: str, port: int, *, max_pending: int = 1000) -> None:
+    def __init__(self, client: WhatsApp, *, max_pending: int = 1000) -> None:
         self._client = client
-        self._host = host
-        self._port = port
         self.tasks = OrderedTasks(max_pending)
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
 
-    def application(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_get(PATH, self.verify)
-        app.router.add_post(PATH, self.receive)
-        return app
-
-    @property
-    def port(self) -> int:
-        """The port actually bound (a test may ask for port 0)."""
-        if self._site is None or self._runner is None:
-            return self._port
-        for address in self._runner.addresses:
-            if isinstance(address, tuple):
-                return int(address[1])
-        return self._port
-
-    async def start(self) -> None:
-        # No access log: the verification request carries the verify token in its query string.
-        self._runner = web.AppRunner(self.application(), access_log=None)
-        await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self._host, self._port)
-        await self._site.start()
-        log.info("WhatsApp webhook listening on %s:%d%s", self._host, self.port, PATH)
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get(PATH, self.verify), web.post(PATH, self.receive)]
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Stop accepting, then let the updates in hand finish."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = self._site = None
+        """Let the updates in hand finish (the server has stopped accepting before)."""
         await self.tasks.drain(timeout)
 
     async def verify(self, request: web.Request) -> web.Response:

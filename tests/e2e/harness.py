@@ -23,6 +23,7 @@ def make_settings(api: FakeBotApi, tmp_path: Path, **overrides: Any) -> Settings
         "supervisor_chat_id": GROUP,
         "database_path": tmp_path / "db.sqlite3",
         "evidence_dir": tmp_path / "evidence",
+        "http_port": 0,  # the bot's HTTP server on any free loopback port
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

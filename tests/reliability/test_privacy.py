@@ -181,7 +181,7 @@ async def test_a_whatsapp_report_at_debug_logs_nothing_of_the_reporter(
     async with FakeGraphApi() as graph:
         settings = wa_settings(api, graph, tmp_path)
         async with running_whatsapp(settings, telegram=True) as channel:
-            citizen = NamedCitizen(graph, channel.webhook.port, wa_id=WA_ID)
+            citizen = NamedCitizen(graph, channel.port, wa_id=WA_ID)
             await whatsapp_report.fill_until_evidence(citizen)
             await citizen.send_image(make_jpeg(640, 480, seed=73), media_id="media-73")
             await citizen.press("ev:done")

@@ -46,6 +46,7 @@ def settings(tmp_path: Path) -> Settings:
         _env_file=None,
         database_path=tmp_path / "db.sqlite3",
         evidence_dir=tmp_path / "evidence",
+        http_port=0,
         summary_chat_id=-1009876543210,
     )
 

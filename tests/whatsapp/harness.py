@@ -56,7 +56,7 @@ def wa_settings(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, **override
         "whatsapp_app_secret": APP_SECRET,
         "whatsapp_verify_token": VERIFY_TOKEN,
         "whatsapp_api_url": graph.url,
-        "whatsapp_port": free_port(),
+        "http_port": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -65,7 +65,7 @@ async def setup(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path) -> AsyncIt
     now = [T0]
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings, clock=lambda: now[0]) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234500001", clock=lambda: now[0].timestamp())
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281234500001", clock=lambda: now[0].timestamp())
         answers: list[tuple[Event, str | None]] = []
 
         async def router(reporter: Reporter, locale: str, event: Event, reply_to: str | None) -> list[Reply] | None:
@@ -151,7 +151,7 @@ async def test_a_late_refusal_in_a_status_callback_sends_the_notice_again_as_tem
         }
     )
     status["errors"][0].update({"code": 131047, "title": "Re-engagement message"})
-    assert (await post_signed(setup.channel.webhook.port, failed))[0] == 200
+    assert (await post_signed(setup.channel.port, failed))[0] == 200
     await setup.channel.webhook.tasks.drain(5)
     mark = len(setup.graph.to(setup.citizen.wa_id))
     await setup.channel.services.outbox.deliver_due()

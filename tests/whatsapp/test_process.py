@@ -63,7 +63,7 @@ async def test_one_process_serves_telegram_and_whatsapp(api: FakeBotApi, graph: 
         "WHATSAPP_APP_SECRET": APP_SECRET,
         "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
         "WHATSAPP_API_URL": graph.url,
-        "WHATSAPP_PORT": str(port),
+        "HTTP_PORT": str(port),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -60,7 +60,7 @@ def test_a_token_without_what_it_needs_is_refused(monkeypatch: pytest.MonkeyPatc
     [
         ("WHATSAPP_API_URL", "graph.facebook.com"),
         ("WHATSAPP_TEMPLATE_NOTICE", "Lapor Netral"),
-        ("WHATSAPP_PORT", "99999"),
+        ("HTTP_PORT", "99999"),
     ],
 )
 def test_a_wrong_whatsapp_setting_names_its_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:

@@ -36,7 +36,7 @@ def counts(settings: Settings) -> tuple[int, int, int]:
 async def test_the_verification_challenge(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel, aiohttp.ClientSession() as session:
-        url = f"http://127.0.0.1:{channel.webhook.port}/whatsapp"
+        url = f"http://127.0.0.1:{channel.port}/whatsapp"
         query = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
         async with session.get(url, params={**query, "hub.verify_token": VERIFY_TOKEN}) as response:
             assert (response.status, await response.text()) == (200, "1158201444")
@@ -65,11 +65,11 @@ async def test_unsigned_or_wrongly_signed_posts_are_refused_and_nothing_happens(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port)
+        citizen = WhatsAppCitizen(graph, channel.port)
         body = json.dumps(citizen.payload("text_message", text={"body": "/lapor"})).encode()
-        assert (await post(channel.webhook.port, body, headers))[0] == status
+        assert (await post(channel.port, body, headers))[0] == status
         # A body signed with another app's secret is refused too.
-        assert (await post(channel.webhook.port, body, {"X-Hub-Signature-256": sign(body, "x" * 32)}))[0] == 403
+        assert (await post(channel.port, body, {"X-Hub-Signature-256": sign(body, "x" * 32)}))[0] == 403
     assert graph.sent == [] and counts(settings) == (0, 0, 0)
 
 
@@ -82,7 +82,7 @@ async def test_signed_but_malformed_posts_are_refused(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        assert (await post(channel.webhook.port, body, {"X-Hub-Signature-256": sign(body)}))[0] == 400
+        assert (await post(channel.port, body, {"X-Hub-Signature-256": sign(body)}))[0] == 400
     assert graph.sent == [] and counts(settings) == (0, 0, 0)
 
 
@@ -93,19 +93,19 @@ async def test_a_replayed_message_is_handled_once_even_after_a_restart(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port)
+        citizen = WhatsAppCitizen(graph, channel.port)
         await citizen.say("/start")
         payload = citizen.payload("text_message", text={"body": "/lapor"})
         first = await citizen.send(payload)
         assert "1/8" in first[-1].text
         again = len(graph.sent)
-        assert (await post_signed(channel.webhook.port, payload))[0] == 200  # the very same body
+        assert (await post_signed(channel.port, payload))[0] == 200  # the very same body
         await graph.settle(citizen.wa_id, len(graph.to(citizen.wa_id)), quiet=0.3, timeout=0.5)
         assert len(graph.sent) == again
     # After a restart pywa's in-memory duplicate check is empty: the wamid recorded with the draft decides.
     async with running_whatsapp(settings) as channel:
         reshaped = json.dumps(payload, indent=1).encode()  # another body, the same message
-        assert (await post(channel.webhook.port, reshaped, {"X-Hub-Signature-256": sign(reshaped)}))[0] == 200
+        assert (await post(channel.port, reshaped, {"X-Hub-Signature-256": sign(reshaped)}))[0] == 200
         await graph.settle(citizen.wa_id, len(graph.to(citizen.wa_id)), quiet=0.3, timeout=0.5)
         assert len(graph.sent) == again
 
@@ -117,7 +117,7 @@ async def test_status_callbacks_are_recorded_and_not_answered(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port)
+        citizen = WhatsAppCitizen(graph, channel.port)
         replies = await citizen.say("/bantuan")
         reporters_before = counts(settings)[0]
         message_id = replies[0].message_id
@@ -125,7 +125,7 @@ async def test_status_callbacks_are_recorded_and_not_answered(
             payload = fixture(name)
             status = payload["entry"][0]["changes"][0]["value"]["statuses"][0]
             status.update({"id": message_id, "recipient_id": citizen.wa_id})
-            assert (await post_signed(channel.webhook.port, payload))[0] == 200
+            assert (await post_signed(channel.port, payload))[0] == 200
         await channel.webhook.tasks.drain(5)
         recorded = await channel.records.statuses(message_id)
     # One row per status reached (the repeated "delivered" once), the failure with its error code.
@@ -143,14 +143,14 @@ async def test_a_batch_of_messages_from_two_people_is_split(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        ani = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281111111111")
-        budi = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6282222222222")
+        ani = WhatsAppCitizen(graph, channel.port, wa_id="6281111111111")
+        budi = WhatsAppCitizen(graph, channel.port, wa_id="6282222222222")
         batch = ani.payload("text_message", text={"body": "/bantuan"})
         other = budi.payload("text_message", text={"body": "/bantuan"})["entry"][0]["changes"][0]["value"]
         value = batch["entry"][0]["changes"][0]["value"]
         value["contacts"] += other["contacts"]
         value["messages"] += other["messages"]
-        assert (await post_signed(channel.webhook.port, batch))[0] == 200
+        assert (await post_signed(channel.port, batch))[0] == 200
         await graph.wait_for(1, ani.wa_id)
         await graph.wait_for(1, budi.wa_id)
     assert "Bantuan" in graph.to(ani.wa_id)[0].text and "Bantuan" in graph.to(budi.wa_id)[0].text
@@ -164,8 +164,8 @@ async def test_too_much_waiting_work_asks_meta_to_come_back(
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
         channel.webhook.tasks._limit = 0
-        citizen = WhatsAppCitizen(graph, channel.webhook.port)
-        assert (await post_signed(channel.webhook.port, citizen.payload("text_message")))[0] == 503
+        citizen = WhatsAppCitizen(graph, channel.port)
+        assert (await post_signed(channel.port, citizen.payload("text_message")))[0] == 503
     assert graph.sent == []
 
 
@@ -190,7 +190,7 @@ async def test_unsupported_messages_get_the_polite_explanation(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port)
+        citizen = WhatsAppCitizen(graph, channel.port)
         await citizen.say("/lapor")
         replies = await citizen.send(citizen.payload(name, **fields))
     assert expected in replies[0].text
@@ -200,11 +200,11 @@ async def test_unsupported_messages_get_the_polite_explanation(
 async def test_a_reaction_taken_back_is_not_answered(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port)
+        citizen = WhatsAppCitizen(graph, channel.port)
         await citizen.say("/lapor")
         before = len(graph.sent)
         payload = citizen.payload("reaction_message", reaction={"message_id": "wamid.x", "emoji": ""})
-        assert (await post_signed(channel.webhook.port, payload))[0] == 200
+        assert (await post_signed(channel.port, payload))[0] == 200
         await channel.webhook.tasks.drain(5)
     assert len(graph.sent) == before
 
@@ -218,11 +218,11 @@ async def test_logs_carry_no_phone_number(
     settings = wa_settings(api, graph, tmp_path)
     caplog.set_level(logging.INFO)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281298765432")
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281298765432")
         await citizen.say("Halo")
         await citizen.say("/lapor")
         await citizen.send(citizen.payload("sticker_message"))
-        await post(channel.webhook.port, b"{}", {})
+        await post(channel.port, b"{}", {})
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert logged and "98765432" not in logged
 
@@ -238,7 +238,7 @@ async def test_both_contact_shapes_are_answered_and_identified_by_wa_id(
     settings = wa_settings(api, graph, tmp_path)
     caplog.set_level(logging.WARNING)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234567042")
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281234567042")
         payload = citizen.payload("text_message", text={"body": "/lapor"})
         contact = payload["entry"][0]["changes"][0]["value"]["contacts"][0]
         if shape != "with user_id":

@@ -55,7 +55,7 @@ async def test_a_report_over_whatsapp_reaches_the_supervisors_group(
     settings = wa_settings(api, graph, tmp_path)
     photos = [make_jpeg(1600, 1200, gps=(-7.5666, 110.8166), seed=1), make_jpeg(1024, 768, seed=2)]
     async with running_whatsapp(settings, telegram=True) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234567001")
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281234567001")
         await fill_until_evidence(citizen)
         # Two photos sent together arrive as two webhooks: acknowledged once, like a Telegram album.
         acks = await citizen.send_together([citizen.image(p, media_id=f"media-{i}") for i, p in enumerate(photos)])
@@ -103,7 +103,7 @@ async def test_sharing_the_own_number_and_an_image_document(
 ) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings, telegram=True) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6285700000002")
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6285700000002")
         await fill_until_evidence(citizen)
         acks = await citizen.send_image(make_jpeg(800, 600, seed=3), media_id="doc-1", document=True)
         assert "1 foto diterima" in acks[0].text
@@ -122,7 +122,7 @@ async def test_ordered_handling_of_quick_messages(api: FakeBotApi, graph: FakeGr
     """Messages posted back to back are handled in the order they arrived, each answered once."""
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281300000003")
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281300000003")
         await citizen.say("/start")
         await citizen.press("go:start")
         mark = len(graph.to(citizen.wa_id))
@@ -145,7 +145,7 @@ async def test_ordered_handling_of_quick_messages(api: FakeBotApi, graph: FakeGr
 async def test_a_shared_number_is_normalised(api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path, how: str) -> None:
     settings = wa_settings(api, graph, tmp_path)
     async with running_whatsapp(settings) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234500077")
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281234500077")
         await fill_until_evidence(citizen)
         await citizen.say("https://www.instagram.com/p/XYZ123/")
         await citizen.press("ev:done")

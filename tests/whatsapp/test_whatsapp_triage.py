@@ -87,7 +87,7 @@ async def test_a_question_reaches_the_whatsapp_reporter_and_the_answer_the_group
     group = Supervisors(api)
     group.add(ALICE, "Alice", "administrator")
     async with running_whatsapp(settings, telegram=True, clock=lambda: now[0]) as channel:
-        citizen = WhatsAppCitizen(graph, channel.webhook.port, wa_id="6281234511111", clock=lambda: now[0].timestamp())
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281234511111", clock=lambda: now[0].timestamp())
         code = await file_report(citizen)
         card = await card_of(api, code)
         await press(api, group, card, "🙋 Ambil")
