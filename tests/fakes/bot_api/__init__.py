@@ -28,9 +28,13 @@ Fidelity notes: parameters are validated where real Telegram commonly rejects bo
 unknown file_id, getUpdates while a webhook is set). MarkdownV2 is *not* validated.
 All waits are bounded and wake up immediately when the server stops.
 
-Modules: ``faults`` (what a test injects), ``calls`` (what is recorded), ``files``, ``validation`` (HTML,
-entities, lengths and markup as Telegram checks them), ``rates`` (random faults), ``server`` (the state,
-the Bot API methods and the control API), ``__main__`` (standalone mode).
+Modules: ``server`` (``FakeBotApi``: its life cycle and inspection) made of one mixin per method family on
+``state`` (the shared state): ``sending``, ``editing``, ``downloads`` (files), ``chats`` (users, groups,
+members, menus), ``updates`` (getUpdates, webhooks), ``builders`` (the updates a test pushes), ``control``
+(the JSON control API) and ``transport`` (HTTP, faults, flood limits); beside them ``faults`` (what a test
+injects), ``calls`` (what is recorded), ``files``, ``validation`` (HTML, entities, lengths and markup as
+Telegram checks them), ``limits`` (Telegram's flood limits), ``rates`` (random faults), ``__main__``
+(standalone mode).
 """
 
 from __future__ import annotations
