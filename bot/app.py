@@ -46,7 +46,7 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, 
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
-from bot.watch import StaleWatch
+from bot.watch import StaleWatch, recall_last_minute
 from bot.web.ops import Destinations, OpsSources, ops_routes
 from bot.web.server import HttpServer
 from handlers.common import owed
@@ -166,7 +166,7 @@ class App:
         self.http = HttpServer(settings.http_listen, settings.http_port)
 
         # ------------------------------------------------------------ operators: /healthz, /metrics, stale cards
-        figures = OpsFigures(store.db)
+        self.ops = figures = OpsFigures(store.db)
         destinations = Destinations(lambda region_id: group, group)
         self.http.add_routes(
             ops_routes(
@@ -285,6 +285,8 @@ class App:
             default_locale=settings.default_locale,
         )
         await self.inbox.replay(application)
+        if self.pacer is not None:  # before the outbox sends: Telegram still counts the last run's minute
+            await recall_last_minute(self.pacer, self.ops, provincial=settings.supervisor_chat_id, clock=utcnow)
         self.services.outbox.start()
         jobs = application.job_queue
         if jobs is not None:

@@ -1,9 +1,13 @@
-"""The stale-card watch: a warning in the provincial group when a group's oldest waiting card is too old.
+"""Watching the groups' budgets: the stale-card warning, and the pacer's memory across a restart.
+
+The stale-card watch: a warning in the provincial group when a group's oldest waiting card is too old.
 
 Every minute the outbox's backlog is read; a group whose oldest undelivered card (a report's album and card)
 was owed more than STALE_CARD_MINUTES ago gets one warning in the provincial group (SUPERVISOR_CHAT_ID),
 through the outbox, deduplicated by the group and that card: a queue that stays stuck is not announced
 again every minute, a new stuck card is. Registered by the composition root (bot/app.py).
+
+At start, `recall_last_minute` tells the pacer what the outbox sent into each group in the last minute.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, Final
 
 from telegram.ext import ContextTypes, JobQueue
 
+from bot.telegram.pacer import Pacer
 from handlers.common import owed
 from locales import tn
 from storage.ops import Backlog, OpsFigures
@@ -86,3 +91,34 @@ class StaleWatch:
         if late:
             self._wake()
         return late
+
+
+async def recall_last_minute(
+    pacer: Pacer, figures: OpsFigures, *, provincial: int, clock: Callable[[], datetime]
+) -> int:
+    """Tell a freshly started pacer what the outbox sent into groups in the last minute (a restart would
+    otherwise find each group's budget whole while Telegram still counts it spent); returns the messages."""
+    now = clock()
+    recalled = 0
+    for sent in await figures.recent_sends(now - timedelta(seconds=60)):
+        cost = _GROUP_COSTS.get(sent.kind)
+        if cost is None:
+            continue
+        chat = sent.card_chat_id if sent.kind in _CARD_KINDS else provincial
+        if chat is None:
+            continue
+        count = cost + min(sent.photos, 10) if sent.kind == owed.FORWARD_REPORT else cost
+        pacer.recall(chat, (now - sent.sent_at).total_seconds(), count)
+        recalled += count
+    return recalled
+
+
+# What each group kind cost its group (a forwarded report: its album, one per photo, and its card).
+_GROUP_COSTS: Final = {
+    owed.FORWARD_REPORT: 1,
+    owed.EDIT_CARD: 1,
+    owed.POST_ANSWER: 1,
+    owed.HANDOFF_PACKET: 1,
+    owed.GROUP_POST: 1,
+}
+_CARD_KINDS: Final = frozenset({owed.FORWARD_REPORT, owed.EDIT_CARD, owed.POST_ANSWER, owed.HANDOFF_PACKET})

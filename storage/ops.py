@@ -30,6 +30,16 @@ class Backlog:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentSend:
+    """An outbox item delivered lately: its kind, its card's group, when, and the report's photos."""
+
+    kind: str
+    card_chat_id: int | None
+    sent_at: datetime
+    photos: int
+
+
+@dataclass(frozen=True, slots=True)
 class HourFigures:
     """Reports received and supervisor moves made in the last hour, by the report's channel."""
 
@@ -82,3 +92,17 @@ class OpsFigures:
             reports={str(row[0]): int(row[1]) for row in reports},
             moves={str(row[0]): int(row[1]) for row in moves},
         )
+
+    async def recent_sends(self, since: datetime) -> list[RecentSend]:
+        """What the outbox delivered since `since`: a restarted pacer's memory of the last minute."""
+        rows = await self._db.fetchall(
+            "SELECT o.kind, o.sent_at, r.card_chat_id,"
+            " (SELECT COUNT(*) FROM evidence e WHERE e.report_id = r.id AND e.kind = 'photo') AS photos"
+            " FROM outbox o LEFT JOIN reports r ON r.id = json_extract(o.payload, '$.report_id')"
+            " WHERE o.state = 'sent' AND o.sent_at >= ?",
+            (iso(since),),
+        )
+        return [
+            RecentSend(row["kind"], row["card_chat_id"], from_iso(row["sent_at"]), int(row["photos"] or 0))
+            for row in rows
+        ]

@@ -88,6 +88,10 @@ class Pacer(BaseRateLimiter[int]):
         """Requests held back now, by chat (for /metrics)."""
         return self._queue.waiting()
 
+    def recall(self, chat: ChatId, seconds_ago: float, count: int) -> None:
+        """Count messages sent `seconds_ago` by the bot's previous run: Telegram still counts them."""
+        self._queue.recall(chat, self._clock() - seconds_ago, count)
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, Result]],

@@ -233,6 +233,13 @@ class PaceQueue:
             else:
                 self._in_flight.pop(ticket.key, None)
 
+    def recall(self, chat: ChatId, at: float, count: int) -> None:
+        """Messages sent at `at` before this queue existed (a restart): they still count in their window."""
+        stamps = [[at] for _ in range(count)]
+        self._overall.stamps.extend(stamps)
+        if is_group(chat):
+            self._group(chat).stamps.extend([[at] for _ in range(count)])
+
     def hold(self, chat: ChatId | None, seconds: float, now: float) -> None:
         """Telegram said 429 for this chat: nothing more goes to it for exactly `seconds`."""
         self._held[chat] = max(self._held.get(chat, 0.0), now + seconds)

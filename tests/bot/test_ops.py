@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 
-from bot.watch import StaleWatch
+from bot.telegram.pacer import Pacer
+from bot.telegram.pacing import Priority
+from bot.watch import StaleWatch, recall_last_minute
 from bot.web.ops import REPORTERS, Destinations, OpsSources, chat_label, healthz
 from handlers.common import owed
 from locales import tn
@@ -121,3 +124,21 @@ async def test_a_group_whose_oldest_card_waits_too_long_is_announced_once(tmp_pa
     expected = tn("id", "ops.stale_cards", 2, group="Karesidenan &lt;Surakarta&gt;", minutes=11, count=2)
     assert json.loads(rows[0]["payload"]) == {"text": expected}
     assert woken == [1, 1]
+
+
+async def test_a_restarted_pacer_recalls_what_the_outbox_sent_into_groups_in_the_last_minute(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    try:
+        for day in range(3):
+            await store.outbox.enqueue(owed.reminder(utcnow().date() - timedelta(days=day), "Pengingat"))
+        for item in await store.outbox.due(utcnow()):
+            await store.outbox.mark_sent(item.id)
+        pacer = Pacer()
+        assert await recall_last_minute(pacer, OpsFigures(store.db), provincial=GROUP, clock=utcnow) == 3
+    finally:
+        await store.close()
+    queue = pacer._queue
+    for _ in range(18):
+        queue.push(GROUP, 1, Priority.CARD)
+    granted, next_at = queue.release(time.monotonic())
+    assert len(granted) == 17 and next_at is not None  # 20 a minute, three of them already spent

@@ -142,3 +142,13 @@ def test_chats_whose_budget_is_whole_again_are_forgotten() -> None:
         queue.push(5000 + user, 1, Priority.REPLY)
         drain(queue, float(user))
     assert len(queue._private) < 1000  # pruned, not one bucket per reporter forever
+
+
+def test_messages_of_the_last_run_still_count_after_a_restart() -> None:
+    queue = PaceQueue()
+    queue.recall(GROUP, -30.0, 18)  # sent 30 s before this queue existed
+    for _ in range(3):
+        queue.push(GROUP, 1, Priority.CARD)
+    assert len(drain(queue, 0.0)) == 2
+    granted, next_at = queue.release(0.0)
+    assert granted == [] and next_at == 30.0
