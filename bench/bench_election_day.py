@@ -307,9 +307,9 @@ class Outcome:
         chat, per_minute = self.busiest
         return (
             f"election day: {self.groups} group(s), {self.rate:.0f} reports/h for {self.minutes:g} min "
-            f"({len(self.reports)} reports, {acked} acknowledged): card p50={percentile(cards, 0.5):.1f} s "
-            f"p99={percentile(cards, 0.99):.1f} s, edit p50={percentile(edit_latencies, 0.5):.1f} s "
-            f"p99={percentile(edit_latencies, 0.99):.1f} s ({len(edit_latencies)} presses), "
+            f"({len(self.reports)} reports, {acked} acknowledged): card p50={percentile(cards, 0.5):.2f} s "
+            f"p99={percentile(cards, 0.99):.2f} s, edit p50={percentile(edit_latencies, 0.5):.2f} s "
+            f"p99={percentile(edit_latencies, 0.99):.2f} s ({len(edit_latencies)} presses), "
             f"429s={self.too_many_requests}, group messages/report={messages / max(1, acked):.2f}, "
             f"lost={self.lost}, still waiting at the end={self.waiting}; busiest group {chat}: "
             f"{per_minute:.1f} messages/min demanded (budget 20)"

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.logs import setup_logging
-from bot.settings import Settings, SettingsError, check_paths, check_regions, load_settings
+from bot.settings import Settings, SettingsError, check_paths, check_regions, check_routing, load_settings
 
 NO_TOKEN_HELP = (
     "TELEGRAM_BOT_TOKEN is not set: open Telegram, talk to @BotFather, send /newbot and copy the token.\n"
@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "demo":  # the demo keeps its own database beside the default one
             check_paths(settings)
         check_regions(settings)
+        check_routing(settings)
     except SettingsError as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         return 2

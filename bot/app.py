@@ -31,10 +31,10 @@ from bot.housekeeping import Housekeeping
 from bot.notify import ReporterNotifier
 from bot.outbox import Deliverer, OutboxWorker
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, load_routing
 from bot.telegram import channel as telegram
 from bot.telegram.citizen import CitizenChat
-from bot.telegram.group import GroupForwarder
+from bot.telegram.group import EvidencePoster, GroupForwarder
 from bot.telegram.inbox import TelegramInbox
 from bot.telegram.menus import set_menus
 from bot.telegram.pacer import Pacer, paced_deliverer
@@ -42,7 +42,7 @@ from bot.telegram.pacing import Priority
 from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
 from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
-from bot.telegram.triage.delivery import AnswerPoster, CardEditor, GroupPoster, TriageCard
+from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEditor, GroupPoster, TriageCard
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
@@ -55,7 +55,9 @@ from handlers.common.regions import RegionCatalog
 from handlers.report.intake import Intake, IntakeConfig
 from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
+from handlers.triage.regional import RegionalTriage
 from handlers.triage.service import TriageService
+from locales import t
 from storage.db import utcnow
 from storage.inbox import Inbox
 from storage.models import Channel
@@ -71,6 +73,8 @@ Clock = Callable[[], datetime]
 CLOUD_DOWNLOAD_MAX = 20 * 1024 * 1024  # the cloud Bot API downloads at most 20 MB
 # The morning reminder may wake late (a busy loop, a suspended VM): it still posts, deduped by day.
 REMINDER_GRACE_SECONDS = 3 * 3600
+# The digest runs just after its period ends, so that the period it reports is the one just closed.
+DIGEST_LAG_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,11 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     answers = TriageAnswers(
         store, triage.triage, intake.store_image, clock=utcnow, on_enqueue=worker.wake, max_photos=settings.max_photos
     )
-    summary = SummaryService(store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake)
+    # Regional groups give the summary a line each (REGION_GROUPS_FILE; the demo has no supervisors' group).
+    routing = load_routing(settings) if settings.supervisor_chat_id is not None else None
+    summary = SummaryService(
+        store.db, regions, summary_config(settings), clock=tuning.summary_clock, wake=worker.wake, routing=routing
+    )
     notifier = ReporterNotifier(store, settings.default_locale)
     return Services(settings, store, regions, intake, worker, notifier, triage, answers, summary)
 
@@ -143,15 +151,24 @@ class App:
         )
         bot = self.application.bot
         group = settings.supervisor_chat_id
-        card = TriageCard(services.triage)
+        # The provincial group and the regional ones (REGION_GROUPS_FILE, checked by bot/__main__.py).
+        self.routing = load_routing(settings)
+        regional = RegionalTriage(services.triage, self.routing)
+        card = TriageCard(services.triage, regional)
         self.citizen = CitizenChat(services.intake, settings.default_locale, album_delay=tuning.album_delay)
-        self.forwarder = GroupForwarder(bot, store, card, group, settings.default_locale)
-        guard = SupervisorGuard(bot, group, settings.supervisor_allow_list)
-        self.commands = TriageCommands(services.triage, guard, card, settings.evidence_custodians)
+        self.forwarder = GroupForwarder(bot, store, card, self.routing.group_for, settings.default_locale)
+        guard = SupervisorGuard(bot, self.routing.chats, settings.supervisor_allow_list, covers=regional.covers)
+        self.commands = TriageCommands(services.triage, guard, card, settings.evidence_custodians, regional=regional)
         packets = Packets(bot, services.triage, services.regions)
         referrals = ReferralCommands(services.triage, guard)
         self.triage = TelegramTriage(
-            services.triage, guard, self.commands, settings.triage_reminder_time.replace(tzinfo=settings.tz)
+            services.triage,
+            guard,
+            self.commands,
+            settings.triage_reminder_time.replace(tzinfo=settings.tz),
+            regional=regional,
+            card=card,
+            digest_minutes=settings.digest_minutes,
         )
         self.summary = TelegramSummary(
             bot,
@@ -167,7 +184,7 @@ class App:
 
         # ------------------------------------------------------------ operators: /healthz, /metrics, stale cards
         self.ops = figures = OpsFigures(store.db)
-        destinations = Destinations(lambda region_id: group, group)
+        destinations = Destinations(self.routing.group_for, group)
         self.http.add_routes(
             ops_routes(
                 OpsSources(
@@ -185,7 +202,7 @@ class App:
             store.outbox,
             minutes=settings.stale_card_minutes,
             destination=destinations,
-            group_name=str,
+            group_name=lambda chat: self.routing.name(int(chat), t(settings.default_locale, "triage.group_provincial")),
             locale=settings.default_locale,
             clock=utcnow,
             wake=outbox.wake,
@@ -232,6 +249,7 @@ class App:
             (CommandHandler("paket", PacketCommand(packets, services.triage, guard), filters=groups), 0),
             (CommandHandler("rujukan", referrals.record_reference, filters=groups), 0),
             (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
+            (CommandHandler("pindah", self.commands.move_report, filters=groups), 0),
             # A member who leaves (or joins) the group is asked about afresh: no minute of stale access.
             (ChatMemberHandler(guard.on_member_update, ChatMemberHandler.CHAT_MEMBER), COMMAND_GROUP),
         ]
@@ -245,9 +263,15 @@ class App:
             (owed.NOTIFY_REPORTER, Priority.NOTICE, notifier),  # notices to reporters, by their channel
             (owed.EDIT_CARD, Priority.EDIT, CardEditor(bot, services.triage, card)),
             (owed.POST_ANSWER, Priority.POST, AnswerPoster(bot, services.triage)),
-            (owed.GROUP_POST, Priority.BULK, GroupPoster(bot, group)),  # the morning reminder
+            (owed.GROUP_POST, Priority.BULK, GroupPoster(bot, group)),  # the morning reminders, the provincial digest
             (owed.HANDOFF_PACKET, Priority.POST, PacketPoster(packets, services.triage)),  # the PDF under the card
             (owed.SUMMARY, Priority.BULK, self.summary.deliver),
+            (
+                owed.CARD_MOVED,
+                Priority.EDIT,
+                CardMovedEditor(bot, services.triage, regional),
+            ),  # a moved report's old card
+            (owed.EVIDENCE_ALBUM, Priority.POST, EvidencePoster(bot, store, settings.default_locale)),  # "📷 Bukti (n)"
         ]
         for kind, priority, deliverer in deliverers:
             outbox.register(kind, paced_deliverer(priority, deliverer))
@@ -283,6 +307,7 @@ class App:
             supervisor_chat_id=settings.supervisor_chat_id,
             summary_chat_id=settings.summary_chat_id,
             default_locale=settings.default_locale,
+            region_chats=tuple(g.chat_id for g in self.routing.groups),
         )
         await self.inbox.replay(application)
         if self.pacer is not None:  # before the outbox sends: Telegram still counts the last run's minute
@@ -297,6 +322,15 @@ class App:
                 name="triage-reminder",
                 job_kwargs={"misfire_grace_time": REMINDER_GRACE_SECONDS, "coalesce": True},
             )
+            if self.routing.regional:
+                period = settings.digest_minutes * 60
+                jobs.run_repeating(
+                    self.triage.digest,
+                    interval=period,
+                    first=period - utcnow().timestamp() % period + DIGEST_LAG_SECONDS,  # on the period's boundary
+                    name="triage-digest",
+                    job_kwargs={"misfire_grace_time": period, "coalesce": True},
+                )
             if settings.summary_chat_id is not None:
                 jobs.run_daily(
                     self.summary.on_schedule,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -19,6 +19,9 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.common.errors import LaporNetralError
+
+if TYPE_CHECKING:
+    from handlers.common.routing import Routing
 
 TELEGRAM_DEFAULT_API: Final = "https://api.telegram.org"
 WHATSAPP_DEFAULT_API: Final = "https://graph.facebook.com"
@@ -53,6 +56,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     timezone: str = "Asia/Jakarta"
     region_file: Path | None = None
+    # Regional supervisors' groups (issue 13): empty = every report to SUPERVISOR_CHAT_ID.
+    region_groups_file: Path | None = None
+    digest_minutes: int = Field(default=60, ge=5, le=1440)
     max_image_mb: float = Field(default=20.0, gt=0, le=2000)
     max_photos: int = Field(default=10, ge=1, le=10)
     messages_per_minute: int = Field(default=30, ge=1)
@@ -84,7 +90,7 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a BotFather token (digits:letters)")
         return value.strip()
 
-    @field_validator("supervisor_chat_id", "summary_chat_id", "region_file", mode="before")
+    @field_validator("supervisor_chat_id", "summary_chat_id", "region_file", "region_groups_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -161,7 +167,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("region_file")
+    @field_validator("region_file", "region_groups_file")
     @classmethod
     def _region_file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
@@ -321,3 +327,23 @@ def check_regions(settings: Settings) -> None:
     except (ValueError, KeyError, TypeError, OSError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
         raise SettingsError(f"REGION_FILE {settings.region_file} is not a usable region list: {reason}.") from None
+
+
+def load_routing(settings: Settings) -> Routing:
+    """The routing table of REGION_GROUPS_FILE checked against the region list, or one line saying what is
+    wrong (an unknown id, a region covered twice, a private chat's id, the provincial group reused)."""
+    from handlers.common.regions import RegionCatalog
+    from handlers.common.routing import Routing, RoutingError
+
+    assert settings.supervisor_chat_id is not None
+    catalog = RegionCatalog.load(settings.region_file)
+    try:
+        return Routing.load(settings.region_groups_file, catalog, settings.supervisor_chat_id)
+    except RoutingError as exc:
+        raise SettingsError(f"REGION_GROUPS_FILE {settings.region_groups_file}: {exc}.") from None
+
+
+def check_routing(settings: Settings) -> None:
+    """At start-up, before anything is opened: a routing table that cannot be used stops the start."""
+    if settings.region_groups_file is not None and settings.supervisor_chat_id is not None:
+        load_routing(settings)

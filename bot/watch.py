@@ -104,10 +104,13 @@ async def recall_last_minute(
         cost = _GROUP_COSTS.get(sent.kind)
         if cost is None:
             continue
-        chat = sent.card_chat_id if sent.kind in _CARD_KINDS else provincial
-        if chat is None:
-            continue
-        count = cost + min(sent.photos, 10) if sent.kind == owed.FORWARD_REPORT else cost
+        chat = sent.card_chat_id if sent.card_chat_id is not None else provincial
+        if sent.kind == owed.EVIDENCE_ALBUM:
+            count = max(1, min(sent.photos, 10))
+        elif sent.kind == owed.FORWARD_REPORT and sent.photos:
+            count = 2  # the photo card, or a photo then a text card when the card is too long for a caption
+        else:
+            count = cost
         pacer.recall(chat, (now - sent.sent_at).total_seconds(), count)
         recalled += count
     return recalled

@@ -133,6 +133,10 @@ class Report(Record):
     updated_at: datetime
     card_chat_id: int | None
     card_message_id: int | None
+    # The supervisors' group the report belongs to (None until first forwarded), and how its card was
+    # posted: "text" or "caption" (storage/migrations/0010_region_groups.sql).
+    group_chat_id: int | None = None
+    card_kind: str = "text"
 
 
 class NewEvent(Record):

@@ -22,7 +22,7 @@ class Backlog:
     """Pending outbox items of one kind toward one destination."""
 
     kind: str
-    card_chat_id: int | None  # the group the report's card is in (None: not posted yet, or not a report's)
+    card_chat_id: int | None  # the item's chat, or its report's card's group (None: not posted yet)
     region_id: str | None  # the report's region (None: not a report's item)
     pending: int
     oldest_created: datetime
@@ -61,10 +61,10 @@ class OpsFigures:
 
     async def backlog(self) -> list[Backlog]:
         rows = await self._db.fetchall(
-            "SELECT o.kind, r.card_chat_id, r.region_id, COUNT(*) AS pending,"
-            " MIN(o.created_at) AS oldest, MIN(o.id) AS oldest_id"
+            "SELECT o.kind, COALESCE(json_extract(o.payload, '$.chat_id'), r.card_chat_id) AS card_chat_id,"
+            " r.region_id, COUNT(*) AS pending, MIN(o.created_at) AS oldest, MIN(o.id) AS oldest_id"
             " FROM outbox o LEFT JOIN reports r ON r.id = json_extract(o.payload, '$.report_id')"
-            " WHERE o.state = 'pending' GROUP BY o.kind, r.card_chat_id, r.region_id"
+            " WHERE o.state = 'pending' GROUP BY 1, 2, 3"
         )
         return [
             Backlog(
@@ -96,7 +96,7 @@ class OpsFigures:
     async def recent_sends(self, since: datetime) -> list[RecentSend]:
         """What the outbox delivered since `since`: a restarted pacer's memory of the last minute."""
         rows = await self._db.fetchall(
-            "SELECT o.kind, o.sent_at, r.card_chat_id,"
+            "SELECT o.kind, o.sent_at, COALESCE(json_extract(o.payload, '$.chat_id'), r.card_chat_id) AS card_chat_id,"
             " (SELECT COUNT(*) FROM evidence e WHERE e.report_id = r.id AND e.kind = 'photo') AS photos"
             " FROM outbox o LEFT JOIN reports r ON r.id = json_extract(o.payload, '$.report_id')"
             " WHERE o.state = 'sent' AND o.sent_at >= ?",

@@ -73,6 +73,8 @@ def row_to_report(row: sqlite3.Row) -> Report:
         updated_at=from_iso(row["updated_at"]),
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
+        group_chat_id=row["group_chat_id"],
+        card_kind=row["card_kind"],
     )
 
 
@@ -316,8 +318,47 @@ class Reports:
             events=tuple(await self.events(report.id)),
         )
 
-    async def set_card(self, report_id: int, chat_id: int, message_id: int) -> None:
-        await self._db.execute(
-            "UPDATE reports SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
-            (chat_id, message_id, report_id),
+    async def set_card(self, report_id: int, chat_id: int, message_id: int, kind: str = "text") -> None:
+        """The report's card from now on (the one edits go to), remembered among its cards per group."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE reports SET card_chat_id = ?, card_message_id = ?, card_kind = ? WHERE id = ?",
+                (chat_id, message_id, kind, report_id),
+            )
+            await conn.execute(
+                "INSERT OR IGNORE INTO report_cards (report_id, chat_id, message_id, kind, posted_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (report_id, chat_id, message_id, kind, iso(utcnow())),
+            )
+
+    async def assign_group(self, report_id: int, chat_id: int) -> int:
+        """The report's group: `chat_id` if it has none yet, else the one decided before (a report keeps its
+        group when the routing file changes; only a supervisor's move changes it)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE reports SET group_chat_id = ? WHERE id = ? AND group_chat_id IS NULL", (chat_id, report_id)
+            )
+            row = await fetchone_in(conn, "SELECT group_chat_id FROM reports WHERE id = ?", (report_id,))
+        assert row is not None
+        return int(row[0])
+
+    async def evidence_message(self, chat_id: int, card_message_id: int) -> int | None:
+        """The first message of the photos posted on demand under this card, if they were."""
+        row = await self._db.fetchone(
+            "SELECT evidence_message_id FROM report_cards WHERE chat_id = ? AND message_id = ?",
+            (chat_id, card_message_id),
         )
+        return int(row[0]) if row is not None and row[0] is not None else None
+
+    async def set_evidence_message(self, chat_id: int, card_message_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE report_cards SET evidence_message_id = ? WHERE chat_id = ? AND message_id = ?",
+            (message_id, chat_id, card_message_id),
+        )
+
+    async def report_of_card(self, chat_id: int, message_id: int) -> int | None:
+        """Which report a card (current or older) in a group belongs to."""
+        row = await self._db.fetchone(
+            "SELECT report_id FROM report_cards WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+        return int(row[0]) if row is not None else None

@@ -75,6 +75,15 @@ class SummaryData(Record):
     deadline_reports: tuple[DeadlineReport, ...]
 
 
+class GroupBacklog(Record):
+    """Reports unclaimed at an instant, by the group they are in (None: not forwarded yet) and region."""
+
+    group_chat_id: int | None
+    region_id: str
+    count: int
+    oldest: datetime
+
+
 class SheetRow(Record):
     """One of the day's reports as the spreadsheet shows it: no reporter and no contact.
 
@@ -115,6 +124,11 @@ GROUPS_SQL: Final = (
 STATES_SQL: Final = (
     f"SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM (SELECT {STATE_AT} AS state, r.created_at"
     " FROM reports AS r WHERE r.created_at < ?) GROUP BY state"
+)
+# The backlog at the instant by group and region, for the summary's line per region group (issue 13).
+BACKLOG_BY_GROUP_SQL: Final = (
+    "SELECT r.group_chat_id, r.region_id, COUNT(*), MIN(r.created_at) FROM reports AS r"
+    f" WHERE r.created_at < ? AND {STATE_AT} = 'baru' GROUP BY 1, 2"
 )
 # The first supervisor move of each report, kept when it falls within the day: a move that day with no
 # earlier move on the same report (ties broken by id, the order they were logged in).
@@ -188,6 +202,13 @@ class SummaryStore:
 
     async def new_reports(self, window: Window) -> int:
         return await self._count(NEW_REPORTS_SQL, (iso(window.start), iso(window.end)))
+
+    async def backlog_by_group(self, as_of: datetime) -> list[GroupBacklog]:
+        rows = await self._db.fetchall(BACKLOG_BY_GROUP_SQL, (iso(as_of), iso(as_of)))
+        return [
+            GroupBacklog(group_chat_id=r[0], region_id=str(r[1]), count=int(r[2]), oldest=from_iso(str(r[3])))
+            for r in rows
+        ]
 
     async def collect(self, query: SummaryQuery) -> SummaryData:
         """Run every aggregate of one summary. Statements run one by one so the bot stays responsive."""

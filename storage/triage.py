@@ -61,8 +61,35 @@ class PhotoMatch(Record):
     dhash: str | None
 
 
+class GroupScope(Record):
+    """The reports of one supervisors' group: those routed to `chat_id`, and those not yet forwarded (their
+    group is decided then) whose region is in `region_ids` (with `except_regions`: is not)."""
+
+    chat_id: int
+    region_ids: tuple[str, ...]
+    except_regions: bool = False
+
+
+def scope_sql(scope: GroupScope, prefix: str = "") -> tuple[str, list[object]]:
+    """The WHERE clause of a group's share of reports (`prefix`: the reports table's alias, with its dot)."""
+    regions = f"{prefix}region_id {'NOT ' if scope.except_regions else ''}IN ({marks(scope.region_ids)})"
+    if not scope.region_ids:
+        regions = "1" if scope.except_regions else "0"
+    clause = f"({prefix}group_chat_id = ? OR ({prefix}group_chat_id IS NULL AND {regions}))"
+    return clause, [scope.chat_id, *scope.region_ids]
+
+
+class GroupFigures(Record):
+    """One group's share at a moment: reports received since a time, its backlog, its oldest unclaimed."""
+
+    received: int
+    backlog: int
+    oldest_waiting: datetime | None
+
+
 class ReportFilter(Record):
-    """What /cari narrows by; None means "any". Dates are instants (received time, UTC)."""
+    """What /cari narrows by; None means "any". Dates are instants (received time, UTC). `scope`: the
+    asking group's share (None: every report, as the provincial group sees them)."""
 
     region_ids: tuple[str, ...] | None = None
     categories: tuple[Category, ...] | None = None
@@ -70,6 +97,7 @@ class ReportFilter(Record):
     received_from: datetime | None = None
     received_before: datetime | None = None
     name: str | None = None
+    scope: GroupScope | None = None
 
 
 class ExportRow(Record):
@@ -239,6 +267,48 @@ class TriageStore:
             await enqueue_in(conn, owed(event_id))
         return event_id
 
+    async def move_group(
+        self,
+        report_id: int,
+        from_chat: int | None,
+        to_chat: int,
+        event: NewEvent,
+        *,
+        owed: Callable[[int], Sequence[Owed]],
+    ) -> int | None:
+        """A report moved to another region's group, all or nothing: its group, the audited event and what it
+        owes the outbox (the card in the new group, the old card marked as moved), built from the event's
+        id. The report has no current card until the new one is posted, so its edits wait for that one.
+        None when the report is no longer in `from_chat` (someone moved it first): nothing is written."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reports SET group_chat_id = ?, card_chat_id = NULL, card_message_id = NULL, updated_at = ?"
+                " WHERE id = ? AND group_chat_id IS ?",
+                (to_chat, iso(event.at), report_id, from_chat),
+            )
+            if cur.rowcount != 1:
+                return None
+            event_id = await append_event_in(conn, report_id, event)
+            await enqueue_in(conn, owed(event_id))
+        return event_id
+
+    async def group_figures(self, scope: GroupScope, since: datetime) -> GroupFigures:
+        """Received since `since`, still `baru` (the backlog), and the oldest of those, for one group."""
+        clause, values = scope_sql(scope)
+        row = await self._db.fetchone(
+            "SELECT SUM(created_at >= ?), SUM(state = 'baru'), MIN(CASE WHEN state = 'baru' THEN created_at END)"
+            f" FROM reports WHERE {clause}",
+            (iso(since), *values),
+        )
+        if row is None:
+            return GroupFigures(received=0, backlog=0, oldest_waiting=None)
+        return GroupFigures(received=int(row[0] or 0), backlog=int(row[1] or 0), oldest_waiting=_opt_dt(row[2]))
+
+    async def group_events_since(self, action: str, since: datetime) -> int:
+        """How many events of `action` (a move between groups, say) happened since `since`."""
+        row = await self._db.fetchone("SELECT COUNT(*) FROM events WHERE action = ? AND at >= ?", (action, iso(since)))
+        return int(row[0]) if row else 0
+
     async def record_event(self, report_id: int, event: NewEvent, *, owed: Callable[[int], Sequence[Owed]]) -> int:
         """An audited event that changes no state (a referral's number or outcome) with what it owes the
         outbox, all or nothing; returns the event's id."""
@@ -390,6 +460,10 @@ class TriageStore:
         if where.name:
             clauses.append("subject_name LIKE ? ESCAPE '\\'")
             params.append(_like(where.name))
+        if where.scope is not None:
+            clause, values = scope_sql(where.scope)
+            clauses.append(clause)
+            params += values
         sql_where = " WHERE " + " AND ".join(clauses) if clauses else ""
         order = "ASC" if oldest_first else "DESC"
         total_row = await self._db.fetchone(f"SELECT COUNT(*) FROM reports{sql_where}", params)
@@ -399,12 +473,15 @@ class TriageStore:
         )
         return [row_to_report(r) for r in rows], int(total_row[0]) if total_row else 0
 
-    async def untriaged_incident_between(self, first: date, last: date) -> list[Report]:
+    async def untriaged_incident_between(
+        self, first: date, last: date, scope: GroupScope | None = None
+    ) -> list[Report]:
         """Reports still `baru` whose incident date lies in [first, last], oldest incident first."""
+        clause, values = scope_sql(scope) if scope is not None else ("1", [])
         rows = await self._db.fetchall(
-            "SELECT * FROM reports WHERE state = 'baru' AND incident_date BETWEEN ? AND ?"
+            f"SELECT * FROM reports WHERE state = 'baru' AND incident_date BETWEEN ? AND ? AND {clause}"
             " ORDER BY incident_date, created_at",
-            (first.isoformat(), last.isoformat()),
+            (first.isoformat(), last.isoformat(), *values),
         )
         return [row_to_report(r) for r in rows]
 
@@ -433,11 +510,14 @@ class TriageStore:
 
     # ---------------------------------------------------------------- export
 
-    async def export_rows(self, received_from: datetime, received_before: datetime) -> list[ExportRow]:
+    async def export_rows(
+        self, received_from: datetime, received_before: datetime, scope: GroupScope | None = None
+    ) -> list[ExportRow]:
+        clause, values = scope_sql(scope, "r.") if scope is not None else ("1", [])
         reports = await self._db.fetchall(
             "SELECT r.*, p.pseudonym AS reporter_pseudonym FROM reports r JOIN reporters p ON p.id = r.reporter_id"
-            " WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.created_at, r.id",
-            (iso(received_from), iso(received_before)),
+            f" WHERE r.created_at >= ? AND r.created_at < ? AND {clause} ORDER BY r.created_at, r.id",
+            (iso(received_from), iso(received_before), *values),
         )
         result: list[ExportRow] = []
         for row in reports:

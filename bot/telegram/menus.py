@@ -1,7 +1,8 @@
 """The command menus, per chat scope, in one place: Telegram keeps one menu per (scope, language).
 
 The citizens' menu is shown in every private chat; the supervisors' group gets triage's commands and
-/ringkasan; the summary chat gets /ringkasan. When SUMMARY_CHAT_ID is the supervisors' group, both
+/ringkasan, each regional group triage's commands (with /pindah when there are regional groups); the
+summary chat gets /ringkasan. When SUMMARY_CHAT_ID is the supervisors' group, both
 menus are merged, because setting the second would replace the first.
 """
 
@@ -20,25 +21,39 @@ TRIAGE: Final = {
     name: f"triage.cmd_{name}"
     for name in ("laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor")
 }
+# With regional groups, every supervisors' group can move a report to another's.
+MOVE: Final = {"pindah": "triage.cmd_pindah"}
 SUMMARY: Final = {"ringkasan": "summary.cmd_ringkasan"}
 
 Menu = dict[str, str]
 
 
-def chat_menus(supervisor_chat_id: int, summary_chat_id: int | None) -> dict[int, Menu]:
+def chat_menus(
+    supervisor_chat_id: int, summary_chat_id: int | None, region_chats: tuple[int, ...] = ()
+) -> dict[int, Menu]:
     """The group chats' menus, merged where one chat plays two parts."""
-    menus: dict[int, Menu] = {supervisor_chat_id: {**TRIAGE, **SUMMARY}}  # the group answers /ringkasan too
+    moves = MOVE if region_chats else {}
+    menus: dict[int, Menu] = {supervisor_chat_id: {**TRIAGE, **moves, **SUMMARY}}  # it answers /ringkasan too
+    for chat in region_chats:
+        menus[chat] = {**TRIAGE, **moves}
     if summary_chat_id is not None:
         menus[summary_chat_id] = {**menus.get(summary_chat_id, {}), **SUMMARY}
     return menus
 
 
-async def set_menus(bot: Bot, *, supervisor_chat_id: int, summary_chat_id: int | None, default_locale: str) -> None:
+async def set_menus(
+    bot: Bot,
+    *,
+    supervisor_chat_id: int,
+    summary_chat_id: int | None,
+    default_locale: str,
+    region_chats: tuple[int, ...] = (),
+) -> None:
     """At start-up: every menu in both languages (the default locale's is the one without language_code)."""
     scopes: list[tuple[BotCommandScope, Menu, str]] = [(BotCommandScopeAllPrivateChats(), CITIZEN, "id")]
     scopes += [
         (BotCommandScopeChat(chat), menu, default_locale)
-        for chat, menu in chat_menus(supervisor_chat_id, summary_chat_id).items()
+        for chat, menu in chat_menus(supervisor_chat_id, summary_chat_id, region_chats).items()
     ]
     for scope, menu, default in scopes:
         for language in LANGUAGES:

@@ -9,6 +9,8 @@ and `number` accept only what `pack` could have made (ASCII digits, not `"²".is
 |-----------|----------------------------|-----------------------------------------------------|
 | `tr`      | triage card and menus      | report id, action, state code[, choice] (machine.py)|
 | `tr:pg`   | triage list pages          | `q`, page / `s`, search id, page                    |
+| `tr:mv`   | a card's "Pindah wilayah"  | report id[, from group, to group] (regional.py)     |
+| `tr:ph`   | a card's "📷 Bukti (n)"    | report id                                           |
 | `ans`     | a reporter's "answer" button | report id                                         |
 | `ansdone` | "done answering"           | report id                                           |
 | `go`      | start a new report         | `start`                                             |
@@ -66,6 +68,11 @@ class Prefix:
 
 TRIAGE: Final = Prefix("tr")
 TRIAGE_PAGE: Final = Prefix("tr:pg")
+# A card's "Pindah wilayah": "tr:mv:<report id>" opens the groups, "tr:mv:<report id>:<from>:<to>" moves
+# (group indexes in the routing table, 0 the provincial group; <from> makes a stale press refusable).
+TRIAGE_MOVE: Final = Prefix("tr:mv")
+# A card's "📷 Bukti (n)": "tr:ph:<report id>", the report's other photos under the card, once.
+TRIAGE_PHOTOS: Final = Prefix("tr:ph")
 ANSWER: Final = Prefix("ans")
 ANSWER_DONE: Final = Prefix("ansdone")
 GO: Final = Prefix("go")

@@ -11,7 +11,8 @@ LaporNetralError
 ├── ImageRejected          — handlers/report/images.py: a file that is not an acceptable photo
 ├── DateError              — handlers/common/when.py: an incident date the conversation answers
 │   └── DateInFuture
-└── SearchError            — handlers/triage/search.py: a /cari or /ekspor query the group is told about
+├── SearchError            — handlers/triage/search.py: a /cari or /ekspor query the group is told about
+└── RoutingError           — handlers/common/routing.py: a REGION_GROUPS_FILE that cannot be used as written
 
 Errors a user can cause (dates, searches, images) are values the conversation answers; the others are
 the machine's, logged with exc_info first, then reported.

@@ -10,7 +10,7 @@ lets a message pending across an upgrade be owed twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
 from storage.models import Owed
@@ -22,8 +22,22 @@ POST_ANSWER: Final = "triage_post_answer"  # the reporter's answer posted under 
 GROUP_POST: Final = "triage_group_post"  # a plain text for the group (the morning reminder)
 SUMMARY: Final = "summary"  # the daily summary: text, chart, spreadsheet
 HANDOFF_PACKET: Final = "handoff_packet"  # the case packet PDF posted under the card after Teruskan
+CARD_MOVED: Final = "triage_card_moved"  # a moved report's old card, edited to say where it went
+EVIDENCE_ALBUM: Final = "triage_evidence_album"  # the report's other photos, posted under its card on demand
 
-KINDS: Final = frozenset({FORWARD_REPORT, NOTIFY_REPORTER, EDIT_CARD, POST_ANSWER, GROUP_POST, SUMMARY, HANDOFF_PACKET})
+KINDS: Final = frozenset(
+    {
+        FORWARD_REPORT,
+        NOTIFY_REPORTER,
+        EDIT_CARD,
+        POST_ANSWER,
+        GROUP_POST,
+        SUMMARY,
+        HANDOFF_PACKET,
+        CARD_MOVED,
+        EVIDENCE_ALBUM,
+    }
+)
 
 
 def forward_report(report_id: int) -> Owed:
@@ -66,9 +80,43 @@ def post_answer(report_id: int, event_id: int) -> Owed:
     return Owed(kind=POST_ANSWER, dedupe_key=f"answer:{event_id}", payload=_report_event(report_id, event_id))
 
 
-def reminder(day: date, text: str) -> Owed:
-    """The group's morning reminder, once a day however often the job runs."""
-    return Owed(kind=GROUP_POST, dedupe_key=f"reminder:{day.isoformat()}", payload={"text": text})
+def reminder(day: date, text: str, chat_id: int | None = None) -> Owed:
+    """A group's morning reminder, once a day however often the job runs (no chat: the provincial group,
+    whose key is the one used before regional groups)."""
+    key = f"reminder:{day.isoformat()}" if chat_id is None else f"reminder:{day.isoformat()}:{chat_id}"
+    payload: dict[str, object] = {"text": text} if chat_id is None else {"text": text, "chat_id": chat_id}
+    return Owed(kind=GROUP_POST, dedupe_key=key, payload=payload)
+
+
+def digest(period_start: datetime, text: str, chat_id: int) -> Owed:
+    """The provincial group's digest of one period, once however often the job runs."""
+    return Owed(
+        kind=GROUP_POST,
+        dedupe_key=f"digest:{period_start.isoformat()}",
+        payload={"text": text, "chat_id": chat_id},
+    )
+
+
+def forward_moved(report_id: int, event_id: int, chat_id: int) -> Owed:
+    """A moved report's card in its new group `chat_id`: one per move (a report moved back and forth gets
+    each; one moved again before its card was posted skips it)."""
+    payload = {**_report_event(report_id, event_id), "chat_id": chat_id}
+    return Owed(kind=FORWARD_REPORT, dedupe_key=f"forward:{report_id}:{event_id}", payload=payload)
+
+
+def card_moved(report_id: int, event_id: int, chat_id: int, message_id: int, card_kind: str) -> Owed:
+    """The old card of a moved report, edited once to say where the report went (and without buttons)."""
+    payload = {**_report_event(report_id, event_id), "chat_id": chat_id, "message_id": message_id, "kind": card_kind}
+    return Owed(kind=CARD_MOVED, dedupe_key=f"moved:{event_id}", payload=payload)
+
+
+def evidence_album(report_id: int, chat_id: int, card_message_id: int) -> Owed:
+    """The report's photos under one card, once per card however often "📷 Bukti" is pressed."""
+    return Owed(
+        kind=EVIDENCE_ALBUM,
+        dedupe_key=f"evidence:{chat_id}:{card_message_id}",
+        payload={"report_id": report_id, "chat_id": chat_id, "message_id": card_message_id},
+    )
 
 
 def summary(day: date, payload: dict[str, object]) -> Owed:
@@ -93,7 +141,7 @@ def lane(kind: str, payload: Mapping[str, object]) -> str:
     return kind
 
 
-_REPORT_KINDS: Final = frozenset({FORWARD_REPORT, EDIT_CARD, POST_ANSWER, HANDOFF_PACKET})
+_REPORT_KINDS: Final = frozenset({FORWARD_REPORT, EDIT_CARD, POST_ANSWER, HANDOFF_PACKET, CARD_MOVED, EVIDENCE_ALBUM})
 
 
 def stale_warning(chat: str, oldest_item_id: int, text: str) -> Owed:

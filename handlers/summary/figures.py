@@ -48,6 +48,14 @@ class DeadlineFigure(Record):
     state: ReportState
 
 
+class GroupFigure(Record):
+    """One supervisors' group's backlog at the snapshot (with regional groups: a line each)."""
+
+    name: str
+    backlog: int
+    oldest: datetime | None
+
+
 class SummaryFigures(Record):
     """Everything the text and the chart show; stored in the outbox so a retry sends the same figures."""
 
@@ -65,6 +73,7 @@ class SummaryFigures(Record):
     first_action_median: float | None  # seconds
     deadline_count: int
     deadlines: tuple[DeadlineFigure, ...]
+    by_group: tuple[GroupFigure, ...] = ()  # empty without regional groups
 
 
 def day_window(day: date, tz: ZoneInfo) -> Window:
@@ -308,6 +317,7 @@ def summary_text(
         lines += _comparison(figures, locale)
         lines.append("")
         lines += _follow_up(figures, regions, locale)
+        lines += _by_group(figures, locale, tz)
         return "\n".join(lines)
     lines.append(t(locale, "summary.new_reports", count=num(figures.new_reports, locale)))
     lines += _comparison(figures, locale)
@@ -344,7 +354,32 @@ def summary_text(
     ]
     lines.append("")
     lines += _follow_up(figures, regions, locale)
+    lines += _by_group(figures, locale, tz)
     return "\n".join(lines)
+
+
+def _by_group(figures: SummaryFigures, locale: str, tz: ZoneInfo) -> list[str]:
+    """A line per region group: its backlog and how long its oldest report has waited."""
+    if not figures.by_group:
+        return []
+    lines = ["", t(locale, "summary.by_group")]
+    for group in figures.by_group:
+        oldest = (
+            t(locale, "summary.group_oldest", moment=format_moment(group.oldest, locale, tz))
+            if group.oldest is not None
+            else t(locale, "summary.group_oldest_none")
+        )
+        lines.append(
+            tn(
+                locale,
+                "summary.group_item",
+                group.backlog,
+                name=esc(group.name),
+                count=num(group.backlog, locale),
+                oldest=oldest,
+            )
+        )
+    return lines
 
 
 def plain_text(text: str) -> str:

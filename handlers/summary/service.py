@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 
 from handlers.common.owed import summary as owed_summary
 from handlers.common.regions import RegionCatalog
+from handlers.common.routing import Routing
 from handlers.common.when import DateInFuture, DateTooOld
 from handlers.summary.chart import chart_png
 from handlers.summary.figures import (
+    GroupFigure,
     SummaryFigures,
     build_figures,
     file_stem,
@@ -85,8 +87,10 @@ class SummaryService:
         *,
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[], None] = lambda: None,
+        routing: Routing | None = None,
     ) -> None:
         self.store = SummaryStore(db)
+        self.routing = routing
         self.regions = regions
         self.config = config
         self.locale = config.locale
@@ -102,7 +106,26 @@ class SummaryService:
         """The figures of `day` as they stood at its end (or at `now`, for today so far)."""
         as_of = snapshot_at(day, self.tz, now)
         data = await self.store.collect(summary_query(day, self.tz, as_of))
-        return build_figures(day, as_of, data, self.regions)
+        figures = build_figures(day, as_of, data, self.regions)
+        if self.routing is None or not self.routing.regional:
+            return figures
+        return figures.model_copy(update={"by_group": await self._by_group(as_of)})
+
+    async def _by_group(self, as_of: datetime) -> tuple[GroupFigure, ...]:
+        """Each group's backlog at the snapshot: a report not yet forwarded counts where it would go."""
+        routing = self.routing
+        assert routing is not None
+        counts: dict[int, tuple[int, datetime | None]] = dict.fromkeys(routing.chats, (0, None))
+        for row in await self.store.backlog_by_group(as_of):
+            chat = row.group_chat_id if row.group_chat_id is not None else routing.group_for(row.region_id)
+            count, oldest = counts.get(chat, (0, None))
+            counts[chat] = (count + row.count, row.oldest if oldest is None else min(oldest, row.oldest))
+        provincial = t(self.locale, "triage.group_provincial")
+        order = [*(g.chat_id for g in routing.groups), routing.provincial]
+        return tuple(
+            GroupFigure(name=routing.name(chat, provincial), backlog=counts[chat][0], oldest=counts[chat][1])
+            for chat in order
+        )
 
     def text(self, owed: OwedSummary) -> str:
         return summary_text(owed.figures, self.regions, self.locale, self.tz, late=owed.late)

@@ -8,7 +8,7 @@ button presses and replies into calls here and outcomes into alerts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -45,7 +45,7 @@ from storage.db import utcnow
 from storage.models import NewEvent, Owed, Report, ReportState
 from storage.reports import CardData
 from storage.store import Store
-from storage.triage import Moved, ReportFilter
+from storage.triage import GroupScope, Moved, ReportFilter
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,10 @@ class TriageService:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def wake(self) -> None:
+        """Something was enqueued: the outbox worker need not wait for its next poll."""
+        self._on_enqueue()
 
     def today(self) -> date:
         return self._clock().astimezone(self.tz).date()
@@ -287,10 +291,11 @@ class TriageService:
             lines.append(t(self.locale, "triage.page_footer", page=page + 1, pages=pages))
         return Page(chunk_lines(lines)[0], page, pages, total)
 
-    async def queue(self, page: int) -> Page:
-        """Untriaged reports, oldest first: the ones waiting longest come up first."""
+    async def queue(self, page: int, scope: GroupScope | None = None) -> Page:
+        """Untriaged reports (of one group's share; None: all), oldest first: the ones waiting longest come up
+        first."""
         return await self.page(
-            ReportFilter(states=(ReportState.BARU,)),
+            ReportFilter(states=(ReportState.BARU,), scope=scope),
             page,
             oldest_first=True,
             header_key="triage.queue_header",
@@ -299,11 +304,12 @@ class TriageService:
 
     # ---------------------------------------------------------------- the morning reminder
 
-    async def reminder_text(self, today: date) -> str | None:
-        """Untriaged reports whose Bawaslu window closes within two days, or None when there are none."""
+    async def reminder_text(self, today: date, scope: GroupScope | None = None) -> str | None:
+        """Untriaged reports (of one group's share) whose Bawaslu window closes within two days, or None when
+        there are none."""
         # days_left = incident + 7 - today lies in [0, NEAR_DAYS]
         first = today - timedelta(days=BAWASLU_WINDOW_DAYS)
-        reports = await self.triage.untriaged_incident_between(first, first + timedelta(days=NEAR_DAYS))
+        reports = await self.triage.untriaged_incident_between(first, first + timedelta(days=NEAR_DAYS), scope)
         if not reports:
             return None
         header = tn(self.locale, "triage.reminder_header", len(reports), count=len(reports))
@@ -331,11 +337,19 @@ class TriageService:
             lines.append(tn(self.locale, "triage.reminder_more", more, count=more))
         return "\n".join(lines)
 
-    async def enqueue_reminder(self, today: date) -> bool:
-        """Owe the group today's reminder once, however often the job runs (restarts, a second instance)."""
+    async def enqueue_reminder(self, today: date, groups: Sequence[tuple[int, GroupScope | None]] = ()) -> bool:
+        """Owe each group today's reminder once, however often the job runs (restarts, a second instance).
+        `groups`: the regional groups and their shares; the provincial group's reminder lists every report."""
+        owed_any = False
         text = await self.reminder_text(today)
-        if text is None:
-            return False
-        await self.store.outbox.enqueue(owed.reminder(today, text))
-        self._on_enqueue()
-        return True
+        if text is not None:
+            await self.store.outbox.enqueue(owed.reminder(today, text))
+            owed_any = True
+        for chat_id, scope in groups:
+            text = await self.reminder_text(today, scope)
+            if text is not None:
+                await self.store.outbox.enqueue(owed.reminder(today, text, chat_id))
+                owed_any = True
+        if owed_any:
+            self._on_enqueue()
+        return owed_any

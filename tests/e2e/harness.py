@@ -125,6 +125,59 @@ def text_of(call: Call) -> str:
     return str(call.params.get("text", ""))
 
 
+def card_of(call: Call) -> str:
+    """A card's text as sent: a message's text, or a photo card's caption."""
+    return str(call.params.get("text") or call.params.get("caption") or "")
+
+
+def shown(message: dict[str, Any]) -> str:
+    """What a stored message shows: its text, or its caption (a photo card)."""
+    return str(message.get("text") or message.get("caption") or "")
+
+
+def is_card(call: Call, chat_id: int, code: str) -> bool:
+    """A report's first card in a group: a text card, or the lighter photo card with the card as caption."""
+    return (
+        call.method in ("sendMessage", "sendPhoto")
+        and call.chat_id == chat_id
+        and code in card_of(call)
+        and ("reply_markup" in call.params)
+    )
+
+
 def markup_of(call: Call) -> dict[str, Any]:
     markup = call.params.get("reply_markup") or {}
     return markup if isinstance(markup, dict) else json.loads(markup)
+
+
+def group_posts(api: FakeBotApi, chat_id: int, code: str) -> tuple[list[Call], list[Call]]:
+    """What reached a group for one report: its photo posts without buttons (the photo before a card too
+    long for a caption, the on-demand album), and its cards (a text card, or a photo card whose caption is
+    the card), each found by its first line: other cards may name this code as a possible duplicate."""
+
+    def first_line(call: Call) -> str:
+        return card_of(call).split("\n", 1)[0]
+
+    photos = [
+        c
+        for c in api.calls
+        if c.chat_id == chat_id
+        and c.method in ("sendPhoto", "sendMediaGroup")
+        and "reply_markup" not in c.params
+        and code in str(c.params.get("caption") or c.params.get("media"))
+    ]
+    cards = [
+        c
+        for c in api.calls
+        if c.chat_id == chat_id
+        and (c.method == "sendMessage" or (c.method == "sendPhoto" and "reply_markup" in c.params))
+        and code in first_line(c)
+    ]
+    return photos, cards
+
+
+def shows_its_photo(photos: list[Call], cards: list[Call], photo_count: int) -> bool:
+    """A report's first photo reached the group once: as its card, or just before a text card."""
+    if photo_count == 0:
+        return not photos and all(c.method == "sendMessage" for c in cards)
+    return cards[0].method == "sendPhoto" or len(photos) >= 1

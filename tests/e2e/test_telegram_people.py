@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
+from tests.e2e.harness import GROUP, Citizen, card_of, is_card, make_settings, running_bot, text_of
 from tests.e2e.test_telegram_report import finish_report
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
@@ -44,7 +44,7 @@ async def test_a_story_in_two_messages_reaches_the_card_whole(api: FakeBotApi, t
         assert "Tambahkan ke kronologi" in text_of(offered[-1])
         await citizen.press("ev:chrono")
         code = await finish_report(citizen)
-        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
-    text = text_of(card)
+        card = await api.wait_for(lambda c: is_card(c, GROUP, code))
+    text = card_of(card)
     assert FIRST_HALF in text and SECOND_HALF in text and "Kejadiannya saat apel pagi." in text
     assert "https://instagram.com/p/BARE123" in text

@@ -61,6 +61,8 @@ class BrainCitizen:
     photos: list[bytes]
     album: bool = False
     name: str = "Budi <Santoso> & *Co* _x_"
+    # A story long enough makes a card too long for a photo's caption: photo, then text card.
+    description: str = DESCRIPTION
     think: tuple[float, float] = (0.05, 0.25)
     patience: float = 6.0
     hook: Hook = _no_hook  # told "album" before sending photos and "submit" before pressing Kirim
@@ -192,7 +194,7 @@ class BrainCitizen:
         if "desc:done" in buttons:  # the story was received; it is complete
             return self._step("description done", lambda: self._press(message, "desc:done"))
         if PROMPTS["description"] in text:
-            return self._step("description", lambda: self._say(DESCRIPTION))
+            return self._step("description", lambda: self._say(self.description))
         if PROMPTS["evidence"] in text:
             if not self.sent_photos:
                 await self.hook(self, "album" if self.album else "photos")

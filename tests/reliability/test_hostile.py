@@ -10,6 +10,7 @@ invalid HTML as Telegram does, so no failed call may carry a parse error; nothin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from io import BytesIO
@@ -21,7 +22,7 @@ from PIL import Image
 
 from handlers.report.conversation import MAX_NAME
 from locales import t, tn
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
+from tests.e2e.harness import GROUP, Citizen, card_of, group_posts, is_card, make_settings, running_bot, shown, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import (
     decompression_bomb_png,
@@ -33,6 +34,7 @@ from tests.images import (
     truncated_jpeg,
 )
 from tests.reliability.citizen import plain
+from tests.triage.helpers import Supervisors
 
 USER = 6_660_001_234
 MARKUP_NAME = "<b>Budi</b> & _Santoso_ *[klik](javascript:alert(1))* `x` </i> <"
@@ -97,12 +99,21 @@ async def test_hostile_text_files_and_buttons(
         await citizen.say(t("id", "report.skip_contact"))
         replies = await citizen.press("rv:send")
         code = text_of(replies[-1]).split("<code>")[1].split("</code>")[0]
+        card = await api.wait_for(lambda c: is_card(c, GROUP, code))
+        await asyncio.sleep(0.3)
+        photos, _ = group_posts(api, GROUP, code)
+        first = card if card.method == "sendPhoto" else photos[0]  # a photo card, or the photo before it
+        # The other two, on demand: a supervisor presses "📷 Bukti (3)".
+        supervisors = Supervisors(api)
+        supervisors.add(9101, "Pengawas")
+        card_id = next(m["message_id"] for m in api.messages(GROUP) if code in shown(m) and m.get("reply_markup"))
+        supervisors.press(9101, card_id, supervisors.buttons(card_id)["📷 Bukti (3)"])
         album = await api.wait_for(lambda c: c.method == "sendMediaGroup" and c.chat_id == GROUP)
-        card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c))
+        files = {**first.files, **album.files}
         await forge_buttons(api, citizen, settings.database_path, code)
         assert "Selamat datang" in text_of((await citizen.say("/start"))[0])  # still up, still polite
 
-    assert_group_copies_clean(album.files, card)
+    assert_group_copies_clean(files, card)
     assert_stored_clean(settings.database_path, code)
     parse_errors = [c for c in api.failed_calls if "parse" in (c.error or "")]
     assert parse_errors == []
@@ -165,7 +176,7 @@ def assert_group_copies_clean(files: dict[str, bytes], card: Any) -> None:
         assert b"Exif\x00\x00" not in data and b"GPS" not in data
     with Image.open(BytesIO(copies[2])) as upright:
         assert upright.height > upright.width  # orientation 6 applied: the phone was held upright
-    text = text_of(card)
+    text = card_of(card)
     assert f"GPS {EXIF_GPS[0]:.5f}, {EXIF_GPS[1]:.5f}" in text  # read from the original's EXIF
     assert "&lt;b&gt;Budi&lt;/b&gt; &amp; _Santoso_" in text and "&lt;script&gt;" in text
     # Markdown is not our parse mode: its link stays literal text, never an <a href>.

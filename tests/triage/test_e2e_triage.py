@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from bot.app import App
 from handlers.common import owed
 from storage.db import utcnow
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
+from tests.e2e.harness import GROUP, Citizen, is_card, make_settings, running_bot, shown, text_of
 from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
@@ -38,13 +38,13 @@ async def file_report(api: FakeBotApi, citizen: Citizen, photo: bytes | None = N
     await fill_until_evidence(citizen)
     await citizen.send_photos([photo or make_jpeg(800, 600, seed=citizen.user_id)])
     code = await finish_report(citizen)
-    await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c), timeout=10)
+    await api.wait_for(lambda c: is_card(c, GROUP, code), timeout=10)
     return code, card_id(api, code)
 
 
-def card_id(api: FakeBotApi, code: str) -> int:
-    for message in api.messages(GROUP):
-        if message.get("from", {}).get("is_bot") and code in message.get("text", "") and message.get("reply_markup"):
+def card_id(api: FakeBotApi, code: str, chat_id: int = GROUP) -> int:
+    for message in api.messages(chat_id):
+        if message.get("from", {}).get("is_bot") and code in shown(message) and message.get("reply_markup"):
             return int(message["message_id"])
     raise AssertionError(f"no card for {code}")
 
@@ -67,16 +67,18 @@ async def press(api: FakeBotApi, group: Supervisors, user_id: int, message_id: i
     return await answer_of(api, mark, user_id)
 
 
-async def card_shows(api: FakeBotApi, message_id: int, text: str, timeout: float = 10.0) -> dict[str, Any]:
-    """Wait until the card (edited through the outbox) contains `text`."""
+async def card_shows(
+    api: FakeBotApi, message_id: int, text: str, timeout: float = 10.0, *, chat_id: int = GROUP
+) -> dict[str, Any]:
+    """Wait until the card (edited through the outbox) contains `text` (a text card's, a photo card's caption)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        message = api.message(GROUP, message_id)
-        if text in message.get("text", ""):
+        message = api.message(chat_id, message_id)
+        if text in shown(message):
             return message
         if loop.time() > deadline:
-            raise AssertionError(f"card never showed {text!r}: {message.get('text')}")
+            raise AssertionError(f"card never showed {text!r}: {shown(message)}")
         await asyncio.sleep(0.05)
 
 
@@ -110,8 +112,8 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
         code, card = await file_report(api, citizen)
         first = api.message(GROUP, card)
         assert set(group.buttons(card)) == {"🙋 Ambil", "🚫 Tolak"}
-        assert "Batas lapor Bawaslu" in first["text"] and "Belum terpenuhi: identitas pelapor" in first["text"]
-        assert "Pelapor " in first["text"] and "Warga5001" not in first["text"]
+        assert "Batas lapor Bawaslu" in shown(first) and "Belum terpenuhi: identitas pelapor" in shown(first)
+        assert "Pelapor " in shown(first) and "Warga5001" not in shown(first)
 
         answered = await press(api, group, ALICE, card, "🙋 Ambil")
         assert not answered.params.get("show_alert") and code in answered.params["text"]
@@ -163,14 +165,15 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
         # Verify, then forward to Bawaslu through the target menu.
         await press(api, group, ALICE, card, "✅ Verifikasi")
         await card_shows(api, card, "Terverifikasi")
-        assert set(group.buttons(card)) == {"📤 Teruskan", "🏁 Selesai", "🚫 Tolak"}
+        # The answer's photo is the report's second: the card now offers the others on demand.
+        assert set(group.buttons(card)) == {"📤 Teruskan", "🏁 Selesai", "🚫 Tolak", "📷 Bukti (2)"}
         menu = await press(api, group, ALICE, card, "📤 Teruskan")
         assert "tujuan" in menu.params["text"]
         await keyboard_has(group, card, "Bawaslu")
         await press(api, group, ALICE, card, "Bawaslu")
         final = await card_shows(api, card, "Diteruskan ke: Bawaslu")
-        assert "Status:</b> Diteruskan".replace("</b>", "") in final["text"]
-        assert set(group.buttons(card)) == {"🏁 Selesai"}
+        assert "Status:</b> Diteruskan".replace("</b>", "") in shown(final)
+        assert set(group.buttons(card)) == {"🏁 Selesai", "📷 Bukti (2)"}
         await notice(api, 5001, "telah diverifikasi")
         forwarded = await notice(api, 5001, "diteruskan kepada Bawaslu")
         assert code in text_of(forwarded)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage.db import utcnow
+from tests.e2e.harness import is_card, shown
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
 from tests.triage.helpers import Supervisors
@@ -35,9 +36,9 @@ async def file_report(citizen: WhatsAppCitizen) -> str:
 
 
 async def card_of(api: FakeBotApi, code: str) -> int:
-    await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == GROUP and code in text_of(c), timeout=10)
+    await api.wait_for(lambda c: is_card(c, GROUP, code), timeout=10)
     for message in api.messages(GROUP):
-        if message.get("from", {}).get("is_bot") and code in message.get("text", "") and message.get("reply_markup"):
+        if message.get("from", {}).get("is_bot") and code in shown(message) and message.get("reply_markup"):
             return int(message["message_id"])
     raise AssertionError(f"no card for {code}")
 

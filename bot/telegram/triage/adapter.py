@@ -17,8 +17,10 @@ from telegram.ext import ContextTypes
 from bot.telegram.calls import answer_query, tolerate_not_modified
 from bot.telegram.render import markup_for
 from bot.telegram.triage.commands import TriageCommands
+from bot.telegram.triage.delivery import TriageCard
 from bot.telegram.triage.guard import SupervisorGuard, supervisor_of
-from handlers.common.callbacks import TRIAGE_PAGE
+from handlers.common import owed
+from handlers.common.callbacks import TRIAGE_MOVE, TRIAGE_PAGE, TRIAGE_PHOTOS, number
 from handlers.common.events import Button, Reply
 from handlers.common.text import esc
 from handlers.triage.machine import (
@@ -31,12 +33,13 @@ from handlers.triage.machine import (
     action_key,
     decode,
     forward_menu,
-    main_buttons,
     reject_menu,
 )
+from handlers.triage.regional import RegionalTriage, move_menu
 from handlers.triage.replies import PromptReplies, refusal_key
 from handlers.triage.service import MoveResult, Outcome, TriageService
 from locales import t, tn
+from storage.models import Report
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +53,37 @@ class TelegramTriage:
     """The group's side of triage: card buttons, prompt replies and the morning reminder (wired by bot/app.py)."""
 
     def __init__(
-        self, service: TriageService, guard: SupervisorGuard, commands: TriageCommands, reminder_time: time
+        self,
+        service: TriageService,
+        guard: SupervisorGuard,
+        commands: TriageCommands,
+        reminder_time: time,
+        *,
+        regional: RegionalTriage,
+        card: TriageCard,
+        digest_minutes: int = 60,
     ) -> None:
         self.service = service
         self.guard = guard
         self.commands = commands
-        self.chat_id = guard.chat_id
+        self.regional = regional
+        self.card = card
         self.locale = service.locale
         self.replies = PromptReplies(service)
         self.reminder_time = reminder_time
+        self.digest_minutes = digest_minutes
 
     async def morning_reminder(self, context: ContextTypes.DEFAULT_TYPE | None = None) -> None:
-        """Post the untriaged reports whose Bawaslu window closes within two days (once per day)."""
-        if await self.service.enqueue_reminder(self.service.today()):
+        """Post each group the untriaged reports whose Bawaslu window closes within two days (once per day)."""
+        routing = self.regional.routing
+        groups = [(g.chat_id, routing.scope(g.chat_id)) for g in routing.groups]
+        if await self.service.enqueue_reminder(self.service.today(), groups):
             log.info("morning reminder queued")
+
+    async def digest(self, context: ContextTypes.DEFAULT_TYPE | None = None) -> None:
+        """The provincial group's digest of the period just ended, when anything changed in it."""
+        if await self.regional.enqueue_digest(self.service.now(), self.digest_minutes):
+            log.info("provincial digest queued")
 
     # ---------------------------------------------------------------- buttons
 
@@ -82,10 +102,18 @@ class TelegramTriage:
         if TRIAGE_PAGE.owns(data):
             await self.commands.on_page(query, data)
             return
+        if TRIAGE_MOVE.owns(data) or TRIAGE_PHOTOS.owns(data):
+            await self._card_extra(query, data)
+            return
         press = decode(data)
         if press is None or message is None:
             log.warning("triage press refused (malformed data)")
             await self._alert(query, "triage.refused_forged")
+            return
+        report = await self.service.store.reports.get(press.report_id)
+        if report is not None and not self.regional.covers(message.chat.id, report):
+            log.warning("triage press refused (another region's report)")
+            await self._alert(query, "triage.refused_region", code=report.code)
             return
         supervisor = supervisor_of(query.from_user)
         if press.action is None:
@@ -121,7 +149,7 @@ class TelegramTriage:
             await self._alert(query, "triage.card_changed", code=report.code)
             return
         await answer_query(query)
-        await self._set_keyboard(query, inline(main_buttons(report.id, report.state, self.locale), self.locale))
+        await self._set_keyboard(query, await self.card.keyboard(report))
 
     async def _menu(self, query: CallbackQuery, press: Press) -> None:
         """Tolak and Teruskan first ask which reason or which institution, on the card itself."""
@@ -145,8 +173,9 @@ class TelegramTriage:
         kind = "question" if press.action is Action.REQUEST_INFO else "reason"
         await answer_query(query, t(self.locale, f"triage.prompt_{kind}_toast"))
         mention = f'<a href="tg://user?id={supervisor.user_id}">{esc(supervisor.name)}</a>'
+        chat_id = query.message.chat.id
         prompt = await query.get_bot().send_message(
-            self.chat_id,
+            chat_id,
             t(self.locale, f"triage.prompt_{kind}", mention=mention, code=report.code),
             reply_parameters=ReplyParameters(query.message.message_id, allow_sending_without_reply=True),
             # Selective: only the mentioned supervisor's client opens the reply field.
@@ -155,10 +184,10 @@ class TelegramTriage:
             ),
         )
         await self.service.triage.add_prompt(
-            self.chat_id, prompt.message_id, report.id, kind, supervisor.user_id, press.expected
+            chat_id, prompt.message_id, report.id, kind, supervisor.user_id, press.expected
         )
         if kind == "reason":
-            await self._set_keyboard(query, inline(main_buttons(report.id, report.state, self.locale), self.locale))
+            await self._set_keyboard(query, await self.card.keyboard(report))
 
     async def _move(self, query: CallbackQuery, press: Press, supervisor: Supervisor) -> None:
         assert press.action is not None
@@ -175,6 +204,60 @@ class TelegramTriage:
             t(self.locale, "triage.done", action=t(self.locale, action_key(press.action)), code=outcome.report.code),
         )
 
+    # ---------------------------------------------------------------- the card's second row
+
+    async def _card_extra(self, query: CallbackQuery, data: str) -> None:
+        """ "📷 Bukti (n)" and "Pindah wilayah": the report's other photos, the groups, a move."""
+        message = query.message
+        move = TRIAGE_MOVE.unpack(data)
+        parts = move if move is not None else TRIAGE_PHOTOS.unpack(data)
+        numbers = [number(p, limit=10**11) for p in parts or []]
+        if message is None or not numbers or None in numbers or len(numbers) not in ((1, 3) if move else (1,)):
+            log.warning("triage press refused (malformed data)")
+            await self._alert(query, "triage.refused_forged")
+            return
+        report = await self.service.store.reports.get(int(numbers[0] or 0))
+        if report is None:
+            await self._alert(query, "triage.refused_unknown")
+            return
+        chat_id = message.chat.id
+        if not self.regional.covers(chat_id, report):
+            log.warning("triage press refused (another region's report)")
+            await self._alert(query, "triage.refused_region", code=report.code)
+            return
+        if move is None:
+            await self._photos(query, report, chat_id, message.message_id)
+        elif len(numbers) == 1:
+            here = self.regional.index(self.regional.group_of(report))
+            menu = move_menu(report.id, report.state, here, self.regional.targets(report), self.locale)
+            await answer_query(query, t(self.locale, "triage.menu_move"))
+            await self._set_keyboard(query, inline(menu, self.locale))
+        else:
+            await self._move_group(query, report, int(numbers[1] or 0), int(numbers[2] or 0))
+
+    async def _photos(self, query: CallbackQuery, report: Report, chat_id: int, card: int) -> None:
+        store = self.service.store
+        if await store.reports.evidence_message(chat_id, card) is not None:
+            await self._alert(query, "triage.photos_posted", code=report.code)
+            return
+        # Once per card however often it is pressed (the outbox's dedupe key): a second press before the
+        # album is up is told the same.
+        await store.outbox.enqueue(owed.evidence_album(report.id, chat_id, card))
+        self.service.wake()
+        await answer_query(query, t(self.locale, "triage.photos_coming", code=report.code))
+
+    async def _move_group(self, query: CallbackQuery, report: Report, here: int, there: int) -> None:
+        source, target = self.regional.chat_at(here), self.regional.chat_at(there)
+        if source is None or target is None:
+            log.warning("triage press refused (malformed data)")
+            await self._alert(query, "triage.refused_forged")
+            return
+        outcome = await self.regional.move(report.id, target, supervisor_of(query.from_user), from_chat=source)
+        if outcome.result is not MoveResult.DONE:
+            await self._refuse(query, outcome)
+            return
+        await answer_query(query, t(self.locale, "triage.moved", code=report.code, target=self.regional.name(target)))
+
     # ---------------------------------------------------------------- replies with a question or a reason
 
     async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -186,15 +269,18 @@ class TelegramTriage:
         replied = message.reply_to_message
         if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
             return  # supervisors talking among themselves
-        if message.chat_id != self.chat_id:
+        if message.chat_id not in self.guard.chats:
             return
         prompt = await self.replies.prompt_for(message.chat_id, replied.message_id, user.id)
         if prompt is None:
             return  # a comment on the card, not an answer to a prompt
         refusal = await self.guard.refusal(message.chat_id, user)
+        report = await self.service.store.reports.get(prompt.report_id)
+        if refusal is None and report is not None and not self.regional.covers(message.chat_id, report):
+            refusal = "triage.refused_region"
         if refusal is not None:
             log.warning("triage reply refused (%s)", refusal.removeprefix("triage."))
-            await self._say(message, refusal)
+            await self._say(message, refusal, code=report.code if report else "")
             return
         said = await self.replies.answer(prompt, message.text, supervisor_of(user))
         if said is None:

@@ -19,19 +19,22 @@ from bot.telegram.calls import answer_query, tolerate_not_modified
 from bot.telegram.triage.delivery import TriageCard
 from bot.telegram.triage.guard import SupervisorGuard, supervisor_of
 from handlers.common.callbacks import TRIAGE_PAGE, number
-from handlers.common.text import esc_within
+from handlers.common.text import esc, esc_within
 from handlers.common.when import format_short_date
 from handlers.report.intake import PREVIEW_KIND
 from handlers.triage.export import export_table, to_csv, to_xlsx
+from handlers.triage.regional import RegionalTriage
+from handlers.triage.replies import refusal_key
 from handlers.triage.search import SearchError, parse_range, parse_search
-from handlers.triage.service import Page, TriageService
+from handlers.triage.service import MoveResult, Page, TriageService
 from locales import t, tn
 from storage.db import utcnow
 from storage.models import PhotoEvidence, Report
+from storage.triage import GroupScope
 
 log = logging.getLogger(__name__)
 
-COMMANDS: Final = ("laporan", "antrian", "cari", "bukti", "ekspor")
+COMMANDS: Final = ("laporan", "antrian", "cari", "bukti", "ekspor", "pindah")
 MAX_PAGE: Final = 10_000
 _EXTENSIONS: Final = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 
@@ -57,13 +60,24 @@ def page_markup(page: Page, data_prefix: tuple[str, ...], locale: str) -> Inline
 
 class TriageCommands:
     def __init__(
-        self, service: TriageService, guard: SupervisorGuard, card: TriageCard, custodians: frozenset[int] = frozenset()
+        self,
+        service: TriageService,
+        guard: SupervisorGuard,
+        card: TriageCard,
+        custodians: frozenset[int] = frozenset(),
+        *,
+        regional: RegionalTriage,
     ) -> None:
         self._custodians = custodians
         self._service = service
         self._card = card
         self._guard = guard
+        self._regional = regional
         self._locale = service.locale
+
+    def _scope(self, chat_id: int) -> GroupScope | None:
+        """A regional group's lists show its share; the provincial group's show every report."""
+        return self._regional.routing.scope(chat_id)
 
     # ---------------------------------------------------------------- helpers
 
@@ -92,6 +106,10 @@ class TriageCommands:
         report = await self._service.store.reports.by_code(args[0])
         if report is None:
             await self._say(message, "triage.not_found", value=esc_within(args[0], 30))
+        elif not self._regional.covers(message.chat_id, report):
+            log.warning("triage command refused (another region's report)")
+            await self._say(message, "triage.refused_region", code=report.code)
+            return None
         return report
 
     # ---------------------------------------------------------------- /laporan CODE
@@ -105,7 +123,7 @@ class TriageCommands:
         if report is None:
             return
         view = await self._service.card(report)
-        card = await message.reply_text(view.text, reply_markup=self._card.markup(report))
+        card = await message.reply_text(view.text, reply_markup=await self._card.keyboard(report))
         for text in await self._service.history(report):
             await card.reply_text(text)
         previous = (report.card_chat_id, report.card_message_id)
@@ -124,7 +142,7 @@ class TriageCommands:
         message = await self._allowed(update)
         if message is None:
             return
-        page = await self._service.queue(0)
+        page = await self._service.queue(0, self._scope(message.chat_id))
         await self._say_page(message, page, ("q",))
 
     async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -143,6 +161,7 @@ class TriageCommands:
                 await self._say(message, "triage.search_help")
             return
         search_id = await self._service.triage.save_search(query)
+        where = where.model_copy(update={"scope": self._scope(message.chat_id)})
         page = await self._service.page(where, 0, header_key="triage.search_header", empty_key="triage.search_empty")
         await self._say_page(message, page, ("s", str(search_id)))
 
@@ -154,8 +173,9 @@ class TriageCommands:
         parts = TRIAGE_PAGE.unpack(data) or []
         page: Page | None = None
         prefix: tuple[str, ...] = ()
+        scope = self._scope(query.message.chat.id) if query.message is not None else None
         if len(parts) == 2 and parts[0] == "q" and (number_q := number(parts[1], limit=MAX_PAGE)) is not None:
-            prefix, page = ("q",), await self._service.queue(number_q)
+            prefix, page = ("q",), await self._service.queue(number_q, scope)
         elif (
             len(parts) == 3
             and parts[0] == "s"
@@ -169,6 +189,7 @@ class TriageCommands:
                 except SearchError:
                     where = None
                 if where is not None:
+                    where = where.model_copy(update={"scope": scope})
                     prefix = ("s", parts[1])
                     page = await self._service.page(
                         where, number_s, header_key="triage.search_header", empty_key="triage.search_empty"
@@ -270,7 +291,7 @@ class TriageCommands:
         assert days.first is not None and days.last is not None
         start, end = days.instants(service.tz)
         assert start is not None and end is not None
-        rows = await service.triage.export_rows(start, end)
+        rows = await service.triage.export_rows(start, end, self._scope(message.chat_id))
         first, last = format_short_date(days.first, self._locale), format_short_date(days.last, self._locale)
         if not rows:
             await self._say(message, "triage.export_empty", first=first, last=last)
@@ -286,3 +307,42 @@ class TriageCommands:
             InputFile(to_csv(table), filename=f"{stem}.csv"), disable_content_type_detection=True
         )
         log.info("export of %d reports sent", len(rows))
+
+    # ---------------------------------------------------------------- /pindah CODE GROUP
+
+    async def move_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Move a report to another region's group (by the group's name, a region it covers, or "provinsi")."""
+        message = await self._allowed(update)
+        if message is None:
+            return
+        args = context.args or []
+        if len(args) < 2:
+            await self._say(message, "triage.usage_pindah", groups=self._group_names())
+            return
+        report = await self._report_from_args(message, args, "triage.usage_pindah")
+        if report is None:
+            return
+        regional = self._regional
+        target = regional.find_group(" ".join(args[1:]))
+        if target is None:
+            await self._say(
+                message,
+                "triage.move_unknown_group",
+                value=esc_within(" ".join(args[1:]), 40),
+                groups=self._group_names(),
+            )
+            return
+        user = update.effective_user
+        assert user is not None  # _allowed refused a message without a sender
+        outcome = await regional.move(report.id, target, supervisor_of(user), from_chat=regional.group_of(report))
+        if outcome.result is MoveResult.INVALID:
+            await self._say(message, "triage.move_same_group", code=report.code, target=esc(regional.name(target)))
+            return
+        if outcome.result is not MoveResult.DONE:
+            await self._say(message, refusal_key(outcome.result), code=report.code)
+            return
+        await self._say(message, "triage.moved", code=report.code, target=esc(regional.name(target)))
+
+    def _group_names(self) -> str:
+        regional = self._regional
+        return ", ".join(esc(regional.name(chat)) for chat in regional.routing.chats)

@@ -24,9 +24,10 @@ from bot.telegram.calls import for_outbox
 from bot.telegram.render import markup_for
 from handlers.common.events import Reply
 from handlers.common.owed import EDIT_CARD
-from handlers.common.text import esc_within
+from handlers.common.text import esc, esc_within
 from handlers.report.intake import PREVIEW_KIND
 from handlers.triage.machine import main_buttons
+from handlers.triage.regional import RegionalTriage, card_rows
 from handlers.triage.service import TriageService
 from locales import t
 from storage.models import OutboxItem, Report
@@ -34,6 +35,9 @@ from storage.models import OutboxItem, Report
 log = logging.getLogger(__name__)
 
 _CARD_NOT_POSTED: Final = 30.0
+CAPTION_MAX: Final = 1024
+CARD_TEXT: Final = "text"
+CARD_CAPTION: Final = "caption"
 _GROUP_UNWRITABLE: Final = 300.0
 ANSWER_TEXT_MAX: Final = 3500
 # As the forwarder's (bot/telegram/group.py): a send Telegram answered slowly must not be repeated.
@@ -61,19 +65,64 @@ def group_unwritable(exc: TelegramError) -> RetryLater:
     return RetryLater(_GROUP_UNWRITABLE, type(exc).__name__)
 
 
-class TriageCard:
-    """The report's card as the group sees it: the first post, every edit and /laporan."""
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
-    def __init__(self, service: TriageService) -> None:
+
+def caption_fits(card_html: str) -> bool:
+    """Whether a card fits a photo's caption: 1,024 UTF-16 units of text once the entities are parsed
+    (the stricter of Telegram's two counts, so a card that fits here fits there)."""
+    return utf16_len(html.unescape(_TAG_RE.sub("", card_html))) <= CAPTION_MAX
+
+
+def caption_cut(card_html: str) -> str:
+    """A card grown past the caption limit (answers, history): plain text cut to fit, with a mark."""
+    plain = html.unescape(_TAG_RE.sub("", card_html))
+    while utf16_len(plain) > CAPTION_MAX - 1:
+        plain = plain[: -max(1, (utf16_len(plain) - CAPTION_MAX) // 2 + 1)]
+    return plain + "…"
+
+
+class TriageCard:
+    """The report's card as the group sees it: the first post, every edit and /laporan.
+
+    A card is a message ("text") or, for a report with photos whose card fits, the first photo's caption
+    ("caption"): one message in the group instead of an album plus a card."""
+
+    def __init__(self, service: TriageService, regional: RegionalTriage | None = None) -> None:
         self._service = service
+        self._regional = regional
 
     async def text(self, report: Report, *, short: bool = False) -> str:
         return (await self._service.card(report, short=short)).text
 
-    async def post(self, report: Report, send: Callable[[str, bool], Awaitable[T]]) -> T:
+    async def caption(self, report: Report, *, shortened: bool = True) -> str | None:
+        """The card as a caption, or None when it does not fit. `shortened`: the short card may stand in
+        (an edit of a photo card that has grown); the first post never cuts the chronology, it falls back
+        to the photo and a text card instead."""
+        for short in (False, True) if shortened else (False,):
+            text = await self.text(report, short=short)
+            if caption_fits(text):
+                return text
+        return None
+
+    async def post(self, report: Report, send: Callable[[str, bool], Awaitable[T]], *, caption: bool = False) -> T:
         """Send (or edit) the card with `send(text, html)`; a text Telegram refuses is sent shortened,
         then as plain text: a card is never stuck on its own length or markup. Each refusal is logged as
         an error, because it means a limit is counted wrongly somewhere."""
+        if caption:
+            fitting = await self.caption(report)
+            if fitting is None:
+                return await send(caption_cut(await self.text(report, short=True)), False)
+            try:
+                return await send(fitting, True)
+            except BadRequest as exc:
+                if not text_refused(exc):
+                    raise
+                log.error(
+                    "caption card of %s refused by Telegram (%s); sending it as plain text", report.code, exc.message
+                )
+            return await send(caption_cut(fitting), False)
         try:
             return await send(await self.text(report), True)
         except BadRequest as exc:
@@ -89,11 +138,20 @@ class TriageCard:
             log.error("short card of %s refused by Telegram (%s); sending it as plain text", report.code, exc.message)
         return await send(plain_text(short), False)
 
-    def markup(self, report: Report) -> InlineKeyboardMarkup | None:
-        """The keyboard of the report's state."""
+    def markup(self, report: Report, photos: int = 0) -> InlineKeyboardMarkup | None:
+        """The keyboard of the report's state, and below it "📷 Bukti (n)" and "Pindah wilayah"."""
         locale = self._service.locale
-        markup = markup_for(Reply("-", main_buttons(report.id, report.state, locale)), locale)
+        rows = main_buttons(report.id, report.state, locale)
+        rows += card_rows(
+            report.id, photos, movable=self._regional is not None and self._regional.routing.regional, locale=locale
+        )
+        markup = markup_for(Reply("-", rows), locale)
         return markup if isinstance(markup, InlineKeyboardMarkup) else None
+
+    async def keyboard(self, report: Report) -> InlineKeyboardMarkup | None:
+        """`markup` with the report's photo count read from storage."""
+        evidence = await self._service.store.reports.evidence(report.id)
+        return self.markup(report, sum(1 for e in evidence if e.photo is not None))
 
 
 class CardEditor:
@@ -114,18 +172,20 @@ class CardEditor:
             raise GiveUp("no such report")
         if report.card_chat_id is None or report.card_message_id is None:
             raise RetryLater(_CARD_NOT_POSTED, "card not posted yet")
-        chat_id, message_id, markup = report.card_chat_id, report.card_message_id, self._card.markup(report)
+        chat_id, message_id, markup = report.card_chat_id, report.card_message_id, await self._card.keyboard(report)
+        as_caption = report.card_kind == CARD_CAPTION
 
         async def send(text: str, as_html: bool) -> object:
+            mode = ParseMode.HTML if as_html else None
+            if as_caption:
+                return await self._bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=text, reply_markup=markup, parse_mode=mode
+                )
             return await self._bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                reply_markup=markup,
-                parse_mode=ParseMode.HTML if as_html else None,
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup, parse_mode=mode
             )
 
-        edit = self._card.post(report, send)
+        edit = self._card.post(report, send, caption=as_caption)
 
         def refused(exc: TelegramError) -> GiveUp | RetryLater:
             if isinstance(exc, BadRequest):
@@ -134,6 +194,37 @@ class CardEditor:
             return group_unwritable(exc)
 
         await for_outbox(edit, f"card edit of {report.code}", refused=refused, edit=True)
+
+
+class CardMovedEditor:
+    """`triage_card_moved`: a moved report's old card says where the report went, and loses its buttons."""
+
+    def __init__(self, bot: Bot, service: TriageService, regional: RegionalTriage) -> None:
+        self._bot = bot
+        self._service = service
+        self._regional = regional
+
+    async def __call__(self, item: OutboxItem) -> None:
+        payload = item.payload
+        report = await self._service.store.reports.get(int(str(payload["report_id"])))
+        if report is None:
+            raise GiveUp("no such report")
+        chat_id, message_id = int(str(payload["chat_id"])), int(str(payload["message_id"]))
+        target = self._regional.name(self._regional.group_of(report))
+        text = t(self._service.locale, "triage.card_moved", code=report.code, target=esc(target))
+        if payload.get("kind") == CARD_CAPTION:
+            edit: Awaitable[object] = self._bot.edit_message_caption(
+                chat_id=chat_id, message_id=message_id, caption=text, reply_markup=None, parse_mode=ParseMode.HTML
+            )
+        else:
+            edit = self._bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=None, parse_mode=ParseMode.HTML
+            )
+
+        def refused(exc: TelegramError) -> GiveUp | RetryLater:
+            return GiveUp(exc.message) if isinstance(exc, BadRequest) else group_unwritable(exc)
+
+        await for_outbox(edit, f"moved card of {report.code}", refused=refused, edit=True)
 
 
 class AnswerPoster:
@@ -196,16 +287,18 @@ class AnswerPoster:
 
 
 class GroupPoster:
-    """`triage_group_post`: a ready-made message to the group (the morning reminder)."""
+    """`triage_group_post`: a ready-made message to a group (a morning reminder, the provincial digest);
+    an item without a chat (owed before regional groups) is the provincial group's."""
 
     def __init__(self, bot: Bot, chat_id: int) -> None:
         self._bot = bot
         self._chat_id = chat_id
 
     async def __call__(self, item: OutboxItem) -> None:
+        chat = item.payload.get("chat_id")
         await for_outbox(
             self._bot.send_message(
-                self._chat_id,
+                int(str(chat)) if chat is not None else self._chat_id,
                 str(item.payload["text"]),
                 read_timeout=GROUP_SEND_TIMEOUT,
                 write_timeout=GROUP_SEND_TIMEOUT,

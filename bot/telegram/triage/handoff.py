@@ -113,4 +113,8 @@ class PacketCommand:
         if report is None:
             await message.reply_text(t(locale, "triage.not_found", value=esc_within(args[0], 30)))
             return
+        if not self._guard.covers(message.chat_id, report):
+            log.warning("triage command refused (another region's report)")
+            await message.reply_text(t(locale, "triage.refused_region", code=report.code))
+            return
         await self._packets.send(message.chat_id, message.message_id, report)

@@ -46,6 +46,10 @@ class ReferralCommands:
         if report is None:
             await message.reply_text(t(self._locale, "triage.not_found", value=esc_within(code, 30)))
             return None
+        if not self._guard.covers(message.chat_id, report):
+            log.warning("triage command refused (another region's report)")
+            await message.reply_text(t(self._locale, "triage.refused_region", code=report.code))
+            return None
         return message, Supervisor(user.id, user.full_name), report, rest
 
     async def _finish(self, message: Message, report: Report, result: MoveResult) -> None:
