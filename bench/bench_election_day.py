@@ -182,8 +182,9 @@ class Watch:
             self.messages.setdefault(chat, []).extend([call["time"]] * cost)
             if call["method"].startswith("edit"):
                 self.edits.setdefault((chat, int(params.get("message_id", 0))), []).append(call["time"])
-            elif call["method"] == "sendMessage":
-                first_line = str(params.get("text", "")).split("\n", 1)[0]
+            elif call["method"] in ("sendMessage", "sendPhoto"):
+                # The card: a text, or a photo whose caption is the card (the lighter card).
+                first_line = str(params.get("text") or params.get("caption") or "").split("\n", 1)[0]
                 match = CODE_RE.search(first_line)
                 if match and match.group(0) not in self.cards:
                     self.cards[match.group(0)] = (chat, -1, call["time"])
