@@ -283,8 +283,10 @@ async def bot_round(
 
 async def run(citizens: int, rate_limit: bool, rounds: int) -> str:
     # Two fake servers: the bot keeps polling its own while the echo bots are measured on the other.
-    fake_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1"])
-    echo_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1"])
+    # Telegram's limits in the fake only when the bot paces itself: otherwise the bot alone is measured.
+    limits = [] if rate_limit else ["--no-limits"]
+    fake_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1", *limits])
+    echo_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1", "--no-limits"])
     assert fake_process.stdout is not None and echo_process.stdout is not None
     url = fake_process.stdout.readline().split()[-1]
     echo_url = echo_process.stdout.readline().split()[-1]

@@ -40,6 +40,8 @@ from bot.telegram.members import Memberships
 from bot.telegram.menus import set_menus
 from bot.telegram.miniapp import COMMAND as MINIAPP_COMMAND
 from bot.telegram.miniapp import MiniAppLink
+from bot.telegram.pacer import Pacer, paced_deliverer
+from bot.telegram.pacing import Priority
 from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
 from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
@@ -47,7 +49,9 @@ from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEdit
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
+from bot.watch import StaleWatch, recall_last_minute
 from bot.web.miniapp.site import MiniAppConfig, MiniAppSite
+from bot.web.ops import Destinations, OpsSources, ops_routes
 from bot.web.server import HttpServer
 from handlers.common import owed
 from handlers.common.callbacks import CITIZEN_PATTERN, TRIAGE
@@ -61,6 +65,7 @@ from handlers.summary.service import SummaryConfig, SummaryService
 from handlers.triage.answers import TriageAnswers
 from handlers.triage.regional import RegionalTriage
 from handlers.triage.service import TriageService
+from locales import t
 from storage.db import utcnow
 from storage.models import Channel
 from storage.store import Store
@@ -119,7 +124,9 @@ async def open_services(settings: Settings, tuning: Tuning) -> Services:
     """Storage and every channel-neutral service, each built once (the terminal demo uses them too)."""
     store = await Store.open(settings.database_path, settings.evidence_dir)
     regions = RegionCatalog.load(settings.region_file)
-    worker = OutboxWorker(store.outbox, {}, base_delay=tuning.outbox_base_delay)
+    worker = OutboxWorker(
+        store.outbox, {}, base_delay=tuning.outbox_base_delay, lane=lambda item: owed.lane(item.kind, item.payload)
+    )
     own_forms = OwnForms(store, regions, settings.tz)
     intake = Intake(store, regions, intake_config(settings), utcnow, on_report=worker.wake, own_form=own_forms)
     triage = TriageService(store, regions, settings.default_locale, settings.tz, on_enqueue=worker.wake)
@@ -152,12 +159,14 @@ class App:
 
         # ------------------------------------------------------------ the Telegram application
         self.inbox = TelegramInbox(store.inbox)  # updates written down before Telegram forgets them
+        # Telegram's budgets, counted per chat; the priorities are the outbox kinds' (deliverers below).
+        self.pacer = Pacer() if tuning.rate_limit else None
         self.application = telegram.build_application(
             settings,
             self.inbox,
             post_init=self._post_init,
             post_shutdown=self._post_shutdown,
-            rate_limit=tuning.rate_limit,
+            pacer=self.pacer,
         )
         bot = self.application.bot
         group = settings.supervisor_chat_id
@@ -218,6 +227,31 @@ class App:
         office = {settings.summary_chat_id} if settings.summary_chat_id is not None else set()
         miniapp_chats = frozenset({*self.routing.chats, *office})
         miniapp_link = MiniAppLink(miniapp_chats, bool(settings.miniapp_url), settings.default_locale)
+        # ------------------------------------------------------------ operators: /healthz, /metrics, stale cards
+        self.ops = figures = store.ops
+        destinations = Destinations(self.routing.group_for, group)
+        self.http.add_routes(
+            ops_routes(
+                OpsSources(
+                    figures,
+                    destinations,
+                    in_flight=outbox.in_flight,
+                    pacer=self.pacer,
+                    last_contact=lambda: telegram.seconds_since_answer(bot),
+                    clock=utcnow,
+                )
+            )
+        )
+        self.stale_watch = StaleWatch(
+            figures,
+            store.outbox,
+            minutes=settings.stale_card_minutes,
+            destination=destinations,
+            group_name=lambda chat: self.routing.name(int(chat), t(settings.default_locale, "triage.group_provincial")),
+            locale=settings.default_locale,
+            clock=utcnow,
+            wake=outbox.wake,
+        )
 
         # ------------------------------------------------------------ WhatsApp, a second door for citizens
         self.whatsapp: WhatsAppChannel | None = None
@@ -270,20 +304,24 @@ class App:
             self.application.add_handler(handler, group=handler_group)
         self.application.add_error_handler(telegram.error_handler(settings.default_locale))
 
-        # ------------------------------------------------------------ outbox kinds and their deliverers
-        deliverers: list[tuple[str, Deliverer]] = [
-            (owed.FORWARD_REPORT, self.forwarder),  # the report's album and first card
-            (owed.NOTIFY_REPORTER, notifier),  # notices to reporters, by their channel
-            (owed.EDIT_CARD, CardEditor(bot, services.triage, card)),
-            (owed.POST_ANSWER, AnswerPoster(bot, services.triage)),
-            (owed.GROUP_POST, GroupPoster(bot, group)),  # the morning reminders, the provincial digest
-            (owed.HANDOFF_PACKET, PacketPoster(packets, services.triage)),  # the hand-off PDF under the card
-            (owed.SUMMARY, self.summary.deliver),
-            (owed.CARD_MOVED, CardMovedEditor(bot, services.triage, regional)),  # a moved report's old card
-            (owed.EVIDENCE_ALBUM, EvidencePoster(bot, store, settings.default_locale)),  # "📷 Bukti (n)"
+        # ------------------------------------------------------------ outbox kinds, their pacing priority, deliverers
+        deliverers: list[tuple[str, Priority, Deliverer]] = [
+            (owed.FORWARD_REPORT, Priority.CARD, self.forwarder),  # the report's album and first card
+            (owed.NOTIFY_REPORTER, Priority.NOTICE, notifier),  # notices to reporters, by their channel
+            (owed.EDIT_CARD, Priority.EDIT, CardEditor(bot, services.triage, card)),
+            (owed.POST_ANSWER, Priority.POST, AnswerPoster(bot, services.triage)),
+            (owed.GROUP_POST, Priority.BULK, GroupPoster(bot, group)),  # the morning reminders, the provincial digest
+            (owed.HANDOFF_PACKET, Priority.POST, PacketPoster(packets, services.triage)),  # the PDF under the card
+            (owed.SUMMARY, Priority.BULK, self.summary.deliver),
+            (
+                owed.CARD_MOVED,
+                Priority.EDIT,
+                CardMovedEditor(bot, services.triage, regional),
+            ),  # a moved report's old card
+            (owed.EVIDENCE_ALBUM, Priority.POST, EvidencePoster(bot, store, settings.default_locale)),  # "📷 Bukti (n)"
         ]
-        for kind, deliverer in deliverers:
-            outbox.register(kind, deliverer)
+        for kind, priority, deliverer in deliverers:
+            outbox.register(kind, paced_deliverer(priority, deliverer))
         notifier.register(Channel.TELEGRAM, telegram.reporter_sender(bot))
         if self.whatsapp is not None:
             notifier.register(Channel.WHATSAPP, self.whatsapp.notices.send)
@@ -319,6 +357,8 @@ class App:
             region_chats=tuple(g.chat_id for g in self.routing.groups),
         )
         await self.inbox.replay(application)
+        if self.pacer is not None:  # before the outbox sends: Telegram still counts the last run's minute
+            await recall_last_minute(self.pacer, self.ops, provincial=settings.supervisor_chat_id, clock=utcnow)
         self.services.outbox.start()
         jobs = application.job_queue
         if jobs is not None:
@@ -347,6 +387,7 @@ class App:
                     job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True},
                 )
             self.housekeeping.schedule(jobs)
+            self.stale_watch.schedule(jobs)
         await self.summary.catch_up()
         await self.http.start()
 

@@ -3,6 +3,10 @@
 Channel-agnostic: a deliverer per outbox kind does the sending and says how a failure should be
 treated by raising `RetryLater` (e.g. Telegram's 429 retry_after) or `GiveUp` (e.g. a reporter who
 blocked the bot); anything else is retried with exponential backoff, so a report is never dropped.
+
+Items are delivered side by side, one *lane* at a time each (handlers/common/owed.py `lane`: a report's
+album, card and edits in order; a reporter's notices in order): a group whose budget is spent makes its
+own cards wait in the pacer (bot/telegram/pacer.py), not another group's, nor a reporter's notice.
 """
 
 from __future__ import annotations
@@ -22,6 +26,15 @@ from storage.outbox import Outbox
 log = logging.getLogger(__name__)
 
 Deliverer = Callable[[OutboxItem], Awaitable[None]]
+Lane = Callable[[OutboxItem], str]
+# Deliveries at once, per kind: enough for every group's next cards and the notices beside them (each one
+# waiting in the pacer costs a task), and per kind so that a saturated group's cards can never hold back
+# the reporters' notices. 128 cards waiting is already more than an hour of one group's budget.
+MAX_IN_FLIGHT = 128
+
+
+def one_lane(item: OutboxItem) -> str:
+    return "outbox"
 
 
 class DeliveryError(LaporNetralError):
@@ -52,14 +65,20 @@ class OutboxWorker:
         base_delay: float = 2.0,
         max_delay: float = 300.0,
         idle_poll: float = 5.0,
+        lane: Lane = one_lane,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self._outbox = outbox
         self._deliverers = dict(deliverers)
         self._base = base_delay
         self._max = max_delay
         self._idle_poll = idle_poll
+        self._lane = lane
+        self._max_in_flight = max_in_flight
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._busy: dict[str, asyncio.Task[None]] = {}  # lane -> its delivery under way
+        self._in_flight: dict[int, str] = {}  # item id -> kind
 
     def register(self, kind: str, deliverer: Deliverer) -> None:
         self._deliverers[kind] = deliverer
@@ -76,26 +95,65 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._busy.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = None
+        self._busy.clear()
+        self._in_flight.clear()
+
+    def in_flight(self) -> int:
+        """Deliveries under way now (some of them waiting in the pacer for their chat's budget)."""
+        return len(self._in_flight)
 
     async def _run(self) -> None:
         while True:
             try:
-                delivered = await self.deliver_due()
+                started, blocked = await self._start_due()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox pass failed")
-                delivered = 0
-            if delivered:
+                started, blocked = 0, False
+            if started:
                 continue
             self._wake.clear()
+            # What is due but waits for its lane is woken by that lane's delivery ending, not by polling.
+            timeout = self._idle_poll if blocked else await self._until_next_due()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=await self._until_next_due())
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def _start_due(self) -> tuple[int, bool]:
+        """Start what is due whose lane is free; how many started, and whether some had to wait."""
+        kinds: dict[str, int] = {}
+        for kind in self._in_flight.values():
+            kinds[kind] = kinds.get(kind, 0) + 1
+        items = await self._outbox.due(utcnow(), limit=self._max_in_flight + 50, exclude=self._in_flight)
+        started = 0
+        blocked = False
+        for item in items:
+            lane = self._lane(item)
+            if lane in self._busy or kinds.get(item.kind, 0) >= self._max_in_flight:
+                blocked = True
+                continue
+            kinds[item.kind] = kinds.get(item.kind, 0) + 1
+            self._in_flight[item.id] = item.kind
+            self._busy[lane] = asyncio.create_task(self._deliver_in(lane, item), name=f"outbox-{item.kind}")
+            started += 1
+        return started, blocked
+
+    async def _deliver_in(self, lane: str, item: OutboxItem) -> None:
+        try:
+            await self._deliver(item)
+        except Exception:
+            log.exception("outbox %s #%d: delivery failed outside its deliverer", item.kind, item.id)
+        finally:
+            self._busy.pop(lane, None)
+            self._in_flight.pop(item.id, None)
+            self._wake.set()
 
     async def _until_next_due(self) -> float:
         """Sleep until the earliest retry is due (a 429's retry_after is kept to the tenth), at most idle_poll."""
@@ -109,10 +167,17 @@ class OutboxWorker:
         return min(self._idle_poll, max(0.05, wait))
 
     async def deliver_due(self) -> int:
-        """One pass over what is due; returns how many items were attempted."""
+        """One pass over what is due, lanes side by side and each in order; returns how many were attempted."""
         items = await self._outbox.due(utcnow())
+        lanes: dict[str, list[OutboxItem]] = {}
         for item in items:
-            await self._deliver(item)
+            lanes.setdefault(self._lane(item), []).append(item)
+
+        async def in_order(queue: list[OutboxItem]) -> None:
+            for item in queue:
+                await self._deliver(item)
+
+        await asyncio.gather(*(in_order(queue) for queue in lanes.values()))
         return len(items)
 
     async def _deliver(self, item: OutboxItem) -> None:

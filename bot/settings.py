@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     summary_referral_overdue_days: int = Field(default=30, ge=1, le=365)
     triage_reminder_time: time = time(7, 30)
     contact_retention_days: int = Field(default=180, ge=1)
+    # Operations (issue 13): warn the provincial group when a group's oldest card waits this long.
+    stale_card_minutes: int = Field(default=10, ge=1)
     log_level: str = "INFO"
     # The bot's own HTTP server (bot/web/server.py): WhatsApp's webhook, health and metrics. Port 0: any free one.
     http_listen: str = "127.0.0.1"

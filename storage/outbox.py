@@ -8,7 +8,7 @@ sub-steps of a multi-call delivery (album, then card) so a retry resumes instead
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -41,11 +41,13 @@ class Outbox:
         """Owe one message on its own; once only, however often it is asked for (its dedupe key)."""
         await self._db.execute(_ENQUEUE, _row(owed))
 
-    async def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
+    async def due(self, now: datetime, limit: int = 50, exclude: Collection[int] = ()) -> list[OutboxItem]:
+        """What is due, oldest first, leaving out `exclude` (the deliveries already under way)."""
         rows = await self._db.fetchall(
             "SELECT id, kind, payload, attempts, progress FROM outbox"
-            " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (iso(now), limit),
+            " WHERE state = 'pending' AND next_attempt_at <= ?"
+            " AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
+            (iso(now), json.dumps(list(exclude)), limit),
         )
         return [
             OutboxItem(

@@ -7,7 +7,6 @@ pressing at once, exactly one UPDATE matches, and only its event, question and o
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -568,10 +567,12 @@ class TriageStore:
 
     async def newer_pending(self, kind: str, item_id: int, report_id: int) -> bool:
         """Whether a later outbox item of `kind` for the same report is still pending (it supersedes this one)."""
-        rows = await self._db.fetchall(
-            "SELECT payload FROM outbox WHERE kind = ? AND state = 'pending' AND id > ?", (kind, item_id)
+        row = await self._db.fetchone(
+            "SELECT 1 FROM outbox WHERE kind = ? AND state = 'pending' AND id > ?"
+            " AND json_extract(payload, '$.report_id') = ? LIMIT 1",
+            (kind, item_id, report_id),
         )
-        return any(json.loads(r[0]).get("report_id") == report_id for r in rows)
+        return row is not None
 
     async def record_release(
         self, report_id: int, *, actor: str, actor_name: str | None, at: datetime, files: int

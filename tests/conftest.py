@@ -29,3 +29,5 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 async def api() -> AsyncIterator[FakeBotApi]:
     async with FakeBotApi() as server:
         yield server
+    # The fake enforces Telegram's flood limits; no test may pass by having the bot run into them.
+    assert server.too_many_requests == 0, [(c.method, c.chat_id) for c in server.throttled]

@@ -1,7 +1,7 @@
 """The Telegram channel's machinery: the PTB `Application` as bot/app.py builds it, and its life cycle.
 
 What it handles, and in which order, is wired by the composition root; here are the builder (transport,
-the inbox that writes updates down before Telegram forgets them, rate limits, `Defaults`), the sender of
+the inbox that writes updates down before Telegram forgets them, the pacer, `Defaults`), the sender of
 reporters' notices, the error handler, and running (polling or webhook; or inside a test's loop).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.notify import Sender
 from bot.outbox import GiveUp
@@ -24,6 +25,7 @@ from bot.settings import Settings
 from bot.telegram.calls import for_outbox
 from bot.telegram.citizen import internal_error_text
 from bot.telegram.inbox import TelegramInbox
+from bot.telegram.pacer import Pacer
 from bot.telegram.render import NO_PREVIEW, markup_for
 from bot.telegram.transport import AiohttpRequest
 from bot.telegram.webhook import WebhookSecret
@@ -40,7 +42,7 @@ DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
 
 
 def build_application(
-    settings: Settings, inbox: TelegramInbox, *, post_init: Hook, post_shutdown: Hook, rate_limit: bool = True
+    settings: Settings, inbox: TelegramInbox, *, post_init: Hook, post_shutdown: Hook, pacer: Pacer | None
 ) -> TelegramApp:
     assert settings.telegram_bot_token is not None  # settings.require_telegram(), in bot/__main__.py
     api = settings.telegram_api_url.rstrip("/")
@@ -56,10 +58,10 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if rate_limit:
-        # Telegram's published limits: ~30 messages/s overall, 20/min to one group. Retries are
-        # the outbox's job, so the limiter only paces (max_retries=0).
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
+    if pacer is not None:
+        # Telegram's limits (20 a minute per group, sends and edits alike; ~1/s per private chat; ~30/s
+        # overall), kept by our own limiter: priorities and coalesced card edits (bot/telegram/pacer.py).
+        builder = builder.rate_limiter(pacer)
     return builder.build()
 
 
@@ -90,6 +92,14 @@ async def reach_bot_api(
             )
         await sleep(delay)
         delay = min(delay * 2, max_delay)
+
+
+def seconds_since_answer(bot: Bot) -> float | None:
+    """Seconds since Telegram last answered one of the bot's calls (None: not yet, or another transport)."""
+    request = bot.request
+    if isinstance(request, AiohttpRequest) and request.last_answer is not None:
+        return time.monotonic() - request.last_answer
+    return None
 
 
 def reporter_sender(bot: Bot) -> Sender:

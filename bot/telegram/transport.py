@@ -15,6 +15,7 @@ gets a deadline for the whole call).
 from __future__ import annotations
 
 import re
+import time
 from typing import Final
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
@@ -56,6 +57,8 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
+        # When Telegram last answered anything (monotonic): /healthz tells a cut-off bot from a quiet one.
+        self.last_answer: float | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -115,7 +118,9 @@ class AiohttpRequest(BaseRequest):
         data = _body(request_data, files)
         try:
             async with session.request(method, url, data=data, timeout=timeout, proxy=self._proxy_for(url)) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                self.last_answer = time.monotonic()
+                return response.status, body
         except TimeoutError as exc:  # aiohttp's timeouts are asyncio.TimeoutError, i.e. TimeoutError
             raise TimedOut from exc
         except aiohttp.ClientError as exc:

@@ -128,3 +128,23 @@ def handoff_packet(report_id: int, event_id: int) -> Owed:
     return Owed(
         kind=HANDOFF_PACKET, dedupe_key=f"packet:{report_id}:{event_id}", payload=_report_event(report_id, event_id)
     )
+
+
+def lane(kind: str, payload: Mapping[str, object]) -> str:
+    """The outbox delivers one lane's items one after another, in the order they were owed, and the lanes
+    side by side: a report's album, card, edits and posts under it stay in order (an edit needs its card);
+    a reporter's notices arrive in the order of the moves; everything else keeps to its kind."""
+    if kind == NOTIFY_REPORTER and "reporter_id" in payload:
+        return f"reporter:{payload['reporter_id']}"
+    if "report_id" in payload and kind in _REPORT_KINDS:
+        return f"report:{payload['report_id']}"
+    return kind
+
+
+_REPORT_KINDS: Final = frozenset({FORWARD_REPORT, EDIT_CARD, POST_ANSWER, HANDOFF_PACKET, CARD_MOVED, EVIDENCE_ALBUM})
+
+
+def stale_warning(chat: str, oldest_item_id: int, text: str) -> Owed:
+    """The provincial group's warning that a group's cards wait too long: once per group and oldest card,
+    however often the watch looks while that card still waits."""
+    return Owed(kind=GROUP_POST, dedupe_key=f"stale:{chat}:{oldest_item_id}", payload={"text": text})

@@ -1,4 +1,4 @@
-"""The aiohttp transport's own edges; tests/test_fake_bot_api.py runs the Bot API suite through it too."""
+"""The aiohttp transport's own edges; tests/fake_bot_api/ runs the Bot API suite through it too."""
 
 from __future__ import annotations
 

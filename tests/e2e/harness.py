@@ -32,9 +32,15 @@ def make_settings(api: FakeBotApi, tmp_path: Path, **overrides: Any) -> Settings
 @asynccontextmanager
 async def running_bot(settings: Settings, *, album_delay: float = 0.4, **tuning: Any) -> AsyncIterator[App]:
     """The real program as the root builds it, polling the fake server, with a real SQLite file; always stopped."""
-    knobs = Tuning(rate_limit=False, album_delay=album_delay, outbox_base_delay=0.2, **tuning)
+    # The production pacer stays on: the fake enforces Telegram's limits, so a test that floods fails.
+    knobs = Tuning(album_delay=album_delay, outbox_base_delay=0.2, **tuning)
     async with App.running(settings, knobs) as app:
         yield app
+
+
+# A user writes again only once the bot could send this many replies at once without flooding the chat
+# (Telegram's ~1 a second per private chat, after a burst): a person's pace, not a script's.
+PACE_REPLIES = 4
 
 
 class Citizen:
@@ -47,6 +53,12 @@ class Citizen:
 
     def _mark(self) -> int:
         return len(self.api.calls)
+
+    async def pace(self) -> None:
+        """Wait, as a person would between messages, until the bot has room to answer in this chat."""
+        import asyncio
+
+        await asyncio.sleep(self.api.flood.seconds_until(self.user_id, PACE_REPLIES))
 
     async def _reply_after(self, mark: int, timeout: float = 5.0) -> Call:
         return await self.api.wait_for(
@@ -67,9 +79,11 @@ class Citizen:
         return self.replies_since(mark)
 
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        await self.pace()
         return self.api.push_update(update)
 
     async def say(self, text: str) -> list[Call]:
+        await self.pace()
         mark = self._mark()
         if text.startswith("/"):
             command, _, args = text[1:].partition(" ")
@@ -91,12 +105,14 @@ class Citizen:
     async def press(self, data: str) -> list[Call]:
         message_id, buttons = self.last_buttons()
         assert data in buttons.values(), f"{data} not among {sorted(buttons.values())}"
+        await self.pace()
         mark = self._mark()
         self.api.push_update(self.api.callback_query(self.user_id, self.user_id, message_id, data))
         await self._reply_after(mark)
         return await self.settle(mark)
 
     async def send_photos(self, images: list[bytes], *, album: str | None = None) -> list[Call]:
+        await self.pace()
         mark = self._mark()
         for data in images:
             file_id = self.api.add_file(data)

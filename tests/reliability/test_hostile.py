@@ -46,7 +46,7 @@ EXIF_GPS = (-7.56660, 110.81660)
 
 async def send(citizen: Citizen, update: dict[str, Any]) -> list[str]:
     mark = len(citizen.api.calls)
-    citizen.api.push_update(update)
+    await citizen.push(update)
     await citizen.api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == citizen.user_id, since=mark)
     return [text_of(c) for c in await citizen.settle(mark)]
 
@@ -151,14 +151,14 @@ async def forge_buttons(api: FakeBotApi, citizen: Citizen, database: Path, code:
     message_id, _ = citizen.last_buttons()
     for data in ("xx:yy", "cat:../../etc/passwd", "reg:atlantis", "rv:send", "<b>x</b>", "ä" * 32, "go:start"):
         mark = len(api.calls)
-        api.push_update(api.callback_query(USER, USER, message_id, data))
+        await citizen.push(api.callback_query(USER, USER, message_id, data))
         await api.wait_for("answerCallbackQuery", since=mark)
         assert "tidak berlaku" in text_of((await citizen.settle(mark))[0]) or data == "go:start", data
     await citizen.say("/batal")  # the go:start above began a new draft: drop it
     await citizen.press("nav:cancel_yes")
     for data in (f"tr:{report_id}:claim:b", "tr:999999:claim:b", f"tr:{report_id}:reject:b:spam"):
         mark = len(api.calls)
-        api.push_update(api.callback_query(USER, USER, message_id, data))
+        await citizen.push(api.callback_query(USER, USER, message_id, data))
         answer = await api.wait_for("answerCallbackQuery", since=mark)
         assert answer.params.get("show_alert") is True, data  # refused, out loud
     mark = len(api.calls)

@@ -28,9 +28,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import GROUP, TOKEN, shows_its_photo
 from tests.e2e.harness import group_posts as harness_group_posts
-from tests.fakes.bot_api import DOWNLOAD, Call, FakeBotApi, Timeout
+from tests.fakes.bot_api import DOWNLOAD, Call, FakeBotApi, RetryAfter, Timeout
+from tests.fakes.bot_api.limits import COUNTED
 from tests.images import make_jpeg
 from tests.reliability.citizen import DESCRIPTION, BrainCitizen
 
@@ -181,6 +184,7 @@ async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.timeout(240)
 async def test_sigkill_at_any_moment_loses_and_doubles_nothing(api: FakeBotApi, tmp_path: Path) -> None:
     rng = random.Random(5)
     bot = BotProcess(api, tmp_path)
@@ -216,9 +220,10 @@ async def test_sigkill_at_any_moment_loses_and_doubles_nothing(api: FakeBotApi, 
 
         await asyncio.gather(*(report(c, 1.0 * i) for i, c in enumerate(citizens)))
         codes = [c.code for c in citizens if c.code is not None]
+        # Six reports are about 21 group messages, over the group's 20 a minute: a card may wait its minute.
         await wait_until(
             lambda: all(group_posts(api, code)[1] for code in codes) and chaos.requests.empty() and bot.up,
-            40,
+            90,
             "not every report reached the group",
         )
         await asyncio.sleep(1.5)  # a late duplicate would show now
@@ -239,6 +244,28 @@ async def test_sigkill_at_any_moment_loses_and_doubles_nothing(api: FakeBotApi, 
     assert_reports_whole(tmp_path, citizens)
     assert_posted_once(api, citizens, bot.kills)
     assert_nothing_private_in(bot.output(), citizens)
+    assert_floods_only_after_kills(api, bot.kills)
+
+
+def assert_floods_only_after_kills(api: FakeBotApi, kills: list[tuple[str, float]]) -> None:
+    """A killed bot forgets what it sent the moment before it died, while Telegram still counts it: only
+    then may the restarted bot meet a 429, and it then waits what Telegram said before writing again."""
+    for flood in api.throttled:
+        assert any(0 <= flood.time - at < 60 for _, at in kills), (flood.method, flood.time, kills)
+    assert_retry_after_respected_after(api)
+    api.throttled.clear()  # accounted for above; the fixture's check is for bots that were not killed
+
+
+def assert_retry_after_respected_after(api: FakeBotApi) -> None:
+    for flood in api.throttled:
+        assert isinstance(flood.fault, RetryAfter)
+        too_early = [
+            c
+            for c in [*api.calls, *api.failed_calls]
+            if c.chat_id == flood.chat_id and c.method in COUNTED
+            and flood.time < c.time < flood.time + flood.fault.seconds - 0.05
+        ]  # fmt: skip
+        assert not too_early, [(c.method, c.time - flood.time) for c in too_early]
 
 
 def assert_reports_whole(tmp_path: Path, citizens: list[BrainCitizen]) -> None:

@@ -39,7 +39,7 @@ OFFICIAL = 4242
 @asynccontextmanager
 async def summary_bot(settings: Settings, clock: Callable[[], datetime]) -> AsyncIterator[App]:
     """Like the e2e harness's running_bot, with the summary's clock set before post_init runs."""
-    async with App.running(settings, Tuning(rate_limit=False, outbox_base_delay=0.2, summary_clock=clock)) as app:
+    async with App.running(settings, Tuning(outbox_base_delay=0.2, summary_clock=clock)) as app:
         yield app
 
 

@@ -109,7 +109,7 @@ async def running_whatsapp(
     telegram: bool = False,
 ) -> AsyncIterator[WhatsAppChannel]:
     """The real WhatsApp channel on 127.0.0.1 (and the Telegram channel polling the fake Bot API)."""
-    tuning = Tuning(rate_limit=False, album_delay=0.3, outbox_base_delay=0.2, burst_gap=1.0, whatsapp_clock=clock)
+    tuning = Tuning(album_delay=0.3, outbox_base_delay=0.2, burst_gap=1.0, whatsapp_clock=clock)
     async with App.running(settings, tuning, telegram_too=telegram, whatsapp=True) as app:
         assert app.whatsapp is not None
         yield app.whatsapp

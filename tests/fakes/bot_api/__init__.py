@@ -18,14 +18,23 @@ Standalone mode (for benchmarks / bots running as a subprocess)::
 
 adds a JSON control API under ``/_control/...`` (see ``FakeBotApi._control_routes``).
 
+Telegram's flood limits are enforced by default (``limits``: 20 messages a minute per group, sends and
+edits alike, an album one per photo; a burst then ~1 a second per private chat; 30 a second overall):
+beyond them the answer is a 429 with ``retry_after``, and ``api.too_many_requests`` counts them (the
+``api`` fixture fails a test in which the bot ran into one).
+
 Fidelity notes: parameters are validated where real Telegram commonly rejects bot bugs
 (HTML parse errors, empty/too long text, callback_data > 64 bytes, "message is not modified",
 unknown file_id, getUpdates while a webhook is set). MarkdownV2 is *not* validated.
 All waits are bounded and wake up immediately when the server stops.
 
-Modules: ``faults`` (what a test injects), ``calls`` (what is recorded), ``files``, ``validation`` (HTML,
-entities, lengths and markup as Telegram checks them), ``rates`` (random faults), ``server`` (the state,
-the Bot API methods and the control API), ``__main__`` (standalone mode).
+Modules: ``server`` (``FakeBotApi``: its life cycle and inspection) made of one mixin per method family on
+``state`` (the shared state): ``sending``, ``editing``, ``downloads`` (files), ``chats`` (users, groups,
+members, menus), ``updates`` (getUpdates, webhooks), ``builders`` (the updates a test pushes), ``control``
+(the JSON control API) and ``transport`` (HTTP, faults, flood limits); beside them ``faults`` (what a test
+injects), ``calls`` (what is recorded), ``files``, ``validation`` (HTML, entities, lengths and markup as
+Telegram checks them), ``limits`` (Telegram's flood limits), ``rates`` (random faults), ``__main__``
+(standalone mode).
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ from tests.fakes.bot_api.faults import (
     fault_from_json,
     fault_to_json,
 )
+from tests.fakes.bot_api.limits import FloodControl, Limits
 from tests.fakes.bot_api.rates import DEFAULT_RATE_EXCLUDE
 from tests.fakes.bot_api.server import FakeBotApi
 
@@ -60,6 +70,8 @@ __all__ = [
     "Drop",
     "FakeBotApi",
     "Fault",
+    "FloodControl",
+    "Limits",
     "RetryAfter",
     "ServerError",
     "SlowAnswer",

@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from tests.fakes.bot_api.limits import Limits
 from tests.fakes.bot_api.server import FakeBotApi
 
 # --------------------------------------------------------------------------------------------
@@ -15,12 +16,19 @@ from tests.fakes.bot_api.server import FakeBotApi
 # --------------------------------------------------------------------------------------------
 
 
-async def _serve(host: str, port: int, token: str | None, max_poll: float) -> None:
+async def _serve(host: str, port: int, token: str | None, max_poll: float, limits: bool = True) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with FakeBotApi(host=host, port=port, token=token, max_poll_seconds=max_poll, control_api=True) as api:
+    async with FakeBotApi(
+        host=host,
+        port=port,
+        token=token,
+        max_poll_seconds=max_poll,
+        control_api=True,
+        limits=Limits() if limits else None,
+    ) as api:
         # One parseable line so a parent process can pick up the port when --port 0 is used.
         print(f"fake-bot-api listening on {api.url}", flush=True)
         await stop.wait()
@@ -32,9 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     parser.add_argument("--token", default=None, help="accept only this bot token")
     parser.add_argument("--max-poll", type=float, default=1.0, help="cap for getUpdates long-poll seconds")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="answer no 429 (Telegram's flood limits are enforced by default): for measuring the bot alone",
+    )
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_serve(args.host, args.port, args.token, args.max_poll))
+        asyncio.run(_serve(args.host, args.port, args.token, args.max_poll, not args.no_limits))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,127 @@
+"""Watching the groups' budgets: the stale-card warning, and the pacer's memory across a restart.
+
+The stale-card watch: a warning in the provincial group when a group's oldest waiting card is too old.
+
+Every minute the outbox's backlog is read; a group whose oldest undelivered card (a report's album and card)
+was owed more than STALE_CARD_MINUTES ago gets one warning in the provincial group (SUPERVISOR_CHAT_ID),
+through the outbox, deduplicated by the group and that card: a queue that stays stuck is not announced
+again every minute, a new stuck card is. Registered by the composition root (bot/app.py).
+
+At start, `recall_last_minute` tells the pacer what the outbox sent into each group in the last minute.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from telegram.ext import ContextTypes, JobQueue
+
+from bot.telegram.pacer import Pacer
+from handlers.common import owed
+from locales import tn
+from storage.ops import Backlog, OpsFigures
+from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+EVERY: Final = 60.0  # seconds
+
+
+class StaleWatch:
+    def __init__(
+        self,
+        figures: OpsFigures,
+        outbox: Outbox,
+        *,
+        minutes: int,
+        destination: Callable[[Backlog], str],
+        group_name: Callable[[str], str],
+        locale: str,
+        clock: Callable[[], datetime],
+        wake: Callable[[], None],
+    ) -> None:
+        self._figures = figures
+        self._outbox = outbox
+        self._limit = timedelta(minutes=minutes)
+        self._destination = destination
+        self._group_name = group_name
+        self._locale = locale
+        self._clock = clock
+        self._wake = wake
+
+    def schedule(self, jobs: JobQueue[Any]) -> None:
+        jobs.run_repeating(self.on_schedule, interval=EVERY, first=EVERY, name="stale-card-watch")
+
+    async def on_schedule(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.check()
+
+    async def check(self) -> int:
+        """Owe a warning for each group whose oldest card waits too long; returns how many groups were late."""
+        now = self._clock()
+        oldest: dict[str, Backlog] = {}
+        waiting: dict[str, int] = {}
+        for row in await self._figures.backlog():
+            if row.kind != owed.FORWARD_REPORT:
+                continue
+            chat = self._destination(row)
+            waiting[chat] = waiting.get(chat, 0) + row.pending
+            if chat not in oldest or row.oldest_created < oldest[chat].oldest_created:
+                oldest[chat] = row
+        late = 0
+        for chat, row in oldest.items():
+            age = now - row.oldest_created
+            if age <= self._limit:
+                continue
+            late += 1
+            minutes = int(age.total_seconds() // 60)
+            text = tn(
+                self._locale,
+                "ops.stale_cards",
+                waiting[chat],
+                group=html.escape(self._group_name(chat)),
+                minutes=minutes,
+                count=waiting[chat],
+            )
+            await self._outbox.enqueue(owed.stale_warning(chat, row.oldest_id, text))
+            log.warning("group %s: oldest card waiting %d minutes (%d waiting)", chat, minutes, waiting[chat])
+        if late:
+            self._wake()
+        return late
+
+
+async def recall_last_minute(
+    pacer: Pacer, figures: OpsFigures, *, provincial: int, clock: Callable[[], datetime]
+) -> int:
+    """Tell a freshly started pacer what the outbox sent into groups in the last minute (a restart would
+    otherwise find each group's budget whole while Telegram still counts it spent); returns the messages."""
+    now = clock()
+    recalled = 0
+    for sent in await figures.recent_sends(now - timedelta(seconds=60)):
+        cost = _GROUP_COSTS.get(sent.kind)
+        if cost is None:
+            continue
+        chat = sent.card_chat_id if sent.card_chat_id is not None else provincial
+        if sent.kind == owed.EVIDENCE_ALBUM:
+            count = max(1, min(sent.photos, 10))
+        elif sent.kind == owed.FORWARD_REPORT and sent.photos:
+            count = 2  # the photo card, or a photo then a text card when the card is too long for a caption
+        else:
+            count = cost
+        pacer.recall(chat, (now - sent.sent_at).total_seconds(), count)
+        recalled += count
+    return recalled
+
+
+# What each group kind cost its group (a forwarded report: its album, one per photo, and its card).
+_GROUP_COSTS: Final = {
+    owed.FORWARD_REPORT: 1,
+    owed.EDIT_CARD: 1,
+    owed.POST_ANSWER: 1,
+    owed.HANDOFF_PACKET: 1,
+    owed.GROUP_POST: 1,
+}
+_CARD_KINDS: Final = frozenset({owed.FORWARD_REPORT, owed.EDIT_CARD, owed.POST_ANSWER, owed.HANDOFF_PACKET})
