@@ -158,8 +158,9 @@ async def test_claim_ask_answer_verify_forward(api: FakeBotApi, tmp_path: Path) 
         assert photo_post.params["reply_parameters"]["message_id"] == card
         assert text_post.params["reply_parameters"]["message_id"] == card
         assert code in str(photo_post.params.get("caption")) and "Warga5001" not in text_of(text_post)
-        acks = citizen.replies_since(mark)
-        assert any("sudah kami teruskan" in text_of(a) for a in acks)
+        # The reporter's acknowledgement is held back a moment (photo and text together get one), so it may
+        # come after the group's posts: waited for, not read at once.
+        await api.wait_for(lambda c: c.chat_id == 5001 and "sudah kami teruskan" in text_of(c), since=mark, timeout=10)
         await card_shows(api, card, "Jawaban: ")
 
         # Verify, then forward to Bawaslu through the target menu.
