@@ -6,7 +6,7 @@ one — but it compares with `token != self.secret_token`, which stops at the fi
 so tells a patient attacker, by timing, how much of a guess was right. Python tries a right operand's
 comparison first when its type is a subclass of the left operand's, so handing PTB a `str` subclass whose
 `__eq__`/`__ne__` use `hmac.compare_digest` makes that very line constant-time, while setWebhook still sends
-the plain characters. tests/bot/test_telegram_webhook.py proves it against PTB's real server, so a PTB that
+the plain characters. tests/telegram/test_telegram_webhook.py proves it against PTB's real server, so a PTB that
 compared some other way would fail the suite rather than silently leak.
 """
 

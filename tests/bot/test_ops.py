@@ -19,8 +19,8 @@ from locales import tn
 from storage.db import utcnow
 from storage.ops import OpsFigures
 from storage.store import Store
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot
 from tests.fakes.bot_api import FakeBotApi
+from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot
 
 SAMPLE = re.compile(r'^[a-z_0-9]+(\{([a-z_]+="[^"]*",?)+\})? -?[0-9][0-9.e+-]*$')
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot
 from tests.triage.helpers import Supervisors
 from tests.triage.test_e2e_triage import ALICE, card_shows, file_report, keyboard_has, notice, press
 

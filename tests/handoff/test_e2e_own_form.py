@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tests.e2e.harness import GROUP, Citizen, is_card, make_settings, running_bot, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.handoff.test_e2e_handoff import pdf_text
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, is_card, make_settings, running_bot, text_of
+from tests.telegram.test_telegram_report import fill_until_evidence
 from tests.triage.helpers import Supervisors
 from tests.triage.test_e2e_triage import ALICE, card_id, card_shows, press
 

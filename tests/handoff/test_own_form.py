@@ -29,8 +29,8 @@ from handlers.handoff.packet import Identity
 from handlers.report.intake import FORMS_PER_MINUTE, Intake, IntakeConfig
 from storage.models import Channel
 from storage.store import Store
-from tests.handlers.test_intake import REPORT
 from tests.handoff.packets import packet
+from tests.report.test_intake import REPORT
 
 NOW = datetime(2023, 11, 20, 3, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Jakarta")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from tests.e2e.harness import make_settings, running_bot
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.helpers import OFFICE
+from tests.telegram.harness import make_settings, running_bot
 from tests.triage.helpers import Supervisors
 
 ALICE, OLGA, STRANGER, BOB = 9101, 9201, 9666, 9301

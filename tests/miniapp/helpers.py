@@ -18,9 +18,9 @@ from bot.app import App
 from handlers.common import owed
 from storage.db import utcnow
 from storage.models import Category, Channel, NewReport, Report, SubjectStatus
-from tests.e2e.harness import GROUP, TOKEN
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, TOKEN
 
 OFFICE = -1005550000001
 

@@ -8,7 +8,7 @@ from bot.web.miniapp.session import Sessions
 from handlers.miniapp.visibility import Access, Audience, access_for, in_scope
 from storage.models import Report
 from storage.triage import GroupScope
-from tests.e2e.harness import TOKEN
+from tests.telegram.harness import TOKEN
 
 PROVINCE, SURAKARTA, KEDU, OFFICE = -1001, -1002, -1003, -1009
 

@@ -14,10 +14,10 @@ import aiohttp
 
 from bot.app import App
 from storage.models import ReportState
-from tests.e2e.harness import GROUP, make_settings, running_bot, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.conftest import ALICE, BOB, OLGA, STRANGER, SURAKARTA
 from tests.miniapp.helpers import body_of, card_of, seed_report, signed_init_data, site_url
+from tests.telegram.harness import GROUP, make_settings, running_bot, text_of
 from tests.triage.helpers import Supervisors
 
 

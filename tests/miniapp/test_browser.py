@@ -22,10 +22,10 @@ import pytest
 
 from bot.app import App
 from storage.models import ReportState
-from tests.e2e.harness import GROUP, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.conftest import ALICE, OLGA, STRANGER
 from tests.miniapp.helpers import body_of, card_of, seed_report, signed_init_data, site_url
+from tests.telegram.harness import GROUP, text_of
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium)")

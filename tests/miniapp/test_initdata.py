@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from bot.web.miniapp.initdata import MAX_AGE_SECONDS, InitDataError, verify
-from tests.e2e.harness import TOKEN
 from tests.miniapp.helpers import signed_init_data
+from tests.telegram.harness import TOKEN
 
 OTHER_BOT = "987654321:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"
 

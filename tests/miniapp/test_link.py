@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.harness import GROUP, make_settings, markup_of, running_bot, text_of
 from tests.fakes.bot_api import FakeBotApi
+from tests.telegram.harness import GROUP, make_settings, markup_of, running_bot, text_of
 from tests.triage.helpers import Supervisors
 
 ALICE = 9101

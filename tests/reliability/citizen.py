@@ -1,6 +1,6 @@
 """A simulated citizen who reads the bot's last question and answers it, as a person would.
 
-Scripted citizens (tests/e2e/harness.py) expect every reply on time; under crashes and network faults
+Scripted citizens (tests/telegram/harness.py) expect every reply on time; under crashes and network faults
 replies are late, repeated or lost. This one looks at the newest message the bot left in its chat, answers
 whatever that asks, and when nothing comes for a while sends /start (which shows the draft waiting) or,
 after pressing Kirim without a ticket, /status (which lists the code). It re-sends its photos only when

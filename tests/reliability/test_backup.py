@@ -9,10 +9,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from tests.e2e.harness import Citizen, make_settings, running_bot, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import Citizen, make_settings, running_bot, text_of
+from tests.telegram.test_telegram_report import fill_until_evidence, finish_report
 
 ROOT = Path(__file__).resolve().parents[2]
 

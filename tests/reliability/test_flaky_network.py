@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import GROUP, group_posts, make_settings, running_bot, shows_its_photo
 from tests.fakes.bot_api import DOWNLOAD, Call, Drop, FakeBotApi, RetryAfter, ServerError, Timeout
 from tests.images import make_jpeg
 from tests.reliability.citizen import BrainCitizen
+from tests.telegram.harness import GROUP, group_posts, make_settings, running_bot, shows_its_photo
 
 FAULTS = [RetryAfter(1), ServerError(), ServerError(502, "Bad Gateway"), Timeout(0.3), Drop()]
 FLAKY = ("sendMessage", "sendPhoto", "sendMediaGroup", "getFile", DOWNLOAD, "editMessageReplyMarkup")

@@ -22,7 +22,6 @@ from PIL import Image
 
 from handlers.report.conversation import MAX_NAME
 from locales import t, tn
-from tests.e2e.harness import GROUP, Citizen, card_of, group_posts, is_card, make_settings, running_bot, shown, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import (
     decompression_bomb_png,
@@ -34,6 +33,17 @@ from tests.images import (
     truncated_jpeg,
 )
 from tests.reliability.citizen import plain
+from tests.telegram.harness import (
+    GROUP,
+    Citizen,
+    card_of,
+    group_posts,
+    is_card,
+    make_settings,
+    running_bot,
+    shown,
+    text_of,
+)
 from tests.triage.helpers import Supervisors
 
 USER = 6_660_001_234

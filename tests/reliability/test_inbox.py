@@ -9,8 +9,8 @@ from pathlib import Path
 from storage.db import utcnow
 from storage.inbox import MAX_ATTEMPTS
 from storage.store import Store
-from tests.e2e.harness import Citizen, make_settings, running_bot, text_of
 from tests.fakes.bot_api import ApiError, FakeBotApi
+from tests.telegram.harness import Citizen, make_settings, running_bot, text_of
 
 TOO_OLD = ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
 

@@ -23,10 +23,10 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.logs import LIBRARY_FLOORS, setup_logging
-from tests.e2e.harness import GROUP, TOKEN, Citizen, group_posts, make_settings, running_bot, shown, text_of
-from tests.e2e.test_telegram_report import DESCRIPTION, fill_until_evidence, finish_report
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, TOKEN, Citizen, group_posts, make_settings, running_bot, shown, text_of
+from tests.telegram.test_telegram_report import DESCRIPTION, fill_until_evidence, finish_report
 from tests.triage.helpers import ALICE, Supervisors
 from tests.whatsapp import test_whatsapp_report as whatsapp_report
 from tests.whatsapp.fake_graph import TOKEN as WA_TOKEN

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import GROUP, TOKEN, shows_its_photo
-from tests.e2e.harness import group_posts as harness_group_posts
 from tests.fakes.bot_api import DOWNLOAD, Call, FakeBotApi, RetryAfter, Timeout
 from tests.fakes.bot_api.limits import COUNTED
 from tests.images import make_jpeg
 from tests.reliability.citizen import DESCRIPTION, BrainCitizen
+from tests.telegram.harness import GROUP, TOKEN, shows_its_photo
+from tests.telegram.harness import group_posts as harness_group_posts
 
 LONG_STORY = " ".join(["Kepala dinas mengarahkan pegawai memilih calon nomor dua saat apel pagi."] * 16)
 

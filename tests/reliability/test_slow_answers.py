@@ -11,10 +11,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.e2e.harness import GROUP, Citizen, group_posts, is_card, make_settings, running_bot, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
 from tests.fakes.bot_api import FakeBotApi, SlowAnswer
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, group_posts, is_card, make_settings, running_bot, text_of
+from tests.telegram.test_telegram_report import fill_until_evidence, finish_report
 
 LATE = 6.0  # past PTB's (and this bot's former) 5 s read timeout
 

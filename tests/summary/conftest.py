@@ -14,9 +14,9 @@ from handlers.common.regions import RegionCatalog, default_catalog
 from handlers.summary.service import SummaryService
 from storage.db import Database
 from storage.summary import SummaryStore
-from tests.e2e.harness import make_settings
 from tests.fakes.bot_api import FakeBotApi
 from tests.summary.seed import AS_OF, Seed, insert_seeds, make_seeds
+from tests.telegram.harness import make_settings
 
 OFFICE_CHAT = -1009876543210
 

@@ -17,7 +17,6 @@ from handlers.summary.service import OwedSummary, SummaryService
 from locales import t
 from storage.db import Database
 from storage.summary import SummaryStore
-from tests.e2e.harness import GROUP, text_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.summary.conftest import Clock
 from tests.summary.seed import AS_OF, DAY, STATES, TZ, Seed, expected, make_seeds, window
@@ -30,6 +29,7 @@ from tests.summary.test_telegram_summary import (
     summary_bot,
     wait_for_summary,
 )
+from tests.telegram.harness import GROUP, text_of
 
 # When the issue was found: the summary of 10 January 2024 asked for almost three years later.
 MUCH_LATER = datetime.combine(DAY.replace(year=2026, month=12, day=2), time(10, 0), TZ).astimezone(UTC)

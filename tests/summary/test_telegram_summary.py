@@ -26,10 +26,10 @@ from handlers.common.regions import default_catalog
 from handlers.summary.service import SummaryService
 from storage.db import Database
 from storage.summary import SummaryStore
-from tests.e2e.harness import GROUP, make_settings, text_of
 from tests.fakes.bot_api import Call, FakeBotApi, RetryAfter
 from tests.summary.conftest import OFFICE_CHAT, Clock
 from tests.summary.seed import AS_OF, DAY
+from tests.telegram.harness import GROUP, make_settings, text_of
 
 OFFICE = OFFICE_CHAT
 OTHER_GROUP = -1005555555555

@@ -16,8 +16,8 @@ from handlers.triage.machine import Supervisor
 from handlers.triage.service import TriageService
 from storage.models import Category, Channel, Contact, NewReport, PhotoEvidence, Report, SubjectStatus, Witness
 from storage.store import Store
-from tests.e2e.harness import GROUP
 from tests.fakes.bot_api import FakeBotApi
+from tests.telegram.harness import GROUP
 
 NOW = datetime(2023, 11, 20, 3, 0, tzinfo=UTC)  # Monday 20 November 2023, 10.00 WIB
 TZ = ZoneInfo("Asia/Jakarta")

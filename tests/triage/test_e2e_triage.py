@@ -23,10 +23,10 @@ from openpyxl import load_workbook
 from bot.app import App
 from handlers.common import owed
 from storage.db import utcnow
-from tests.e2e.harness import GROUP, Citizen, is_card, make_settings, running_bot, shown, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, is_card, make_settings, running_bot, shown, text_of
+from tests.telegram.test_telegram_report import fill_until_evidence, finish_report
 from tests.triage.helpers import Supervisors, add_report
 
 ALICE, BOB, STRANGER = 9101, 9102, 9666

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
-from tests.e2e.test_telegram_report import finish_report
 from tests.fakes.bot_api import ApiError, FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot, text_of
+from tests.telegram.test_telegram_report import finish_report
 
 EMOJI = "\U0001f600"  # astral: one code point, two UTF-16 units
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
 from tests.fakes.bot_api import FakeBotApi
+from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot, text_of
 from tests.triage.helpers import Supervisors
 from tests.triage.test_e2e_triage import answer_of, file_report
 

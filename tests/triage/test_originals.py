@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from tests.e2e.harness import GROUP, Citizen, make_settings, running_bot, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot, text_of
+from tests.telegram.test_telegram_report import fill_until_evidence
 from tests.triage.helpers import Supervisors
 from tests.triage.test_e2e_triage import file_report
 

@@ -25,10 +25,10 @@ from handlers.common.regions import UNKNOWN_REGION_ID
 from handlers.triage.regional import MOVE_ACTION
 from storage.db import utcnow
 from storage.models import Report
-from tests.e2e.harness import GROUP, Citizen, card_of, is_card, make_settings, running_bot, shown, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, card_of, is_card, make_settings, running_bot, shown, text_of
+from tests.telegram.test_telegram_report import fill_until_evidence, finish_report
 from tests.triage.helpers import Supervisors, add_report, rows
 
 SURAKARTA = -1002000000001

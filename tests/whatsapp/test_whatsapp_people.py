@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 
 from bot.whatsapp.render import MAX_ROW_TITLE, MAX_ROWS, units
-from tests.e2e.harness import card_of, is_card
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import card_of, is_card
 from tests.whatsapp.fake_graph import FakeGraphApi
 from tests.whatsapp.harness import GROUP, WhatsAppCitizen, running_whatsapp, wa_settings
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.whatsapp.render import OWN_NUMBER
-from tests.e2e.harness import card_of, is_card, shown
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import card_of, is_card, shown
 from tests.triage.helpers import Supervisors
 from tests.whatsapp.fake_graph import FakeGraphApi, Sent
 from tests.whatsapp.harness import GROUP, WhatsAppCitizen, post_signed, running_whatsapp, wa_settings

@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage.db import utcnow
-from tests.e2e.harness import is_card, shown
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
+from tests.telegram.harness import is_card, shown
 from tests.triage.helpers import Supervisors
 from tests.whatsapp.fake_graph import FakeGraphApi, Sent
 from tests.whatsapp.harness import GROUP, WhatsAppCitizen, running_whatsapp, wa_settings

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.harness import Citizen, make_settings, running_bot, text_of
-from tests.e2e.test_telegram_report import fill_until_evidence, finish_report
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import decompression_bomb_png, make_jpeg, make_png, text_as_jpg, truncated_jpeg
+from tests.telegram.harness import Citizen, make_settings, running_bot, text_of
+from tests.telegram.test_telegram_report import fill_until_evidence, finish_report
 
 
 async def send(citizen: Citizen, update: dict[str, object]) -> list[str]:

@@ -21,7 +21,7 @@ from handlers.report.prompts import (
     review_text,
 )
 from storage.models import Witness
-from tests.handlers.test_conversation import HAPPY, REGIONS, TODAY, image, run
+from tests.report.test_conversation import HAPPY, REGIONS, TODAY, image, run
 
 # HAPPY up to the region step, and up to the evidence step (the photo and the link sent).
 TO_REGION = HAPPY[:5]

@@ -7,9 +7,9 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.harness import GROUP, Citizen, card_of, is_card, make_settings, running_bot, shown, text_of
 from tests.fakes.bot_api import ApiError, Call, FakeBotApi, RetryAfter, ServerError
 from tests.images import make_jpeg
+from tests.telegram.harness import GROUP, Citizen, card_of, is_card, make_settings, running_bot, shown, text_of
 from tests.triage.helpers import Supervisors
 
 DESCRIPTION = "Kepala dinas berfoto dengan pose dua jari bersama calon bupati di acara kantor."

@@ -27,7 +27,6 @@ from handlers.report.images import (
     inspect_image,
 )
 from locales import t
-from tests.handlers.test_intake import open_intake
 from tests.images import (
     between_scans,
     decompression_bomb_png,
@@ -39,6 +38,7 @@ from tests.images import (
     progressive_jpeg,
     zip_archive,
 )
+from tests.report.test_intake import open_intake
 
 MAX_BYTES = 20 * 1024 * 1024
 SEMARANG = (-6.966667, 110.416664)

@@ -8,8 +8,8 @@ from pathlib import Path
 from bot.app import App, Tuning
 from bot.telegram.pacer import paced
 from bot.telegram.pacing import Priority
-from tests.e2e.harness import GROUP, make_settings
 from tests.fakes.bot_api import FakeBotApi, RetryAfter
+from tests.telegram.harness import GROUP, make_settings
 
 OTHER_GROUP = -1009876543210
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from handlers.common.when import format_long_date, format_short_date
-from tests.e2e.harness import GROUP, Citizen, card_of, is_card, make_settings, markup_of, running_bot, text_of
-from tests.e2e.test_telegram_report import finish_report
 from tests.fakes.bot_api import FakeBotApi
 from tests.images import make_jpeg
 from tests.summary.conftest import OFFICE_CHAT
 from tests.summary.test_telegram_summary import command, summary_bot, wait_for_summary
+from tests.telegram.harness import GROUP, Citizen, card_of, is_card, make_settings, markup_of, running_bot, text_of
+from tests.telegram.test_telegram_report import finish_report
 
 FIRST_HALF = "Kepala dinas berfoto dengan pose dua jari bersama calon bupati,"
 SECOND_HALF = "lalu fotonya diunggah ke grup WhatsApp kantor oleh ajudannya."

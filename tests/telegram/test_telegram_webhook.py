@@ -24,8 +24,8 @@ from telegram.ext import Application
 
 from bot.settings import Settings, SettingsError, load_settings
 from bot.telegram.webhook import WebhookSecret
-from tests.e2e.harness import GROUP, TOKEN
 from tests.fakes.bot_api import FakeBotApi
+from tests.telegram.harness import GROUP, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "wH8k2-Qz_4pLr9TnVb6yXc1Jm3Gs7Ud0"

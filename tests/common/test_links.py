@@ -6,7 +6,7 @@ import pytest
 
 from handlers.common.events import Text
 from handlers.common.text import find_links
-from tests.handlers.test_conversation import HAPPY, run
+from tests.report.test_conversation import HAPPY, run
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from handlers.common.regions import UNKNOWN_REGION_ID
 from handlers.report.draft import Draft
 from handlers.report.prompts import photo_token
 from storage.models import Channel
-from tests.handlers.test_intake import evidence_files, open_intake, photo
 from tests.images import make_jpeg
+from tests.report.test_intake import evidence_files, open_intake, photo
 
 UNTIL_EVIDENCE: list[Event] = [
     Choice("go:start"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.harness import Citizen, make_settings, running_bot, text_of
 from tests.fakes.bot_api import FakeBotApi
+from tests.telegram.harness import Citizen, make_settings, running_bot, text_of
 
 
 async def test_a_one_link_evidence_step_reads_right_in_english(api: FakeBotApi, tmp_path: Path) -> None:
