@@ -89,6 +89,11 @@ async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:
             stale = await stranger.sign_in(signed_init_data(ALICE, "Alice", auth_date=int(time.time()) - 7200))
             assert stale.status == 401 and "sudah lama" in (await stale.json())["message"]
             assert (await stranger.http.post(base + "api/session", data=b"not json")).status == 400
+            # Each sign-in asks Telegram about every group: a stranger trying again and again is slowed down.
+            statuses = [(await stranger.sign_in(signed_init_data(STRANGER, "Orang"))).status for _ in range(5)]
+            assert statuses[:3] == [403, 403, 403] and statuses[-1] == 429
+            slowed = await stranger.sign_in(signed_init_data(STRANGER, "Orang"))
+            assert slowed.status == 429 and "Terlalu sering" in (await slowed.json())["message"]
 
         # A form from elsewhere cannot move anything: moves take JSON only.
         form = await http.post(

@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.telegram.members import Memberships
 from bot.web.miniapp.initdata import InitDataError, verify
 from bot.web.miniapp.session import COOKIE, Session, Sessions
+from handlers.common.limits import FloodGuard
 from handlers.miniapp.dashboard import Dashboard
 from handlers.miniapp.queue import OPEN_STATES, QueueQuery, state_from_code
 from handlers.miniapp.service import MiniAppService, MoveRequest
@@ -117,6 +118,9 @@ def _day(raw: str | None) -> date | None:
     return date.fromisoformat(raw) if raw else None
 
 
+SIGN_INS_PER_MINUTE: Final = 5
+
+
 class MiniAppSite:
     """The routes, wired by bot/app.py with the services it built once."""
 
@@ -135,6 +139,10 @@ class MiniAppSite:
         self.members = members
         self.sessions = Sessions(config.bot_token)
         self._clock = clock
+        # A valid initData is anyone's for the asking (any Telegram user can open the Mini App), and each
+        # sign-in asks getChatMember of every group: per user, a few a minute, or one stranger spends the
+        # bot's 30 calls a second.
+        self._sign_ins = FloodGuard(SIGN_INS_PER_MINUTE)
         self._shell = _static("index.html")
 
     def application(self) -> web.Application:
@@ -232,6 +240,8 @@ class MiniAppSite:
             key = "miniapp.signin_stale" if exc.reason == "stale" else "miniapp.signin_failed"
             return _error(401, key, locale)
         locale = normalize_locale(user.language_code, self.config.default_locale)
+        if self._sign_ins.check(str(user.id), time.monotonic()) != "ok":
+            return _error(429, "miniapp.slow_down", locale)
         access = await self._access(user.id, fresh=True)
         if access is None:
             log.warning("mini app sign-in refused (not a member)")
