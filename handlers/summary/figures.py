@@ -314,6 +314,16 @@ def _follow_up(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
     return lines
 
 
+def _referral_parts(counts: dict[str, int], locale: str) -> str:
+    """ "Bawaslu 3; BKN 1": the non-zero counts by label. Semicolons, because an outcome's label has a comma of
+    its own ("terbukti, sanksi dijatuhkan")."""
+    return "; ".join(
+        t(locale, "summary.referral_part", label=label, count=num(count, locale))
+        for label, count in counts.items()
+        if count
+    )
+
+
 def _referrals(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> list[str]:
     """The hand-offs of the last 7 days and the ones still waiting for an outcome; nothing when there are none."""
     referrals = figures.referrals
@@ -328,12 +338,7 @@ def _referrals(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
             last=format_short_date(figures.day, locale),
         ),
     ]
-    # Semicolons: an outcome's label has a comma of its own ("terbukti, sanksi dijatuhkan").
-    targets = "; ".join(
-        t(locale, "summary.referral_part", label=t(locale, target_key(target)), count=num(count, locale))
-        for target, count in referrals.forwarded.items()
-        if count
-    )
+    targets = _referral_parts({t(locale, target_key(k)): n for k, n in referrals.forwarded.items()}, locale)
     total = referrals.forwarded_total
     lines.append(
         tn(locale, "summary.referrals_forwarded", total, count=num(total, locale), parts=targets)
@@ -343,11 +348,7 @@ def _referrals(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
     lines.append(
         tn(locale, "summary.referrals_references", referrals.references, count=num(referrals.references, locale))
     )
-    outcomes = "; ".join(
-        t(locale, "summary.referral_part", label=t(locale, outcome_key(outcome)), count=num(count, locale))
-        for outcome, count in referrals.outcomes.items()
-        if count
-    )
+    outcomes = _referral_parts({t(locale, outcome_key(k)): n for k, n in referrals.outcomes.items()}, locale)
     received = referrals.outcomes_total
     lines.append(
         tn(locale, "summary.referrals_outcomes", received, count=num(received, locale), parts=outcomes)

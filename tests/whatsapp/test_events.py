@@ -129,6 +129,9 @@ async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> No
         ("formulir", Command("formulir")),
         ("Formulir C1 dicoret", Text("Formulir C1 dicoret")),  # a story about the election's own forms
         ("formulir pemilu", Text("formulir pemilu")),
+        # Codes are read in their own alphabet (no 0/O, 1/I/L): an all-letter code is a code, a word is not.
+        ("cek XKCDTQ", Command("cek", "XKCDTQ")),
+        ("status pemilu", Text("status pemilu")),
     ],
 )
 def test_command_words_without_a_slash(text: str, expected: Event) -> None:
