@@ -98,9 +98,9 @@ class OutboxWorker:
         tasks = [t for t in (self._task, *self._busy.values()) if t is not None]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # gather, not `suppress(CancelledError)` around each await: that would swallow a cancellation of
+        # stop() itself too.
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._task = None
         self._busy.clear()
         self._in_flight.clear()
@@ -123,8 +123,11 @@ class OutboxWorker:
             self._wake.clear()
             # What is due but waits for its lane is woken by that lane's delivery ending, not by polling.
             timeout = self._idle_poll if blocked else await self._until_next_due()
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns a wake-up that lands in the
+            # tick the task is cancelled and drops the cancellation, and stop() then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _start_due(self) -> tuple[int, bool]:
         """Start what is due whose lane is free; how many started, and whether some had to wait."""

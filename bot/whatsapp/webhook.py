@@ -11,7 +11,6 @@ the webhook answers 503 and Meta delivers again later.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -131,9 +130,7 @@ class OrderedTasks:
         _, late = await asyncio.wait(set(self._running), timeout=timeout)
         for task in late:
             task.cancel()
-        for task in late:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*late, return_exceptions=True)  # not suppress(): drain() stays cancellable
 
 
 class Webhook:

@@ -77,7 +77,8 @@ class _Notifier:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.add(waiter)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, timeout)
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout: see transport.py's _sleep
+                async with asyncio.timeout(timeout):
+                    await waiter
         finally:
             self._waiters.discard(waiter)

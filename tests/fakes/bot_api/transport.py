@@ -125,8 +125,10 @@ class Transport(_State):
 
     async def _sleep(self, seconds: float) -> None:
         # Bounded, and cut short by stop() so a stuck fault never delays teardown.
+        # asyncio.timeout, not 3.11's wait_for, which can drop a cancellation that lands with the wake-up.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), min(seconds, MAX_SLEEP_SECONDS))
+            async with asyncio.timeout(min(seconds, MAX_SLEEP_SECONDS)):
+                await self._closing.wait()
 
     async def _apply_fault(
         self,
