@@ -5,7 +5,9 @@ Separate processes on loopback: the fake Bot API (tests/fakes/bot_api/, standalo
 (bot.app.App with its pacer, real SQLite and evidence files in a temp dir) and this driver. Real time, no
 compressed clock: the limits are Telegram's own, so the run is short and the rate is what it would be.
 
-- Reports arrive at `--rate` an hour (Poisson, seeded) for `--minutes`; each comes from a kabupaten/kota
+- Exactly `--rate` × `--minutes` / 60 reports arrive, one at a random moment inside each equal slice of the
+  run (so the offered rate is the rate asked for, not a Poisson draw that may fall short; seeded per
+  configuration); each comes from a kabupaten/kota
   drawn by population (bench/data/jawa_tengah_population.json, BPS Jawa Tengah 2023, approximate) and is
   typed by its own citizen at a person's pace (1–4 s a step), with 1–3 photos.
 - Each card gets three triage moves (Ambil, Verifikasi, Selesai: each edits the card and notifies the
@@ -15,9 +17,11 @@ compressed clock: the limits are Telegram's own, so the run is short and the rat
   through REGION_GROUPS_FILE (the regions routing table).
 
 Printed per configuration: card latency (Kirim pushed → card in its group) p50/p99, edit latency (button
-pressed → the card edited) p50/p99, 429s the fake returned, group messages per report (an album counts one
-per photo), reports lost (acknowledged but not in the database, or their card given up), reports still
-waiting when the drain time ran out, and the busiest group's demand against its 20 a minute.
+pressed → the card edited) p50/p99, presses whose edit never came and moves a supervisor could not make
+(the card's buttons not there yet), 429s the fake returned, group messages per report (an album counts one
+per photo), reports lost (acknowledged but not in the database, or their card given up), group messages
+(cards and edits) still owed or given up when the drain time ran out, and the busiest group's demand
+against its 20 a minute.
 
     .venv/bin/python bench/bench_election_day.py                       # 1, 6, 35 groups, 2 minutes each
     .venv/bin/python bench/bench_election_day.py --groups 6 --rate 1000 --minutes 10
@@ -47,6 +51,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_intake import Fake, start, stop, wait_ready  # noqa: E402
 
+from handlers.common.owed import CARD_MOVED, EDIT_CARD  # noqa: E402
+
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 PROVINCE_GROUP = -1001000000000
 SUPERVISOR_BASE = 8_000_000_000
@@ -69,9 +75,12 @@ STEPS: Sequence[str] = (
     "Balai desa",
     "Lewati lokasi",
     "kemarin",
+    "Sama dengan hari kejadian",
     "Ia membagikan poster calon bupati di grup WhatsApp dinas dan mengajak rekan memilihnya.",
+    "Selesai",
     "<photos>",
     "Selesai kirim bukti",
+    "Tidak ada saksi",
     "Lewati (tetap anonim)",
     "Kirim",
 )
@@ -159,6 +168,7 @@ class Report:
     card_id: int | None = None
     card_at: float | None = None
     presses: list[float] = field(default_factory=list)
+    skipped: int = 0  # moves not made: the card did not show the button (an edit still on its way)
 
 
 @dataclass
@@ -234,6 +244,9 @@ async def citizen(fake: Fake, report: Report, name: str, photos: list[bytes], rn
                 if match:
                     report.code = match.group(0)
                     break
+            if report.code is None:  # the conversation went astray: say where, rather than count a silent zero
+                last = str(calls[-1]["params"].get("text", "")) if calls else ""
+                raise RuntimeError(f"citizen {uid}: no ticket after Kirim; the bot last said {last[:200]!r}")
 
 
 async def supervise(
@@ -259,7 +272,8 @@ async def supervise(
         rows = (message or {}).get("reply_markup", {}).get("inline_keyboard", [])
         data = next((b["callback_data"] for row in rows for b in row if f":{action}:" in b["callback_data"]), None)
         if data is None:
-            return  # an edit still on its way: this supervisor moves on (counted as a missing press)
+            report.skipped += len(MOVES) - MOVES.index(action)
+            return  # an edit still on its way: this supervisor moves on (counted as moves not made)
         report.presses.append(time.monotonic())
         query = {"user_id": supervisor, "chat_id": chat, "message_id": report.card_id, "data": data,
                  "chat_type": "supergroup"}  # fmt: skip
@@ -290,11 +304,13 @@ class Outcome:
     too_many_requests: int
     lost: int
     waiting: int
+    owed_edits: tuple[int, int]
     busiest: tuple[int, float]
 
     def line(self) -> str:
         cards = [r.card_at - r.kirim_at for r in self.reports if r.card_at is not None and r.kirim_at]
         edit_latencies: list[float] = []
+        unanswered = 0
         for r in self.reports:
             if r.chat is None or r.card_id is None:
                 continue
@@ -303,6 +319,10 @@ class Outcome:
                 after = next((t for t in edits if t >= pressed), None)
                 if after is not None:
                     edit_latencies.append(after - pressed)
+                else:
+                    unanswered += 1
+        skipped = sum(r.skipped for r in self.reports)
+        pending_edits, dead_edits = self.owed_edits
         messages = sum(len(v) for v in self.watch.messages.values())
         acked = sum(1 for r in self.reports if r.code)
         chat, per_minute = self.busiest
@@ -310,9 +330,11 @@ class Outcome:
             f"election day: {self.groups} group(s), {self.rate:.0f} reports/h for {self.minutes:g} min "
             f"({len(self.reports)} reports, {acked} acknowledged): card p50={percentile(cards, 0.5):.2f} s "
             f"p99={percentile(cards, 0.99):.2f} s, edit p50={percentile(edit_latencies, 0.5):.2f} s "
-            f"p99={percentile(edit_latencies, 0.99):.2f} s ({len(edit_latencies)} presses), "
+            f"p99={percentile(edit_latencies, 0.99):.2f} s ({len(edit_latencies)} presses edited, "
+            f"{unanswered} not edited, {skipped} moves not made), "
             f"429s={self.too_many_requests}, group messages/report={messages / max(1, acked):.2f}, "
-            f"lost={self.lost}, still waiting at the end={self.waiting}; busiest group {chat}: "
+            f"lost={self.lost}, cards still owed at the end={self.waiting}, edits still owed={pending_edits}, "
+            f"edits given up={dead_edits}; busiest group {chat}: "
             f"{per_minute:.1f} messages/min demanded (budget 20)"
         )
 
@@ -338,6 +360,24 @@ def lost_reports(database: Path, reports: list[Report]) -> tuple[int, int]:
         still = int(waiting.fetchone()[0])
     missing = sum(1 for r in reports if r.code and r.code not in stored)
     return missing + int(dead[0]), still
+
+
+def owed_edits(database: Path) -> tuple[int, int]:
+    """(pending, given up) card edits in the outbox."""
+    with sqlite3.connect(database) as db:
+        rows = dict(
+            db.execute(
+                "SELECT state, COUNT(*) FROM outbox WHERE kind IN (?, ?) GROUP BY state", (EDIT_CARD, CARD_MOVED)
+            ).fetchall()
+        )
+    return int(rows.get("pending", 0)), int(rows.get("dead", 0))
+
+
+def arrivals(rate: float, minutes: float, rng: random.Random) -> list[float]:
+    """Exactly rate × minutes / 60 arrival offsets (seconds): one at a random moment in each equal slice."""
+    count = round(rate * minutes / 60)
+    slice_ = minutes * 60 / max(1, count)
+    return [(n + rng.random()) * slice_ for n in range(count)]
 
 
 async def run_day(groups: int, rate: float, minutes: float, drain: float, seed: int) -> str:
@@ -370,12 +410,8 @@ async def run_day(groups: int, rate: float, minutes: float, drain: float, seed: 
                     began = time.monotonic()
                     end = began + minutes * 60
                     deadline = end + drain
-                    arrival = began
-                    while True:
-                        arrival += rng.expovariate(rate / 3600)
-                        if arrival > end:
-                            break
-                        await asyncio.sleep(max(0.0, arrival - time.monotonic()))
+                    for offset in arrivals(rate, minutes, rng):
+                        await asyncio.sleep(max(0.0, began + offset - time.monotonic()))
                         region = rng.choices(population, weights=[weights[r] for r in population])[0]
                         report = Report(CITIZEN_BASE + len(reports), region, rng.randint(1, 3))
                         reports.append(report)
@@ -390,7 +426,7 @@ async def run_day(groups: int, rate: float, minutes: float, drain: float, seed: 
                     # Drain: every card and edit owed goes out, within the drain time.
                     while time.monotonic() < deadline:
                         still = lost_reports(Path(workdir) / "db.sqlite3", reports)[1]
-                        if still == 0:
+                        if still == 0 and owed_edits(Path(workdir) / "db.sqlite3")[0] == 0:
                             break
                         await asyncio.sleep(2.0)
                     await asyncio.sleep(1.0)
@@ -401,6 +437,7 @@ async def run_day(groups: int, rate: float, minutes: float, drain: float, seed: 
                 finally:
                     stop(bot)
                 lost, waiting = lost_reports(Path(workdir) / "db.sqlite3", reports)
+                edits_owed = owed_edits(Path(workdir) / "db.sqlite3")
     finally:
         stop(fake_process)
     outcome = Outcome(
@@ -412,6 +449,7 @@ async def run_day(groups: int, rate: float, minutes: float, drain: float, seed: 
         int(limits["too_many_requests"]),
         lost,
         waiting,
+        edits_owed,
         busiest_group(reports, watch, minutes),
     )
     return outcome.line()
@@ -435,7 +473,9 @@ def main() -> None:
         return
     for groups in args.groups:
         rate = args.rate if args.rate is not None else DEFAULT_RATES[groups]
-        print(asyncio.run(run_day(groups, rate, args.minutes, args.drain, args.seed)), flush=True)
+        # A seed of its own per configuration: runs at different rates are separate draws, not one.
+        seed = args.seed * 1_000_003 + groups * 10_007 + round(rate)
+        print(asyncio.run(run_day(groups, rate, args.minutes, args.drain, seed)), flush=True)
     print(f"machine: {machine()}")
 
 
