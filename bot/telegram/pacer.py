@@ -119,8 +119,9 @@ class Pacer(BaseRateLimiter[int]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                self._settle(ticket, sent=False)
+                # Hold the chat first: settling releases what waits, and nothing of that chat may go now.
                 self._flooded(chat, exc)
+                self._settle(ticket, sent=False)
                 if attempt == self._retries:
                     raise
                 self._queue.requeue(ticket)

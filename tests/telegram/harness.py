@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,16 @@ async def running_bot(settings: Settings, *, album_delay: float = 0.4, **tuning:
     knobs = Tuning(album_delay=album_delay, outbox_base_delay=0.2, **tuning)
     async with App.running(settings, knobs) as app:
         yield app
+
+
+async def eventually(check: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait until `check()` holds (polled every 50 ms), or fail the test after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition never held")
+        await asyncio.sleep(0.05)
 
 
 # A user writes again only once the bot could send this many replies at once without flooding the chat

@@ -9,7 +9,7 @@ from bot.app import App, Tuning
 from bot.telegram.pacer import paced
 from bot.telegram.pacing import Priority
 from tests.fakes.bot_api import FakeBotApi, RetryAfter
-from tests.telegram.harness import GROUP, make_settings
+from tests.telegram.harness import GROUP, eventually, make_settings
 
 OTHER_GROUP = -1009876543210
 
@@ -25,6 +25,8 @@ async def test_a_429_holds_that_chat_exactly_as_told_cards_go_first_and_edits_co
         flood = len(api.failed_calls)
         first = asyncio.ensure_future(bot.send_message(GROUP, "kartu 1"))  # answered 429, then sent again
         await api.wait_for(lambda c: c.chat_id == GROUP, failed=True, since=flood)
+        # The bot has read the 429 (not only the fake sent it): what comes next is queued behind the hold.
+        await eventually(lambda: app.pacer is not None and app.pacer.floods == 1)
 
         async def edit(n: int) -> object:
             with paced(Priority.EDIT):

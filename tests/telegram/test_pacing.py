@@ -3,6 +3,12 @@ coalesced edits. Every `now` is given, so each test walks time second by second.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
+from telegram.error import RetryAfter
+
+from bot.telegram.pacer import Pacer
 from bot.telegram.pacing import Budget, PaceQueue, Priority, cost
 
 GROUP = -1001
@@ -152,3 +158,34 @@ def test_messages_of_the_last_run_still_count_after_a_restart() -> None:
     assert len(drain(queue, 0.0)) == 2
     granted, next_at = queue.release(0.0)
     assert granted == [] and next_at == 30.0
+
+
+async def test_a_429_holds_the_chat_before_anything_waiting_there_is_let_go() -> None:
+    """The request that met the 429 frees its place; what waited behind it in that chat must still wait."""
+    pacer = Pacer(Budget(group_per_minute=1), retries=0)
+    group = -100777
+    sent: list[tuple[str, float]] = []
+    answered = asyncio.Event()
+
+    async def refused() -> bool:
+        await answered.wait()
+        raise RetryAfter(3)
+
+    async def accepted(name: str) -> bool:
+        sent.append((name, asyncio.get_running_loop().time()))
+        return True
+
+    data = {"chat_id": group, "text": "x"}
+    first = asyncio.ensure_future(pacer.process_request(refused, (), {}, "sendMessage", data, None))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(pacer.process_request(accepted, ("kartu 2",), {}, "sendMessage", data, None))
+    await asyncio.sleep(0.01)
+    answered.set()
+    with contextlib.suppress(RetryAfter):
+        await first
+    await asyncio.sleep(0.5)
+    assert sent == []  # held for the 3 s Telegram asked, although the refusal gave its message back
+    assert pacer.floods == 1
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)
+    await pacer.shutdown()

@@ -27,7 +27,17 @@ from storage.db import utcnow
 from storage.models import Report
 from tests.fakes.bot_api import Call, FakeBotApi
 from tests.images import make_jpeg
-from tests.telegram.harness import GROUP, Citizen, card_of, is_card, make_settings, running_bot, shown, text_of
+from tests.telegram.harness import (
+    GROUP,
+    Citizen,
+    card_of,
+    eventually,
+    is_card,
+    make_settings,
+    running_bot,
+    shown,
+    text_of,
+)
 from tests.telegram.test_telegram_report import fill_until_evidence, finish_report
 from tests.triage.helpers import Supervisors, add_report, rows
 
@@ -89,15 +99,6 @@ async def said_in(api: FakeBotApi, chat_id: int, text: str, mark: int, timeout: 
         timeout,
         since=mark,
     )
-
-
-async def eventually(check: Any, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition never held")
-        await asyncio.sleep(0.05)
 
 
 # -------------------------------------------------------------------- the routing file
