@@ -52,7 +52,7 @@ def event_from_line(line: str, last: Reply | None) -> Event | None:
     if text.startswith("/"):
         return parse_command(text)
     buttons = last.choices() if last else []
-    if text.isdigit() and 1 <= int(text) <= len(buttons):
+    if text.isdecimal() and len(text) <= 3 and 1 <= int(text) <= len(buttons):  # "፩".isdigit() is true too
         return Choice(buttons[int(text) - 1].data)
     word, _, rest = text.partition(" ")
     if word.lower() == "foto" and rest:

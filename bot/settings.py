@@ -192,7 +192,7 @@ class Settings(BaseSettings):
     @classmethod
     def _id_list(cls, value: str) -> str:
         for part in value.replace(",", " ").split():
-            if not part.lstrip("-").isdigit():
+            if not (part.lstrip("-").isascii() and part.lstrip("-").isdigit()):  # "፩".isdigit() too
                 raise ValueError("must be Telegram user ids separated by commas")
         return value
 

@@ -227,7 +227,8 @@ def _typed_choice(text: str, draft: Draft, ctx: Context) -> str | None:
     wanted = normalize_label(text)
     if not wanted:
         return None
-    if wanted.isdigit() and draft.step in _CHOICE_ONLY and 1 <= int(wanted) <= len(buttons):
+    # isdecimal, not isdigit: "፩" is a digit int() refuses; and int() refuses over 4,300 digits too.
+    if wanted.isdecimal() and len(wanted) <= 3 and draft.step in _CHOICE_ONLY and 1 <= int(wanted) <= len(buttons):
         return buttons[int(wanted) - 1].data
     for button in buttons:
         if normalize_label(button.label) == wanted:

@@ -119,6 +119,19 @@ async def test_typed_answers_work_where_buttons_are_offered() -> None:
     assert turn.draft.step is Step.REGION_GROUP
 
 
+@pytest.mark.parametrize("typed", ["፩", "𐩀", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩٠", "9" * 5000])
+async def test_digits_int_refuses_get_a_polite_answer_at_a_choice_step(typed: str) -> None:
+    """ "፩".isdigit() is true and int("፩") raises: a typed "number" must never crash the turn."""
+    turn = await run([Choice("go:start"), Text("media sosial"), Text("Budi"), Text("Dinas"), Text(typed)])
+    assert turn.draft.step is Step.SUBJECT_STATUS and turn.draft.subject_status is None
+    assert turn.replies and turn.replies[-1].choices()  # asked again, with its buttons
+
+
+async def test_a_number_in_another_script_still_picks_its_option() -> None:
+    turn = await run([Choice("go:start"), Text("media sosial"), Text("Budi"), Text("Dinas"), Text("٢")])
+    assert turn.draft.subject_status is SubjectStatus.PPPK  # Arabic-Indic 2, as int() reads it
+
+
 @pytest.mark.parametrize(
     ("typed", "region"), [("solo", "kota-surakarta"), ("kab semarang", "kab-semarang"), ("Surakrta", "kota-surakarta")]
 )

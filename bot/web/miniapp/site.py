@@ -99,7 +99,7 @@ class _Refused(Exception):
 
 def _ints(raw: str, limit: int = 50) -> list[int]:
     values = [v for v in raw.split(",") if v][:limit]
-    return [int(v) for v in values if v.isdigit() and len(v) < 12]
+    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 12]  # "፩".isdigit() too
 
 
 def _enum_list(raw: str | None, kind: type[Any]) -> tuple[Any, ...] | None:
