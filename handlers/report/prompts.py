@@ -11,7 +11,7 @@ from typing import Final
 from handlers.common.callbacks import GO_START
 from handlers.common.events import Button, Reply, RequestKeyboard
 from handlers.common.regions import UNKNOWN_REGION_ID, RegionCatalog
-from handlers.common.text import esc
+from handlers.common.text import esc, esc_within
 from handlers.common.when import date_examples, format_long_date
 from handlers.report.draft import Draft, Step
 from locales import t, tn
@@ -21,6 +21,11 @@ BACK: Final = "nav:back"
 CANCEL: Final = "nav:cancel"
 REGION_UNKNOWN: Final = f"reg:{UNKNOWN_REGION_ID}"
 MAX_WITNESSES: Final = 5
+# The review is one Telegram message: 4,096 characters of its text after parsing. The HTML we build is
+# never shorter than that text, so len() of the HTML (code points) is the stricter count.
+REVIEW_LIMIT: Final = 4096
+REVIEW_MIN_DESCRIPTION: Final = 600  # below this much room for the chronology, the other fields are cut too
+REVIEW_FIELD_CUT: Final = 100  # each typed field's length on a review that had to be cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,9 +245,19 @@ def ask_witnesses(draft: Draft, view: View) -> Reply:
     return _ask(view, text_key, [row], listed=witness_list(draft.witnesses, loc), max=MAX_WITNESSES)
 
 
-def witness_list(witnesses: Sequence[Witness], locale: str) -> str:
+def witness_list(witnesses: Sequence[Witness], locale: str, *, cut: int | None = None) -> str:
+    """One line a witness; `cut` shortens each name and way to reach them (a review that must fit)."""
+
+    def shown(text: str) -> str:
+        return esc(text) if cut is None else esc_within(text, cut)
+
     return "\n".join(
-        t(locale, "report.witness_item", name=esc(w.name), reach=esc(w.reach or t(locale, "review.none")))
+        t(
+            locale,
+            "report.witness_item",
+            name=shown(w.name),
+            reach=shown(w.reach) if w.reach else t(locale, "review.none"),
+        )
         for w in witnesses
     )
 
@@ -346,11 +361,34 @@ def region_text(region_id: str, workplace: str | None, regions: RegionCatalog, l
 
 
 def review_text(draft: Draft, view: View) -> str:
+    """The whole report for the citizen to check, within one Telegram message (REVIEW_LIMIT).
+
+    Every field at its longest, escaped, and five witnesses do not fit 4,096 characters: the chronology
+    is shortened on this screen first (saying so; the report keeps it whole), and only if that is not
+    enough every other typed field too.
+    """
+    for cut in (None, REVIEW_FIELD_CUT):
+        frame = _review(draft, view, "", cut)
+        room = REVIEW_LIMIT - len(frame)
+        if cut is not None or room >= REVIEW_MIN_DESCRIPTION:
+            break
+    description = draft.description or t(view.locale, "review.none")
+    if len(esc(description)) <= room:
+        return _review(draft, view, esc(description), cut)
+    note = t(view.locale, "review.description_cut")
+    return _review(draft, view, esc_within(description, max(0, room - len(note)), ellipsis="") + note, cut)
+
+
+def _review(draft: Draft, view: View, description: str, cut: int | None) -> str:
     loc = view.locale
     dash = t(loc, "review.none")
-    subject = esc(draft.subject_name) if draft.subject_name else t(loc, "report.unknown_name")
-    agency = esc(draft.subject_agency) if draft.subject_agency else t(loc, "report.unknown_agency")
-    place = esc(draft.place or dash)
+
+    def shown(text: str) -> str:
+        return esc_within(text, cut) if cut is not None else esc(text)
+
+    subject = shown(draft.subject_name) if draft.subject_name else t(loc, "report.unknown_name")
+    agency = shown(draft.subject_agency) if draft.subject_agency else t(loc, "report.unknown_agency")
+    place = shown(draft.place) if draft.place else dash
     if draft.latitude is not None and draft.longitude is not None:
         place += f" ({draft.latitude:.5f}, {draft.longitude:.5f})"
     if draft.contact is not None:
@@ -364,13 +402,15 @@ def review_text(draft: Draft, view: View) -> str:
         subject=subject,
         agency=agency,
         status=status_label(loc, draft.subject_status) if draft.subject_status else dash,
-        region=esc(region_text(draft.region_id, draft.workplace, view.regions, loc)) if draft.region_id else dash,
+        region=shown(region_text(draft.region_id, draft.workplace, view.regions, loc)) if draft.region_id else dash,
         place=place,
         date=format_long_date(draft.incident_date, loc) if draft.incident_date else dash,
         known=format_long_date(draft.known_date or draft.incident_date, loc) if draft.incident_date else dash,
-        description=esc(draft.description or dash),
+        description=description,
         photos=tn(loc, "count.photos", len(draft.photos), n=len(draft.photos)),
         links=tn(loc, "count.links", len(draft.links), n=len(draft.links)),
-        witnesses=("\n" + witness_list(draft.witnesses, loc)) if draft.witnesses else t(loc, "review.no_witnesses"),
+        witnesses=("\n" + witness_list(draft.witnesses, loc, cut=cut))
+        if draft.witnesses
+        else t(loc, "review.no_witnesses"),
         contact=contact,
     )

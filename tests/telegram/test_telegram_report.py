@@ -209,3 +209,30 @@ async def test_a_redelivered_update_is_ignored(api: FakeBotApi, tmp_path: Path) 
         assert citizen.replies_since(mark) == []
     with sqlite3.connect(settings.database_path) as db:
         assert db.execute("SELECT COUNT(*) FROM processed_updates").fetchone()[0] >= 3
+
+
+async def test_the_longest_review_reaches_the_citizen_and_the_report_keeps_every_word(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """A 3,000-character story and five witnesses make a review past Telegram's 4,096 characters: it is
+    shortened on screen (saying so), still offers Kirim, and the report stores the story whole."""
+    story = ("Kepala dinas mengarahkan pegawai memilih calon nomor dua saat apel pagi & sore. " * 40)[:3000]
+    witnesses = "\n".join(f"Saksi {n} {'W' * 110}, kantor kecamatan {'&' * 150} 0812{n}" for n in range(5))
+    settings = make_settings(api, tmp_path)
+    async with running_bot(settings):
+        citizen = Citizen(api, 5007)
+        await fill_until_evidence(citizen, story)
+        await citizen.send_photos([make_jpeg(800, 600)])
+        await citizen.press("ev:done")
+        await citizen.say(witnesses)
+        await citizen.press("wit:done")
+        replies = await citizen.say("Lewati (tetap anonim)")
+        review = replies[-1]
+        assert "dipotong di layar ini" in text_of(review)
+        assert "rv:send" in str(review.params["reply_markup"])
+        replies = await citizen.press("rv:send")
+        assert "Terima kasih atas laporan Anda" in text_of(replies[-1])
+    with sqlite3.connect(settings.database_path) as db:
+        (stored,) = db.execute("SELECT description FROM reports").fetchone()
+        assert stored == story.strip()
+        assert db.execute("SELECT COUNT(*) FROM witnesses").fetchone()[0] == 5
