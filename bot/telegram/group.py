@@ -1,10 +1,11 @@
 """Forwarding a committed report to its supervisors' group, and its other photos on demand.
 
 The group is the report's own (REGION_GROUPS_FILE; decided at the first forward and kept). The card is
-one message where it fits: the first photo with the card as its caption (1,024 UTF-16 units); a longer
-card goes as the photo, then the card as a text replying to it; a report without photos as a text card.
-The other photos wait for "📷 Bukti (n)" (EvidencePoster): before, every report cost its group an album
-(one message a photo) and a card, which at about 20 messages a minute per group is the ceiling.
+one message where it fits: the first photo with the card as its caption (1,024 characters, in code
+points of the caption after parsing, as Telegram counts them); a longer card goes as the photo, then the
+card as a text replying to it; a report without photos as a text card. The other photos wait for
+"📷 Bukti (n)" (EvidencePoster): before, every report cost its group an album (one message a photo) and
+a card, which at about 20 messages a minute per group is the ceiling.
 """
 
 from __future__ import annotations

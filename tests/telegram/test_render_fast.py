@@ -116,3 +116,17 @@ async def test_a_document_reply_is_uploaded_with_its_caption_and_name(wire: tupl
     assert call.params["parse_mode"] == "HTML" and call.params["disable_content_type_detection"] is True
     assert list(call.files.values()) == [pdf]
     assert not request.calls_to("sendMessage")  # the caption is the message: nothing sent twice
+
+
+async def test_a_reply_telegram_refuses_is_sent_once_and_logged_not_retried(
+    wire: tuple[Bot, RecordingRequest], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 400 cannot succeed on a second try (PTB raises it as a NetworkError subclass: not retried as one)."""
+    bot, request = wire
+    request.fail("sendMessage", 400, "Bad Request: message is too long")
+    with caplog.at_level("ERROR", logger="bot.telegram.render"):
+        sent = await send_reply(bot, CITIZEN, Reply("x" * 10), "id")
+    assert sent is None
+    assert [c.method for c in request.calls] == ["getMe", "sendMessage"]
+    assert [r.getMessage() for r in caplog.records] == ["reply refused by Telegram: Message is too long"]
+    assert str(CITIZEN) not in caplog.text  # the chat is a reporter: never in a log line
