@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import sqlite3
 import sys
 import tempfile
@@ -50,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_intake import Fake, start, stop, wait_ready  # noqa: E402
+from conversation import CODE_RE, PHOTOS, REGION, steps  # noqa: E402
 
 from handlers.common.owed import CARD_MOVED, EDIT_CARD  # noqa: E402
 
@@ -57,33 +57,13 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 PROVINCE_GROUP = -1001000000000
 SUPERVISOR_BASE = 8_000_000_000
 CITIZEN_BASE = 1_000_000
-CODE_RE = re.compile(r"LN-[2-9A-HJKMNP-Z]{6}")
 REGIONS = json.loads((ROOT / "handlers/common/data/jawa_tengah.json").read_text(encoding="utf-8"))
 POPULATION = json.loads((ROOT / "bench/data/jawa_tengah_population.json").read_text(encoding="utf-8"))
 MOVES = ("claim", "verify", "close")
 COUNTED = {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "editMessageText", "editMessageCaption",
            "editMessageReplyMarkup", "copyMessage", "forwardMessage"}  # fmt: skip
 
-STEPS: Sequence[str] = (
-    "/start",
-    "/lapor",
-    "Media sosial",
-    "Budi Santoso",
-    "Dinas Pendidikan",
-    "PNS",
-    "<region>",
-    "Balai desa",
-    "Lewati lokasi",
-    "kemarin",
-    "Sama dengan hari kejadian",
-    "Ia membagikan poster calon bupati di grup WhatsApp dinas dan mengajak rekan memilihnya.",
-    "Selesai",
-    "<photos>",
-    "Selesai kirim bukti",
-    "Tidak ada saksi",
-    "Lewati (tetap anonim)",
-    "Kirim",
-)
+STEPS: Sequence[str] = steps()
 
 
 # --------------------------------------------------------------------------- configuration
@@ -223,19 +203,19 @@ async def citizen(fake: Fake, report: Report, name: str, photos: list[bytes], rn
         await asyncio.sleep(rng.uniform(1.0, 4.0))
         if step == "Kirim":
             report.kirim_at = time.monotonic()
-        if step == "<photos>":
+        if step == PHOTOS:
             for n in range(report.photos):
                 file_id = (await fake.post("file", photos[(uid + n) % len(photos)]))["file_id"]
                 await fake.post("build/private_photo", {"user_id": uid, "file_id": file_id})
         elif step.startswith("/"):
             await fake.post("build/private_command", {"user_id": uid, "command": step[1:]})
         else:
-            text = name if step == "<region>" else step
+            text = name if step == REGION else step
             await fake.post("build/private_text", {"user_id": uid, "text": text})
         waited = await fake.get("wait", method="sendMessage", chat_id=str(uid), count=str(seen + 1), timeout="120")
         if waited is None:
             raise RuntimeError(f"citizen {uid} got no answer to {step!r}")
-        await asyncio.sleep(0.8 if step == "<photos>" else 0.3)  # the album's answer is debounced
+        await asyncio.sleep(0.8 if step == PHOTOS else 0.3)  # the album's answer is debounced
         calls = await fake.get("calls", method="sendMessage", chat_id=str(uid))
         seen = len(calls)
         if step == "Kirim":

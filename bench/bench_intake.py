@@ -40,28 +40,13 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from conversation import CODE_RE, PHOTO, steps  # noqa: E402  (bench/, this script's own folder)
+
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 GROUP = -1001234567890
 TICKS = os.sysconf("SC_CLK_TCK")
 
-STEPS: Sequence[str] = (
-    "/start",
-    "/lapor",
-    "Media sosial",
-    "Budi Santoso",
-    "Dinas Pendidikan Kab. Klaten",
-    "PNS",
-    "klaten",
-    "Pasar Klaten",
-    "Lewati lokasi",
-    "kemarin",
-    "Ia membagikan poster calon bupati di grup WhatsApp dinas dan mengajak rekan memilihnya.",
-    "<photo>",
-    "<photo>",
-    "Selesai kirim bukti",
-    "Lewati (tetap anonim)",
-    "Kirim",
-)
+STEPS: Sequence[str] = steps(region="klaten", evidence=(PHOTO, PHOTO))
 
 
 def cpu_seconds_of(stat: Path) -> float:
@@ -181,7 +166,7 @@ async def citizen(
     sent = 0
     for number, step in enumerate(STEPS):
         pushed = time.monotonic()
-        if step == "<photo>":
+        if step == PHOTO:
             file_id = (await fake.post("file", photos[number % len(photos)]))["file_id"]
             await fake.post("build/private_photo", {"user_id": user_id, "file_id": file_id})
         elif step.startswith("/"):
@@ -196,6 +181,8 @@ async def citizen(
         calls = await fake.get("calls", method="sendMessage", chat_id=str(user_id))
         latencies.append(calls[seen]["time"] - pushed)
         seen = len(calls)
+    if not CODE_RE.search(str(calls[-1]["params"].get("text", ""))):  # a report, not replies to a stray script
+        raise RuntimeError(f"citizen {user_id}: no ticket after Kirim: {calls[-1]['params'].get('text', '')[:200]!r}")
     return sent
 
 
@@ -205,7 +192,7 @@ async def calibrate(fake: Fake, photos: list[bytes]) -> dict[int, int]:
     user_id = 900_000_000
     before = 0
     for number, step in enumerate(STEPS):
-        if step == "<photo>":
+        if step == PHOTO:
             file_id = (await fake.post("file", photos[0 if number % 2 else 1]))["file_id"]
             await fake.post("build/private_photo", {"user_id": user_id, "file_id": file_id})
         elif step.startswith("/"):
