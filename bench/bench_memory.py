@@ -8,6 +8,12 @@ high-water mark (VmHWM in /proc/self/status) before and after; the table gives b
 bench/bench_intake.py), which is what the 450 MB goal is about.
 
     python bench/bench_memory.py [--only CASE ...]
+    python bench/bench_memory.py --bot [--only CASE ...]
+
+With ``--bot`` each case runs through the real bot instead: a fresh bot process (as bench_intake.py
+starts it, against the standalone fake Bot API), as many citizens as the case has copies each typing a
+report up to the evidence step, then all sending the file at once as a document; the figure is the bot
+process's own high-water mark (VmHWM in /proc/<pid>/status) once every citizen has had the answer.
 
 The files are generated in the parent process (bench/out/memory/), never inside the measured one.
 """
@@ -24,11 +30,13 @@ import sys
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from PIL import Image
 
@@ -169,15 +177,90 @@ def child(path: Path, copies: int) -> None:
     print(json.dumps({"baseline": baseline, "peak": _hwm_mb(), "seconds": seconds, "outcomes": outcomes}))
 
 
+@dataclass
+class InBot:
+    baseline: float  # the bot process's VmHWM (MB) once every citizen is at the evidence step
+    peak: float  # ... once every citizen has had the answer to the file
+    seconds: float
+    outcomes: list[str]
+
+
+async def in_bot(path: Path, copies: int) -> InBot:
+    """One case through a fresh bot process: its VmHWM before the files are sent and after the answers."""
+    import tempfile
+
+    import aiohttp
+    from bench_intake import Fake, peak_rss_mib, start, stop, wait_ready
+    from conversation import PHOTO, steps
+
+    fake_process = start(["-m", "tests.fakes.bot_api", "--port", "0", "--max-poll", "1", "--no-limits"])
+    assert fake_process.stdout is not None
+    url = fake_process.stdout.readline().split()[-1]
+    before_evidence = steps(region="klaten", evidence=(PHOTO,))
+    before_evidence = before_evidence[: before_evidence.index(PHOTO)]
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
+            fake = Fake(session, url)
+            with tempfile.TemporaryDirectory() as workdir:
+                bot = start([str(Path(__file__).parent / "bench_intake.py"), "--serve-bot", url, workdir, "1"])
+                try:
+                    await wait_ready(fake, "getUpdates", timeout=60)
+                    users = [700_000 + n for n in range(copies)]
+
+                    async def answered(uid: int, count: int) -> None:
+                        waited = await fake.get(
+                            "wait", method="sendMessage", chat_id=str(uid), count=str(count), timeout="120"
+                        )
+                        if waited is None:
+                            raise RuntimeError(f"citizen {uid} got no answer")
+
+                    async def to_evidence(uid: int) -> int:
+                        for n, step in enumerate(before_evidence, 1):
+                            if step.startswith("/"):
+                                await fake.post("build/private_command", {"user_id": uid, "command": step[1:]})
+                            else:
+                                await fake.post("build/private_text", {"user_id": uid, "text": step})
+                            await answered(uid, n)
+                        await asyncio.sleep(0.3)
+                        return len(await fake.get("calls", method="sendMessage", chat_id=str(uid)))
+
+                    seen = await asyncio.gather(*(to_evidence(uid) for uid in users))
+                    data = path.read_bytes()
+                    file_ids = [(await fake.post("file", data))["file_id"] for _ in users]
+                    baseline = peak_rss_mib(bot.pid)
+                    began = time.perf_counter()
+                    for uid, file_id in zip(users, file_ids, strict=True):
+                        document = {"user_id": uid, "file_id": file_id, "mime_type": "image/png", "file_name": "a.png"}
+                        await fake.post("build/private_document", document)
+                    await asyncio.gather(*(answered(uid, count + 1) for uid, count in zip(users, seen, strict=True)))
+                    seconds = time.perf_counter() - began
+                    await asyncio.sleep(0.5)
+                    peak = peak_rss_mib(bot.pid)
+                    replies = []
+                    for uid, count in zip(users, seen, strict=True):
+                        calls = await fake.get("calls", method="sendMessage", chat_id=str(uid))
+                        replies.append(str(calls[count]["params"].get("text", "")))
+                finally:
+                    stop(bot)
+    finally:
+        stop(fake_process)
+    outcomes = ["refused" if "foto diterima" not in text else "accepted" for text in replies]
+    return InBot(baseline, peak, seconds, outcomes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--only", nargs="*", help="substrings of case names")
+    parser.add_argument("--bot", action="store_true", help="through the real bot process (its own VmHWM)")
     parser.add_argument("--child", nargs=2, metavar=("PATH", "COPIES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(Path(args.child[0]), int(args.child[1]))
         return
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.bot:
+        in_the_bot(args.only)
+        return
     print(f"{'case':<40} {'file':>8} {'base':>6} {'peak':>6} {'growth':>7} {'bot':>6} {'time':>6}  outcome")
     worst = 0.0
     for name, (make, copies) in CASES.items():
@@ -204,6 +287,27 @@ def main() -> None:
         )
     verdict = "met" if worst <= GOAL_MB else "NOT met"
     print(f"worst bot estimate {worst:.0f} MB against the goal of {GOAL_MB} MB: {verdict}")
+
+
+def in_the_bot(only: list[str] | None) -> None:
+    print(f"{'case':<40} {'file':>8} {'before':>7} {'peak':>6} {'time':>6}  outcome")
+    worst = 0.0
+    for name, (make, copies) in CASES.items():
+        if only and not any(part in name for part in only):
+            continue
+        path = OUT / f"{make.__name__}.bin"
+        if not path.exists():
+            path.write_bytes(make())
+        result = asyncio.run(in_bot(path, copies))
+        worst = max(worst, result.peak)
+        outcome = ", ".join(sorted(set(result.outcomes)))
+        print(
+            f"{name:<40} {path.stat().st_size / 1e6:>6.2f}MB {result.baseline:>6.0f}M {result.peak:>5.0f}M"
+            f" {result.seconds:>5.2f}s  {outcome}",
+            flush=True,
+        )
+    verdict = "met" if worst <= GOAL_MB else "NOT met"
+    print(f"worst bot process peak {worst:.0f} MB against the goal of {GOAL_MB} MB: {verdict}")
 
 
 if __name__ == "__main__":
