@@ -15,15 +15,13 @@ import pytest
 
 from bot.outbox import OutboxWorker
 from storage.store import Store
+from tests.triage.helpers import open_store
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
-    try:
+    async with open_store(tmp_path) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 async def stops_within(worker: OutboxWorker, seconds: float) -> None:

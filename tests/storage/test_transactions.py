@@ -25,6 +25,7 @@ from storage.models import (
 )
 from storage.store import Store
 from storage.triage import Moved
+from tests.triage.helpers import open_store
 
 NOW = datetime(2024, 2, 12, 3, 0, tzinfo=UTC)
 PHOTO = PhotoEvidence(sha256="a" * 64, mime="image/jpeg", size_bytes=10, width=4, height=3)
@@ -58,11 +59,8 @@ def row(path: Path, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
-    try:
+    async with open_store(tmp_path) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 async def new_report(store: Store, address: str = "42") -> NewReport:
