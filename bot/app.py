@@ -41,11 +41,11 @@ from bot.telegram.menus import set_menus
 from bot.telegram.miniapp import COMMAND as MINIAPP_COMMAND
 from bot.telegram.miniapp import MiniAppLink
 from bot.telegram.pacer import Pacer, paced_deliverer
-from bot.telegram.pacing import Priority
+from bot.telegram.pacing import Budget, Priority
 from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
 from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
-from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEditor, GroupPoster, TriageCard
+from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEditor, GroupPoster, TriageCard, no_wait
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
@@ -89,6 +89,7 @@ class Tuning:
     """What tests and benchmarks turn; production runs the defaults."""
 
     rate_limit: bool = True
+    budget: Budget | None = None  # the pacer's budgets (None: Telegram's); a test saturates a group with a small one
     album_delay: float = 1.2
     outbox_base_delay: float = 2.0
     burst_gap: float = 3.0
@@ -160,7 +161,7 @@ class App:
         # ------------------------------------------------------------ the Telegram application
         self.inbox = TelegramInbox(store.inbox)  # updates written down before Telegram forgets them
         # Telegram's budgets, counted per chat; the priorities are the outbox kinds' (deliverers below).
-        self.pacer = Pacer() if tuning.rate_limit else None
+        self.pacer = Pacer(tuning.budget) if tuning.rate_limit else None
         self.application = telegram.build_application(
             settings,
             self.inbox,
@@ -305,10 +306,12 @@ class App:
         self.application.add_error_handler(telegram.error_handler(settings.default_locale))
 
         # ------------------------------------------------------------ outbox kinds, their pacing priority, deliverers
+        turn = self.pacer.turn if self.pacer is not None else no_wait
         deliverers: list[tuple[str, Priority, Deliverer]] = [
             (owed.FORWARD_REPORT, Priority.CARD, self.forwarder),  # the report's album and first card
             (owed.NOTIFY_REPORTER, Priority.NOTICE, notifier),  # notices to reporters, by their channel
-            (owed.EDIT_CARD, Priority.EDIT, CardEditor(bot, services.triage, card)),
+            # A card edit waits for its group's budget before it renders (and drops itself if a newer one is owed).
+            (owed.EDIT_CARD, Priority.EDIT, CardEditor(bot, services.triage, card, turn=turn)),
             (owed.POST_ANSWER, Priority.POST, AnswerPoster(bot, services.triage)),
             (owed.GROUP_POST, Priority.BULK, GroupPoster(bot, group)),  # the morning reminders, the provincial digest
             (owed.HANDOFF_PACKET, Priority.POST, PacketPoster(packets, services.triage)),  # the PDF under the card

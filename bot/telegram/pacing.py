@@ -67,6 +67,7 @@ class Budget:
     private_per_second: float = 1.0
     private_burst: int = 19
     overall_per_second: int = 30
+    group_window: float = 60.0  # seconds the group budget counts over (Telegram's minute; tests shorten it)
 
 
 def is_group(chat_id: ChatId | None) -> bool:
@@ -293,7 +294,7 @@ class PaceQueue:
         assert chat is not None
         window = self._groups.get(chat)
         if window is None:
-            window = self._groups[chat] = _Window(60.0, self.budget.group_per_minute)
+            window = self._groups[chat] = _Window(self.budget.group_window, self.budget.group_per_minute)
         return window
 
     def _bucket(self, chat: ChatId, now: float) -> _Bucket:
