@@ -316,6 +316,8 @@ class App:
             (owed.GROUP_POST, Priority.BULK, GroupPoster(bot, group)),  # the morning reminders, the provincial digest
             (owed.HANDOFF_PACKET, Priority.POST, PacketPoster(packets, services.triage)),  # the PDF under the card
             (owed.SUMMARY, Priority.BULK, self.summary.deliver),
+            # Ahead of cards: one message per stale episode, saying why the cards are late (bot/watch.py).
+            (owed.OPS_WARNING, Priority.NOTICE, GroupPoster(bot, group)),
             (
                 owed.CARD_MOVED,
                 Priority.EDIT,

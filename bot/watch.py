@@ -4,8 +4,13 @@ The stale-card watch: a warning in the provincial group when a group's oldest wa
 
 Every minute the outbox's backlog is read; a group whose oldest undelivered card (a report's album and card)
 was owed more than STALE_CARD_MINUTES ago gets one warning in the provincial group (SUPERVISOR_CHAT_ID),
-through the outbox, deduplicated by the group and that card: a queue that stays stuck is not announced
-again every minute, a new stuck card is. Registered by the composition root (bot/app.py).
+through the outbox, once per *stale episode*: from the first look that finds the group late until a look
+finds its oldest card back under the limit (or nothing waiting). Not once per oldest card: in a saturated
+group the oldest card leaves every few seconds, and each would have cost the provincial group (with one
+group, the saturated group itself) a message. Not a repeat every N minutes either: while an episode lasts
+/metrics shows it, and the warning is there to say it began. A restart forgets the episode, so a group
+still late then is announced once more. Registered by the composition root (bot/app.py), which delivers
+the warning ahead of cards (it is one message, and says why the cards are late).
 
 At start, `recall_last_minute` tells the pacer what the outbox sent into each group in the last minute.
 """
@@ -52,6 +57,7 @@ class StaleWatch:
         self._locale = locale
         self._clock = clock
         self._wake = wake
+        self._episodes: dict[str, datetime] = {}  # chat -> when the watch first found it late, while it stays late
 
     def schedule(self, jobs: JobQueue[Any]) -> None:
         jobs.run_repeating(self.on_schedule, interval=EVERY, first=EVERY, name="stale-card-watch")
@@ -72,11 +78,15 @@ class StaleWatch:
             if chat not in oldest or row.oldest_created < oldest[chat].oldest_created:
                 oldest[chat] = row
         late = 0
+        for chat in list(self._episodes):
+            if chat not in oldest or now - oldest[chat].oldest_created <= self._limit:
+                del self._episodes[chat]  # its episode is over: a later one is announced again
         for chat, row in oldest.items():
             age = now - row.oldest_created
             if age <= self._limit:
                 continue
             late += 1
+            episode = self._episodes.setdefault(chat, now)
             minutes = int(age.total_seconds() // 60)
             text = tn(
                 self._locale,
@@ -86,7 +96,7 @@ class StaleWatch:
                 minutes=minutes,
                 count=waiting[chat],
             )
-            await self._outbox.enqueue(owed.stale_warning(chat, row.oldest_id, text))
+            await self._outbox.enqueue(owed.stale_warning(chat, episode, text))
             log.warning("group %s: oldest card waiting %d minutes (%d waiting)", chat, minutes, waiting[chat])
         if late:
             self._wake()
@@ -123,5 +133,6 @@ _GROUP_COSTS: Final = {
     owed.POST_ANSWER: 1,
     owed.HANDOFF_PACKET: 1,
     owed.GROUP_POST: 1,
+    owed.OPS_WARNING: 1,
 }
 _CARD_KINDS: Final = frozenset({owed.FORWARD_REPORT, owed.EDIT_CARD, owed.POST_ANSWER, owed.HANDOFF_PACKET})

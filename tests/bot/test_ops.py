@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.telegram.pacer import Pacer
-from bot.telegram.pacing import Priority
+from bot.telegram.pacer import Pacer, paced
+from bot.telegram.pacing import Budget, Priority
 from bot.watch import StaleWatch, recall_last_minute
 from bot.web.ops import REPORTERS, Destinations, OpsSources, chat_label, healthz
 from handlers.common import owed
@@ -19,8 +19,10 @@ from locales import tn
 from storage.db import utcnow
 from storage.ops import OpsFigures
 from storage.store import Store
-from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.bot_api import FakeBotApi, Limits
 from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot
+from tests.telegram.test_pacer import eventually
+from tests.triage.helpers import add_report
 
 SAMPLE = re.compile(r'^[a-z_0-9]+(\{([a-z_]+="[^"]*",?)+\})? -?[0-9][0-9.e+-]*$')
 
@@ -120,10 +122,70 @@ async def test_a_group_whose_oldest_card_waits_too_long_is_announced_once(tmp_pa
         rows = await store.db.fetchall("SELECT kind, payload FROM outbox WHERE dedupe_key GLOB 'stale:*'")
     finally:
         await store.close()
-    assert len(rows) == 1 and rows[0]["kind"] == owed.GROUP_POST
+    assert len(rows) == 1 and rows[0]["kind"] == owed.OPS_WARNING
     expected = tn("id", "ops.stale_cards", 2, group="Karesidenan &lt;Surakarta&gt;", minutes=11, count=2)
     assert json.loads(rows[0]["payload"]) == {"text": expected}
     assert woken == [1, 1]
+
+
+async def test_a_stuck_group_is_warned_once_per_episode_however_many_of_its_cards_leave(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    clock = [utcnow() + timedelta(minutes=11)]
+    try:
+        for report_id in (41, 42, 43):
+            await store.outbox.enqueue(owed.forward_report(report_id))
+        watch = StaleWatch(
+            OpsFigures(store.db),
+            store.outbox,
+            minutes=10,
+            destination=Destinations(lambda region: GROUP, GROUP),
+            group_name=str,
+            locale="id",
+            clock=lambda: clock[0],
+            wake=lambda: None,
+        )
+        assert await watch.check() == 1
+        # The saturated group delivers its oldest cards one by one: the oldest id changes, the episode does not.
+        for item in (await store.outbox.due(utcnow()))[:2]:
+            await store.outbox.mark_sent(item.id)
+            clock[0] += timedelta(seconds=30)
+            assert await watch.check() == 1
+        warned = await store.db.fetchall("SELECT dedupe_key FROM outbox WHERE kind = ?", (owed.OPS_WARNING,))
+        assert len(warned) == 1
+        # The backlog clears: the episode ends; a group late again later is a new episode, announced again.
+        for item in await store.outbox.due(utcnow()):
+            if item.kind == owed.FORWARD_REPORT:
+                await store.outbox.mark_sent(item.id)
+        assert await watch.check() == 0
+        await store.outbox.enqueue(owed.forward_report(44))
+        clock[0] = utcnow() + timedelta(minutes=12)
+        assert await watch.check() == 1
+        warned = await store.db.fetchall("SELECT dedupe_key FROM outbox WHERE kind = ?", (owed.OPS_WARNING,))
+    finally:
+        await store.close()
+    assert len(warned) == 2
+
+
+async def test_the_stale_warning_goes_ahead_of_the_cards_waiting_in_a_saturated_group(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    api.flood.limits = Limits(group_per_minute=2, group_window=4.0)
+    async with running_bot(make_settings(api, tmp_path), budget=Budget(group_per_minute=2, group_window=4.0)) as app:
+        store, bot = app.services.store, app.application.bot
+        with paced(Priority.BULK):  # the group's budget is spent for the window
+            for n in range(2):
+                await bot.send_message(GROUP, f"pengumuman {n}")
+        mark = len(api.calls)
+        reports = [await add_report(store, address=f"52{n}", now=utcnow()) for n in range(3)]
+        for report in reports:
+            await store.outbox.enqueue(owed.forward_report(report.id))
+        app.services.outbox.wake()
+        await eventually(lambda: app.pacer is not None and app.pacer.waiting().get(GROUP, 0) == 3)
+        await store.outbox.enqueue(owed.stale_warning(str(GROUP), utcnow(), "Kartu menunggu"))
+        app.services.outbox.wake()
+        await api.wait_for(lambda c: c.chat_id == GROUP and c.params.get("text") == "Kartu menunggu", 15, since=mark)
+    first = next(c for c in api.calls[mark:] if c.chat_id == GROUP)
+    assert first.params.get("text") == "Kartu menunggu"  # before any of the three cards owed before it
 
 
 async def test_a_restarted_pacer_recalls_what_the_outbox_sent_into_groups_in_the_last_minute(tmp_path: Path) -> None:
