@@ -363,7 +363,13 @@ class App:
         )
         await self.inbox.replay(application)
         if self.pacer is not None:  # before the outbox sends: Telegram still counts the last run's minute
-            await recall_last_minute(self.pacer, self.ops, provincial=settings.supervisor_chat_id, clock=utcnow)
+            await recall_last_minute(
+                self.pacer,
+                self.ops,
+                provincial=settings.supervisor_chat_id,
+                clock=utcnow,
+                summary_chat=settings.summary_chat_id,
+            )
         self.services.outbox.start()
         jobs = application.job_queue
         if jobs is not None:

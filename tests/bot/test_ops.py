@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.telegram.pacer import Pacer, paced
 from bot.telegram.pacing import Budget, Priority
-from bot.watch import StaleWatch, recall_last_minute
+from bot.watch import GROUP_COSTS, PRIVATE_KINDS, StaleWatch, recall_last_minute
 from bot.web.ops import REPORTERS, Destinations, OpsSources, chat_label, healthz
 from handlers.common import owed
 from locales import tn
@@ -22,7 +22,7 @@ from storage.store import Store
 from tests.fakes.bot_api import FakeBotApi, Limits
 from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot
 from tests.telegram.test_pacer import eventually
-from tests.triage.helpers import add_report
+from tests.triage.helpers import add_report, photo
 
 SAMPLE = re.compile(r'^[a-z_0-9]+(\{([a-z_]+="[^"]*",?)+\})? -?[0-9][0-9.e+-]*$')
 
@@ -204,3 +204,29 @@ async def test_a_restarted_pacer_recalls_what_the_outbox_sent_into_groups_in_the
         queue.push(GROUP, 1, Priority.CARD)
     granted, next_at = queue.release(time.monotonic())
     assert len(granted) == 17 and next_at is not None  # 20 a minute, three of them already spent
+
+
+async def test_a_restarted_pacer_recalls_photos_posted_on_demand_and_moved_cards(tmp_path: Path) -> None:
+    solo, semarang = -1002000000001, -1002000000002
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    try:
+        report = await add_report(store, photos=(photo("a" * 64), photo("b" * 64), photo("c" * 64)), now=utcnow())
+        await store.outbox.enqueue(owed.evidence_album(report.id, solo, 7))  # two photos: the card shows one
+        await store.outbox.enqueue(owed.card_moved(report.id, 1, semarang, 8, "caption"))
+        for item in await store.outbox.due(utcnow()):
+            await store.outbox.mark_sent(item.id)
+        pacer = Pacer(Budget(group_per_minute=3))
+        assert await recall_last_minute(pacer, OpsFigures(store.db), provincial=GROUP, clock=utcnow) == 3
+    finally:
+        await store.close()
+    queue = pacer._queue
+    for chat in (solo, semarang):
+        for _ in range(3):
+            queue.push(chat, 1, Priority.CARD)
+    granted, _ = queue.release(time.monotonic())
+    assert [t.chat for t in granted].count(solo) == 1  # 3 a minute, the album's two already spent
+    assert [t.chat for t in granted].count(semarang) == 2  # the moved card's edit, in its old group
+
+
+def test_every_outbox_kind_is_either_counted_for_its_group_or_private() -> None:
+    assert set(GROUP_COSTS) | PRIVATE_KINDS == owed.KINDS and not set(GROUP_COSTS) & PRIVATE_KINDS
