@@ -90,13 +90,11 @@ def reminder(day: date, text: str, chat_id: int | None = None) -> Owed:
     return Owed(kind=GROUP_POST, dedupe_key=key, payload=payload)
 
 
-def digest(period_start: datetime, text: str, chat_id: int) -> Owed:
-    """The provincial group's digest of one period, once however often the job runs."""
-    return Owed(
-        kind=GROUP_POST,
-        dedupe_key=f"digest:{period_start.isoformat()}",
-        payload={"text": text, "chat_id": chat_id},
-    )
+def digest(period_start: datetime, text: str, chat_id: int, part: int = 0) -> Owed:
+    """The provincial group's digest of one period (`part` of it, when it is too long for one message),
+    once however often the job runs; the first part keeps the key a whole digest had."""
+    key = f"digest:{period_start.isoformat()}" + (f":{part}" if part else "")
+    return Owed(kind=GROUP_POST, dedupe_key=key, payload={"text": text, "chat_id": chat_id})
 
 
 def forward_moved(report_id: int, event_id: int, chat_id: int) -> Owed:
