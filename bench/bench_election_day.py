@@ -47,6 +47,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_intake import Fake, start, stop, wait_ready  # noqa: E402
 
+from tests.fakes.bot_api.limits import message_count  # noqa: E402  (what the fake counts, the bench counts)
+
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 PROVINCE_GROUP = -1001000000000
 SUPERVISOR_BASE = 8_000_000_000
@@ -55,8 +57,6 @@ CODE_RE = re.compile(r"LN-[2-9A-HJKMNP-Z]{6}")
 REGIONS = json.loads((ROOT / "handlers/common/data/jawa_tengah.json").read_text(encoding="utf-8"))
 POPULATION = json.loads((ROOT / "bench/data/jawa_tengah_population.json").read_text(encoding="utf-8"))
 MOVES = ("claim", "verify", "close")
-COUNTED = {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "editMessageText", "editMessageCaption",
-           "editMessageReplyMarkup", "copyMessage", "forwardMessage"}  # fmt: skip
 
 STEPS: Sequence[str] = (
     "/start",
@@ -174,11 +174,10 @@ class Watch:
         self.seen += len(calls)
         for call in calls:
             chat = call["chat_id"]
-            if not isinstance(chat, int) or chat >= 0 or call["method"] not in COUNTED:
-                continue
             params = call["params"]
-            media = params.get("media")
-            cost = len(media) if call["method"] == "sendMediaGroup" and isinstance(media, list) else 1
+            cost = message_count(call["method"], params)
+            if not isinstance(chat, int) or chat >= 0 or not cost:
+                continue
             self.messages.setdefault(chat, []).extend([call["time"]] * cost)
             if call["method"].startswith("edit"):
                 self.edits.setdefault((chat, int(params.get("message_id", 0))), []).append(call["time"])

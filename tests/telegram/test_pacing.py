@@ -3,7 +3,8 @@ coalesced edits. Every `now` is given, so each test walks time second by second.
 
 from __future__ import annotations
 
-from bot.telegram.pacing import Budget, PaceQueue, Priority, cost
+from bot.telegram.pacing import EDITS, SENDS, Budget, PaceQueue, Priority, cost
+from tests.fakes.bot_api.limits import COUNTED, message_count
 
 GROUP = -1001
 OTHER_GROUP = -1002
@@ -152,3 +153,20 @@ def test_messages_of_the_last_run_still_count_after_a_restart() -> None:
     assert len(drain(queue, 0.0)) == 2
     granted, next_at = queue.release(0.0)
     assert granted == [] and next_at == 30.0
+
+
+def test_the_pacer_counts_exactly_what_the_fake_telegram_counts() -> None:
+    assert SENDS | EDITS == COUNTED
+    assert not SENDS & EDITS
+    for method in sorted(COUNTED):
+        assert cost(method, {"chat_id": -1}) == message_count(method, {"chat_id": -1}) == 1, method
+    for method, params in [
+        ("sendMediaGroup", {"media": [{"type": "photo"}] * 4}),
+        ("forwardMessages", {"message_ids": [1, 2, 3]}),
+        ("copyMessages", {"message_ids": [1, 2]}),
+        ("answerCallbackQuery", {}),
+        ("deleteMessage", {}),
+        ("sendChatAction", {}),
+    ]:
+        assert cost(method, params) == message_count(method, params), method
+    assert cost("editMessageMedia", {}) == message_count("sendVideo", {}) == 1  # the audit's two, counted by both
