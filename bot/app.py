@@ -240,6 +240,8 @@ class App:
                     pacer=self.pacer,
                     last_contact=lambda: telegram.seconds_since_answer(bot),
                     clock=utcnow,
+                    groups=self.routing.chats,
+                    channels=tuple(c.value for c in (Channel.TELEGRAM, *([Channel.WHATSAPP] if whatsapp else []))),
                 )
             )
         )

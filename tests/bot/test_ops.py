@@ -13,16 +13,20 @@ import aiohttp
 from bot.telegram.pacer import Pacer, paced
 from bot.telegram.pacing import Budget, Priority
 from bot.watch import GROUP_COSTS, PRIVATE_KINDS, StaleWatch, recall_last_minute
-from bot.web.ops import REPORTERS, Destinations, OpsSources, chat_label, healthz
+from bot.web.ops import REPORTERS, Destinations, OpsSources, chat_label, healthz, metrics
 from handlers.common import owed
+from handlers.triage.machine import Action
+from handlers.triage.service import MoveResult, TriageService
 from locales import tn
 from storage.db import utcnow
+from storage.models import Channel, ReportState
 from storage.ops import OpsFigures
 from storage.store import Store
-from tests.fakes.bot_api import FakeBotApi, Limits
+from tests.fakes.bot_api import FakeBotApi, Limits, RetryAfter
 from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot
 from tests.telegram.test_pacer import eventually
-from tests.triage.helpers import add_report, photo
+from tests.triage.helpers import ALICE, REGIONS, TZ, add_report, photo
+from tests.triage.test_regional_groups import SEMARANG, SURAKARTA, write_routing
 
 SAMPLE = re.compile(r'^[a-z_0-9]+(\{([a-z_]+="[^"]*",?)+\})? -?[0-9][0-9.e+-]*$')
 
@@ -69,9 +73,80 @@ async def test_health_and_metrics_show_the_backlog_by_group_and_no_reporter(api:
     }
     for line in text.splitlines():
         assert line.startswith("# ") or SAMPLE.match(line), line
-    assert samples(text, "lapor_outbox_pending") == {f'{{chat="{GROUP}",kind="triage_group_post"}}': 1.0}
+    assert samples(text, "lapor_outbox_pending") == {
+        f'{{chat="{GROUP}",kind="forward_report"}}': 0.0,  # the group's cards: none waiting, and shown as 0
+        f'{{chat="{GROUP}",kind="triage_group_post"}}': 1.0,
+    }
     assert samples(text, "lapor_database_up") == {"": 1.0}
     assert str(citizen.user_id) not in text  # a private chat id is a person
+
+
+async def test_metrics_values_two_groups_backlogs_a_quiet_group_a_429_and_the_hours_figures(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = make_settings(api, tmp_path, region_groups_file=write_routing(tmp_path))
+    for chat in (SURAKARTA, SEMARANG):
+        api.set_blocked(chat)  # what is owed to the two regional groups stays pending
+    async with running_bot(settings) as app:
+        store, triage = app.services.store, app.services.triage
+        reports = [
+            await add_report(store, address="5401", region="kab-klaten", now=utcnow()),
+            await add_report(store, address="5402", region="kab-klaten", now=utcnow(), channel=Channel.WHATSAPP),
+            await add_report(store, address="5403", region="kota-semarang", now=utcnow()),
+        ]
+        for report in reports:
+            await store.outbox.enqueue(owed.forward_report(report.id))
+        app.services.outbox.wake()
+        await api.wait_for(lambda c: c.chat_id == SEMARANG, failed=True)
+        claimed = await triage.move(reports[0].id, Action.CLAIM, ReportState.BARU, ALICE)
+        assert claimed.result is MoveResult.DONE
+        api.fail("sendMessage", 1, RetryAfter(1), chat_id=GROUP)
+        await app.application.bot.send_message(GROUP, "pengumuman")  # answered 429 once, then sent
+        async with aiohttp.ClientSession() as session, session.get(f"{app.http.url}/metrics") as response:
+            text = await response.text()
+    pending = samples(text, "lapor_outbox_pending")
+    assert pending[f'{{chat="{SURAKARTA}",kind="forward_report"}}'] == 2.0
+    assert pending[f'{{chat="{SEMARANG}",kind="forward_report"}}'] == 1.0
+    assert pending[f'{{chat="{GROUP}",kind="forward_report"}}'] == 0.0  # a quiet group: a 0 series, not none
+    oldest = samples(text, "lapor_outbox_oldest_waiting_seconds")
+    assert oldest[f'{{chat="{SURAKARTA}"}}'] > 0 and oldest[f'{{chat="{SEMARANG}"}}'] > 0
+    assert oldest[f'{{chat="{GROUP}"}}'] == 0.0
+    assert samples(text, "lapor_telegram_429_total") == {
+        f'{{chat="{GROUP}"}}': 1.0,
+        f'{{chat="{SURAKARTA}"}}': 0.0,
+        f'{{chat="{SEMARANG}"}}': 0.0,
+        '{chat="reporters"}': 0.0,
+    }
+    assert samples(text, "lapor_pacer_waiting")[f'{{chat="{SEMARANG}"}}'] == 0.0
+    # WhatsApp is off here, so it has no 0 series; its report (made in storage) still counts.
+    assert samples(text, "lapor_reports_last_hour") == {'{channel="telegram"}': 2.0, '{channel="whatsapp"}': 1.0}
+    assert samples(text, "lapor_triage_moves_last_hour") == {'{channel="telegram"}': 1.0}
+
+
+async def test_the_hours_figures_count_each_channel_and_show_0_for_a_quiet_one(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    try:
+        whatsapp = await add_report(store, address="6281", now=utcnow(), channel=Channel.WHATSAPP)
+        for address in ("6282", "6283"):
+            await add_report(store, address=address, now=utcnow(), channel=Channel.WHATSAPP)
+        service = TriageService(store, REGIONS, "id", TZ)
+        assert (await service.move(whatsapp.id, Action.CLAIM, ReportState.BARU, ALICE)).result is MoveResult.DONE
+        channels = ("telegram", "whatsapp")
+        sources = OpsSources(
+            OpsFigures(store.db),
+            Destinations(lambda r: GROUP, GROUP),
+            lambda: 0,
+            None,
+            lambda: 1.0,
+            utcnow,
+            (GROUP,),
+            channels,
+        )
+        text = (await metrics(sources)).text or ""
+    finally:
+        await store.close()
+    assert samples(text, "lapor_reports_last_hour") == {'{channel="telegram"}': 0.0, '{channel="whatsapp"}': 3.0}
+    assert samples(text, "lapor_triage_moves_last_hour") == {'{channel="telegram"}': 0.0, '{channel="whatsapp"}': 1.0}
 
 
 async def test_healthz_is_503_when_messages_wait_and_telegram_never_answered(tmp_path: Path) -> None:
