@@ -216,9 +216,9 @@ class TelegramTriage:
             return
         bot, markup = query.get_bot(), await self.card.keyboard(report)
 
-        async def send(text: str, as_html: bool) -> object:
+        async def send(text: str, as_html: bool) -> None:
             mode = ParseMode.HTML if as_html else None
-            return await tolerate_not_modified(
+            await tolerate_not_modified(
                 bot.edit_message_text(
                     text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup, parse_mode=mode
                 )
