@@ -53,6 +53,8 @@ from conversation import CODE_RE, PHOTOS, REGION, steps  # noqa: E402
 
 from handlers.common.owed import CARD_MOVED, EDIT_CARD  # noqa: E402
 
+from tests.fakes.bot_api.limits import message_count  # noqa: E402  (what the fake counts, the bench counts)
+
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 PROVINCE_GROUP = -1001000000000
 SUPERVISOR_BASE = 8_000_000_000
@@ -60,8 +62,6 @@ CITIZEN_BASE = 1_000_000
 REGIONS = json.loads((ROOT / "handlers/common/data/jawa_tengah.json").read_text(encoding="utf-8"))
 POPULATION = json.loads((ROOT / "bench/data/jawa_tengah_population.json").read_text(encoding="utf-8"))
 MOVES = ("claim", "verify", "close")
-COUNTED = {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "editMessageText", "editMessageCaption",
-           "editMessageReplyMarkup", "copyMessage", "forwardMessage"}  # fmt: skip
 
 STEPS: Sequence[str] = steps()
 
@@ -164,11 +164,10 @@ class Watch:
         self.seen += len(calls)
         for call in calls:
             chat = call["chat_id"]
-            if not isinstance(chat, int) or chat >= 0 or call["method"] not in COUNTED:
-                continue
             params = call["params"]
-            media = params.get("media")
-            cost = len(media) if call["method"] == "sendMediaGroup" and isinstance(media, list) else 1
+            cost = message_count(call["method"], params)
+            if not isinstance(chat, int) or chat >= 0 or not cost:
+                continue
             self.messages.setdefault(chat, []).extend([call["time"]] * cost)
             if call["method"].startswith("edit"):
                 self.edits.setdefault((chat, int(params.get("message_id", 0))), []).append(call["time"])

@@ -41,11 +41,11 @@ from bot.telegram.menus import set_menus
 from bot.telegram.miniapp import COMMAND as MINIAPP_COMMAND
 from bot.telegram.miniapp import MiniAppLink
 from bot.telegram.pacer import Pacer, paced_deliverer
-from bot.telegram.pacing import Priority
+from bot.telegram.pacing import Budget, Priority
 from bot.telegram.summary import COMMAND, COMMAND_GROUP, EVERY_DAY, JOB_NAME, MISFIRE_GRACE_SECONDS, TelegramSummary
 from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
-from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEditor, GroupPoster, TriageCard
+from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEditor, GroupPoster, TriageCard, no_wait
 from bot.telegram.triage.guard import SupervisorGuard
 from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
@@ -89,6 +89,7 @@ class Tuning:
     """What tests and benchmarks turn; production runs the defaults."""
 
     rate_limit: bool = True
+    budget: Budget | None = None  # the pacer's budgets (None: Telegram's); a test saturates a group with a small one
     album_delay: float = 1.2
     outbox_base_delay: float = 2.0
     burst_gap: float = 3.0
@@ -160,7 +161,7 @@ class App:
         # ------------------------------------------------------------ the Telegram application
         self.inbox = TelegramInbox(store.inbox)  # updates written down before Telegram forgets them
         # Telegram's budgets, counted per chat; the priorities are the outbox kinds' (deliverers below).
-        self.pacer = Pacer() if tuning.rate_limit else None
+        self.pacer = Pacer(tuning.budget) if tuning.rate_limit else None
         self.application = telegram.build_application(
             settings,
             self.inbox,
@@ -239,6 +240,8 @@ class App:
                     pacer=self.pacer,
                     last_contact=lambda: telegram.seconds_since_answer(bot),
                     clock=utcnow,
+                    groups=self.routing.chats,
+                    channels=tuple(c.value for c in (Channel.TELEGRAM, *([Channel.WHATSAPP] if whatsapp else []))),
                 )
             )
         )
@@ -305,14 +308,18 @@ class App:
         self.application.add_error_handler(telegram.error_handler(settings.default_locale))
 
         # ------------------------------------------------------------ outbox kinds, their pacing priority, deliverers
+        turn = self.pacer.turn if self.pacer is not None else no_wait
         deliverers: list[tuple[str, Priority, Deliverer]] = [
             (owed.FORWARD_REPORT, Priority.CARD, self.forwarder),  # the report's album and first card
             (owed.NOTIFY_REPORTER, Priority.NOTICE, notifier),  # notices to reporters, by their channel
-            (owed.EDIT_CARD, Priority.EDIT, CardEditor(bot, services.triage, card)),
+            # A card edit waits for its group's budget before it renders (and drops itself if a newer one is owed).
+            (owed.EDIT_CARD, Priority.EDIT, CardEditor(bot, services.triage, card, turn=turn)),
             (owed.POST_ANSWER, Priority.POST, AnswerPoster(bot, services.triage)),
             (owed.GROUP_POST, Priority.BULK, GroupPoster(bot, group)),  # the morning reminders, the provincial digest
             (owed.HANDOFF_PACKET, Priority.POST, PacketPoster(packets, services.triage)),  # the PDF under the card
             (owed.SUMMARY, Priority.BULK, self.summary.deliver),
+            # Ahead of cards: one message per stale episode, saying why the cards are late (bot/watch.py).
+            (owed.OPS_WARNING, Priority.NOTICE, GroupPoster(bot, group)),
             (
                 owed.CARD_MOVED,
                 Priority.EDIT,
@@ -358,7 +365,13 @@ class App:
         )
         await self.inbox.replay(application)
         if self.pacer is not None:  # before the outbox sends: Telegram still counts the last run's minute
-            await recall_last_minute(self.pacer, self.ops, provincial=settings.supervisor_chat_id, clock=utcnow)
+            await recall_last_minute(
+                self.pacer,
+                self.ops,
+                provincial=settings.supervisor_chat_id,
+                clock=utcnow,
+                summary_chat=settings.summary_chat_id,
+            )
         self.services.outbox.start()
         jobs = application.job_queue
         if jobs is not None:

@@ -4,8 +4,13 @@ The stale-card watch: a warning in the provincial group when a group's oldest wa
 
 Every minute the outbox's backlog is read; a group whose oldest undelivered card (a report's album and card)
 was owed more than STALE_CARD_MINUTES ago gets one warning in the provincial group (SUPERVISOR_CHAT_ID),
-through the outbox, deduplicated by the group and that card: a queue that stays stuck is not announced
-again every minute, a new stuck card is. Registered by the composition root (bot/app.py).
+through the outbox, once per *stale episode*: from the first look that finds the group late until a look
+finds its oldest card back under the limit (or nothing waiting). Not once per oldest card: in a saturated
+group the oldest card leaves every few seconds, and each would have cost the provincial group (with one
+group, the saturated group itself) a message. Not a repeat every N minutes either: while an episode lasts
+/metrics shows it, and the warning is there to say it began. A restart forgets the episode, so a group
+still late then is announced once more. Registered by the composition root (bot/app.py), which delivers
+the warning ahead of cards (it is one message, and says why the cards are late).
 
 At start, `recall_last_minute` tells the pacer what the outbox sent into each group in the last minute.
 """
@@ -52,6 +57,7 @@ class StaleWatch:
         self._locale = locale
         self._clock = clock
         self._wake = wake
+        self._episodes: dict[str, datetime] = {}  # chat -> when the watch first found it late, while it stays late
 
     def schedule(self, jobs: JobQueue[Any]) -> None:
         jobs.run_repeating(self.on_schedule, interval=EVERY, first=EVERY, name="stale-card-watch")
@@ -72,11 +78,15 @@ class StaleWatch:
             if chat not in oldest or row.oldest_created < oldest[chat].oldest_created:
                 oldest[chat] = row
         late = 0
+        for chat in list(self._episodes):
+            if chat not in oldest or now - oldest[chat].oldest_created <= self._limit:
+                del self._episodes[chat]  # its episode is over: a later one is announced again
         for chat, row in oldest.items():
             age = now - row.oldest_created
             if age <= self._limit:
                 continue
             late += 1
+            episode = self._episodes.setdefault(chat, now)
             minutes = int(age.total_seconds() // 60)
             text = tn(
                 self._locale,
@@ -86,7 +96,7 @@ class StaleWatch:
                 minutes=minutes,
                 count=waiting[chat],
             )
-            await self._outbox.enqueue(owed.stale_warning(chat, row.oldest_id, text))
+            await self._outbox.enqueue(owed.stale_warning(chat, episode, text))
             log.warning("group %s: oldest card waiting %d minutes (%d waiting)", chat, minutes, waiting[chat])
         if late:
             self._wake()
@@ -94,34 +104,54 @@ class StaleWatch:
 
 
 async def recall_last_minute(
-    pacer: Pacer, figures: OpsFigures, *, provincial: int, clock: Callable[[], datetime]
+    pacer: Pacer,
+    figures: OpsFigures,
+    *,
+    provincial: int,
+    clock: Callable[[], datetime],
+    summary_chat: int | None = None,
 ) -> int:
     """Tell a freshly started pacer what the outbox sent into groups in the last minute (a restart would
     otherwise find each group's budget whole while Telegram still counts it spent); returns the messages."""
     now = clock()
     recalled = 0
     for sent in await figures.recent_sends(now - timedelta(seconds=60)):
-        cost = _GROUP_COSTS.get(sent.kind)
-        if cost is None:
+        count = group_cost(sent.kind, sent.photos)
+        if count == 0:
             continue
-        chat = sent.card_chat_id if sent.card_chat_id is not None else provincial
-        if sent.kind == owed.EVIDENCE_ALBUM:
-            count = max(1, min(sent.photos, 10))
-        elif sent.kind == owed.FORWARD_REPORT and sent.photos:
-            count = 2  # the photo card, or a photo then a text card when the card is too long for a caption
+        if sent.kind == owed.SUMMARY:
+            if summary_chat is None:
+                continue
+            chat = summary_chat
         else:
-            count = cost
+            chat = sent.card_chat_id if sent.card_chat_id is not None else provincial
         pacer.recall(chat, (now - sent.sent_at).total_seconds(), count)
         recalled += count
     return recalled
 
 
-# What each group kind cost its group (a forwarded report: its album, one per photo, and its card).
-_GROUP_COSTS: Final = {
-    owed.FORWARD_REPORT: 1,
+def group_cost(kind: str, photos: int) -> int:
+    """The messages an outbox item of `kind` put into a group (0: none, a reporter's private notice), counted
+    high where it varies: Telegram must not find the budget more spent than the pacer believes."""
+    if kind == owed.EVIDENCE_ALBUM:
+        # The photos but the first, which the card shows (all of one photo), at most an album's ten.
+        return min(max(photos - 1, 1), 10) if photos else 0
+    if kind == owed.FORWARD_REPORT and photos:
+        return 2  # the photo card, or a photo then a text card when the card is too long for a caption
+    return GROUP_COSTS.get(kind, 0)
+
+
+# What each kind costs its chat, when it does not vary. Every outbox kind is here or in PRIVATE_KINDS
+# (tests/bot/test_ops.py checks): a kind left out would be forgotten by a restarted pacer.
+GROUP_COSTS: Final = {
+    owed.FORWARD_REPORT: 1,  # a text card (no photos)
     owed.EDIT_CARD: 1,
     owed.POST_ANSWER: 1,
     owed.HANDOFF_PACKET: 1,
     owed.GROUP_POST: 1,
+    owed.OPS_WARNING: 1,
+    owed.CARD_MOVED: 1,  # the old card's edit, in the group it was in (the payload's chat)
+    owed.EVIDENCE_ALBUM: 1,  # varies: group_cost
+    owed.SUMMARY: 3,  # text, chart and spreadsheet, in the office chat
 }
-_CARD_KINDS: Final = frozenset({owed.FORWARD_REPORT, owed.EDIT_CARD, owed.POST_ANSWER, owed.HANDOFF_PACKET})
+PRIVATE_KINDS: Final = frozenset({owed.NOTIFY_REPORTER})

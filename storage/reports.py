@@ -349,6 +349,15 @@ class Reports:
                 (report_id, chat_id, message_id, kind, iso(utcnow())),
             )
 
+    async def add_copy(self, report_id: int, chat_id: int, message_id: int) -> None:
+        """A copy of the card posted elsewhere (/laporan in the provincial group): remembered among the
+        report's cards (its "📷 Bukti" is answered once), but not the card edits go to."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO report_cards (report_id, chat_id, message_id, kind, posted_at)"
+            " VALUES (?, ?, ?, 'text', ?)",
+            (report_id, chat_id, message_id, iso(utcnow())),
+        )
+
     async def assign_group(self, report_id: int, chat_id: int) -> int:
         """The report's group: `chat_id` if it has none yet, else the one decided before (a report keeps its
         group when the routing file changes; only a supervisor's move changes it)."""

@@ -3,9 +3,16 @@
 Every send and edit waits in one queue (bot/telegram/pacing.py) until its chat's budget allows it: 20 a
 minute per group, ~1 a second per private chat, ~30 a second overall, best priority first. The priority
 comes from the caller's context (`paced(Priority.CARD)`, set by the composition root around each outbox
-deliverer); a request without one is a reply to a user, or an edit if it edits. Card edits are coalesced:
-an edit still waiting when a newer edit of the same card comes is answered `True` (what Telegram answers an
-edit it need not report) without being sent, and the newer one goes in its place.
+deliverer); a request without one is a reply to a user, or an edit if it edits. Edits of one message made
+side by side are coalesced: an edit still waiting when a newer edit of the same message comes is answered
+`True` (what Telegram answers an edit it need not report) without being sent, and the newer one goes in its
+place.
+
+The outbox edits a card one move at a time (one delivery per report's lane), so its edits never wait side by
+side: a card edit instead waits for its `turn` first, and only then reads the report and builds its text
+(bot/telegram/triage/delivery.py CardEditor). A turn is one message of the chat's budget granted ahead: the
+request made inside it spends it instead of queueing again, and a turn left unused (a newer edit was owed
+meanwhile) is given back unspent.
 
 In normal operation Telegram never answers 429. If it does, that chat alone is held for exactly the
 `retry_after` it gave, and the request goes again once (in its place in the queue); a second 429 is raised
@@ -19,7 +26,7 @@ import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -31,6 +38,8 @@ from bot.telegram.pacing import EDITS, Budget, ChatId, PaceQueue, Priority, Tick
 log = logging.getLogger(__name__)
 
 _priority: contextvars.ContextVar[Priority | None] = contextvars.ContextVar("pacer_priority", default=None)
+# The turn granted to the task that holds it (Pacer.turn): its next request to that chat spends it.
+_turn: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("pacer_turn", default=None)
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 T = TypeVar("T")
 # Telegram's refusals: it answered, and sent nothing. A network error or a 5xx keeps its spend: the
@@ -92,6 +101,23 @@ class Pacer(BaseRateLimiter[int]):
         """Count messages sent `seconds_ago` by the bot's previous run: Telegram still counts them."""
         self._queue.recall(chat, self._clock() - seconds_ago, count)
 
+    @contextlib.asynccontextmanager
+    async def turn(self, chat: ChatId) -> AsyncIterator[None]:
+        """Wait until `chat`'s budget allows one more message (at the caller's priority, EDIT if none), then
+        hold it: a request to `chat` made inside spends it without waiting again, and if none is made it
+        is given back unspent when the block ends. For work that must decide at the last moment whether,
+        and what, to send."""
+        priority = _priority.get()
+        ticket = self._queue.push(chat, 1, Priority.EDIT if priority is None else priority)[0]
+        await self._wait_turn(ticket)
+        token = _turn.set(ticket)
+        try:
+            yield
+        finally:
+            _turn.reset(token)
+            if ticket.granted:
+                self._settle(ticket, sent=False)
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, Result]],
@@ -109,7 +135,11 @@ class Pacer(BaseRateLimiter[int]):
         key = None
         if endpoint in EDITS and priority == Priority.EDIT and data.get("message_id") is not None:
             key = (endpoint, chat, data.get("message_id"))
-        ticket, *replaced = self._queue.push(chat, count, priority, key)
+        held = _turn.get()
+        if held is not None and held.granted and held.chat == chat and held.count == count:
+            ticket, replaced = held, []  # its turn came already (Pacer.turn): no second wait
+        else:
+            ticket, *replaced = self._queue.push(chat, count, priority, key)
         for old in replaced:
             self._grant(old)  # wakes the older edit, which sees it was superseded
         for attempt in range(self._retries + 1):

@@ -22,8 +22,11 @@ from typing import Final
 ChatId = int | str
 _PRUNE_EVERY: Final = 1000
 
-# The endpoints that put a message in a chat or change one; the rest (answers to buttons, getFile,
-# chat actions) are not counted by Telegram and are never held.
+# The endpoints that put a message in a chat or change one (the Bot API's whole list, used by the bot or
+# not: a method added later is paced without a second thought); the rest (answers to buttons, getFile,
+# chat actions, deletions) are not counted by Telegram and are never held. The fake Bot API keeps its own
+# list of what Telegram counts (tests/fakes/bot_api/limits.py COUNTED), on purpose: it is the witness that
+# this one is complete, and tests/telegram/test_pacing.py checks the two agree.
 SENDS: Final = frozenset(
     {
         "sendMessage",
@@ -31,18 +34,38 @@ SENDS: Final = frozenset(
         "sendDocument",
         "sendMediaGroup",
         "sendVideo",
+        "sendVideoNote",
         "sendAudio",
         "sendVoice",
         "sendAnimation",
+        "sendPaidMedia",
         "sendSticker",
         "sendLocation",
+        "sendVenue",
         "sendContact",
         "sendPoll",
+        "sendDice",
+        "sendInvoice",
+        "sendGame",
         "copyMessage",
+        "copyMessages",
         "forwardMessage",
+        "forwardMessages",
     }
 )
-EDITS: Final = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"})
+EDITS: Final = frozenset(
+    {
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "editMessageMedia",
+        "editMessageLiveLocation",
+        "stopMessageLiveLocation",
+        "stopPoll",
+    }
+)
+# Several messages in one call: an album one per item, a batch forward or copy one per message.
+_BATCHES: Final = {"sendMediaGroup": "media", "forwardMessages": "message_ids", "copyMessages": "message_ids"}
 
 
 class Priority(IntEnum):
@@ -67,6 +90,7 @@ class Budget:
     private_per_second: float = 1.0
     private_burst: int = 19
     overall_per_second: int = 30
+    group_window: float = 60.0  # seconds the group budget counts over (Telegram's minute; tests shorten it)
 
 
 def is_group(chat_id: ChatId | None) -> bool:
@@ -75,10 +99,11 @@ def is_group(chat_id: ChatId | None) -> bool:
 
 
 def cost(endpoint: str, data: dict[str, object]) -> int:
-    """Messages a request spends: an album one per item, a send or an edit one, anything else none."""
-    if endpoint == "sendMediaGroup":
-        media = data.get("media")
-        return len(media) if isinstance(media, list | tuple) and media else 1
+    """Messages a request spends: an album one per item (a batch forward or copy one per message), a send or
+    an edit one, anything else none."""
+    if endpoint in _BATCHES:
+        items = data.get(_BATCHES[endpoint])
+        return len(items) if isinstance(items, list | tuple) and items else 1
     return 1 if endpoint in SENDS or endpoint in EDITS else 0
 
 
@@ -293,7 +318,7 @@ class PaceQueue:
         assert chat is not None
         window = self._groups.get(chat)
         if window is None:
-            window = self._groups[chat] = _Window(60.0, self.budget.group_per_minute)
+            window = self._groups[chat] = _Window(self.budget.group_window, self.budget.group_per_minute)
         return window
 
     def _bucket(self, chat: ChatId, now: float) -> _Bucket:

@@ -4,6 +4,11 @@ Both are for the machine next door (Prometheus, a load balancer's probe) and mus
 reverse proxy (README, *Operations*). No figure names a reporter: notices are counted as one destination,
 "reporters"; groups are named by their chat id, which the routing table names.
 
+Every group the routing table knows (and the reporters' one label) has its series even when it is zero:
+a group with nothing waiting shows 0 rather than no line, and a counter exists at 0 before its first
+increment, so that `increase(lapor_telegram_429_total[10m])` sees the first 429 (a series born at 1 has no
+earlier sample to increase from). Likewise the hour's figures for every channel the bot serves.
+
 /healthz answers 503 when the database does not answer, or when messages are waiting and Telegram has not
 answered for `CONTACT_MAX` seconds (the bot cannot deliver); otherwise 200.
 """
@@ -18,6 +23,7 @@ from typing import Final, Protocol
 from aiohttp import web
 
 from handlers.common import owed
+from storage.models import Channel
 from storage.ops import Backlog, OpsFigures
 
 CONTACT_MAX: Final = 300.0
@@ -42,6 +48,8 @@ class OpsSources:
     pacer: PacerView | None
     last_contact: Callable[[], float | None]  # seconds since Telegram last answered (None: never)
     clock: Callable[[], datetime]
+    groups: tuple[int, ...] = ()  # every group the routing table knows: each has its series, zero or not
+    channels: tuple[str, ...] = (Channel.TELEGRAM.value,)  # the channels served: the hour's figures for each
 
 
 def chat_label(chat: int | str | None) -> str:
@@ -107,8 +115,9 @@ async def metrics(sources: OpsSources) -> web.Response:
     now = sources.clock()
     if database:
         backlog = await sources.figures.backlog()
-        pending: dict[tuple[str, str], int] = {}
-        oldest: dict[str, float] = {}
+        # A group's cards waiting, and its oldest item's age, are 0 rather than absent when nothing waits.
+        pending: dict[tuple[str, str], int] = {(str(g), owed.FORWARD_REPORT): 0 for g in sources.groups}
+        oldest: dict[str, float] = {str(g): 0.0 for g in sources.groups}
         for row in backlog:
             chat = sources.destination(row)
             pending[chat, row.kind] = pending.get((chat, row.kind), 0) + row.pending
@@ -125,22 +134,30 @@ async def metrics(sources: OpsSources) -> web.Response:
             [({"chat": chat}, round(age, 1)) for chat, age in sorted(oldest.items())],
         )
         hour = await sources.figures.last_hour(now)
+        zeros = dict.fromkeys(sources.channels, 0)
         text.gauge(
             "lapor_reports_last_hour",
             "Reports received in the last hour, by channel",
-            [({"channel": c}, n) for c, n in sorted(hour.reports.items())],
+            [({"channel": c}, n) for c, n in sorted({**zeros, **hour.reports}.items())],
         )
         text.gauge(
             "lapor_triage_moves_last_hour",
             "Supervisor moves in the last hour, by the report's channel",
-            [({"channel": c}, n) for c, n in sorted(hour.moves.items())],
+            [({"channel": c}, n) for c, n in sorted({**zeros, **hour.moves}.items())],
         )
     text.gauge("lapor_outbox_in_flight", "Outbox deliveries under way", [({}, sources.in_flight())])
     pacer = sources.pacer
     if pacer is not None:
-        text.gauge("lapor_pacer_waiting", "Requests held for their chat's budget", _by_chat(pacer.waiting()))
-        floods = _by_chat(pacer.floods_by_chat)
-        text.counter("lapor_telegram_429_total", "429 answers received from Telegram", floods or [({}, 0)])
+        known: dict[int | str | None, int] = {g: 0 for g in sources.groups}
+        known[None] = 0  # the reporters' label
+        text.gauge(
+            "lapor_pacer_waiting", "Requests held for their chat's budget", _by_chat({**known, **pacer.waiting()})
+        )
+        text.counter(
+            "lapor_telegram_429_total",
+            "429 answers received from Telegram",
+            _by_chat({**known, **pacer.floods_by_chat}),
+        )
     contact = sources.last_contact()
     if contact is not None:
         text.gauge(

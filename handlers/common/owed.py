@@ -24,6 +24,7 @@ SUMMARY: Final = "summary"  # the daily summary: text, chart, spreadsheet
 HANDOFF_PACKET: Final = "handoff_packet"  # the case packet PDF posted under the card after Teruskan
 CARD_MOVED: Final = "triage_card_moved"  # a moved report's old card, edited to say where it went
 EVIDENCE_ALBUM: Final = "triage_evidence_album"  # the report's other photos, posted under its card on demand
+OPS_WARNING: Final = "ops_warning"  # an operator's warning in the provincial group (a group's cards wait too long)
 
 KINDS: Final = frozenset(
     {
@@ -36,6 +37,7 @@ KINDS: Final = frozenset(
         HANDOFF_PACKET,
         CARD_MOVED,
         EVIDENCE_ALBUM,
+        OPS_WARNING,
     }
 )
 
@@ -88,13 +90,11 @@ def reminder(day: date, text: str, chat_id: int | None = None) -> Owed:
     return Owed(kind=GROUP_POST, dedupe_key=key, payload=payload)
 
 
-def digest(period_start: datetime, text: str, chat_id: int) -> Owed:
-    """The provincial group's digest of one period, once however often the job runs."""
-    return Owed(
-        kind=GROUP_POST,
-        dedupe_key=f"digest:{period_start.isoformat()}",
-        payload={"text": text, "chat_id": chat_id},
-    )
+def digest(period_start: datetime, text: str, chat_id: int, part: int = 0) -> Owed:
+    """The provincial group's digest of one period (`part` of it, when it is too long for one message),
+    once however often the job runs; the first part keeps the key a whole digest had."""
+    key = f"digest:{period_start.isoformat()}" + (f":{part}" if part else "")
+    return Owed(kind=GROUP_POST, dedupe_key=key, payload={"text": text, "chat_id": chat_id})
 
 
 def forward_moved(report_id: int, event_id: int, chat_id: int) -> Owed:
@@ -144,7 +144,8 @@ def lane(kind: str, payload: Mapping[str, object]) -> str:
 _REPORT_KINDS: Final = frozenset({FORWARD_REPORT, EDIT_CARD, POST_ANSWER, HANDOFF_PACKET, CARD_MOVED, EVIDENCE_ALBUM})
 
 
-def stale_warning(chat: str, oldest_item_id: int, text: str) -> Owed:
-    """The provincial group's warning that a group's cards wait too long: once per group and oldest card,
-    however often the watch looks while that card still waits."""
-    return Owed(kind=GROUP_POST, dedupe_key=f"stale:{chat}:{oldest_item_id}", payload={"text": text})
+def stale_warning(chat: str, episode: datetime, text: str) -> Owed:
+    """The provincial group's warning that a group's cards wait too long: once per group and stale episode
+    (`episode`: when the watch first found it late), however often the watch looks while it lasts and
+    however many of its cards are delivered meanwhile."""
+    return Owed(kind=OPS_WARNING, dedupe_key=f"stale:{chat}:{episode.isoformat()}", payload={"text": text})

@@ -19,7 +19,7 @@ from handlers.common.callbacks import TRIAGE_MOVE, TRIAGE_PHOTOS
 from handlers.common.events import Button
 from handlers.common.routing import Routing
 from handlers.common.text import esc
-from handlers.report.reading import format_moment
+from handlers.report.reading import MESSAGE_LIMIT, format_moment
 from handlers.triage.machine import Supervisor, encode
 from handlers.triage.service import MoveResult, Outcome, TriageService
 from locales import t, tn
@@ -29,6 +29,8 @@ from storage.triage import GroupFigures
 log = logging.getLogger(__name__)
 
 MOVE_ACTION: Final = "move_group"  # the audit log's action of a move between groups
+# Room kept in each part of a long digest for its header's "(2/3)".
+_PART_MARK_ROOM: Final = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +202,16 @@ class RegionalTriage:
         aligned = int(now.timestamp()) // step * step
         return datetime.fromtimestamp(aligned, tz=now.tzinfo) - timedelta(seconds=step)
 
-    async def digest_text(self, start: datetime, end: datetime) -> str | None:
-        """The digest of [start, end): None when nothing changed in it (no report received, none moved)."""
+    async def digest_texts(self, start: datetime, end: datetime) -> list[str]:
+        """The digest of [start, end), in as many messages as it needs to fit Telegram's 4,096 characters
+        (one line per group: 35 groups with long names do not fit one); none when nothing changed in it
+        (no report received, none moved). Each part after the first carries the header too, all marked
+        "(n/m)", so a part read alone still says what it is."""
         lines = await self.lines(start)
         moves = await self.service.triage.group_events_since(MOVE_ACTION, start)
         received = sum(line.figures.received for line in lines)
         if received == 0 and moves == 0:
-            return None
+            return []
         header = t(
             self.locale,
             "triage.digest_header",
@@ -214,8 +219,24 @@ class RegionalTriage:
             end=format_moment(end, self.locale, self.service.tz),
         )
         body = [self.line_text(line, end, "triage.digest_line") for line in lines]
-        footer = tn(self.locale, "triage.digest_moves", moves, count=moves) if moves else None
-        return "\n".join([header, *body, *([footer] if footer else [])])
+        if moves:
+            body.append(tn(self.locale, "triage.digest_moves", moves, count=moves))
+        whole = "\n".join([header, *body])
+        if len(whole) <= MESSAGE_LIMIT:
+            return [whole]
+        # A line is short (a group's name is at most 64 characters, handlers/common/routing.py): parts fill
+        # by whole lines.
+        room = MESSAGE_LIMIT - len(header) - _PART_MARK_ROOM
+        parts: list[list[str]] = [[]]
+        for text in body:
+            if parts[-1] and len("\n".join([*parts[-1], text])) + 1 > room:
+                parts.append([])
+            parts[-1].append(text)
+        count = len(parts)
+        return [
+            "\n".join([header + " " + t(self.locale, "triage.digest_part", part=n, parts=count), *part])
+            for n, part in enumerate(parts, start=1)
+        ]
 
     async def enqueue_digest(self, now: datetime, minutes: int) -> bool:
         """Owe the provincial group the digest of the period just ended, once however often the job runs."""
@@ -223,9 +244,10 @@ class RegionalTriage:
             return False
         start = self.period_start(now, minutes)
         end = start + timedelta(minutes=minutes)
-        text = await self.digest_text(start, end)
-        if text is None:
+        texts = await self.digest_texts(start, end)
+        if not texts:
             return False
-        await self.service.store.outbox.enqueue(owed.digest(start, text, self.routing.provincial))
+        for part, text in enumerate(texts):
+            await self.service.store.outbox.enqueue(owed.digest(start, text, self.routing.provincial, part))
         self.service.wake()
         return True

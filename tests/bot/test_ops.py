@@ -10,17 +10,23 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.telegram.pacer import Pacer
-from bot.telegram.pacing import Priority
-from bot.watch import StaleWatch, recall_last_minute
-from bot.web.ops import REPORTERS, Destinations, OpsSources, chat_label, healthz
+from bot.telegram.pacer import Pacer, paced
+from bot.telegram.pacing import Budget, Priority
+from bot.watch import GROUP_COSTS, PRIVATE_KINDS, StaleWatch, recall_last_minute
+from bot.web.ops import REPORTERS, Destinations, OpsSources, chat_label, healthz, metrics
 from handlers.common import owed
+from handlers.triage.machine import Action
+from handlers.triage.service import MoveResult, TriageService
 from locales import tn
 from storage.db import utcnow
+from storage.models import Channel, ReportState
 from storage.ops import OpsFigures
 from storage.store import Store
-from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.bot_api import FakeBotApi, Limits, RetryAfter
 from tests.telegram.harness import GROUP, Citizen, make_settings, running_bot
+from tests.telegram.test_pacer import eventually
+from tests.triage.helpers import ALICE, REGIONS, TZ, add_report, photo
+from tests.triage.test_regional_groups import SEMARANG, SURAKARTA, write_routing
 
 SAMPLE = re.compile(r'^[a-z_0-9]+(\{([a-z_]+="[^"]*",?)+\})? -?[0-9][0-9.e+-]*$')
 
@@ -67,9 +73,80 @@ async def test_health_and_metrics_show_the_backlog_by_group_and_no_reporter(api:
     }
     for line in text.splitlines():
         assert line.startswith("# ") or SAMPLE.match(line), line
-    assert samples(text, "lapor_outbox_pending") == {f'{{chat="{GROUP}",kind="triage_group_post"}}': 1.0}
+    assert samples(text, "lapor_outbox_pending") == {
+        f'{{chat="{GROUP}",kind="forward_report"}}': 0.0,  # the group's cards: none waiting, and shown as 0
+        f'{{chat="{GROUP}",kind="triage_group_post"}}': 1.0,
+    }
     assert samples(text, "lapor_database_up") == {"": 1.0}
     assert str(citizen.user_id) not in text  # a private chat id is a person
+
+
+async def test_metrics_values_two_groups_backlogs_a_quiet_group_a_429_and_the_hours_figures(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = make_settings(api, tmp_path, region_groups_file=write_routing(tmp_path))
+    for chat in (SURAKARTA, SEMARANG):
+        api.set_blocked(chat)  # what is owed to the two regional groups stays pending
+    async with running_bot(settings) as app:
+        store, triage = app.services.store, app.services.triage
+        reports = [
+            await add_report(store, address="5401", region="kab-klaten", now=utcnow()),
+            await add_report(store, address="5402", region="kab-klaten", now=utcnow(), channel=Channel.WHATSAPP),
+            await add_report(store, address="5403", region="kota-semarang", now=utcnow()),
+        ]
+        for report in reports:
+            await store.outbox.enqueue(owed.forward_report(report.id))
+        app.services.outbox.wake()
+        await api.wait_for(lambda c: c.chat_id == SEMARANG, failed=True)
+        claimed = await triage.move(reports[0].id, Action.CLAIM, ReportState.BARU, ALICE)
+        assert claimed.result is MoveResult.DONE
+        api.fail("sendMessage", 1, RetryAfter(1), chat_id=GROUP)
+        await app.application.bot.send_message(GROUP, "pengumuman")  # answered 429 once, then sent
+        async with aiohttp.ClientSession() as session, session.get(f"{app.http.url}/metrics") as response:
+            text = await response.text()
+    pending = samples(text, "lapor_outbox_pending")
+    assert pending[f'{{chat="{SURAKARTA}",kind="forward_report"}}'] == 2.0
+    assert pending[f'{{chat="{SEMARANG}",kind="forward_report"}}'] == 1.0
+    assert pending[f'{{chat="{GROUP}",kind="forward_report"}}'] == 0.0  # a quiet group: a 0 series, not none
+    oldest = samples(text, "lapor_outbox_oldest_waiting_seconds")
+    assert oldest[f'{{chat="{SURAKARTA}"}}'] > 0 and oldest[f'{{chat="{SEMARANG}"}}'] > 0
+    assert oldest[f'{{chat="{GROUP}"}}'] == 0.0
+    assert samples(text, "lapor_telegram_429_total") == {
+        f'{{chat="{GROUP}"}}': 1.0,
+        f'{{chat="{SURAKARTA}"}}': 0.0,
+        f'{{chat="{SEMARANG}"}}': 0.0,
+        '{chat="reporters"}': 0.0,
+    }
+    assert samples(text, "lapor_pacer_waiting")[f'{{chat="{SEMARANG}"}}'] == 0.0
+    # WhatsApp is off here, so it has no 0 series; its report (made in storage) still counts.
+    assert samples(text, "lapor_reports_last_hour") == {'{channel="telegram"}': 2.0, '{channel="whatsapp"}': 1.0}
+    assert samples(text, "lapor_triage_moves_last_hour") == {'{channel="telegram"}': 1.0}
+
+
+async def test_the_hours_figures_count_each_channel_and_show_0_for_a_quiet_one(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    try:
+        whatsapp = await add_report(store, address="6281", now=utcnow(), channel=Channel.WHATSAPP)
+        for address in ("6282", "6283"):
+            await add_report(store, address=address, now=utcnow(), channel=Channel.WHATSAPP)
+        service = TriageService(store, REGIONS, "id", TZ)
+        assert (await service.move(whatsapp.id, Action.CLAIM, ReportState.BARU, ALICE)).result is MoveResult.DONE
+        channels = ("telegram", "whatsapp")
+        sources = OpsSources(
+            OpsFigures(store.db),
+            Destinations(lambda r: GROUP, GROUP),
+            lambda: 0,
+            None,
+            lambda: 1.0,
+            utcnow,
+            (GROUP,),
+            channels,
+        )
+        text = (await metrics(sources)).text or ""
+    finally:
+        await store.close()
+    assert samples(text, "lapor_reports_last_hour") == {'{channel="telegram"}': 0.0, '{channel="whatsapp"}': 3.0}
+    assert samples(text, "lapor_triage_moves_last_hour") == {'{channel="telegram"}': 0.0, '{channel="whatsapp"}': 1.0}
 
 
 async def test_healthz_is_503_when_messages_wait_and_telegram_never_answered(tmp_path: Path) -> None:
@@ -120,10 +197,70 @@ async def test_a_group_whose_oldest_card_waits_too_long_is_announced_once(tmp_pa
         rows = await store.db.fetchall("SELECT kind, payload FROM outbox WHERE dedupe_key GLOB 'stale:*'")
     finally:
         await store.close()
-    assert len(rows) == 1 and rows[0]["kind"] == owed.GROUP_POST
+    assert len(rows) == 1 and rows[0]["kind"] == owed.OPS_WARNING
     expected = tn("id", "ops.stale_cards", 2, group="Karesidenan &lt;Surakarta&gt;", minutes=11, count=2)
     assert json.loads(rows[0]["payload"]) == {"text": expected}
     assert woken == [1, 1]
+
+
+async def test_a_stuck_group_is_warned_once_per_episode_however_many_of_its_cards_leave(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    clock = [utcnow() + timedelta(minutes=11)]
+    try:
+        for report_id in (41, 42, 43):
+            await store.outbox.enqueue(owed.forward_report(report_id))
+        watch = StaleWatch(
+            OpsFigures(store.db),
+            store.outbox,
+            minutes=10,
+            destination=Destinations(lambda region: GROUP, GROUP),
+            group_name=str,
+            locale="id",
+            clock=lambda: clock[0],
+            wake=lambda: None,
+        )
+        assert await watch.check() == 1
+        # The saturated group delivers its oldest cards one by one: the oldest id changes, the episode does not.
+        for item in (await store.outbox.due(utcnow()))[:2]:
+            await store.outbox.mark_sent(item.id)
+            clock[0] += timedelta(seconds=30)
+            assert await watch.check() == 1
+        warned = await store.db.fetchall("SELECT dedupe_key FROM outbox WHERE kind = ?", (owed.OPS_WARNING,))
+        assert len(warned) == 1
+        # The backlog clears: the episode ends; a group late again later is a new episode, announced again.
+        for item in await store.outbox.due(utcnow()):
+            if item.kind == owed.FORWARD_REPORT:
+                await store.outbox.mark_sent(item.id)
+        assert await watch.check() == 0
+        await store.outbox.enqueue(owed.forward_report(44))
+        clock[0] = utcnow() + timedelta(minutes=12)
+        assert await watch.check() == 1
+        warned = await store.db.fetchall("SELECT dedupe_key FROM outbox WHERE kind = ?", (owed.OPS_WARNING,))
+    finally:
+        await store.close()
+    assert len(warned) == 2
+
+
+async def test_the_stale_warning_goes_ahead_of_the_cards_waiting_in_a_saturated_group(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    api.flood.limits = Limits(group_per_minute=2, group_window=4.0)
+    async with running_bot(make_settings(api, tmp_path), budget=Budget(group_per_minute=2, group_window=4.0)) as app:
+        store, bot = app.services.store, app.application.bot
+        with paced(Priority.BULK):  # the group's budget is spent for the window
+            for n in range(2):
+                await bot.send_message(GROUP, f"pengumuman {n}")
+        mark = len(api.calls)
+        reports = [await add_report(store, address=f"52{n}", now=utcnow()) for n in range(3)]
+        for report in reports:
+            await store.outbox.enqueue(owed.forward_report(report.id))
+        app.services.outbox.wake()
+        await eventually(lambda: app.pacer is not None and app.pacer.waiting().get(GROUP, 0) == 3)
+        await store.outbox.enqueue(owed.stale_warning(str(GROUP), utcnow(), "Kartu menunggu"))
+        app.services.outbox.wake()
+        await api.wait_for(lambda c: c.chat_id == GROUP and c.params.get("text") == "Kartu menunggu", 15, since=mark)
+    first = next(c for c in api.calls[mark:] if c.chat_id == GROUP)
+    assert first.params.get("text") == "Kartu menunggu"  # before any of the three cards owed before it
 
 
 async def test_a_restarted_pacer_recalls_what_the_outbox_sent_into_groups_in_the_last_minute(tmp_path: Path) -> None:
@@ -142,3 +279,29 @@ async def test_a_restarted_pacer_recalls_what_the_outbox_sent_into_groups_in_the
         queue.push(GROUP, 1, Priority.CARD)
     granted, next_at = queue.release(time.monotonic())
     assert len(granted) == 17 and next_at is not None  # 20 a minute, three of them already spent
+
+
+async def test_a_restarted_pacer_recalls_photos_posted_on_demand_and_moved_cards(tmp_path: Path) -> None:
+    solo, semarang = -1002000000001, -1002000000002
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
+    try:
+        report = await add_report(store, photos=(photo("a" * 64), photo("b" * 64), photo("c" * 64)), now=utcnow())
+        await store.outbox.enqueue(owed.evidence_album(report.id, solo, 7))  # two photos: the card shows one
+        await store.outbox.enqueue(owed.card_moved(report.id, 1, semarang, 8, "caption"))
+        for item in await store.outbox.due(utcnow()):
+            await store.outbox.mark_sent(item.id)
+        pacer = Pacer(Budget(group_per_minute=3))
+        assert await recall_last_minute(pacer, OpsFigures(store.db), provincial=GROUP, clock=utcnow) == 3
+    finally:
+        await store.close()
+    queue = pacer._queue
+    for chat in (solo, semarang):
+        for _ in range(3):
+            queue.push(chat, 1, Priority.CARD)
+    granted, _ = queue.release(time.monotonic())
+    assert [t.chat for t in granted].count(solo) == 1  # 3 a minute, the album's two already spent
+    assert [t.chat for t in granted].count(semarang) == 2  # the moved card's edit, in its old group
+
+
+def test_every_outbox_kind_is_either_counted_for_its_group_or_private() -> None:
+    assert set(GROUP_COSTS) | PRIVATE_KINDS == owed.KINDS and not set(GROUP_COSTS) & PRIVATE_KINDS

@@ -131,5 +131,6 @@ async def test_limits_can_be_read_and_set_over_the_control_api() -> None:
                     "private_per_second": 1.0,
                     "private_burst": 20,
                     "overall_per_second": 30,
+                    "group_window": 60.0,
                 },
             }

@@ -9,7 +9,8 @@ import contextlib
 from telegram.error import RetryAfter
 
 from bot.telegram.pacer import Pacer
-from bot.telegram.pacing import Budget, PaceQueue, Priority, cost
+from bot.telegram.pacing import EDITS, SENDS, Budget, PaceQueue, Priority, cost
+from tests.fakes.bot_api.limits import COUNTED, message_count
 
 GROUP = -1001
 OTHER_GROUP = -1002
@@ -189,3 +190,20 @@ async def test_a_429_holds_the_chat_before_anything_waiting_there_is_let_go() ->
     second.cancel()
     await asyncio.gather(second, return_exceptions=True)
     await pacer.shutdown()
+
+
+def test_the_pacer_counts_exactly_what_the_fake_telegram_counts() -> None:
+    assert SENDS | EDITS == COUNTED
+    assert not SENDS & EDITS
+    for method in sorted(COUNTED):
+        assert cost(method, {"chat_id": -1}) == message_count(method, {"chat_id": -1}) == 1, method
+    for method, params in [
+        ("sendMediaGroup", {"media": [{"type": "photo"}] * 4}),
+        ("forwardMessages", {"message_ids": [1, 2, 3]}),
+        ("copyMessages", {"message_ids": [1, 2]}),
+        ("answerCallbackQuery", {}),
+        ("deleteMessage", {}),
+        ("sendChatAction", {}),
+    ]:
+        assert cost(method, params) == message_count(method, params), method
+    assert cost("editMessageMedia", {}) == message_count("sendVideo", {}) == 1  # the audit's two, counted by both

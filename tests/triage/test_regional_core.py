@@ -137,6 +137,37 @@ async def test_the_digest_is_owed_once_a_period_and_only_when_something_happened
         assert not await single.enqueue_digest(quiet_now + timedelta(hours=1), 60)  # one group: no digest
 
 
+async def test_a_digest_of_35_groups_with_long_names_is_split_to_fit_telegrams_4096_characters(
+    tmp_path: Path,
+) -> None:
+    regions = [r for r in REGIONS.regions if r.id != UNKNOWN_REGION_ID]
+    assert len(regions) == 35
+    groups = tuple(
+        RegionGroupChat(
+            chat_id=-2000 - n, name=f"Bawaslu {r.name} <Tim> & Sentra Gakkumdu".ljust(64, "x")[:64], covers=(r.id,)
+        )
+        for n, r in enumerate(regions)
+    )
+    async with open_store(tmp_path) as store:
+        regional = RegionalTriage(service_for(store), Routing.build(RoutingFile(groups=groups), REGIONS, PROVINCIAL))
+        now = NOW + timedelta(days=2)
+        for n, region in enumerate(regions):
+            await add_report(store, address=str(n), region=region.id, now=now - timedelta(minutes=30))
+        assert await regional.enqueue_digest(now, 60)
+        assert await regional.enqueue_digest(now + timedelta(minutes=5), 60)  # same period: owed once
+        texts = [str(d["text"]) for d in outbox(tmp_path / "db.sqlite3", owed.GROUP_POST)]
+    assert len(texts) >= 2 and all(len(text) <= 4096 for text in texts)
+    for n, text in enumerate(texts, start=1):
+        assert text.split("\n", 1)[0].startswith("🗺️ <b>Rekap grup wilayah</b>")
+        assert text.split("\n", 1)[0].endswith(f"(bagian {n}/{len(texts)})")
+    lines = [line for text in texts for line in text.split("\n")[1:]]
+    # Every group once, in order, the provincial group last; nothing lost between the parts.
+    assert len(lines) == 36 and all("1 laporan baru" in line for line in lines[:35])
+    assert [line.split("</b>")[0] for line in lines[:35]] == [
+        "• <b>" + g.name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for g in groups
+    ]
+
+
 def test_find_group_by_name_region_or_karesidenan() -> None:
     class _Service:
         regions = REGIONS

@@ -235,6 +235,42 @@ async def test_members_triage_only_their_groups_reports(api: FakeBotApi, tmp_pat
     ]
 
 
+async def test_provincial_laporan_is_a_copy_and_moves_on_it_edit_the_regional_card(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = make_settings(api, tmp_path, region_groups_file=write_routing(tmp_path))
+    provincial, solo, _ = three_groups(api)
+    async with running_bot(settings) as app:
+        store = app.services.store
+        report = await add_report(store, address="5321", region="kab-klaten", now=utcnow())
+        await forwarded(app, report)
+        await api.wait_for(lambda c: is_card(c, SURAKARTA, report.code), timeout=10)
+        regional = card_message(api, SURAKARTA, report.code)
+
+        mark = len(api.calls)
+        provincial.command(PROVINCIAL_SUP, "laporan", report.code)
+        await said_in(api, GROUP, "Riwayat", mark)
+        copy = card_message(api, GROUP, report.code)
+        # The regional card keeps its buttons and stays the report's live card.
+        assert "🙋 Ambil" in solo.buttons(regional)
+        current = await store.reports.get(report.id)
+        assert current is not None and (current.card_chat_id, current.card_message_id) == (SURAKARTA, regional)
+
+        # Ambil on the provincial copy: the move counts, and the regional card is the one the outbox edits.
+        answered = await answer_to(api, provincial, PROVINCIAL_SUP, copy, provincial.buttons(copy)["🙋 Ambil"])
+        assert not answered.params.get("show_alert")
+        await eventually(lambda: "Diambil oleh Pengawas Provinsi" in shown(api.message(SURAKARTA, regional)))
+        assert "🙋 Ambil" not in solo.buttons(regional) and solo.buttons(regional)  # the new state's buttons
+        # The copy shows the new state too, so its buttons are not a stale press.
+        await eventually(lambda: "Diambil oleh Pengawas Provinsi" in shown(api.message(GROUP, copy)))
+        assert provincial.buttons(copy) == solo.buttons(regional)
+        # The region's own supervisors go on from their card.
+        verify = next(data for label, data in solo.buttons(regional).items() if ":verify:" in data)
+        done = await answer_to(api, solo, SOLO_SUP, regional, verify)
+        assert not done.params.get("show_alert"), done.params
+    assert rows(settings.database_path, "SELECT state, card_chat_id FROM reports") == [("terverifikasi", SURAKARTA)]
+
+
 # -------------------------------------------------------------------- moving a report
 
 

@@ -12,6 +12,8 @@ import logging
 from datetime import time
 
 from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.telegram.calls import answer_query, tolerate_not_modified
@@ -203,6 +205,29 @@ class TelegramTriage:
             query,
             t(self.locale, "triage.done", action=t(self.locale, action_key(press.action)), code=outcome.report.code),
         )
+        await self._refresh_copy(query, outcome.report)
+
+    async def _refresh_copy(self, query: CallbackQuery, report: Report) -> None:
+        """A move pressed on a copy of the card (/laporan in the provincial group): the outbox edits the
+        live card in the report's group; the copy, the only other card with buttons, shows the new state
+        at once, so its buttons are the state's and not a stale press waiting to be refused."""
+        message = query.message
+        if message is None or (message.chat.id, message.message_id) == (report.card_chat_id, report.card_message_id):
+            return
+        bot, markup = query.get_bot(), await self.card.keyboard(report)
+
+        async def send(text: str, as_html: bool) -> None:
+            mode = ParseMode.HTML if as_html else None
+            await tolerate_not_modified(
+                bot.edit_message_text(
+                    text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup, parse_mode=mode
+                )
+            )
+
+        try:
+            await self.card.post(report, send)
+        except TelegramError as exc:
+            log.info("card copy not refreshed: %s", type(exc).__name__)
 
     # ---------------------------------------------------------------- the card's second row
 

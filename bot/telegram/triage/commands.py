@@ -115,7 +115,9 @@ class TriageCommands:
     # ---------------------------------------------------------------- /laporan CODE
 
     async def show_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The card again, with its buttons, below it its history; the new card is the one kept current."""
+        """The card again, with its buttons, below it its history. In the report's own group the new card
+        is the one kept current; elsewhere (the provincial group) it is a copy: moves made on it apply to
+        the report, and the live card in the report's group is the one edited."""
         message = await self._allowed(update, fresh=True)
         if message is None:
             return
@@ -126,8 +128,14 @@ class TriageCommands:
         card = await message.reply_text(view.text, reply_markup=await self._card.keyboard(report))
         for text in await self._service.history(report):
             await card.reply_text(text)
+        reports = self._service.store.reports
+        if card.chat_id != self._regional.group_of(report):
+            # Taking the card over here would strip the regional group's card of its buttons and send
+            # every later edit to this group: the region's supervisors would lose their own report.
+            await reports.add_copy(report.id, card.chat_id, card.message_id)
+            return
         previous = (report.card_chat_id, report.card_message_id)
-        await self._service.store.reports.set_card(report.id, card.chat_id, card.message_id)
+        await reports.set_card(report.id, card.chat_id, card.message_id)
         if previous[0] is not None and previous[1] is not None:
             # One card with live buttons per report: the old one keeps its text, loses its buttons.
             try:

@@ -4,15 +4,18 @@ They follow the forwarder's retry rules (bot/telegram/calls.py): Telegram's 429 
 `RetryLater(retry_after)`, a group the bot cannot write to is retried loudly every five minutes, and
 network errors fall to the worker's exponential backoff. A card edit renders the card as it is *now*,
 so an older edit that is superseded by a pending newer one is skipped, and "message is not modified"
-counts as done.
+counts as done. It looks again once its group's budget lets it go (the pacer's `turn`): in a saturated
+group it may have waited minutes, and a move made meanwhile owes a newer edit that shows everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Final, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
@@ -48,6 +51,13 @@ _TEXT_REFUSALS: Final = ("too long", "can't parse entities", "text is empty")
 _TAG_RE: Final = re.compile(r"<[^>]*>")
 _PLAIN_MAX: Final = 4000
 T = TypeVar("T")
+# Waits until a chat's budget allows one message, and holds it for the block (bot/telegram/pacer.py).
+Turn = Callable[[int], AbstractAsyncContextManager[None]]
+
+
+def no_wait(chat: int) -> AbstractAsyncContextManager[None]:
+    """The turn without a pacer (tests and benchmarks that run without one): at once."""
+    return contextlib.nullcontext()
 
 
 def text_refused(exc: BadRequest) -> bool:
@@ -151,21 +161,41 @@ class TriageCard:
 class CardEditor:
     """`triage_edit_card`: the card edited in place to the report's current state and buttons."""
 
-    def __init__(self, bot: Bot, service: TriageService, card: TriageCard) -> None:
+    def __init__(self, bot: Bot, service: TriageService, card: TriageCard, *, turn: Turn = no_wait) -> None:
         self._bot = bot
         self._service = service
         self._card = card
+        self._turn = turn
 
     async def __call__(self, item: OutboxItem) -> None:
         service = self._service
         report_id = int(str(item.payload["report_id"]))
         if await service.triage.newer_pending(EDIT_CARD, item.id, report_id):
             return  # a newer edit of the same card will show everything this one would
-        report = await service.store.reports.get(report_id)
+        report = await self._current(report_id)
+        # The outbox edits a card one move at a time, so a newer move's edit waits behind this one and can
+        # never be coalesced with it in the pacer; this one therefore waits for its group's budget *before*
+        # it reads the report and builds its text, and looks again when its turn comes.
+        async with self._turn(self._card_chat(report)):
+            if await service.triage.newer_pending(EDIT_CARD, item.id, report_id):
+                return  # its turn is given back unspent: the newer edit goes in its place
+            await self._edit(await self._current(report_id))
+
+    async def _current(self, report_id: int) -> Report:
+        report = await self._service.store.reports.get(report_id)
         if report is None:
             raise GiveUp("no such report")
+        self._card_chat(report)
+        return report
+
+    @staticmethod
+    def _card_chat(report: Report) -> int:
         if report.card_chat_id is None or report.card_message_id is None:
             raise RetryLater(_CARD_NOT_POSTED, "card not posted yet")
+        return report.card_chat_id
+
+    async def _edit(self, report: Report) -> None:
+        assert report.card_chat_id is not None and report.card_message_id is not None
         chat_id, message_id, markup = report.card_chat_id, report.card_message_id, await self._card.keyboard(report)
         as_caption = report.card_kind == CARD_CAPTION
 

@@ -18,21 +18,45 @@ from typing import Any, Final
 
 from tests.fakes.bot_api.faults import ChatId
 
-# The methods that put (or change) a message in a chat; chat actions, callback answers and deletions
-# do not count against Telegram's limits.
+# The methods that put (or change) a message in a chat, as Telegram counts them: every one the Bot API has,
+# implemented here or not. Chat actions, callback answers and deletions do not count against Telegram's
+# limits. Kept apart from the bot's own list (bot/telegram/pacing.py SENDS and EDITS) on purpose: the fake
+# is the witness that the pacer forgets none (tests/telegram/test_pacing.py checks they agree).
 COUNTED: Final = frozenset(
     {
         "sendMessage",
         "sendPhoto",
         "sendDocument",
         "sendMediaGroup",
+        "sendVideo",
+        "sendVideoNote",
+        "sendAudio",
+        "sendVoice",
+        "sendAnimation",
+        "sendPaidMedia",
+        "sendSticker",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "sendInvoice",
+        "sendGame",
         "copyMessage",
+        "copyMessages",
         "forwardMessage",
+        "forwardMessages",
         "editMessageText",
         "editMessageCaption",
         "editMessageReplyMarkup",
+        "editMessageMedia",
+        "editMessageLiveLocation",
+        "stopMessageLiveLocation",
+        "stopPoll",
     }
 )
+# A call that puts several messages at once, and the parameter that lists them.
+BATCHES: Final = {"sendMediaGroup": "media", "forwardMessages": "message_ids", "copyMessages": "message_ids"}
 
 
 @dataclass(frozen=True)
@@ -44,15 +68,17 @@ class Limits:
     private_per_second: float = 1.0
     private_burst: int = 20
     overall_per_second: int = 30
+    group_window: float = 60.0  # the span ``group_per_minute`` counts over: a test may shrink the minute
 
 
 def message_count(method: str, params: dict[str, Any]) -> int:
-    """How many messages a call costs: an album one per item, anything counted one, the rest none."""
+    """How many messages a call costs: an album (or a batch forward or copy) one per item, anything counted
+    one, the rest none."""
     if method not in COUNTED:
         return 0
-    if method == "sendMediaGroup":
-        media = params.get("media")
-        return len(media) if isinstance(media, list) and media else 1
+    if method in BATCHES:
+        items = params.get(BATCHES[method])
+        return len(items) if isinstance(items, list) and items else 1
     return 1
 
 
@@ -124,7 +150,7 @@ class FloodControl:
     def _group_wait(self, limits: Limits, chat_id: ChatId | None, now: float, count: int) -> float:
         assert chat_id is not None
         sent = self._groups.setdefault(chat_id, deque())
-        return _window_wait(sent, now, 60.0, limits.group_per_minute, count)
+        return _window_wait(sent, now, limits.group_window, limits.group_per_minute, count)
 
     def _private_wait(self, limits: Limits, chat_id: ChatId, now: float, count: int) -> float:
         bucket = self._refilled(limits, chat_id, now)
