@@ -52,7 +52,6 @@ from bench_intake import Fake, start, stop, wait_ready  # noqa: E402
 from conversation import CODE_RE, PHOTOS, REGION, steps  # noqa: E402
 
 from handlers.common.owed import CARD_MOVED, EDIT_CARD  # noqa: E402
-
 from tests.fakes.bot_api.limits import message_count  # noqa: E402  (what the fake counts, the bench counts)
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
