@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from bot.outbox import RetryLater
-from handlers.common.events import Reply
+from handlers.common.events import Reply, typed_commands
 from handlers.common.notices import render_notice
 from storage.models import Channel, OutboxItem, Reporter
 from storage.store import Store
@@ -51,6 +51,7 @@ class ReporterNotifier:
         if sender is None:
             raise RetryLater(_NO_CHANNEL_RETRY, f"channel {reporter.channel} is not running")
         locale = reporter.locale or self._default_locale
-        message_id = await sender(reporter, render_notice(item.payload, locale), locale)
+        notice = render_notice(item.payload, locale, typed=typed_commands(reporter.channel))
+        message_id = await sender(reporter, notice, locale)
         for hook in self._hooks:
             await hook(item, reporter, message_id)

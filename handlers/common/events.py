@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Final
 
 from handlers.common.errors import LaporNetralError
+from storage.models import Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,21 @@ def parse_command(text: str) -> Command:
     """`/status LN-ABC234` as a command; a `@BotName` suffix (Telegram groups) is dropped."""
     head, _, args = text.strip().partition(" ")
     return Command(head[1:].split("@", 1)[0].lower(), args.strip())
+
+
+# WhatsApp has no command menu and its users type commands as words ("status", not "/status"): every text
+# a citizen reads that names a command has a twin key with this suffix naming the typed words.
+TYPED_SUFFIX: Final = "_typed"
+
+
+def typed_commands(channel: Channel | None) -> bool:
+    """Whether the channel's users type commands as words: WhatsApp has no command menu and no "/"."""
+    return channel is Channel.WHATSAPP
+
+
+def command_text(key: str, *, typed: bool) -> str:
+    """The catalog key of a text that names commands, as the citizen's channel takes them."""
+    return key + TYPED_SUFFIX if typed else key
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers.common.events import Button, Reply
-from locales import t
+from handlers.common.events import Button, Reply, command_text
+from locales import DEFAULT_LOCALE, catalog, t
 
 
-def render_notice(payload: Mapping[str, object], locale: str) -> Reply:
+def render_notice(payload: Mapping[str, object], locale: str, *, typed: bool = False) -> Reply:
+    """The notice in `locale`; `typed` for a channel whose users type commands as words (its `_typed` text,
+    where the notice names a command)."""
     raw = payload.get("values")
     values: dict[str, object] = {}
     if isinstance(raw, dict):
@@ -25,4 +27,7 @@ def render_notice(payload: Mapping[str, object], locale: str) -> Reply:
     )
     # The ticket code apart from the text, for channels that must send it as a field (WhatsApp templates).
     extra = {"code": str(values["code"])} if "code" in values else {}
-    return Reply(t(locale, str(payload["key"]), **values), buttons, extra=extra)
+    key = str(payload["key"])
+    if typed and command_text(key, typed=True) in catalog(DEFAULT_LOCALE):
+        key = command_text(key, typed=True)
+    return Reply(t(locale, key, **values), buttons, extra=extra)

@@ -24,6 +24,7 @@ from handlers.common.events import (
     SharedContact,
     Text,
     Unsupported,
+    command_text,
 )
 from handlers.common.regions import UNKNOWN_REGION_ID
 from handlers.common.text import (
@@ -295,7 +296,7 @@ async def _answer(event: Event, draft: Draft, ctx: Context) -> Turn:
 def _command(event: Command, draft: Draft, ctx: Context) -> Turn:
     if event.name in ("start", "mulai"):
         rows = [prompt(Draft(), ctx.view)]
-        replies = [_say(ctx, "start.welcome")]
+        replies = [_say(ctx, command_text("start.welcome", typed=ctx.view.typed_commands))]
         if draft.active:
             replies.append(_say(ctx, "start.draft_waiting"))
             rows = [prompt(draft, ctx.view)]
@@ -309,11 +310,11 @@ def _command(event: Command, draft: Draft, ctx: Context) -> Turn:
             return Turn([_say(ctx, "cancel.nothing")], draft)
         return _ask_cancel(draft, ctx)
     if event.name in ("bantuan", "help"):
-        replies = [_say(ctx, "help.text_typed" if ctx.view.typed_commands else "help.text")]
+        replies = [_say(ctx, command_text("help.text", typed=ctx.view.typed_commands))]
         if draft.active:
             replies.append(prompt(draft, ctx.view))
         return Turn(replies, draft)
-    replies = [_say(ctx, "command.unknown")]
+    replies = [_say(ctx, command_text("command.unknown", typed=ctx.view.typed_commands))]
     if draft.active:
         replies.append(prompt(draft, ctx.view))
     return Turn(replies, draft)

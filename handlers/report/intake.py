@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.common import owed
 from handlers.common.callbacks import FORM, GO_START
-from handlers.common.events import Button, Choice, Command, Event, Reply
+from handlers.common.events import Button, Choice, Command, Event, Reply, command_text, typed_commands
 from handlers.common.limits import FloodGuard
 from handlers.common.regions import RegionCatalog
 from handlers.report import conversation
@@ -148,7 +148,7 @@ class Intake:
                 # Switched first, so the answer (and the transport's own labels) are in the new language.
                 locale = LOCALES[(LOCALES.index(locale) + 1) % len(LOCALES)]
                 await store.reporters.set_locale(reporter.id, locale)
-                replies, new_draft, report = self._language_changed(locale, draft), draft, None
+                replies, new_draft, report = self._language_changed(locale, draft, reporter.channel), draft, None
             else:
                 replies, new_draft, report = await self._turn(reporter, locale, event, draft)
             if report is None:
@@ -168,7 +168,7 @@ class Intake:
             )
             log.info("report %s committed", created.code)
             self._on_report()
-            return Answer(self._submitted(created, locale), locale)
+            return Answer(self._submitted(created, locale, reporter.channel), locale)
 
     async def _route(self, reporter: Reporter, locale: str, event: Event, reply_to: str | None) -> list[Reply] | None:
         for router in self._routers:
@@ -211,7 +211,7 @@ class Intake:
             today=today,
             regions=self._regions,
             max_photos=self._config.max_photos,
-            typed_commands=channel is Channel.WHATSAPP,
+            typed_commands=typed_commands(channel),
             tz=self._config.tz,
         )
         store_image = self.store_image
@@ -300,10 +300,10 @@ class Intake:
             witnesses=tuple(draft.witnesses),
         )
 
-    def _submitted(self, report: Report, locale: str) -> list[Reply]:
+    def _submitted(self, report: Report, locale: str, channel: Channel) -> list[Reply]:
         return [
             Reply(
-                t(locale, "report.submitted", code=report.code),
+                t(locale, command_text("report.submitted", typed=typed_commands(channel)), code=report.code),
                 ((Button(t(locale, "report.another"), GO_START),),),
             )
         ]
@@ -334,13 +334,13 @@ class Intake:
             )
             for r in mine
         ]
-        lines.append(t(locale, "status.list_footer"))
+        lines.append(t(locale, command_text("status.list_footer", typed=typed_commands(reporter.channel))))
         return [Reply("\n".join(lines))]
 
     async def _form(self, reporter: Reporter, locale: str, code: str) -> list[Reply]:
         """The reporter's own form, to their own chat only: someone else's code reads as no such report."""
         if not code.strip():
-            return [Reply(t(locale, "status.form_usage"))]
+            return [Reply(t(locale, command_text("status.form_usage", typed=typed_commands(reporter.channel))))]
         report = await self._store.reports.by_code(code.strip())
         if self._own_form is None or report is None or report.reporter_id != reporter.id:
             return [Reply(t(locale, "status.not_found"))]
@@ -350,7 +350,7 @@ class Intake:
         log.info("own form of %s sent to its reporter", report.code)
         return [reply]
 
-    def _language_changed(self, locale: str, draft: Draft) -> list[Reply]:
+    def _language_changed(self, locale: str, draft: Draft, channel: Channel) -> list[Reply]:
         """The confirmation, with the current question again, in the new language."""
         changed = Reply(t(locale, "language.changed"))
-        return conversation.merge_notices([changed, prompt(draft, self._context(locale).view)])
+        return conversation.merge_notices([changed, prompt(draft, self._context(locale, channel).view)])

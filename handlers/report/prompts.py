@@ -9,7 +9,7 @@ from datetime import UTC, date, tzinfo
 from typing import Final
 
 from handlers.common.callbacks import GO_START
-from handlers.common.events import Button, Reply, RequestKeyboard
+from handlers.common.events import Button, Reply, RequestKeyboard, command_text
 from handlers.common.regions import UNKNOWN_REGION_ID, RegionCatalog
 from handlers.common.text import esc, esc_within
 from handlers.common.when import date_examples, format_long_date
@@ -317,7 +317,8 @@ def confirm_cancel(draft: Draft, view: View) -> Reply:
 
 
 def offer_start(draft: Draft, view: View) -> Reply:
-    return Reply(t(view.locale, "start.idle_hint"), ((Button(t(view.locale, "start.button"), GO_START),),))
+    hint = t(view.locale, command_text("start.idle_hint", typed=view.typed_commands))
+    return Reply(hint, ((Button(t(view.locale, "start.button"), GO_START),),))
 
 
 # Every step has its question; IDLE's is the way to start a report.

@@ -17,7 +17,19 @@ from typing import Final
 
 from handlers.common import owed
 from handlers.common.callbacks import ANSWER, ANSWER_DONE, number
-from handlers.common.events import Button, Choice, Command, Event, FetchFailed, Image, Reply, Text, Unsupported
+from handlers.common.events import (
+    Button,
+    Choice,
+    Command,
+    Event,
+    FetchFailed,
+    Image,
+    Reply,
+    Text,
+    Unsupported,
+    command_text,
+    typed_commands,
+)
 from handlers.common.text import clean, find_links
 from handlers.report.conversation import MAX_LINKS, StoreSenderImage
 from handlers.report.images import ImageRejected, RejectReason
@@ -74,7 +86,7 @@ class TriageAnswers:
                 return await self._start(reporter, locale, event.data[len(ANSWER_PREFIX) :])
             if event.data.startswith(DONE_PREFIX):
                 await self._triage.clear_answer_mode(reporter.id)
-                return [Reply(t(locale, "triage.answer_done"))]
+                return [Reply(t(locale, command_text("triage.answer_done", typed=typed_commands(reporter.channel))))]
             await self._leave_mode(reporter)
             return None
         if isinstance(event, Command):
@@ -90,7 +102,7 @@ class TriageAnswers:
             return None
         if report.state in CLOSED_STATES:
             await self._leave_mode(reporter)
-            return [Reply(t(locale, "triage.answer_closed", code=report.code))]
+            return [self._closed(reporter, report, locale)]
         if isinstance(event, Unsupported):
             return [Reply(t(locale, "triage.answer_text_or_photo"))]
         if in_mode:
@@ -135,9 +147,14 @@ class TriageAnswers:
         ):
             return [Reply(t(locale, "triage.answer_unknown"))]
         if report.state in CLOSED_STATES:
-            return [Reply(t(locale, "triage.answer_closed", code=report.code))]
+            return [self._closed(reporter, report, locale)]
         await self._triage.set_answer_mode(reporter.id, report.id, self._clock() + ANSWER_MODE)
         return [Reply(t(locale, "triage.answer_prompt", code=report.code), self._done_button(report, locale))]
+
+    @staticmethod
+    def _closed(reporter: Reporter, report: Report, locale: str) -> Reply:
+        key = command_text("triage.answer_closed", typed=typed_commands(reporter.channel))
+        return Reply(t(locale, key, code=report.code))
 
     @staticmethod
     def _done_button(report: Report, locale: str) -> tuple[tuple[Button, ...], ...]:

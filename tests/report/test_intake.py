@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.housekeeping import Housekeeping
 from handlers.common.events import Choice, Command, Event, Image, Text
 from handlers.common.limits import FloodGuard
 from handlers.common.regions import RegionCatalog
 from handlers.report.intake import Intake, IntakeConfig, KeyedLocks
+from storage.db import iso
 from storage.models import Channel
 from storage.store import Store
 from tests.images import make_jpeg
@@ -173,5 +175,39 @@ async def test_housekeeping_sweeps_files_nothing_refers_to(tmp_path: Path) -> No
         assert await store.sweep_evidence(datetime.now(UTC) - timedelta(days=1)) == 0  # too young to judge
         assert await store.sweep_evidence(datetime.now(UTC) + timedelta(minutes=1)) == 1
         assert not store.files.exists(digest) and evidence_files(tmp_path / "evidence") == []
+    finally:
+        await store.close()
+
+
+async def test_a_pruned_drafts_photo_is_shredded_by_the_housekeeping_job(tmp_path: Path) -> None:
+    """A draft abandoned for a month is pruned, and its photo (original and clean copy) shredded with it; the
+    photos of a live draft and of a submitted report stay."""
+    store, intake = await open_intake(tmp_path)
+    try:
+        abandoned = make_jpeg(640, 480, seed=51, gps=(-7.3, 110.5))
+        live = make_jpeg(640, 480, seed=52)
+        for number, event in enumerate([*REPORT[:11], photo(abandoned)]):
+            await intake.handle(Channel.TELEGRAM, "61", event, update_id=f"a{number}")
+        for number, event in enumerate([*REPORT[:11], photo(live)]):
+            await intake.handle(Channel.TELEGRAM, "62", event, update_id=f"l{number}")
+        for number, event in enumerate(REPORT):  # a submitted report's photo: make_jpeg(640, 480)
+            await intake.handle(Channel.TELEGRAM, "63", event, update_id=f"s{number}")
+        # The first citizen never came back: their draft was last touched 40 days ago.
+        await store.db.execute(
+            "UPDATE drafts SET updated_at = ? WHERE reporter_id = (SELECT id FROM reporters WHERE address = '61')",
+            (iso(datetime.now(UTC) - timedelta(days=40)),),
+        )
+        # Two days on: every file is past the grace that protects a turn in progress.
+        later = datetime.now(UTC) + timedelta(days=2)
+        purged = await Housekeeping(store, 180, ZoneInfo("Asia/Jakarta"), clock=lambda: later).run()
+        assert purged.drafts == 1 and purged.evidence_files == 1
+        left = {p.name for p in evidence_files(tmp_path / "evidence")}
+        gone = hashlib.sha256(abandoned).hexdigest()
+        assert not any(gone in name for name in left)  # the original and its clean copy
+        assert hashlib.sha256(live).hexdigest() in left
+        assert hashlib.sha256(make_jpeg(640, 480)).hexdigest() in left
+        raw = b"".join(p.read_bytes() for p in evidence_files(tmp_path / "evidence"))
+        assert abandoned not in raw
+        assert (await store.drafts.turn_start(Channel.TELEGRAM, "62", None)).draft is not None
     finally:
         await store.close()

@@ -195,3 +195,21 @@ async def test_keep_links_a_preview_identical_to_the_original(tmp_path: Path) ->
     assert store.derived_path(digest, "preview").read_bytes() == cleaned
     assert original.read_bytes() == bare and store.verify(digest)
     assert not [p for p in tmp_path.rglob("*.tmp")]  # no temporary names left behind
+
+
+def test_shred_overwrites_the_original_and_its_copies_before_deleting_them(
+    store: EvidenceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting alone would leave a cancelled photo's GPS readable on the disk's free blocks."""
+    store.keep(DATA, SHA, {"preview": b"metadata-free copy" * 50})
+    seen: dict[str, bytes] = {}
+    unlink = Path.unlink
+
+    def peek(path: Path, missing_ok: bool = False) -> None:
+        seen[path.name] = path.read_bytes()  # what is left on disk when the name goes
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", peek)
+    assert store.shred(SHA) is True
+    assert len(seen) == 2 and all(data and set(data) == {0} for data in seen.values())
+    assert _all_files(store.root) == [] and store.shred(SHA) is False

@@ -182,3 +182,29 @@ async def test_a_shared_number_is_normalised(api: FakeBotApi, graph: FakeGraphAp
         await citizen.press("rv:send")
     with sqlite3.connect(settings.database_path) as db:
         assert db.execute("SELECT phone FROM contacts").fetchall() == [("+6281234567890",)]
+
+
+async def test_the_welcome_and_the_ticket_name_words_that_work(
+    api: FakeBotApi, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    """WhatsApp has no command menu: the texts name "lapor" and "status KODE", and typing them works."""
+    settings = wa_settings(api, graph, tmp_path)
+    async with running_whatsapp(settings) as channel:
+        citizen = WhatsAppCitizen(graph, channel.port, wa_id="6281234500088")
+        await fill_until_evidence(citizen)
+        welcome = graph.to(citizen.wa_id)[0].text
+        assert "lapor – buat laporan" in welcome and "status – cek laporan" in welcome
+        assert "/" not in welcome
+        await citizen.say("https://www.instagram.com/p/XYZ123/")
+        await citizen.press("ev:done")
+        await citizen.press("wit:none")
+        await citizen.press("ct:skip")
+        ticket = (await citizen.press("rv:send"))[-1].text
+        code = ticket.split("```")[1]
+        assert f"mengetik status {code}" in ticket and "/" not in ticket
+        detail = await citizen.say(f"status {code}")  # as the ticket says
+        assert code in detail[0].text and "Terima kasih atas laporan Anda" not in detail[0].text
+        listed = await citizen.say("status")
+        assert code in listed[0].text and "Ketik status KODE" in listed[0].text
+        categories = await citizen.say("lapor")  # the word the welcome names starts a new report
+        assert categories[-1].interactive_type == "list" and len(categories[-1].choices()) == 9
