@@ -56,3 +56,18 @@ def test_every_security_promise_names_tests_that_exist() -> None:
         )
         for name in re.findall(r"`(test_\w+)`", promise):
             assert name in named_tests, f"{name} is in none of the files its promise names"
+
+
+def test_the_date_examples_the_readme_gives_are_accepted_today() -> None:
+    """Fixed example dates go stale and are then refused as over a year old (issue 12 item 2)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from handlers.common.when import parse_incident_date
+
+    sentence = README[README.index("the date (") : README.index("refused)", README.index("the date ("))]
+    examples = re.findall(r"`([^`]+)`", sentence)
+    assert len(examples) >= 4
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()  # the bot's day: Western Indonesia Time
+    for example in examples:
+        assert parse_incident_date(example, today) <= today, example
