@@ -9,6 +9,7 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 
@@ -107,6 +108,18 @@ async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:
         while (await alice.get("api/me")).status != 403:
             assert time.monotonic() < deadline, "a member who left kept access"
             await asyncio.sleep(0.05)
+
+
+async def test_a_hash_that_is_not_hex_is_refused_not_a_server_error(api: FakeBotApi, bot: App) -> None:
+    """compare_digest raises TypeError on a non-ASCII str: such a hash once answered 500."""
+    good = dict(parse_qsl(signed_init_data(ALICE, "Alice")))
+    async with aiohttp.ClientSession() as http:
+        client = Client(http, site_url(bot))
+        for bad in ("é" * 64, good["hash"][:-1] + "é", good["hash"].upper(), good["hash"] + "00"):
+            refused = await client.sign_in(urlencode({**good, "hash": bad}))
+            assert refused.status == 401, bad
+            assert "Telegram" in (await refused.json())["message"]
+        assert (await client.sign_in(urlencode(good))).status == 200
 
 
 async def test_the_office_sees_the_dashboard_read_only(api: FakeBotApi, bot: App) -> None:
