@@ -37,13 +37,15 @@ class MiniAppStore:
         )
         return [row_to_report(r) for r in rows], int(total[0]) if total else 0
 
-    async def received_between(self, bounds: Sequence[datetime]) -> list[int]:
-        """How many reports arrived in each interval [bounds[i], bounds[i+1]) (the trend's weeks)."""
+    async def received_between(
+        self, bounds: Sequence[datetime], scopes: Sequence[GroupScope] | None = None
+    ) -> list[int]:
+        """How many reports arrived in each interval [bounds[i], bounds[i+1]) (the trend's weeks), within the
+        shares of some groups (None: every report)."""
         counts: list[int] = []
         for start, end in itertools.pairwise(bounds):
-            row = await self._db.fetchone(
-                "SELECT COUNT(*) FROM reports WHERE created_at >= ? AND created_at < ?", (iso(start), iso(end))
-            )
+            sql_where, params = filter_sql(ReportFilter(received_from=start, received_before=end), scopes)
+            row = await self._db.fetchone(f"SELECT COUNT(*) FROM reports{sql_where}", params)
             counts.append(int(row[0]) if row else 0)
         return counts
 

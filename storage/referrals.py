@@ -9,11 +9,13 @@ event logged after it does not count, so a late summary reads as the on-time one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
 from storage.db import Database, from_iso, iso
 from storage.models import Record
+from storage.triage import GroupScope, within_shares
 
 
 class ReferralActions(Record):
@@ -106,14 +108,17 @@ def _column_params(query: ReferralQuery) -> tuple[object, ...]:
     return (actions.reference, as_of, actions.outcome, as_of, actions.outcome, as_of)
 
 
-def referral_statements(query: ReferralQuery) -> list[tuple[str, str, tuple[object, ...]]]:
-    """(name, SQL, parameters) of every referral statement, for `collect` and for EXPLAIN."""
+def referral_statements(
+    query: ReferralQuery, scopes: Sequence[GroupScope] | None = None
+) -> list[tuple[str, str, tuple[object, ...]]]:
+    """(name, SQL, parameters) of every referral statement, for `collect` and for EXPLAIN; with `scopes`, of
+    the reports in those groups' shares only (storage/triage.py `within_shares`)."""
     actions, as_of = query.actions, iso(query.as_of)
     start, end = (iso(moment) for moment in query.window)
     stale = iso(query.stale_before)
     latest = (actions.forward, as_of)
     no_outcome = (actions.outcome, as_of)
-    return [
+    statements: list[tuple[str, str, tuple[object, ...]]] = [
         (
             "referral_counts",
             COUNTS_SQL,
@@ -131,6 +136,7 @@ def referral_statements(query: ReferralQuery) -> list[tuple[str, str, tuple[obje
             (*_column_params(query), actions.forward, end, *latest, start, stale, *no_outcome, query.sheet_limit),
         ),
     ]
+    return [within_shares(statement, scopes) for statement in statements]
 
 
 def _forwarded(row: tuple[object, ...]) -> ForwardedReport:
@@ -146,8 +152,10 @@ def _forwarded(row: tuple[object, ...]) -> ForwardedReport:
     )
 
 
-async def collect_referrals(db: Database, query: ReferralQuery) -> ReferralData:
-    named = {name: (sql, params) for name, sql, params in referral_statements(query)}
+async def collect_referrals(
+    db: Database, query: ReferralQuery, scopes: Sequence[GroupScope] | None = None
+) -> ReferralData:
+    named = {name: (sql, params) for name, sql, params in referral_statements(query, scopes)}
 
     async def rows(name: str) -> list[tuple[object, ...]]:
         sql, params = named[name]

@@ -23,6 +23,7 @@ from storage.referrals import (
     referral_sheet,
     referral_statements,
 )
+from storage.triage import GroupScope, within_shares
 
 # Triage logs every supervisor move with actor 'supervisor:<id>'; the partial index repeats this term.
 _SUPERVISOR_ACTOR: Final = "actor GLOB 'supervisor:*'"
@@ -47,6 +48,8 @@ class SummaryQuery(Record):
     open_states: tuple[ReportState, ...]
     referrals: ReferralQuery
     deadline_limit: int = 10
+    # The shares of some groups (the Mini App's dashboard for a regional group); None: the whole province.
+    scopes: tuple[GroupScope, ...] | None = None
 
 
 class GroupCount(Record):
@@ -179,7 +182,7 @@ def summary_statements(query: SummaryQuery) -> list[tuple[str, str, tuple[object
     day = (iso(query.day.start), iso(query.day.end))
     as_of = iso(query.as_of)
     deadline = (query.deadline_first.isoformat(), query.deadline_last.isoformat())
-    return [
+    statements: list[tuple[str, str, tuple[object, ...]]] = [
         ("new_reports", NEW_REPORTS_SQL, day),
         ("groups", GROUPS_SQL, (as_of, *day)),
         ("states", STATES_SQL, (as_of, as_of)),
@@ -195,7 +198,12 @@ def summary_statements(query: SummaryQuery) -> list[tuple[str, str, tuple[object
             (as_of, *deadline, as_of, as_of, *open_states, query.deadline_limit),
         ),
         ("sheet_rows", SHEET_SQL, (as_of, *day)),
-        *referral_statements(query.referrals),
+        ("previous_day", NEW_REPORTS_SQL, (iso(query.previous_day.start), iso(query.previous_day.end))),
+        ("week_before", NEW_REPORTS_SQL, (iso(query.week_before.start), iso(query.week_before.end))),
+    ]
+    return [
+        *(within_shares(statement, query.scopes) for statement in statements),
+        *referral_statements(query.referrals, query.scopes),
     ]
 
 
@@ -248,9 +256,9 @@ class SummaryStore:
         first_actions = tuple(_seconds_between(str(created), str(at)) for created, at in await rows("first_actions"))
         deadline_rows = await rows("deadline_list")
         return SummaryData(
-            new_reports=await self.new_reports(query.day),
-            previous_day=await self.new_reports(query.previous_day),
-            week_before=await self.new_reports(query.week_before),
+            new_reports=await self._count(*named["new_reports"]),
+            previous_day=await self._count(*named["previous_day"]),
+            week_before=await self._count(*named["week_before"]),
             groups=groups,
             states_now={state: states.get(state, (0, None))[0] for state in ReportState},
             backlog=Backlog(count=backlog_count, oldest=from_iso(oldest) if oldest else None),
@@ -265,7 +273,7 @@ class SummaryStore:
                 )
                 for code, region, day, state in deadline_rows
             ),
-            referrals=await collect_referrals(self._db, query.referrals),
+            referrals=await collect_referrals(self._db, query.referrals, query.scopes),
         )
 
     async def sheet_rows(self, window: Window, as_of: datetime) -> list[SheetRow]:

@@ -90,6 +90,31 @@ def scope_sql(scope: GroupScope, prefix: str = "") -> tuple[str, list[object]]:
     return clause, [scope.chat_id, *scope.region_ids]
 
 
+def within_shares(
+    statement: tuple[str, str, tuple[object, ...]], scopes: Sequence[GroupScope] | None
+) -> tuple[str, str, tuple[object, ...]]:
+    """A (name, SQL, parameters) statement over `reports` and `events`, counting only the reports in the shares
+    of some groups (None: unchanged; none: no report).
+
+    The statement is not rewritten: `reports` and `events` are shadowed for it by common table expressions of
+    the same names over `main.`'s tables, so the daily summary's own SQL counts a regional group's share (the
+    Mini App's dashboard) without a second copy of each query. NOT MATERIALIZED lets SQLite flatten them into
+    the statement: every access stays an index SEARCH, but the share's (`reports_by_group`) may lead instead of
+    the day's, so a scoped count reads one group's share rather than one day's reports. That is a dashboard
+    asked for by one person at a time; the daily summary is never scoped and its plans are unchanged.
+    """
+    if scopes is None:
+        return statement
+    name, sql, params = statement
+    shares = [scope_sql(scope) for scope in scopes]
+    clause = " OR ".join(c for c, _ in shares) if shares else "0"
+    prefix = (
+        f"WITH reports AS NOT MATERIALIZED (SELECT * FROM main.reports WHERE {clause}),"
+        " events AS NOT MATERIALIZED (SELECT * FROM main.events WHERE report_id IN (SELECT id FROM reports)) "
+    )
+    return name, prefix + sql, (*(v for _, shared in shares for v in shared), *params)
+
+
 class GroupFigures(Record):
     """One group's share at a moment: reports received since a time, its backlog, its oldest unclaimed."""
 

@@ -15,10 +15,19 @@ from handlers.common.when import format_long_date, format_short_date
 from handlers.miniapp.tilemap import tile_map_svg
 from handlers.report.prompts import category_label
 from handlers.report.reading import format_moment
-from handlers.summary.figures import change_text, format_duration, num, region_name
+from handlers.summary.figures import (
+    SummaryFigures,
+    change_text,
+    format_duration,
+    num,
+    referral_heading,
+    referral_lines,
+    region_name,
+)
 from handlers.summary.service import SummaryService
 from locales import t, tn
 from storage.miniapp import MiniAppStore
+from storage.triage import GroupScope
 
 TREND_WEEKS: Final = 8
 MAP_DAYS: Final = 30
@@ -33,12 +42,13 @@ class Dashboard:
         self.summary = summary
         self.store = store
 
-    async def figures(self, locale: str) -> dict[str, object]:
-        """Today so far, as the summary would count it now, plus the trend of the last weeks."""
+    async def figures(self, locale: str, scopes: tuple[GroupScope, ...] | None = None) -> dict[str, object]:
+        """Today so far, as the summary would count it now, plus the trend of the last weeks; with `scopes`,
+        of those groups' shares only (a regional group's member: `Access.figure_scopes`)."""
         service = self.summary
         now = service.clock()
         today = now.astimezone(service.tz).date()
-        figures = await service.figures(today, now)
+        figures = await service.figures(today, now, scopes=scopes)
         regions = service.regions
         backlog_age = (
             format_duration((figures.as_of - figures.backlog_oldest).total_seconds(), locale)
@@ -105,15 +115,50 @@ class Dashboard:
                 }
                 for g in figures.by_group
             ],
-            "trend": await self.trend(today, locale),
+            "referrals": self.referrals(figures, locale),
+            # Said on the page, so a regional supervisor does not read their share as the province's.
+            "scope_text": (
+                t(
+                    locale,
+                    "miniapp.dashboard_scope",
+                    groups=", ".join(self.group_name(scope.chat_id, locale) for scope in scopes),
+                )
+                if scopes is not None
+                else None
+            ),
+            "trend": await self.trend(today, locale, scopes),
         }
 
-    async def trend(self, today: date, locale: str) -> list[dict[str, object]]:
+    def group_name(self, chat_id: int, locale: str) -> str:
+        routing = self.summary.routing
+        provincial = t(locale, "triage.group_provincial")
+        return routing.name(chat_id, provincial) if routing is not None else provincial
+
+    def referrals(self, figures: SummaryFigures, locale: str) -> dict[str, object]:
+        """The summary's referral lines (the last 7 days' hand-offs and outcomes, what is overdue), worded by
+        the summary's own code; a line saying so when there were none."""
+        referrals = figures.referrals
+        if referrals is None:
+            return {"title": None, "lines": [t(locale, "miniapp.referrals_none")], "forwarded": 0, "outcomes": 0}
+        return {
+            "title": referral_heading(figures, referrals, locale),
+            "lines": (
+                referral_lines(referrals, self.summary.regions, locale)
+                if referrals.anything
+                else [t(locale, "miniapp.referrals_none")]
+            ),
+            "forwarded": referrals.forwarded_total,
+            "outcomes": referrals.outcomes_total,
+        }
+
+    async def trend(
+        self, today: date, locale: str, scopes: tuple[GroupScope, ...] | None = None
+    ) -> list[dict[str, object]]:
         """Reports received per week (Monday to Sunday, local time), the last TREND_WEEKS weeks."""
         monday = today - timedelta(days=today.weekday())
         starts = [monday - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
         bounds = [_midnight(day, self.summary) for day in [*starts, monday + timedelta(weeks=1)]]
-        counts = await self.store.received_between(bounds)
+        counts = await self.store.received_between(bounds, scopes)
         return [
             {
                 "week": start.isoformat(),

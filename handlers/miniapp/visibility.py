@@ -7,6 +7,9 @@
   share as the group's own /antrian and /cari (storage/triage.py `GroupScope`). Several groups, their
   shares together.
 - A member of the office chat (SUMMARY_CHAT_ID) sees the dashboard, read-only.
+- The dashboard's figures are the province's for the provincial group and the office chat; a member of
+  regional groups only sees them counted over those groups' shares (`figure_scopes`), so the codes in its
+  deadline list are reports they may open.
 - Anyone else sees nothing.
 
 Membership is asked through `is_member`, which the caller backs with getChatMember and a brief cache.
@@ -47,6 +50,8 @@ class Access:
     triage: bool
     dashboard: bool
     scopes: tuple[GroupScope, ...] | None
+    # The shares the dashboard's figures count; None: the whole province (the provincial group, the office).
+    figure_scopes: tuple[GroupScope, ...] | None = None
 
     @property
     def regions(self) -> frozenset[str] | None:
@@ -70,7 +75,11 @@ async def access_for(user_id: int, audience: Audience, is_member: IsMember) -> A
             if chat_id != audience.provincial_chat_id and await is_member(chat_id):
                 scopes.append(scope)
     if scopes:
-        return Access(triage=True, dashboard=True, scopes=tuple(scopes))
+        # Also in the office chat: the office's whole-province dashboard, with the groups' share to triage.
+        office = audience.office_chat_id is not None and await is_member(audience.office_chat_id)
+        return Access(
+            triage=True, dashboard=True, scopes=tuple(scopes), figure_scopes=None if office else tuple(scopes)
+        )
     if audience.office_chat_id is not None and await is_member(audience.office_chat_id):
         return Access(triage=False, dashboard=True, scopes=())
     return None

@@ -28,6 +28,7 @@ from handlers.triage.machine import target_key
 from locales import DEFAULT_LOCALE, t, tn
 from storage.models import CLOSED_STATES, Category, Record, ReportState
 from storage.summary import SummaryData, SummaryQuery, Window
+from storage.triage import GroupScope
 
 # UU 7/2017: a formal report to Bawaslu is due within 7 days; the summary warns two days ahead.
 BAWASLU_WINDOW_DAYS: Final = 7
@@ -98,8 +99,14 @@ def snapshot_at(day: date, tz: ZoneInfo, now: datetime) -> datetime:
     return min(day_window(day, tz).end, now.astimezone(UTC))
 
 
-def summary_query(day: date, tz: ZoneInfo, as_of: datetime, referral_overdue_days: int = 30) -> SummaryQuery:
-    """The windows and bounds one summary counts over.
+def summary_query(
+    day: date,
+    tz: ZoneInfo,
+    as_of: datetime,
+    referral_overdue_days: int = 30,
+    scopes: tuple[GroupScope, ...] | None = None,
+) -> SummaryQuery:
+    """The windows and bounds one summary counts over (`scopes`: only those groups' shares; None: every report).
 
     Deadlines are reckoned from the morning the summary is read (the day after `day`): a report whose
     window ends on that day or within DEADLINE_WARNING_DAYS after it is listed.
@@ -116,6 +123,7 @@ def summary_query(day: date, tz: ZoneInfo, as_of: datetime, referral_overdue_day
         open_states=OPEN_STATES,
         deadline_limit=DEADLINE_LIST_MAX,
         referrals=referral_query(day, tz, as_of, referral_overdue_days),
+        scopes=scopes,
     )
 
 
@@ -329,15 +337,23 @@ def _referrals(figures: SummaryFigures, regions: RegionCatalog, locale: str) -> 
     referrals = figures.referrals
     if referrals is None or not referrals.anything:
         return []
-    lines = [
-        "",
-        t(
-            locale,
-            "summary.referrals",
-            first=format_short_date(referrals.first_day, locale),
-            last=format_short_date(figures.day, locale),
-        ),
-    ]
+    return ["", referral_heading(figures, referrals, locale), *referral_lines(referrals, regions, locale)]
+
+
+def referral_heading(figures: SummaryFigures, referrals: ReferralFigures, locale: str) -> str:
+    """ "Rujukan 25 Nov – 1 Des": the window the referral lines count (the Mini App's dashboard heads them too)."""
+    return t(
+        locale,
+        "summary.referrals",
+        first=format_short_date(referrals.first_day, locale),
+        last=format_short_date(figures.day, locale),
+    )
+
+
+def referral_lines(referrals: ReferralFigures, regions: RegionCatalog, locale: str) -> list[str]:
+    """Forwarded, numbered and decided in the window, and what is overdue: the summary's lines, which the
+    Mini App's dashboard shows as they are."""
+    lines: list[str] = []
     targets = _referral_parts({t(locale, target_key(k)): n for k, n in referrals.forwarded.items()}, locale)
     total = referrals.forwarded_total
     lines.append(

@@ -38,6 +38,7 @@ from locales import t
 from storage.db import utcnow
 from storage.store import Store
 from storage.summary import SummaryStore
+from storage.triage import GroupScope
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +106,23 @@ class SummaryService:
     def today(self) -> date:
         return self.clock().astimezone(self.tz).date()
 
-    async def figures(self, day: date, now: datetime) -> SummaryFigures:
-        """The figures of `day` as they stood at its end (or at `now`, for today so far)."""
+    async def figures(
+        self, day: date, now: datetime, *, scopes: tuple[GroupScope, ...] | None = None
+    ) -> SummaryFigures:
+        """The figures of `day` as they stood at its end (or at `now`, for today so far); with `scopes`, of
+        those groups' shares only (a regional group's dashboard), counted by the same queries."""
         as_of = snapshot_at(day, self.tz, now)
         overdue = self.config.referral_overdue_days
-        data = await self.store.collect(summary_query(day, self.tz, as_of, overdue))
+        data = await self.store.collect(summary_query(day, self.tz, as_of, overdue, scopes))
         figures = build_figures(day, as_of, data, self.regions, self.tz, overdue)
         if self.routing is None or not self.routing.regional:
             return figures
-        return figures.model_copy(update={"by_group": await self._by_group(as_of)})
+        by_group = await self._by_group(as_of, None if scopes is None else {s.chat_id for s in scopes})
+        return figures.model_copy(update={"by_group": by_group})
 
-    async def _by_group(self, as_of: datetime) -> tuple[GroupFigure, ...]:
-        """Each group's backlog at the snapshot: a report not yet forwarded counts where it would go."""
+    async def _by_group(self, as_of: datetime, chats: set[int] | None = None) -> tuple[GroupFigure, ...]:
+        """Each group's backlog at the snapshot (of `chats` only, if given): a report not yet forwarded counts
+        where it would go."""
         routing = self.routing
         assert routing is not None
         counts: dict[int, tuple[int, datetime | None]] = dict.fromkeys(routing.chats, (0, None))
@@ -129,6 +135,7 @@ class SummaryService:
         return tuple(
             GroupFigure(name=routing.name(chat, provincial), backlog=counts[chat][0], oldest=counts[chat][1])
             for chat in order
+            if chats is None or chat in chats
         )
 
     def text(self, owed: OwedSummary) -> str:

@@ -97,3 +97,12 @@ async def test_a_stranger_sees_nothing_and_the_allow_list_holds() -> None:
     assert await access({PROVINCE}, listed, user_id=8) is None
     assert await access({PROVINCE, OFFICE}, listed, user_id=8) == Access(False, True, ())
     assert (await access({PROVINCE}, listed, user_id=7)) == Access(True, True, None)
+
+
+async def test_a_regional_groups_dashboard_counts_its_share_unless_also_in_the_office() -> None:
+    regional = await access({SURAKARTA, KEDU})
+    assert regional is not None and regional.figure_scopes == (SOLO, MAGELANG)
+    both = await access({SURAKARTA, OFFICE})
+    assert both is not None and both.scopes == (SOLO,) and both.figure_scopes is None
+    provincial = await access({PROVINCE})
+    assert provincial is not None and provincial.figure_scopes is None

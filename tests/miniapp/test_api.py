@@ -9,11 +9,13 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 
 from bot.app import App
-from storage.models import ReportState
+from handlers.summary.figures import referral_lines
+from storage.models import Report, ReportState
 from tests.fakes.bot_api import FakeBotApi
 from tests.miniapp.conftest import ALICE, BOB, OLGA, STRANGER, SURAKARTA
 from tests.miniapp.helpers import body_of, card_of, seed_report, signed_init_data, site_url
@@ -46,8 +48,10 @@ class Client:
             self.token = (await response.json())["token"]
         return response
 
-    async def get(self, path: str) -> aiohttp.ClientResponse:
-        return await self.http.get(self.base + path, headers={"Authorization": f"Bearer {self.token}"})
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+        return await self.http.get(
+            self.base + path, headers={"Authorization": f"Bearer {self.token}", **(headers or {})}
+        )
 
     async def post(self, path: str, body: dict[str, Any]) -> aiohttp.ClientResponse:
         return await self.http.post(self.base + path, json=body, headers={"Authorization": f"Bearer {self.token}"})
@@ -107,6 +111,18 @@ async def test_sign_in_sessions_and_refusals(api: FakeBotApi, bot: App) -> None:
         while (await alice.get("api/me")).status != 403:
             assert time.monotonic() < deadline, "a member who left kept access"
             await asyncio.sleep(0.05)
+
+
+async def test_a_hash_that_is_not_hex_is_refused_not_a_server_error(api: FakeBotApi, bot: App) -> None:
+    """compare_digest raises TypeError on a non-ASCII str: such a hash once answered 500."""
+    good = dict(parse_qsl(signed_init_data(ALICE, "Alice")))
+    async with aiohttp.ClientSession() as http:
+        client = Client(http, site_url(bot))
+        for bad in ("é" * 64, good["hash"][:-1] + "é", good["hash"].upper(), good["hash"] + "00"):
+            refused = await client.sign_in(urlencode({**good, "hash": bad}))
+            assert refused.status == 401, bad
+            assert "Telegram" in (await refused.json())["message"]
+        assert (await client.sign_in(urlencode(good))).status == 200
 
 
 async def test_the_office_sees_the_dashboard_read_only(api: FakeBotApi, bot: App) -> None:
@@ -206,6 +222,110 @@ async def test_a_move_is_the_cards_move(api: FakeBotApi, bot: App) -> None:
         assert unknown.status == 400
 
 
+async def verified(client: Client, *reports: Report) -> None:
+    for report in reports:
+        for action, expected in (("claim", "b"), ("verify", "p")):
+            moved = await client.post(f"api/reports/{report.id}/move", {"action": action, "expected": expected})
+            assert moved.status == 200, await moved.text()
+
+
+async def test_forward_from_the_mini_app_sends_the_packet_and_tells_each_reporter(api: FakeBotApi, bot: App) -> None:
+    """Teruskan from the Mini App is the card's Teruskan: the state, the PDF packet under the group's card,
+    the reporter's notice, the audit event; and the dashboard counts the hand-offs as the summary does."""
+    reports = [
+        await seed_report(bot, address=str(5001 + n), subject=name, photo_seed=n + 1)
+        for n, name in enumerate(("Budi Santoso", "Sri Lestari", "Agus Salim"))
+    ]
+    cards = {r.code: await card_of(api, r.code) for r in reports}
+    first, second, third = reports
+    async with aiohttp.ClientSession() as http:
+        alice = Client(http, site_url(bot))
+        assert (await alice.sign_in(signed_init_data(ALICE, "Alice Pengawas"))).status == 200
+        await verified(alice, *reports)
+        early = await alice.post("api/bulk", {"action": "forward", "target": "bawaslu", "items": []})
+        assert early.status == 400
+        no_target = await alice.post("api/bulk", {"action": "forward", "items": [{"id": first.id, "expected": "v"}]})
+        assert no_target.status == 400
+
+        mark = len(api.calls)
+        bulk = await alice.post(
+            "api/bulk",
+            {
+                "action": "forward",
+                "target": "bawaslu",
+                "items": [{"id": first.id, "expected": "v"}, {"id": second.id, "expected": "v"}],
+            },
+        )
+        result = await bulk.json()
+        assert bulk.status == 200 and result["done"] == 2, result
+        assert {r["id"]: r["result"] for r in result["results"]} == {first.id: "done", second.id: "done"}
+        for report, address in ((first, 5001), (second, 5002)):
+            stored = await bot.services.store.reports.get(report.id)
+            assert stored is not None and stored.state is ReportState.DITERUSKAN
+            events = await bot.services.store.reports.events(report.id)
+            forwarded = events[-1]
+            assert (forwarded.action, forwarded.detail) == ("forward", "target:bawaslu"), forwarded
+            assert forwarded.actor == f"supervisor:{ALICE}" and forwarded.actor_name == "Alice Pengawas"
+            assert (forwarded.from_state, forwarded.to_state) == (ReportState.TERVERIFIKASI, ReportState.DITERUSKAN)
+            packet = await api.wait_for(
+                lambda c, code=report.code: (
+                    c.method == "sendDocument" and c.chat_id == GROUP and code in str(c.params.get("caption"))
+                ),
+                timeout=20,
+                since=mark,
+            )
+            assert packet.params["reply_parameters"]["message_id"] == cards[report.code]
+            assert next(iter(packet.files.values())).startswith(b"%PDF")
+            await api.wait_for(
+                lambda c, a=address, code=report.code: (
+                    c.method == "sendMessage"
+                    and c.chat_id == a
+                    and "diteruskan kepada" in text_of(c)
+                    and code in text_of(c)
+                ),
+                timeout=10,
+                since=mark,
+            )
+        # The same press again: each report has moved on, nothing is sent twice.
+        again = await alice.post(
+            "api/bulk", {"action": "forward", "target": "bawaslu", "items": [{"id": first.id, "expected": "v"}]}
+        )
+        assert (await again.json())["results"][0]["result"] != "done"
+
+        # One from its page, to another office.
+        single = await alice.post(
+            f"api/reports/{third.id}/move", {"action": "forward", "expected": "v", "target": "bkn"}
+        )
+        assert single.status == 200 and third.code in (await single.json())["message"]
+        await api.wait_for(
+            lambda c: c.method == "sendDocument" and c.chat_id == GROUP and third.code in str(c.params.get("caption")),
+            timeout=20,
+            since=mark,
+        )
+        await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == 5003 and "diteruskan kepada" in text_of(c),
+            timeout=10,
+            since=mark,
+        )
+        packets = [c for c in api.calls[mark:] if c.method == "sendDocument" and c.chat_id == GROUP]
+        assert len(packets) == 3
+
+        # The dashboard's referral lines are the summary's: three forwarded in the last 7 days, none decided.
+        summary = await bot.services.summary.figures(bot.services.summary.today(), bot.services.summary.clock())
+        assert summary.referrals is not None and summary.referrals.forwarded_total == 3
+        for locale, forwarded, outcomes in (
+            ("id", "Diteruskan", "Hasil diterima: belum ada"),
+            ("en", "Forwarded", "Outcomes received: none yet"),
+        ):
+            board = await (await alice.get("api/dashboard", headers={"X-Lang": locale})).json()
+            referrals = board["referrals"]
+            assert (referrals["forwarded"], referrals["outcomes"]) == (3, 0)
+            assert referrals["lines"] == referral_lines(summary.referrals, bot.services.regions, locale)
+            assert forwarded in referrals["lines"][0] and "Bawaslu" in referrals["lines"][0], referrals
+            assert any(outcomes in line for line in referrals["lines"]), referrals
+            assert referrals["title"]
+
+
 async def test_a_regional_group_sees_only_its_share(api: FakeBotApi, tmp_path: Path) -> None:
     """With REGION_GROUPS_FILE, a regional group's member sees that group's share, as its /antrian does."""
     routing = tmp_path / "region-groups.json"
@@ -218,12 +338,31 @@ async def test_a_regional_group_sees_only_its_share(api: FakeBotApi, tmp_path: P
     Supervisors(api).add(ALICE, "Alice Pengawas")
     settings = make_settings(api, tmp_path, region_groups_file=routing)
     async with running_bot(settings) as bot, aiohttp.ClientSession() as http:
-        klaten = await seed_report(bot, address="5001", subject="Budi Santoso", region="kab-klaten")
-        brebes = await seed_report(bot, address="5002", subject="Sri Lestari", region="kab-brebes", photo_seed=2)
+        # Known five days ago: both are on the dashboard's list of Bawaslu deadlines (due in two days).
+        klaten = await seed_report(bot, address="5001", subject="Budi Santoso", region="kab-klaten", days_ago=5)
+        brebes = await seed_report(
+            bot, address="5002", subject="Sri Lestari", region="kab-brebes", photo_seed=2, days_ago=5
+        )
         await card_of(api, klaten.code, SURAKARTA)
         await card_of(api, brebes.code, GROUP)
         bob = Client(http, site_url(bot))
         assert (await bob.sign_in(signed_init_data(BOB, "Bob"))).status == 200
+
+        # The dashboard: Surakarta's share only, said so on the page; the map still shades the province.
+        board = await (await bob.get("api/dashboard")).json()
+        assert [d["code"] for d in board["deadlines"]] == [klaten.code] and board["deadline_count"] == 1
+        assert board["new_reports"] == 1 and board["trend"][-1]["count"] == 1 and board["backlog"] == 1
+        assert [r["label"] for r in board["by_region"]] == ["Kab. Klaten"]
+        assert sum(s["count"] for s in board["states"]) == 1
+        assert [g["label"] for g in board["by_group"]] == ["Bawaslu Surakarta"]
+        assert "Bawaslu Surakarta" in board["scope_text"] and brebes.code not in json.dumps(board)
+        svg = await (await bob.get("api/map.svg")).text()
+        assert 'data-region="kab-brebes" data-count="1"' in svg and brebes.code not in svg
+        alice = Client(http, site_url(bot))
+        assert (await alice.sign_in(signed_init_data(ALICE, "Alice"))).status == 200
+        whole = await (await alice.get("api/dashboard")).json()
+        assert {d["code"] for d in whole["deadlines"]} == {klaten.code, brebes.code} and whole["new_reports"] == 2
+        assert len(whole["by_group"]) == 2 and whole["scope_text"] is None
         me = await (await bob.get("api/me")).json()
         assert {r["value"] for r in me["regions"]} == {
             r.id for r in bot.services.regions.regions if r.group_id == "surakarta"
@@ -245,8 +384,6 @@ async def test_a_regional_group_sees_only_its_share(api: FakeBotApi, tmp_path: P
 
         # The provincial group moves the Brebes report to Surakarta's group, as the card's "Pindah wilayah"
         # does: its card is posted there, and it joins Surakarta's share whatever its region.
-        alice = Client(http, site_url(bot))
-        assert (await alice.sign_in(signed_init_data(ALICE, "Alice"))).status == 200
         assert (await (await alice.get("api/queue?state=")).json())["total"] == 2
         page = await (await alice.get(f"api/reports/{brebes.id}")).json()
         assert page["group_here"] == 0 and page["groups"] == [{"value": 1, "label": "Bawaslu Surakarta"}]

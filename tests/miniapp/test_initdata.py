@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from bot.web.miniapp.initdata import MAX_AGE_SECONDS, InitDataError, verify
+from bot.web.miniapp.initdata import MAX_AGE_SECONDS, MAX_FIELDS, InitDataError, verify
 from tests.miniapp.helpers import signed_init_data
 from tests.telegram.harness import TOKEN
 
@@ -80,3 +80,37 @@ def test_a_signed_init_data_without_a_user_is_refused() -> None:
     secret = hmac.new(b"WebAppData", TOKEN.encode(), hashlib.sha256).digest()
     fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
     assert reason(urlencode(fields)) == "user"
+
+
+def _with_hash(value: str) -> str:
+    fields = dict(parse_qsl(signed_init_data(9101, "Alice")))
+    fields["hash"] = value
+    return urlencode(fields)
+
+
+@pytest.mark.parametrize(
+    "bad_hash",
+    [
+        "é" * 64,  # compare_digest raises TypeError on a non-ASCII str: it must never get one
+        "0" * 63 + "é",
+        "ff" * 31 + "\u0661\u0662",  # Arabic-Indic digits: "digits" to str.isdigit, not hex
+        "0" * 63,
+        "0" * 65,
+        "0" * 64 + "\n",
+    ],
+)
+def test_a_hash_that_is_not_64_hex_characters_is_a_bad_signature(bad_hash: str) -> None:
+    assert reason(_with_hash(bad_hash)) == "signature"
+
+
+def test_the_right_hash_in_capitals_is_not_what_telegram_sends() -> None:
+    good = dict(parse_qsl(signed_init_data(9101, "Alice")))["hash"]
+    assert verify(_with_hash(good), TOKEN, time.time()).id == 9101
+    assert reason(_with_hash(good.upper())) == "signature"
+
+
+def test_too_many_fields_are_refused_before_anything_is_signed() -> None:
+    padding = {f"x{n}": "1" for n in range(MAX_FIELDS)}
+    assert reason(signed_init_data(9101, "Alice", extra=padding)) == "size"
+    fewer = {f"x{n}": "1" for n in range(MAX_FIELDS - 4)}  # with query_id, user, auth_date, hash: the bound
+    assert verify(signed_init_data(9101, "Alice", extra=fewer), TOKEN, time.time()).id == 9101

@@ -9,7 +9,9 @@ from handlers.common.regions import RegionCatalog
 from handlers.summary.figures import RegionFigure, SummaryFigures, summary_text
 from handlers.summary.service import SummaryService
 from locales import t
+from storage.db import Database
 from storage.models import Category, ReportState
+from storage.triage import GroupScope
 from tests.summary.seed import AS_OF, DAY, STATES, TZ, Seed, expected, window
 
 DATES = {  # written out by hand: the test does not ask Babel what it expects Babel to say
@@ -159,3 +161,34 @@ def test_a_late_summary_says_so(regions: RegionCatalog) -> None:
     text = summary_text(_figures(), regions, "id", TZ, late=True)
     assert text.startswith("📊 <b>Ringkasan harian Lapor Netral (terlambat)</b>")
     assert "terlambat karena layanan sempat berhenti" in text
+
+
+async def test_a_groups_share_is_counted_by_the_same_queries(
+    service: SummaryService, seeds: list[Seed], db: Database
+) -> None:
+    """The Mini App's dashboard for a regional group: the summary's figures over its share only, which are
+    the figures of a seed list holding only that share's reports (by region, or sent to its chat)."""
+    share = {s.region_id for s in seeds[::2]}
+    chat = -1007770000002
+    # One report of another region was moved to this group's chat: in its share, whatever its region.
+    moved = next(s for s in seeds if s.region_id not in share and s.created_at >= window(DAY)[0])
+    await db.execute("UPDATE reports SET group_chat_id = ? WHERE id = ?", (chat, moved.id))
+    # One of the share's regions whose report went to another group: out of it.
+    away = next(s for s in seeds if s.region_id in share and s is not moved and s.created_at >= window(DAY)[0])
+    await db.execute("UPDATE reports SET group_chat_id = ? WHERE id = ?", (-1009999, away.id))
+    mine = [s for s in seeds if (s.region_id in share and s is not away) or s is moved]
+    assert 0 < len(mine) < len(seeds)
+    want = expected(mine)
+    got = await service.figures(DAY, AS_OF, scopes=(GroupScope(chat_id=chat, region_ids=tuple(sorted(share))),))
+    assert (got.new_reports, got.previous_day, got.week_before) == (want.new, want.previous, want.week_before)
+    assert {str(c): n for c, n in got.by_category.items()} == want.by_category
+    assert {r.region_id: {str(s): n for s, n in r.by_state.items()} for r in got.by_region} == want.by_region
+    assert {str(s): n for s, n in got.states_now.items()} == want.states_now
+    assert (got.backlog, got.backlog_oldest) == (want.backlog, want.backlog_oldest)
+    assert (got.first_actions, got.first_action_median) == (want.first_actions, want.first_action_median)
+    assert got.deadline_count == len(want.deadline)
+    assert [d.code for d in got.deadlines] == [s.code for s in want.deadline[:10]]
+    # No share at all counts nothing, and no scope is the province as before.
+    nothing = await service.figures(DAY, AS_OF, scopes=())
+    assert nothing.new_reports == 0 and sum(nothing.states_now.values()) == 0 and not nothing.deadlines
+    assert (await service.figures(DAY, AS_OF)).new_reports == expected(seeds).new

@@ -17,6 +17,7 @@ from handlers.triage.machine import Action, ForwardTarget
 from handlers.triage.service import MoveResult, TriageService
 from storage.models import Report, ReportState
 from storage.store import Store
+from storage.triage import GroupScope
 from tests.triage.helpers import ALICE, REGIONS, TZ, add_report, open_store
 
 DAY = date(2023, 11, 20)  # the summary's day (Monday); its window is 14–20 November
@@ -174,3 +175,27 @@ async def test_a_day_without_any_referral_says_nothing_of_them(tmp_path: Path) -
     assert "Rujukan" not in rendered.text
     assert rendered.sheet is not None
     assert "Rujukan" not in load_workbook(io.BytesIO(rendered.sheet)).sheetnames
+
+
+async def test_a_groups_share_counts_only_its_referrals(tmp_path: Path) -> None:
+    """The Mini App's dashboard of a regional group: the same referral figures, over its share only."""
+    async with open_store(tmp_path) as store:
+        await seeded(store)  # every one in Klaten
+        brebes = await add_report(store, address="6100", region="kab-brebes", now=local(DAY - timedelta(days=2), 8))
+        await forward(store, Clock(local(DAY)), brebes, ForwardTarget.BKN, local(DAY - timedelta(days=2)))
+        service = summary_service(store)
+        province = (await service.figures(DAY, AS_OF)).referrals
+        solo = GroupScope(chat_id=-1007770000002, region_ids=("kab-brebes",))
+        share = (await service.figures(DAY, AS_OF, scopes=(solo,))).referrals
+        klaten = GroupScope(chat_id=-1007770000003, region_ids=("kab-klaten",))
+        others = (await service.figures(DAY, AS_OF, scopes=(klaten,))).referrals
+    assert province is not None and share is not None and others is not None
+    assert province.forwarded_total == 4 and province.forwarded[ForwardTarget.BKN] == 2
+    assert share.forwarded == {
+        ForwardTarget.BAWASLU: 0,
+        ForwardTarget.BKN: 1,
+        ForwardTarget.AGENCY: 0,
+        ForwardTarget.SP4N_LAPOR: 0,
+    }
+    assert (share.references, share.outcomes_total, share.overdue_count, share.overdue) == (0, 0, 0, ())
+    assert others.forwarded_total == 3 and others.outcomes_total == 2 and others.overdue_count == 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl
@@ -23,6 +24,12 @@ from handlers.common.errors import LaporNetralError
 
 WEB_APP_DATA: Final = b"WebAppData"
 MAX_INIT_DATA: Final = 8192  # Telegram's are well under 2 KB; anything larger is not from a client
+# Telegram sends about a dozen fields (query_id, user, receiver, chat, chat_type, chat_instance, start_param,
+# can_send_after, auth_date, signature, hash); a few hundred short ones would still fit in MAX_INIT_DATA.
+MAX_FIELDS: Final = 32
+# What hexdigest() writes: anything else (upper case, a non-ASCII character, a short one) cannot be ours,
+# and compare_digest raises TypeError on a str that is not ASCII — a 500 instead of a refusal.
+HASH_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
 MAX_AGE_SECONDS: Final = 3600
 CLOCK_SKEW_SECONDS: Final = 60
 NAME_MAX: Final = 64
@@ -65,6 +72,8 @@ def _fields(init_data: str) -> dict[str, str]:
         pairs = parse_qsl(init_data, keep_blank_values=True, strict_parsing=True, errors="strict")
     except (ValueError, UnicodeDecodeError):
         raise InitDataError("syntax") from None
+    if len(pairs) > MAX_FIELDS:
+        raise InitDataError("size")
     fields: dict[str, str] = {}
     for key, value in pairs:
         if key in fields:  # two values for one key: which one was signed is anybody's guess
@@ -77,7 +86,7 @@ def verify(init_data: str, bot_token: str, now: float, *, max_age: float = MAX_A
     """The signed-in user, or InitDataError: tampered, another bot's, stale, or without a user."""
     fields = _fields(init_data)
     received = fields.get("hash", "")
-    if not hmac.compare_digest(sign(fields, bot_token), received.lower()):
+    if HASH_PATTERN.fullmatch(received) is None or not hmac.compare_digest(sign(fields, bot_token), received):
         raise InitDataError("signature")
     try:
         auth_date = int(fields["auth_date"])

@@ -440,7 +440,7 @@ class MiniAppSite:
         return web.json_response(result, status=400 if "error" in result else 200)
 
     async def figures(self, request: web.Request, session: Session, access: Access) -> web.Response:
-        return web.json_response(await self.dashboard.figures(self._locale(request, session)))
+        return web.json_response(await self.dashboard.figures(self._locale(request, session), access.figure_scopes))
 
     async def map(self, request: web.Request, session: Session, access: Access) -> web.Response:
         svg = await self.dashboard.map_svg(self._locale(request, session))

@@ -129,9 +129,22 @@
     const node = document.getElementById("toast");
     node.textContent = text;
     node.classList.toggle("bad", !!bad);
+    placeToast();
     node.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { node.hidden = true; }, 4000);
+    toastTimer = setTimeout(hideToast, 4000);
+  }
+
+  function hideToast() {
+    clearTimeout(toastTimer);
+    document.getElementById("toast").hidden = true;
+  }
+
+  // At the foot of the screen (app.css), but above the bulk bar while it is open: the bar's height changes
+  // with the move chosen and the phone's safe area, so it is measured, not guessed.
+  function placeToast() {
+    const bar = document.getElementById("bulk");
+    document.getElementById("toast").style.bottom = bar && !bar.hidden ? (bar.offsetHeight + 12) + "px" : "";
   }
 
   // ------------------------------------------------------------------ the server
@@ -357,6 +370,7 @@
     document.getElementById("bulk-code").hidden = state.bulkKind !== "duplicate";
     document.getElementById("bulk-target").hidden = state.bulkKind !== "forward";
     document.getElementById("bulk-go").disabled = !state.bulkKind;
+    placeToast();
   }
 
   async function runBulk() {
@@ -508,10 +522,11 @@
       const d = await apiJson("api/dashboard");
       const map = el("div", { class: "map", id: "map", role: "img", "aria-label": tr("miniapp.map_title") });
       const deadlines = d.deadlines.length
-        ? el("ul", { class: "lines" }, ...d.deadlines.map((x) => el("li", {}, el("span", { text: x.code + " · " + x.region }), el("strong", { text: x.date }))))
+        ? el("ul", { class: "lines", id: "deadlines" }, ...d.deadlines.map((x) => el("li", {}, el("span", { text: x.code + " · " + x.region }), el("strong", { text: x.date }))))
         : el("p", { class: "empty", text: tr("miniapp.deadlines_none") });
       show(
         el("h2", { text: d.title }),
+        d.scope_text ? el("p", { class: "scope-note", id: "dashboard-scope", text: d.scope_text }) : null,
         el("div", { class: "tiles" },
           el("div", { class: "tile" }, el("div", { class: "label", text: tr("miniapp.new_today") }), el("div", { class: "big", id: "new-today", text: d.new_reports_text })),
           el("div", { class: "tile" }, ...d.compare.map((line) => el("div", { class: "textline", text: line })))),
@@ -528,7 +543,9 @@
         d.by_category.length ? lines(d.by_category) : null,
         d.by_region.length ? el("h3", { text: tr("miniapp.by_region") }) : null,
         d.by_region.length ? lines(d.by_region) : null,
-        el("h3", { text: tr("miniapp.deadlines") }), deadlines);
+        el("h3", { text: tr("miniapp.deadlines") }), deadlines,
+        d.referrals.title ? el("h3", {}, telegramHtml(d.referrals.title)) : null,
+        el("div", { class: "referrals", id: "referrals" }, ...d.referrals.lines.map((line) => el("p", { class: "textline" }, telegramHtml(line)))));
       const response = await api("api/map.svg");
       if (response.ok) {
         const svg = new DOMParser().parseFromString(await response.text(), "image/svg+xml").documentElement;
@@ -582,6 +599,7 @@
     });
     for (const button of document.querySelectorAll("#tabs button")) {
       button.addEventListener("click", () => {
+        hideToast(); // its sentence was about a move on the other tab
         state.tab = button.dataset.tab;
         state.report = null;
         route();
