@@ -222,9 +222,6 @@ class SummaryStore:
         row = await self._db.fetchone(sql, params)
         return int(row[0]) if row else 0
 
-    async def new_reports(self, window: Window) -> int:
-        return await self._count(NEW_REPORTS_SQL, (iso(window.start), iso(window.end)))
-
     async def backlog_by_group(self, as_of: datetime) -> list[GroupBacklog]:
         rows = await self._db.fetchall(BACKLOG_BY_GROUP_SQL, (iso(as_of), iso(as_of)))
         return [
