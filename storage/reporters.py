@@ -19,6 +19,9 @@ _LENGTH: Final = 4
 _ATTEMPTS_PER_LENGTH: Final = 8
 _MAX_LENGTH: Final = 12
 _MAX_ATTEMPTS: Final = _ATTEMPTS_PER_LENGTH * (_MAX_LENGTH - _LENGTH + 1)
+# A report's alias need not be unique (it names one reporter inside one document), only unguessable and
+# unlike the four-character labels the groups know, so that no one mistakes the one for the other.
+_ALIAS_LENGTH: Final = 6
 
 
 def row_to_reporter(row: sqlite3.Row) -> Reporter:
@@ -56,9 +59,20 @@ class Reporters:
         `_ATTEMPTS_PER_LENGTH`, so a crowded label space never stops a reporter from being created.
         """
         subject = f"{channel}:{address}" if attempt == 0 else f"{channel}:{address}#{attempt}"
+        return await self._label(subject, min(_MAX_LENGTH, _LENGTH + attempt // _ATTEMPTS_PER_LENGTH))
+
+    async def report_alias(self, report_id: int) -> str:
+        """The reporter's name in documents that leave the team (the hand-off packet): one per report.
+
+        The groups' pseudonym is per reporter, so it links all of a reporter's reports. Bawaslu receiving
+        an anonymous packet and a named one of the same person must not be able to tie them together;
+        the team still can, through the report's code.
+        """
+        return await self._label(f"report:{report_id}", _ALIAS_LENGTH)
+
+    async def _label(self, subject: str, length: int) -> str:
         digest = hmac.new(await self._pseudonym_secret(), subject.encode(), hashlib.sha256)
         number = int.from_bytes(digest.digest()[:8], "big")
-        length = min(_MAX_LENGTH, _LENGTH + attempt // _ATTEMPTS_PER_LENGTH)
         return "".join(_ALPHABET[(number >> (5 * i)) & 31] for i in range(length))
 
     async def get_or_create(self, channel: Channel, address: str) -> Reporter:

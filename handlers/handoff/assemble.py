@@ -25,6 +25,7 @@ from handlers.report.prompts import region_text
 from handlers.triage.duplicates import find_duplicates
 from handlers.triage.machine import REPORTER_ACTOR
 from handlers.triage.rules import bawaslu_deadline, requirements
+from locales import t
 from storage.models import Report
 from storage.reports import normalize_code
 from storage.store import Store
@@ -71,8 +72,7 @@ async def gather(
     """The packet's content; `for_reporter` leaves out what only the office may see (duplicates, the
     timeline with supervisors' names) and the archive of originals, whose files the reporter has already."""
     evidence = await store.reports.evidence(report.id)
-    reporter = await store.reporters.get(report.reporter_id)
-    pseudonym = reporter.pseudonym if reporter else "?"
+    alias = await store.reporters.report_alias(report.id)
     contact = await store.reports.contact(report.id) if report.contact_shared else None
     events = [] if for_reporter else await store.reports.events(report.id)
     duplicates = [] if for_reporter else await find_duplicates(triage, report, evidence, now)
@@ -110,7 +110,9 @@ async def gather(
         incident_date=report.incident_date,
         known_date=report.known_day,
         description=report.description,
-        pseudonym=pseudonym,
+        reporter_alias=alias,
+        channel=report.channel,
+        received_at=report.created_at,
         checklist=requirements(report, evidence),
         deadline=bawaslu_deadline(report.known_day, now.astimezone(tz).date()),
         made_at=now,
@@ -124,7 +126,14 @@ async def gather(
         archive=ArchiveRef(archive.name, archive.sha256, len(archive.manifest)) if archive else None,
         duplicates=tuple(d.code for d in duplicates),
         timeline=tuple(
-            Step(e.at, e.action, pseudonym if e.actor == REPORTER_ACTOR else (e.actor_name or SUPERVISOR), e.note)
+            Step(
+                e.at,
+                e.action,
+                t(locale, "handoff.timeline_reporter", alias=alias)
+                if e.actor == REPORTER_ACTOR
+                else (e.actor_name or SUPERVISOR),
+                e.note,
+            )
             for e in events
         ),
     )

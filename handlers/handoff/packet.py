@@ -6,7 +6,9 @@ officer can copy it onto the form line by line, then adds what the kajian awal n
 material requirements, the 7-day window, likely duplicates and the triage timeline.
 
 A report without the reporter's identity does not meet the formal requirement and is handed over as
-*informasi awal*: the title says so and the reporter appears only as "anonymous" and by pseudonym. The
+*informasi awal*: the title says so and the reporter appears only as "anonymous" and by an alias made for
+this report alone (never the groups' per-reporter pseudonym, which would tie the reporter's packets
+together). Where and when Lapor Netral received the report closes B.1's part, as the form's receipt does. The
 packet shows the metadata-free copies of the photos (the group's copies), each with the SHA-256 of its
 original; the originals travel in the evidence archive, whose hash the packet names.
 
@@ -34,7 +36,7 @@ from fpdf.enums import XPos, YPos
 from handlers.common.when import format_long_date
 from handlers.triage.rules import Checklist, Deadline, DeadlineStatus, Requirement
 from locales import MissingTranslation, t, tn
-from storage.models import Category, SubjectStatus
+from storage.models import Category, Channel, SubjectStatus
 
 FONT: Final = "DejaVu"
 _FONT_DIR: Final = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -84,7 +86,7 @@ class ArchiveRef:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One line of the triage timeline: supervisors by name, the reporter by pseudonym."""
+    """One line of the triage timeline: supervisors by name, the reporter by the packet's alias."""
 
     at: datetime
     action: str  # an Action value (triage.action_<action> in the catalog)
@@ -103,7 +105,9 @@ class CasePacket:
     place: str
     incident_date: date
     description: str
-    pseudonym: str
+    reporter_alias: str  # this report's alias for its reporter (Reporters.report_alias), never the pseudonym
+    channel: Channel
+    received_at: datetime
     checklist: Checklist
     deadline: Deadline
     made_at: datetime
@@ -271,7 +275,7 @@ class PacketWriter:
         else:
             self.row(self._t("field_name"), identity.name or self._t("not_given"))
             self.row(self._t("field_phone"), identity.phone)
-        self.row(self._t("field_pseudonym"), self.p.pseudonym)
+        self.row(self._t("field_alias"), self.p.reporter_alias)
 
     def subject(self) -> None:
         self.heading(self._t("section_subject"))
@@ -301,6 +305,10 @@ class PacketWriter:
                 self._t("witness_label", n=number),
                 self._t("witness", name=witness.name, reach=witness.reach or self._t("unknown")),
             )
+        if self.p.witnesses:
+            # The witnesses gave the reporter nothing to pass on and agreed to nothing: the officer must
+            # know their details came second-hand before calling anyone.
+            self.para(self._t("witnesses_third_party"), style="I", size=8.5)
 
     def evidence(self) -> None:
         self.heading(self._t("section_evidence"))
@@ -364,6 +372,12 @@ class PacketWriter:
         self.heading(self._t("section_account"))
         self.para(self.p.description)
 
+    def received(self) -> None:
+        """B.1 closes with where and when the report was received: here, by Lapor Netral, on which channel."""
+        self.heading(self._t("section_received"))
+        self.row(self._t("field_received_via"), self._t(f"received_via_{self.p.channel}"))
+        self.row(self._t("field_received_at"), self._moment(self.p.received_at))
+
     # --- the officer's part ----------------------------------------------------------------------------
     def officer(self) -> None:
         self.heading(self._t("section_officer"))
@@ -403,6 +417,7 @@ class PacketWriter:
         self.witnesses()
         self.evidence()
         self.account()
+        self.received()
         self.officer()
         return bytes(self.doc.output())
 
@@ -416,5 +431,5 @@ def section_order(locale: str = "id") -> Sequence[str]:
     """The section headings in the order the PDF prints them (B.1's, then the officer's part)."""
     return [
         t(locale, f"handoff.section_{name}")
-        for name in ("reporter", "subject", "event", "witnesses", "evidence", "account", "officer")
+        for name in ("reporter", "subject", "event", "witnesses", "evidence", "account", "received", "officer")
     ]

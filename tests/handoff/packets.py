@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from handlers.handoff.archive import Original
 from handlers.handoff.packet import ArchiveRef, CasePacket, Identity, Link, Photo, Step, Witness
 from handlers.triage.rules import Checklist, Requirement, bawaslu_deadline
-from storage.models import Category, SubjectStatus
+from storage.models import Category, Channel, SubjectStatus
 from tests.images import photo_like
 
 TZ = ZoneInfo("Asia/Jakarta")
@@ -67,7 +67,9 @@ def packet(
             "Pada hari Sabtu pukul 08.00 terlapor hadir di kampanye pasangan calon "
             "nomor 2, memakai kaos partai dan berpidato mengajak warga memilih."
         ),
-        pseudonym="Pelapor 7F3K",
+        reporter_alias="R7KQ2M",
+        channel=Channel.WHATSAPP,
+        received_at=datetime(2024, 2, 11, 2, 0, tzinfo=UTC),
         checklist=Checklist(met, missing),
         deadline=bawaslu_deadline(date(2024, 2, 11), MADE.date()),
         made_at=MADE,
@@ -81,7 +83,7 @@ def packet(
         archive=archive,
         duplicates=("LN-2B8C4D",),
         timeline=(
-            Step(datetime(2024, 2, 11, 2, 0, tzinfo=UTC), "created", "Pelapor 7F3K"),
+            Step(datetime(2024, 2, 11, 2, 0, tzinfo=UTC), "created", "pelapor R7KQ2M"),
             Step(datetime(2024, 2, 11, 4, 0, tzinfo=UTC), "claim", "Rina (pengawas)"),
             Step(MADE, "forward", "Rina (pengawas)", "Bawaslu Kab. Klaten"),
         ),

@@ -72,3 +72,17 @@ async def test_the_migration_makes_shared_labels_unique_and_keeps_the_first(tmp_
     assert len(set(found.values())) == len(found) == 37
     assert found["0"] == "7F3K" and found["1"] == "7F3K1" and found["31"] == "7F3KZ" and found["33"] == "7F3K11"
     assert found["100"] == "AB12" and found["101"] == "AB121" and found["200"] == "ZZ99"
+
+
+async def test_a_reports_alias_is_its_own_stable_and_unlike_the_reporters_label(tmp_path: Path) -> None:
+    """The packet's alias: the same for a report every time it is made, another for each report."""
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        reporters = Reporters(db)
+        label = (await reporters.get_or_create(Channel.TELEGRAM, "1001")).pseudonym
+        aliases = [await reporters.report_alias(report_id) for report_id in range(1, 2_001)]
+        assert len(set(aliases)) >= 1_995  # 30 bits: a shared alias among 2,000 is rare, and harmless
+        assert all(len(a) == 6 for a in aliases) and label not in aliases
+        assert await Reporters(db).report_alias(7) == aliases[6]  # the key is the database's, not the process's
+    finally:
+        await db.close()
