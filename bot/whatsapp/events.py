@@ -15,7 +15,7 @@ from pywa import types  # the base classes of pywa_async's updates: only their f
 from pywa.types import MessageType
 
 from handlers.common.events import (
-    Command,
+    COMMAND_NAMES,
     Event,
     Image,
     Location,
@@ -23,6 +23,7 @@ from handlers.common.events import (
     Text,
     Unsupported,
     UnsupportedKind,
+    command,
     parse_command,
 )
 from handlers.common.text import normalize_phone
@@ -30,30 +31,12 @@ from handlers.common.text import normalize_phone
 IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp", ".gif")
 
 # WhatsApp has no command menu: a message that is only a command's word (or "status CODE") is taken as
-# that command, so "lapor" works as "/lapor" does on Telegram.
-COMMAND_WORDS: Final = frozenset(
-    {
-        "start",
-        "mulai",
-        "menu",
-        "lapor",
-        "report",
-        "status",
-        "cek",
-        "batal",
-        "cancel",
-        "bantuan",
-        "help",
-        "bahasa",
-        "language",
-        "formulir",
-    }
-)
-_ALIASES: Final = {"menu": "start"}
+# that command, so "lapor" works as "/lapor" does on Telegram, and so do its other names ("report").
+COMMAND_WORDS: Final = frozenset(name for names in COMMAND_NAMES.values() for name in names)
 # "status LN-7F3K9Q", "cek 7f3k9q", "formulir 7F3K9Q": a ticket code, as people type it, in the codes' own
 # alphabet (no 0/O, 1/I/L: "pemilu" is no code). Anything else after the word is an answer that happens to
 # start with it ("Status WhatsApp-nya" as the place, "Formulir C1 ..." as the story), not a command.
-_WITH_CODE: Final = frozenset({"status", "cek", "formulir"})
+_WITH_CODE: Final = frozenset(COMMAND_NAMES["status"] + COMMAND_NAMES["formulir"])
 _CODE_ARG: Final = re.compile(r"^(?:LN)?[2-9A-HJKMNP-Z]{6}$")
 
 Fetch = Callable[[], Awaitable[bytes]]
@@ -79,7 +62,7 @@ def parse_text(text: str) -> Event:
     head, _, args = stripped.partition(" ")
     word = head.lower().rstrip("!.?")
     if word in COMMAND_WORDS and (not args.strip() or (word in _WITH_CODE and _is_code(args))):
-        return Command(_ALIASES.get(word, word), args.strip())
+        return command(word, args)
     return Text(text)
 
 

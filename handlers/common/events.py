@@ -7,7 +7,7 @@ sees nothing else, so Telegram and WhatsApp run one flow.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -22,10 +22,30 @@ class Command:
     args: str = ""
 
 
+# A citizen command's names: the one the menus show (Indonesian) first, then what people also type (English,
+# everyday words). Events carry the first name only, so the core never matches a list of spellings.
+COMMAND_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
+    "start": ("start", "mulai", "menu"),
+    "lapor": ("lapor", "report"),
+    "status": ("status", "cek", "check"),
+    "formulir": ("formulir", "form"),
+    "bahasa": ("bahasa", "language"),
+    "batal": ("batal", "cancel"),
+    "bantuan": ("bantuan", "help"),
+}
+_CANONICAL: Final = {name: command for command, names in COMMAND_NAMES.items() for name in names}
+
+
+def command(name: str, args: str = "") -> Command:
+    """The command `name` is a spelling of, under its menu name; an unknown name stays as typed."""
+    lowered = name.lower()
+    return Command(_CANONICAL.get(lowered, lowered), args.strip())
+
+
 def parse_command(text: str) -> Command:
     """`/status LN-ABC234` as a command; a `@BotName` suffix (Telegram groups) is dropped."""
     head, _, args = text.strip().partition(" ")
-    return Command(head[1:].split("@", 1)[0].lower(), args.strip())
+    return command(head[1:].split("@", 1)[0], args)
 
 
 # WhatsApp has no command menu and its users type commands as words ("status", not "/status"): every text

@@ -294,22 +294,22 @@ async def _answer(event: Event, draft: Draft, ctx: Context) -> Turn:
 
 
 def _command(event: Command, draft: Draft, ctx: Context) -> Turn:
-    if event.name in ("start", "mulai"):
+    if event.name == "start":
         rows = [prompt(Draft(), ctx.view)]
         replies = [_say(ctx, command_text("start.welcome", typed=ctx.view.typed_commands))]
         if draft.active:
             replies.append(_say(ctx, "start.draft_waiting"))
             rows = [prompt(draft, ctx.view)]
         return Turn(replies + rows, draft)
-    if event.name in ("lapor", "report"):
+    if event.name == "lapor":
         if draft.active:
             return _reprompt(draft, ctx, "report.resume")
         return begin(draft, ctx)
-    if event.name in ("batal", "cancel"):
+    if event.name == "batal":
         if not draft.active:
             return Turn([_say(ctx, "cancel.nothing")], draft)
         return _ask_cancel(draft, ctx)
-    if event.name in ("bantuan", "help"):
+    if event.name == "bantuan":
         replies = [_say(ctx, command_text("help.text", typed=ctx.view.typed_commands))]
         if draft.active:
             replies.append(prompt(draft, ctx.view))

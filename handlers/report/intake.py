@@ -56,7 +56,6 @@ EventRouter = Callable[[Reporter, str, Event, str | None], Awaitable[list[Reply]
 # The reporter's own pre-filled form of one of their reports, in their language (handlers/handoff/own_form.py,
 # given by the composition root: the hand-off package builds on this one).
 OwnForm = Callable[[Report, str], Awaitable[Reply]]
-FORM_COMMANDS = ("formulir", "form")
 # A form is a PDF rendered anew (about 0.6 s of CPU with ten photos): a few a minute per reporter is plenty.
 FORMS_PER_MINUTE = 3
 
@@ -144,7 +143,7 @@ class Intake:
                 if update_id is not None:
                     await store.drafts.mark_processed(channel, update_id)
                 return Answer(routed, locale)
-            if isinstance(event, Command) and event.name in ("bahasa", "language"):
+            if isinstance(event, Command) and event.name == "bahasa":
                 # Switched first, so the answer (and the transport's own labels) are in the new language.
                 locale = LOCALES[(LOCALES.index(locale) + 1) % len(LOCALES)]
                 await store.reporters.set_locale(reporter.id, locale)
@@ -180,9 +179,9 @@ class Intake:
     async def _turn(
         self, reporter: Reporter, locale: str, event: Event, draft: Draft
     ) -> tuple[list[Reply], Draft, NewReport | None]:
-        if isinstance(event, Command) and event.name in ("status", "cek"):
+        if isinstance(event, Command) and event.name == "status":
             return await self._status(reporter, locale, event.args, draft), draft, None
-        if isinstance(event, Command) and event.name in FORM_COMMANDS:
+        if isinstance(event, Command) and event.name == "formulir":
             return await self._form(reporter, locale, event.args), draft, None
         if isinstance(event, Choice) and FORM.owns(event.data):
             # Whatever step the draft is at: the button is the status view's, not the conversation's.
@@ -191,7 +190,7 @@ class Intake:
         limit_reply = [
             Reply(tn(locale, "flood.daily_limit", self._config.reports_per_day, max=self._config.reports_per_day))
         ]
-        starts = (isinstance(event, Command) and event.name in ("lapor", "report")) or event == Choice(GO_START)
+        starts = (isinstance(event, Command) and event.name == "lapor") or event == Choice(GO_START)
         if starts and not draft.active and await self._over_daily_limit(reporter):
             return limit_reply, draft, None
         turn = await conversation.handle(event, draft, self._context(locale, reporter.channel, reporter))

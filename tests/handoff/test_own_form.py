@@ -104,7 +104,7 @@ async def test_an_anonymous_reporter_gets_blank_lines_and_english_words(tmp_path
     store, intake = await open_intake(tmp_path)
     try:
         code = await file(intake, "79", list(REPORT))
-        await intake.handle(Channel.TELEGRAM, "79", Command("language"), update_id="l1")
+        await intake.handle(Channel.TELEGRAM, "79", Command("bahasa"), update_id="l1")
         answer = await intake.handle(Channel.TELEGRAM, "79", Command("formulir", code), update_id="l2")
     finally:
         await store.close()

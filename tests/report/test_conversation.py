@@ -237,7 +237,7 @@ async def test_unsupported_messages_get_an_explanation_and_the_question_again(ki
     assert turn.draft.step is base.draft.step
     # One message: the explanation first, then the same question again with its buttons.
     [reply] = turn.replies
-    question = (await run([Command("help")], base.draft)).replies[0].text.split("\n\n")[-1]
+    question = (await run([Command("bantuan")], base.draft)).replies[0].text.split("\n\n")[-1]
     assert reply.text.endswith(question) and not reply.text.startswith(question)
     assert reply.buttons
 
@@ -322,6 +322,9 @@ async def test_english_locale() -> None:
         ("/Lapor", "lapor", ""),
         ("/start@LaporNetralBot", "start", ""),
         ("  /cari  wilayah:klaten ", "cari", "wilayah:klaten"),
+        ("/help", "bantuan", ""),  # every name of a command arrives under its menu name
+        ("/Form LN-ABC234", "formulir", "LN-ABC234"),
+        ("/cek", "status", ""),
     ],
 )
 def test_commands_are_parsed_the_same_for_every_channel(typed: str, name: str, args: str) -> None:

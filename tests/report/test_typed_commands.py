@@ -15,7 +15,7 @@ import pytest
 from bot.notify import ReporterNotifier
 from bot.whatsapp.events import COMMAND_WORDS
 from handlers.common.callbacks import ANSWER, ANSWER_DONE
-from handlers.common.events import TYPED_SUFFIX, Choice, Command, Event, Reply, Text
+from handlers.common.events import COMMAND_NAMES, TYPED_SUFFIX, Choice, Command, Event, Reply, Text, command
 from handlers.common.owed import NOTIFY_REPORTER
 from handlers.triage.machine import Action, RejectReason
 from locales import LOCALES, catalog
@@ -33,6 +33,13 @@ CITIZEN_SLASH = re.compile(
 )
 # Texts naming a citizen command that only supervisors read (in Telegram, where "/" is right).
 SUPERVISORS_ONLY = frozenset({"triage.bukti_originals_blocked"})
+
+
+# The name of each command that each language's WhatsApp texts use: its own words, which WhatsApp takes.
+WORD = {
+    "id": {"lapor": "lapor", "bantuan": "bantuan", "formulir": "formulir"},
+    "en": {"lapor": "report", "bantuan": "help", "formulir": "form"},
+}
 
 
 def slashes(text: str) -> list[str]:
@@ -82,8 +89,9 @@ async def test_every_text_naming_a_command_shows_words_on_whatsapp(tmp_path: Pat
         assert not slashes(text), f"{name} ({locale}) names {slashes(text)}: {text}"
     code = the_code(texts["ticket"])
     assert f"status {code}" in texts["ticket"]
-    assert "lapor" in texts["welcome"] and "status" in texts["welcome"] and "bantuan" in texts["welcome"]
-    assert "status" in texts["idle hint"] and "formulir LN-" in texts["form usage"]
+    word = WORD[locale]
+    assert word["lapor"] in texts["welcome"] and "status" in texts["welcome"] and word["bantuan"] in texts["welcome"]
+    assert "status" in texts["idle hint"] and f"{word['formulir']} LN-" in texts["form usage"]
     assert code in texts["status list"] and "status " in texts["status list"].splitlines()[-1]
 
     # Telegram keeps its slash commands, which its menu offers.
@@ -130,7 +138,7 @@ async def test_reporters_notices_and_answers_on_whatsapp_show_words(tmp_path: Pa
         closed = await answers.route(reporter, locale, Choice(ANSWER.pack(report.id)), None)
     assert done is not None and closed is not None
     for text in (sent[0].text, done[0].text, closed[0].text):
-        assert not slashes(text) and "lapor" in text, text
+        assert not slashes(text) and re.search(rf"\b{WORD[locale]['lapor']}\b", text), text
 
 
 def citizen_keys_naming_commands() -> list[str]:
@@ -165,7 +173,21 @@ def test_each_has_a_typed_twin_naming_words_whatsapp_accepts(locale: str, key: s
     plain, typed = catalog(locale)[key], catalog(locale).get(key + TYPED_SUFFIX)
     assert typed is not None, f"{key}{TYPED_SUFFIX} missing in {locale}"
     assert not slashes(typed), typed
-    for command in CITIZEN_SLASH.findall(plain):
-        # Each command the Telegram text names is named in the twin by a word WhatsApp takes as a command.
-        assert command in COMMAND_WORDS
-        assert re.search(rf"\b{command}\b", typed) or (command == "help" and "help" in typed), (command, typed)
+    for name in CITIZEN_SLASH.findall(plain):
+        # Each command the Telegram text names is named in the twin by a word WhatsApp takes as that command.
+        names = COMMAND_NAMES[command(name).name]
+        assert set(names) <= COMMAND_WORDS
+        assert any(re.search(rf"\b{n}\b", typed) for n in names), (name, typed)
+
+
+async def test_the_english_words_the_english_texts_name_work_on_whatsapp(tmp_path: Path) -> None:
+    """What the English help tells a WhatsApp user to type, typed: each word does what the help says."""
+    from bot.whatsapp.events import parse_text
+
+    typed = ["help", "form", "report", "cancel"]
+    said = await talk(tmp_path, Channel.WHATSAPP, "en", [parse_text(word) for word in typed])
+    help_text, form_usage, first_question, cancel = (replies[0].text for replies in said)
+    assert all(re.search(rf"\b{word}\b", help_text.lower()) for word in typed), help_text
+    assert "form LN-" in form_usage
+    assert "Type of violation" in said[2][-1].text, first_question
+    assert cancel != help_text and "?" in cancel, cancel  # asked to confirm the cancel

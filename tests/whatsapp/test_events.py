@@ -116,7 +116,7 @@ async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> No
         ("Batal!", Command("batal")),
         ("menu", Command("start")),
         ("bahasa", Command("bahasa")),
-        ("cek LN-ABC234", Command("cek", "LN-ABC234")),
+        ("cek LN-ABC234", Command("status", "LN-ABC234")),
         ("status abc 234", Command("status", "abc 234")),
         # An answer that starts with a command's word is an answer: the place, here (issue 12, item 1).
         ("Status WhatsApp-nya", Text("Status WhatsApp-nya")),
@@ -130,7 +130,15 @@ async def test_images_and_image_documents_are_fetched_lazily(pywa: Parsed) -> No
         ("Formulir C1 dicoret", Text("Formulir C1 dicoret")),  # a story about the election's own forms
         ("formulir pemilu", Text("formulir pemilu")),
         # Codes are read in their own alphabet (no 0/O, 1/I/L): an all-letter code is a code, a word is not.
-        ("cek XKCDTQ", Command("cek", "XKCDTQ")),
+        ("cek XKCDTQ", Command("status", "XKCDTQ")),
+        # English names, for the English texts that name them: the same commands.
+        ("report", Command("lapor")),
+        ("Cancel", Command("batal")),
+        ("help", Command("bantuan")),
+        ("language", Command("bahasa")),
+        ("form LN-ABC234", Command("formulir", "LN-ABC234")),
+        ("check ln-abc234", Command("status", "ln-abc234")),
+        ("form of the election", Text("form of the election")),
         ("status pemilu", Text("status pemilu")),
     ],
 )
