@@ -20,7 +20,7 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 __all__ = ["EvidenceStore"]
 
@@ -103,6 +103,13 @@ class EvidenceStore:
                 return target
         _atomic_write(target, data)
         return target
+
+    def scratch(self) -> IO[bytes]:
+        """An unnamed temporary file beside the evidence: for what is too large to hold in memory (an
+        archive of originals), on the evidence's own disk rather than a /tmp that may live in RAM. It is
+        gone when closed, or when the process dies. Blocking."""
+        _make_dirs(self.root)
+        return tempfile.TemporaryFile(dir=self.root, prefix=".scratch-")
 
     # ----------------------------------------------------------------- reading
 

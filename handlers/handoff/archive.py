@@ -7,6 +7,10 @@ originals, with whatever device identity their metadata carries, so only custodi
 
 The ZIP is deterministic (fixed timestamps, sorted order, stored without compression: photos do not
 compress), so the same evidence always yields the same archive and the same SHA-256 the PDF names.
+
+Ten originals of 20 MB make a 200 MB archive, and every packet needs its hash: the archive is streamed into
+a file, one chunk of one original at a time, never held in memory. It is blocking work (reading and hashing
+every original): async callers run it in a thread.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from pathlib import Path
+from typing import IO, Final
 
 # ZIP's epoch; a fixed stamp keeps the archive's bytes (and so its hash) independent of when it was made.
 _STAMP: Final = (1980, 1, 1, 0, 0, 0)
 MANIFEST_NAME: Final = "MANIFEST.csv"
+_CHUNK: Final = 1 << 20
 _EXTENSIONS: Final = {
     "image/jpeg": "jpg",
     "image/png": "png",
@@ -35,12 +41,12 @@ _EXTENSIONS: Final = {
 
 @dataclass(frozen=True, slots=True)
 class Original:
-    """One original file as it was received."""
+    """One original file as it was received, where the evidence store keeps it."""
 
     position: int
     sha256: str
     mime: str
-    data: bytes
+    path: Path
     captured_at: datetime | None = None
 
 
@@ -54,8 +60,10 @@ class ManifestRow:
 
 @dataclass(frozen=True, slots=True)
 class Archive:
+    """An archive as written: its name, the SHA-256 of its bytes, what it holds. The bytes are in the file
+    it was written to."""
+
     name: str
-    data: bytes
     sha256: str
     manifest: tuple[ManifestRow, ...]
 
@@ -73,20 +81,35 @@ def file_name(original: Original) -> str:
     return f"{original.position:02d}-{original.sha256[:16]}.{extension}"
 
 
-def build_archive(code: str, originals: Sequence[Original]) -> Archive:
-    """The ZIP of `originals` with its manifest; refuses any file whose bytes do not match its hash."""
+def write_archive(code: str, originals: Sequence[Original], out: IO[bytes]) -> Archive:
+    """The ZIP of `originals` with its manifest, written into `out` (seekable, empty), and its SHA-256.
+
+    Each original is hashed as it is copied: a file whose bytes do not match its hash (damage on disk)
+    stops the archive, which must then not be handed over (ArchiveMismatch)."""
     rows: list[ManifestRow] = []
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
         for original in sorted(originals, key=lambda o: o.position):
-            if hashlib.sha256(original.data).hexdigest() != original.sha256:
-                raise ArchiveMismatch(f"evidence {original.position} of {code} does not match its SHA-256")
             name = file_name(original)
-            archive.writestr(zipfile.ZipInfo(name, _STAMP), original.data)
-            rows.append(ManifestRow(name, original.sha256, len(original.data), original.captured_at))
+            entry = zipfile.ZipInfo(name, _STAMP)
+            digest, size = hashlib.sha256(), 0
+            with original.path.open("rb") as source:
+                entry.file_size = source.seek(0, io.SEEK_END)
+                source.seek(0)
+                with archive.open(entry, "w") as target:
+                    while chunk := source.read(_CHUNK):
+                        digest.update(chunk)
+                        target.write(chunk)
+                        size += len(chunk)
+            if digest.hexdigest() != original.sha256:
+                raise ArchiveMismatch(f"evidence {original.position} of {code} does not match its SHA-256")
+            rows.append(ManifestRow(name, original.sha256, size, original.captured_at))
         archive.writestr(zipfile.ZipInfo(MANIFEST_NAME, _STAMP), _manifest_csv(rows))
-    data = buffer.getvalue()
-    return Archive(archive_name(code), data, hashlib.sha256(data).hexdigest(), tuple(rows))
+    out.flush()
+    out.seek(0)
+    whole = hashlib.sha256()
+    while chunk := out.read(_CHUNK):
+        whole.update(chunk)
+    return Archive(archive_name(code), whole.hexdigest(), tuple(rows))
 
 
 def _manifest_csv(rows: Sequence[ManifestRow]) -> bytes:

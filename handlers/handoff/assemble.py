@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from handlers.common.regions import RegionCatalog
-from handlers.handoff.archive import Archive, Original, build_archive
+from handlers.handoff.archive import Archive, Original, archive_name, write_archive
 from handlers.handoff.packet import (
     ArchiveRef,
     CasePacket,
@@ -51,11 +54,24 @@ async def assemble(
     tz: ZoneInfo,
     now: datetime,
     locale: str = "id",
+    archive_to: IO[bytes] | None = None,
 ) -> Handoff:
-    """The packet (PDF) and the evidence archive of `report`, as they stand at `now`."""
-    packet, archive = await gather(store, triage, regions, report, tz=tz, now=now, locale=locale)
+    """The packet (PDF) and the evidence archive of `report`, as they stand at `now`.
+
+    The archive is written into `archive_to` for whoever hands it over (a custodian, the command line);
+    without it, into a scratch file that is dropped once the PDF has the archive's SHA-256."""
+    packet, archive = await gather(store, triage, regions, report, tz=tz, now=now, locale=locale, archive_to=archive_to)
     assert archive is not None
-    return Handoff(packet, render_pdf(packet, locale), archive)
+    # Rendering takes a fraction of a second per page of photos: off the event loop, like the archive.
+    return Handoff(packet, await asyncio.to_thread(render_pdf, packet, locale), archive)
+
+
+def _archive(store: Store, code: str, originals: list[Original], out: IO[bytes] | None) -> Archive:
+    """Blocking: reads and hashes every original."""
+    if out is not None:
+        return write_archive(code, originals, out)
+    with store.files.scratch() as scratch:
+        return write_archive(code, originals, scratch)
 
 
 async def gather(
@@ -68,6 +84,7 @@ async def gather(
     now: datetime,
     for_reporter: bool = False,
     locale: str = "id",
+    archive_to: IO[bytes] | None = None,
 ) -> tuple[CasePacket, Archive | None]:
     """The packet's content; `for_reporter` leaves out what only the office may see (duplicates, the
     timeline with supervisors' names) and the archive of originals, whose files the reporter has already."""
@@ -83,8 +100,8 @@ async def gather(
         if item.photo is not None:
             photo = item.photo
             if not for_reporter:
-                original = await store.files.get(photo.sha256)
-                originals.append(Original(item.position, photo.sha256, photo.mime, original, photo.captured_at))
+                path = store.files.path(photo.sha256)
+                originals.append(Original(item.position, photo.sha256, photo.mime, path, photo.captured_at))
             photos.append(
                 Photo(
                     item.position,
@@ -97,7 +114,7 @@ async def gather(
             )
         elif item.url:
             links.append(Link(item.url, item.added_at))
-    archive = None if for_reporter else build_archive(report.code, originals)
+    archive = None if for_reporter else await asyncio.to_thread(_archive, store, report.code, originals, archive_to)
     witnesses = await store.reports.witnesses(report.id)
     packet = CasePacket(
         code=report.code,
@@ -158,15 +175,21 @@ async def write_packet(
     report = await store.reports.by_code(normalize_code(code))
     if report is None:
         return None
-    handoff = await assemble(store, triage, regions, report, tz=tz, now=now)
-    if handoff.archive.manifest:
+    originals = sum(1 for item in await store.reports.evidence(report.id) if item.photo is not None)
+    if originals:
         actor, name = released_by
-        await triage.record_release(
-            report.id, actor=actor, actor_name=name, at=now, files=len(handoff.archive.manifest)
-        )
+        await triage.record_release(report.id, actor=actor, actor_name=name, at=now, files=originals)
     out_dir.mkdir(parents=True, exist_ok=True)
+    archive = out_dir / archive_name(report.code)
+    partial = archive.with_name(f".{archive.name}.partial")
+    # Written under another name and renamed once whole: a failed write never leaves a file that looks
+    # like the archive.
+    try:
+        with partial.open("w+b") as out:
+            handoff = await assemble(store, triage, regions, report, tz=tz, now=now, archive_to=out)
+        os.replace(partial, archive)
+    finally:
+        partial.unlink(missing_ok=True)
     pdf = out_dir / pdf_name(report.code)
-    archive = out_dir / handoff.archive.name
     pdf.write_bytes(handoff.pdf)
-    archive.write_bytes(handoff.archive.data)
     return pdf, archive

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers.handoff.archive import Original
+from handlers.handoff.archive import Archive, Original, write_archive
 from handlers.handoff.packet import ArchiveRef, CasePacket, Identity, Link, Photo, Step, Witness
 from handlers.triage.rules import Checklist, Requirement, bawaslu_deadline
 from storage.models import Category, Channel, SubjectStatus
@@ -23,11 +24,25 @@ def jpeg(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:
     return out.getvalue()
 
 
-def originals(count: int = 2) -> list[Original]:
-    return [
-        Original(n, hashlib.sha256(data).hexdigest(), "image/jpeg", data, datetime(2024, 2, 10, 1, 15 + n, tzinfo=UTC))
-        for n, data in ((n, jpeg(n)) for n in range(1, count + 1))
-    ]
+def originals(count: int = 2, folder: Path | None = None) -> list[Original]:
+    """`count` originals, written into `folder` for a test that reads them (the archive's); without a folder
+    they are only described (a packet needs their hashes, not their bytes)."""
+    made = []
+    for n in range(1, count + 1):
+        data = jpeg(n)
+        sha256 = hashlib.sha256(data).hexdigest()
+        path = (folder or Path("unwritten")) / sha256
+        if folder is not None:
+            path.write_bytes(data)
+        made.append(Original(n, sha256, "image/jpeg", path, datetime(2024, 2, 10, 1, 15 + n, tzinfo=UTC)))
+    return made
+
+
+def archive_of(code: str, files: list[Original]) -> tuple[Archive, bytes]:
+    """The archive of `files` and its bytes, written into memory."""
+    out = io.BytesIO()
+    archive = write_archive(code, files, out)
+    return archive, out.getvalue()
 
 
 def packet(

@@ -51,11 +51,16 @@ async def test_the_packet_of_a_stored_report_matches_its_originals(tmp_path: Pat
     async with open_store(tmp_path) as store:
         photo = keep_photo(store, original)
         report = await add_report(store, photos=(photo,), links=("https://www.instagram.com/p/abc123",))
-        handoff = await assemble(store, store.triage, REGIONS, report, tz=TZ, now=NOW)
+        out = io.BytesIO()
+        handoff = await assemble(store, store.triage, REGIONS, report, tz=TZ, now=NOW, archive_to=out)
+        # Without a place for the archive, only its hash is kept (from a scratch file): the same one.
+        assert (await assemble(store, store.triage, REGIONS, report, tz=TZ, now=NOW)).archive == handoff.archive
+        assert not [p for p in (tmp_path / "evidence").iterdir() if p.name.startswith(".scratch")]
     text = pdf_text(handoff.pdf).replace(" ", "")
     assert hashlib.sha256(original).hexdigest() in text
     assert handoff.packet.photos[0].original_sha256 == hashlib.sha256(original).hexdigest()
-    with zipfile.ZipFile(io.BytesIO(handoff.archive.data)) as zf:
+    assert hashlib.sha256(out.getvalue()).hexdigest() == handoff.archive.sha256
+    with zipfile.ZipFile(out) as zf:
         names = [n for n in zf.namelist() if n != MANIFEST_NAME]
         assert [zf.read(n) for n in names] == [original]  # the original, byte for byte
         assert hashlib.sha256(original).hexdigest() in zf.read(MANIFEST_NAME).decode()

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handlers.handoff.archive import build_archive
 from handlers.handoff.packet import ArchiveRef, Identity, printable, render_pdf, section_order
-from tests.handoff.packets import originals, packet
+from tests.handoff.packets import archive_of, originals, packet
 
 
 def text_of(pdf: bytes) -> str:
@@ -69,9 +68,9 @@ def test_every_field_is_in_its_section_in_the_forms_order() -> None:
             at = found + len(value)
 
 
-def test_each_photo_carries_the_sha256_of_its_original_and_its_metadata() -> None:
-    files = originals(3)
-    archive = build_archive("LN-7F3K9Q", files)
+def test_each_photo_carries_the_sha256_of_its_original_and_its_metadata(tmp_path: Path) -> None:
+    files = originals(3, tmp_path)
+    archive, _ = archive_of("LN-7F3K9Q", files)
     text = text_of(render_pdf(packet(files=files, archive=ArchiveRef(archive.name, archive.sha256, 3))))
     compact = text.replace(" ", "")
     for original in files:
