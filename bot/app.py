@@ -47,7 +47,7 @@ from bot.telegram.triage.adapter import TelegramTriage
 from bot.telegram.triage.commands import TriageCommands
 from bot.telegram.triage.delivery import AnswerPoster, CardEditor, CardMovedEditor, GroupPoster, TriageCard, no_wait
 from bot.telegram.triage.guard import SupervisorGuard
-from bot.telegram.triage.handoff import PacketCommand, PacketPoster, Packets
+from bot.telegram.triage.handoff import ArchiveCommand, PacketCommand, PacketPoster, Packets
 from bot.telegram.triage.referral import ReferralCommands
 from bot.watch import StaleWatch, recall_last_minute
 from bot.web.miniapp.site import MiniAppConfig, MiniAppSite
@@ -184,6 +184,7 @@ class App:
         )
         self.commands = TriageCommands(services.triage, guard, card, settings.evidence_custodians, regional=regional)
         packets = Packets(bot, services.triage, services.regions)
+        archives = ArchiveCommand(services.triage, guard, settings.evidence_custodians)
         referrals = ReferralCommands(services.triage, guard)
         self.triage = TelegramTriage(
             services.triage,
@@ -295,6 +296,7 @@ class App:
             (CommandHandler("bukti", self.commands.send_evidence, filters=groups), 0),
             (CommandHandler("ekspor", self.commands.export, filters=groups), 0),
             (CommandHandler("paket", PacketCommand(packets, services.triage, guard), filters=groups), 0),
+            (CommandHandler("arsip", archives, filters=groups), 0),
             (CommandHandler("rujukan", referrals.record_reference, filters=groups), 0),
             (CommandHandler("hasil", referrals.record_outcome, filters=groups), 0),
             (CommandHandler("pindah", self.commands.move_report, filters=groups), 0),

@@ -21,7 +21,7 @@ CITIZEN: Final = {
 }
 TRIAGE: Final = {
     name: f"triage.cmd_{name}"
-    for name in ("laporan", "antrian", "cari", "bukti", "paket", "rujukan", "hasil", "ekspor")
+    for name in ("laporan", "antrian", "cari", "bukti", "paket", "arsip", "rujukan", "hasil", "ekspor")
 }
 # With regional groups, every supervisors' group can move a report to another's.
 MOVE: Final = {"pindah": "triage.cmd_pindah"}

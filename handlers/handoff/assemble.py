@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from handlers.triage.duplicates import find_duplicates
 from handlers.triage.machine import REPORTER_ACTOR
 from handlers.triage.rules import bawaslu_deadline, requirements
 from locales import t
-from storage.models import Report
+from storage.models import Evidence, Report
 from storage.reports import normalize_code
 from storage.store import Store
 from storage.triage import TriageStore
@@ -66,6 +67,26 @@ async def assemble(
     return Handoff(packet, await asyncio.to_thread(render_pdf, packet, locale), archive)
 
 
+async def write_evidence(store: Store, report: Report, out: IO[bytes]) -> Archive:
+    """The evidence archive of `report` alone, into `out` (no PDF): what a custodian's /arsip sends."""
+    evidence = await store.reports.evidence(report.id)
+    return await asyncio.to_thread(write_archive, report.code, _originals(store, evidence), out)
+
+
+def _originals(store: Store, evidence: Sequence[Evidence]) -> list[Original]:
+    return [
+        Original(
+            item.position,
+            item.photo.sha256,
+            item.photo.mime,
+            store.files.path(item.photo.sha256),
+            item.photo.captured_at,
+        )
+        for item in evidence
+        if item.photo is not None
+    ]
+
+
 def _archive(store: Store, code: str, originals: list[Original], out: IO[bytes] | None) -> Archive:
     """Blocking: reads and hashes every original."""
     if out is not None:
@@ -93,15 +114,11 @@ async def gather(
     contact = await store.reports.contact(report.id) if report.contact_shared else None
     events = [] if for_reporter else await store.reports.events(report.id)
     duplicates = [] if for_reporter else await find_duplicates(triage, report, evidence, now)
-    originals: list[Original] = []
     photos: list[Photo] = []
     links: list[Link] = []
     for item in evidence:
         if item.photo is not None:
             photo = item.photo
-            if not for_reporter:
-                path = store.files.path(photo.sha256)
-                originals.append(Original(item.position, photo.sha256, photo.mime, path, photo.captured_at))
             photos.append(
                 Photo(
                     item.position,
@@ -114,7 +131,11 @@ async def gather(
             )
         elif item.url:
             links.append(Link(item.url, item.added_at))
-    archive = None if for_reporter else await asyncio.to_thread(_archive, store, report.code, originals, archive_to)
+    archive = (
+        None
+        if for_reporter
+        else await asyncio.to_thread(_archive, store, report.code, _originals(store, evidence), archive_to)
+    )
     witnesses = await store.reports.witnesses(report.id)
     packet = CasePacket(
         code=report.code,

@@ -32,7 +32,7 @@ CITIZEN_SLASH = re.compile(
     r"(?<![\w<:/.])/(start|mulai|menu|lapor|report|status|cek|batal|cancel|bantuan|help|bahasa|language|formulir)\b"
 )
 # Texts naming a citizen command that only supervisors read (in Telegram, where "/" is right).
-SUPERVISORS_ONLY = frozenset({"triage.bukti_originals_blocked"})
+SUPERVISORS_ONLY = frozenset({"triage.bukti_originals_blocked", "triage.arsip_blocked"})
 
 
 # The name of each command that each language's WhatsApp texts use: its own words, which WhatsApp takes.

@@ -219,8 +219,13 @@ async def test_members_triage_only_their_groups_reports(api: FakeBotApi, tmp_pat
             lambda c: c.chat_id == SEMARANG and "grup wilayah lain" in text_of(c) and c.params.get("text") != "",
             since=len(api.calls) - 1,
         )
+        for command in ("paket", "arsip"):  # the hand-off's commands too: neither the PDF nor the originals
+            mark = len(api.calls)
+            semarang.command(SEMARANG_SUP, command, report.code)
+            await said_in(api, SEMARANG, "grup wilayah lain", mark)
         await asyncio.sleep(0.3)
         assert rows(settings.database_path, "SELECT state FROM reports") == [("baru",)]
+        assert not [c for c in api.calls_to("sendDocument") if c.chat_id in (SEMARANG, SEMARANG_SUP)]
 
         # The provincial group acts on every report through its commands: /laporan gives it the card.
         mark = len(api.calls)
