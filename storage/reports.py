@@ -358,6 +358,15 @@ class Reports:
             (report_id, chat_id, message_id, iso(utcnow())),
         )
 
+    async def latest_card_in(self, report_id: int, chat_id: int) -> int | None:
+        """The message id of the report's newest card in `chat_id` (its live card, or a /laporan copy)."""
+        row = await self._db.fetchone(
+            "SELECT message_id FROM report_cards WHERE report_id = ? AND chat_id = ?"
+            " ORDER BY posted_at DESC, message_id DESC LIMIT 1",
+            (report_id, chat_id),
+        )
+        return int(row[0]) if row is not None else None
+
     async def assign_group(self, report_id: int, chat_id: int) -> int:
         """The report's group: `chat_id` if it has none yet, else the one decided before (a report keeps its
         group when the routing file changes; only a supervisor's move changes it)."""

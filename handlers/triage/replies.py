@@ -39,6 +39,7 @@ class Said:
     values: dict[str, object] = field(default_factory=dict)
     refused: MoveResult | None = None  # the move was not made, and why (for the log)
     count: int | None = None  # set when `key` is a plural entry: the number that picks its form
+    moved: bool = False  # the move was made
 
 
 class PromptReplies:
@@ -72,5 +73,5 @@ class PromptReplies:
         outcome = await self._service.move(prompt.report_id, action, prompt.expected_state, supervisor, note=note)
         code = outcome.report.code if outcome.report else ""
         if outcome.result is MoveResult.DONE:
-            return Said("triage.question_sent" if question else "triage.reason_done", {"code": code})
+            return Said("triage.question_sent" if question else "triage.reason_done", {"code": code}, moved=True)
         return Said(refusal_key(outcome.result), {"code": code}, outcome.result)

@@ -276,6 +276,37 @@ async def test_provincial_laporan_is_a_copy_and_moves_on_it_edit_the_regional_ca
     assert rows(settings.database_path, "SELECT state, card_chat_id FROM reports") == [("terverifikasi", SURAKARTA)]
 
 
+async def test_a_typed_reason_on_the_provincial_copy_shows_on_the_copy_and_the_regional_card(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Tolak → "Alasan lain (ketik)" on the copy, then the reason as a reply to the prompt: the move is made
+    from a reply, not a press, and the copy still shows it (its buttons are the new state's)."""
+    settings = make_settings(api, tmp_path, region_groups_file=write_routing(tmp_path))
+    provincial, solo, _ = three_groups(api)
+    async with running_bot(settings) as app:
+        report = await add_report(app.services.store, address="5322", region="kab-klaten", now=utcnow())
+        await forwarded(app, report)
+        await api.wait_for(lambda c: is_card(c, SURAKARTA, report.code), timeout=10)
+        regional = card_message(api, SURAKARTA, report.code)
+        mark = len(api.calls)
+        provincial.command(PROVINCIAL_SUP, "laporan", report.code)
+        await said_in(api, GROUP, "Riwayat", mark)
+        copy = card_message(api, GROUP, report.code)
+
+        await answer_to(api, provincial, PROVINCIAL_SUP, copy, provincial.buttons(copy)["🚫 Tolak"])
+        await eventually(lambda: "✍️ Alasan lain (ketik)" in provincial.buttons(copy))
+        mark = len(api.calls)
+        await answer_to(api, provincial, PROVINCIAL_SUP, copy, provincial.buttons(copy)["✍️ Alasan lain (ketik)"])
+        await said_in(api, GROUP, "alasan penolakan", mark)
+        prompt = next(m["message_id"] for m in reversed(api.messages(GROUP)) if "alasan penolakan" in m.get("text", ""))
+        provincial.reply(PROVINCIAL_SUP, prompt, "Kejadian di luar Jawa Tengah.")
+
+        await eventually(lambda: "Kejadian di luar Jawa Tengah" in shown(api.message(SURAKARTA, regional)))
+        await eventually(lambda: "Kejadian di luar Jawa Tengah" in shown(api.message(GROUP, copy)))
+        assert provincial.buttons(copy) == solo.buttons(regional) and "🔄 Buka lagi" in solo.buttons(regional)
+    assert rows(settings.database_path, "SELECT state, card_chat_id FROM reports") == [("ditolak", SURAKARTA)]
+
+
 # -------------------------------------------------------------------- moving a report
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import time
 
-from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import Bot, CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -205,22 +205,23 @@ class TelegramTriage:
             query,
             t(self.locale, "triage.done", action=t(self.locale, action_key(press.action)), code=outcome.report.code),
         )
-        await self._refresh_copy(query, outcome.report)
+        if query.message is not None:
+            await self._refresh_copy(query.get_bot(), query.message.chat.id, query.message.message_id, outcome.report)
 
-    async def _refresh_copy(self, query: CallbackQuery, report: Report) -> None:
-        """A move pressed on a copy of the card (/laporan in the provincial group): the outbox edits the
-        live card in the report's group; the copy, the only other card with buttons, shows the new state
-        at once, so its buttons are the state's and not a stale press waiting to be refused."""
-        message = query.message
-        if message is None or (message.chat.id, message.message_id) == (report.card_chat_id, report.card_message_id):
+    async def _refresh_copy(self, bot: Bot, chat_id: int, message_id: int, report: Report) -> None:
+        """A move made on a copy of the card (/laporan in the provincial group), by a press or a reply to
+        a prompt: the outbox edits the live card in the report's group; the copy, the only other card with
+        buttons, shows the new state at once, so its buttons are the state's and not a stale press waiting
+        to be refused."""
+        if (chat_id, message_id) == (report.card_chat_id, report.card_message_id):
             return
-        bot, markup = query.get_bot(), await self.card.keyboard(report)
+        markup = await self.card.keyboard(report)
 
         async def send(text: str, as_html: bool) -> None:
             mode = ParseMode.HTML if as_html else None
             await tolerate_not_modified(
                 bot.edit_message_text(
-                    text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup, parse_mode=mode
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup, parse_mode=mode
                 )
             )
 
@@ -312,6 +313,15 @@ class TelegramTriage:
             return
         if said.refused is not None:
             log.info("triage reply not executed (%s)", said.refused)
+        if said.moved and report is not None and message.chat_id != report.card_chat_id:
+            # Made from the copy in this chat: the copy shows the move, as after a press on it.
+            store = self.service.store
+            copy, moved = (
+                await store.reports.latest_card_in(report.id, message.chat_id),
+                await store.reports.get(report.id),
+            )
+            if copy is not None and moved is not None:
+                await self._refresh_copy(context.bot, message.chat_id, copy, moved)
         if said.count is not None:
             await message.reply_text(tn(self.locale, said.key, said.count, **said.values))
         else:
