@@ -248,7 +248,7 @@ class App:
         )
         self.stale_watch = StaleWatch(
             figures,
-            store.outbox,
+            store.stale_episodes,
             minutes=settings.stale_card_minutes,
             destination=destinations,
             group_name=lambda chat: self.routing.name(int(chat), t(settings.default_locale, "triage.group_provincial")),

@@ -8,9 +8,11 @@ through the outbox, once per *stale episode*: from the first look that finds the
 finds its oldest card back under the limit (or nothing waiting). Not once per oldest card: in a saturated
 group the oldest card leaves every few seconds, and each would have cost the provincial group (with one
 group, the saturated group itself) a message. Not a repeat every N minutes either: while an episode lasts
-/metrics shows it, and the warning is there to say it began. A restart forgets the episode, so a group
-still late then is announced once more. Registered by the composition root (bot/app.py), which delivers
-the warning ahead of cards (it is one message, and says why the cards are late).
+/metrics shows it, and the warning is there to say it began. The open episodes are kept in the database
+(storage/ops.py StaleEpisodes), each begun in the transaction that owes its warning, so a restart in the
+middle of one does not announce it again: while the bot is down nothing leaves the outbox, so a group late
+before the restart and late after it has been late throughout. Registered by the composition root
+(bot/app.py), which delivers the warning ahead of cards (it is one message, and says why the cards are late).
 
 At start, `recall_last_minute` tells the pacer what the outbox sent into each group in the last minute.
 """
@@ -28,8 +30,7 @@ from telegram.ext import ContextTypes, JobQueue
 from bot.telegram.pacer import Pacer
 from handlers.common import owed
 from locales import tn
-from storage.ops import Backlog, OpsFigures
-from storage.outbox import Outbox
+from storage.ops import Backlog, OpsFigures, StaleEpisodes
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class StaleWatch:
     def __init__(
         self,
         figures: OpsFigures,
-        outbox: Outbox,
+        episodes: StaleEpisodes,
         *,
         minutes: int,
         destination: Callable[[Backlog], str],
@@ -50,14 +51,14 @@ class StaleWatch:
         wake: Callable[[], None],
     ) -> None:
         self._figures = figures
-        self._outbox = outbox
+        self._store = episodes
         self._limit = timedelta(minutes=minutes)
         self._destination = destination
         self._group_name = group_name
         self._locale = locale
         self._clock = clock
         self._wake = wake
-        self._episodes: dict[str, datetime] = {}  # chat -> when the watch first found it late, while it stays late
+        self._episodes: dict[str, datetime] | None = None  # chat -> since when it is late; read at the first look
 
     def schedule(self, jobs: JobQueue[Any]) -> None:
         jobs.run_repeating(self.on_schedule, interval=EVERY, first=EVERY, name="stale-card-watch")
@@ -77,26 +78,30 @@ class StaleWatch:
             waiting[chat] = waiting.get(chat, 0) + row.pending
             if chat not in oldest or row.oldest_created < oldest[chat].oldest_created:
                 oldest[chat] = row
+        if self._episodes is None:
+            self._episodes = await self._store.open()
         late = 0
         for chat in list(self._episodes):
             if chat not in oldest or now - oldest[chat].oldest_created <= self._limit:
-                del self._episodes[chat]  # its episode is over: a later one is announced again
+                await self._store.end(chat)  # its episode is over: a later one is announced again
+                del self._episodes[chat]
         for chat, row in oldest.items():
             age = now - row.oldest_created
             if age <= self._limit:
                 continue
             late += 1
-            episode = self._episodes.setdefault(chat, now)
             minutes = int(age.total_seconds() // 60)
-            text = tn(
-                self._locale,
-                "ops.stale_cards",
-                waiting[chat],
-                group=html.escape(self._group_name(chat)),
-                minutes=minutes,
-                count=waiting[chat],
-            )
-            await self._outbox.enqueue(owed.stale_warning(chat, episode, text))
+            if chat not in self._episodes:
+                text = tn(
+                    self._locale,
+                    "ops.stale_cards",
+                    waiting[chat],
+                    group=html.escape(self._group_name(chat)),
+                    minutes=minutes,
+                    count=waiting[chat],
+                )
+                await self._store.begin(chat, now, owed.stale_warning(chat, now, text))
+                self._episodes[chat] = now
             log.warning("group %s: oldest card waiting %d minutes (%d waiting)", chat, minutes, waiting[chat])
         if late:
             self._wake()

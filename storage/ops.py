@@ -1,6 +1,7 @@
 """What operators watch: the outbox's backlog by destination, and the hour's reports and triage moves.
 
-Read-only figures for /healthz, /metrics and the stale-card warning (bot/web/ops.py, bot/watch.py). An
+Read-only figures for /healthz, /metrics and the stale-card warning (bot/web/ops.py, bot/watch.py), and
+the stale-card watch's one piece of memory, its open episodes (StaleEpisodes). An
 item's destination is the group its report's card is in, or, for a card not posted yet, the report's
 region (the composition root maps a region to its group); a reporter's notice is counted as one lane of
 "reporters", never by chat: a private chat id is a reporter's identity.
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.db import Database, from_iso, iso
+from storage.models import Owed
+from storage.outbox import enqueue_in
 
 # Triage logs every supervisor move with actor 'supervisor:<id>' (storage/summary.py uses the same term).
 _SUPERVISOR_ACTOR = "e.actor GLOB 'supervisor:*'"
@@ -106,3 +109,27 @@ class OpsFigures:
             RecentSend(row["kind"], row["card_chat_id"], from_iso(row["sent_at"]), int(row["photos"] or 0))
             for row in rows
         ]
+
+
+class StaleEpisodes:
+    """The groups the stale-card watch found late and has warned about, since when: an episode outlives
+    a restart, so a group still late after one is not announced again."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def open(self) -> dict[str, datetime]:
+        rows = await self._db.fetchall("SELECT chat, started_at FROM stale_episodes")
+        return {row["chat"]: from_iso(row["started_at"]) for row in rows}
+
+    async def begin(self, chat: str, started_at: datetime, warning: Owed) -> None:
+        """The episode and its warning in one transaction: a crash leaves both or neither (neither: the
+        next look begins it again)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO stale_episodes (chat, started_at) VALUES (?, ?)", (chat, iso(started_at))
+            )
+            await enqueue_in(conn, [warning])
+
+    async def end(self, chat: str) -> None:
+        await self._db.execute("DELETE FROM stale_episodes WHERE chat = ?", (chat,))

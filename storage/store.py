@@ -16,7 +16,7 @@ from storage.drafts import Drafts
 from storage.files import EvidenceStore
 from storage.inbox import Inbox
 from storage.miniapp import MiniAppStore
-from storage.ops import OpsFigures
+from storage.ops import OpsFigures, StaleEpisodes
 from storage.outbox import Outbox
 from storage.reporters import Reporters
 from storage.reports import Reports
@@ -41,6 +41,7 @@ class Store:
         self.retention = Retention(db)
         self.miniapp = MiniAppStore(db)
         self.ops = OpsFigures(db)
+        self.stale_episodes = StaleEpisodes(db)
 
     @classmethod
     async def open(cls, database_path: Path, evidence_dir: Path) -> Store:

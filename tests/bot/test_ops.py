@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -173,7 +173,7 @@ async def test_a_group_whose_oldest_card_waits_too_long_is_announced_once(tmp_pa
         later = utcnow() + timedelta(minutes=11, seconds=5)
         watch = StaleWatch(
             OpsFigures(store.db),
-            store.outbox,
+            store.stale_episodes,
             minutes=10,
             destination=Destinations(lambda region: GROUP, GROUP),
             group_name=lambda chat: "Karesidenan <Surakarta>",
@@ -185,7 +185,7 @@ async def test_a_group_whose_oldest_card_waits_too_long_is_announced_once(tmp_pa
         assert await watch.check() == 1  # still late: owed again, but deduplicated
         early = StaleWatch(
             OpsFigures(store.db),
-            store.outbox,
+            store.stale_episodes,
             minutes=30,
             destination=Destinations(lambda region: GROUP, GROUP),
             group_name=str,
@@ -211,7 +211,7 @@ async def test_a_stuck_group_is_warned_once_per_episode_however_many_of_its_card
             await store.outbox.enqueue(owed.forward_report(report_id))
         watch = StaleWatch(
             OpsFigures(store.db),
-            store.outbox,
+            store.stale_episodes,
             minutes=10,
             destination=Destinations(lambda region: GROUP, GROUP),
             group_name=str,
@@ -239,6 +239,54 @@ async def test_a_stuck_group_is_warned_once_per_episode_however_many_of_its_card
     finally:
         await store.close()
     assert len(warned) == 2
+
+
+async def test_a_restart_in_the_middle_of_a_stale_episode_does_not_announce_it_again(tmp_path: Path) -> None:
+    def watch_of(store: Store, now: datetime) -> StaleWatch:
+        return StaleWatch(
+            OpsFigures(store.db),
+            store.stale_episodes,
+            minutes=10,
+            destination=Destinations(lambda region: GROUP, GROUP),
+            group_name=str,
+            locale="id",
+            clock=lambda: now,
+            wake=lambda: None,
+        )
+
+    async def warnings(store: Store) -> int:
+        return len(await store.db.fetchall("SELECT 1 FROM outbox WHERE kind = ?", (owed.OPS_WARNING,)))
+
+    database, evidence = tmp_path / "db.sqlite3", tmp_path / "evidence"
+    late = utcnow() + timedelta(minutes=11)
+    store = await Store.open(database, evidence)
+    try:
+        for report_id in (41, 42):
+            await store.outbox.enqueue(owed.forward_report(report_id))
+        assert await watch_of(store, late).check() == 1
+        assert await warnings(store) == 1
+    finally:
+        await store.close()
+    # The bot restarts with the group still late: the same episode, nothing announced a second time.
+    store = await Store.open(database, evidence)
+    try:
+        assert await watch_of(store, late + timedelta(minutes=2)).check() == 1
+        assert await warnings(store) == 1
+        # The backlog clears and the episode ends; the end is remembered across the next restart too.
+        for item in await store.outbox.due(utcnow()):
+            if item.kind == owed.FORWARD_REPORT:
+                await store.outbox.mark_sent(item.id)
+        assert await watch_of(store, late + timedelta(minutes=3)).check() == 0
+        assert await store.stale_episodes.open() == {}
+    finally:
+        await store.close()
+    store = await Store.open(database, evidence)
+    try:
+        await store.outbox.enqueue(owed.forward_report(43))
+        assert await watch_of(store, utcnow() + timedelta(minutes=12)).check() == 1
+        assert await warnings(store) == 2  # a new episode after the restart is announced
+    finally:
+        await store.close()
 
 
 async def test_the_stale_warning_goes_ahead_of_the_cards_waiting_in_a_saturated_group(
