@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -164,6 +165,27 @@ async def test_healthz_is_503_when_messages_wait_and_telegram_never_answered(tmp
     assert chat_label(GROUP) == str(GROUP) and chat_label(4242) == REPORTERS and chat_label(None) == REPORTERS
 
 
+def stale_watch(
+    store: Store,
+    clock: Callable[[], datetime],
+    *,
+    minutes: int = 10,
+    group_name: Callable[[str], str] = str,
+    wake: Callable[[], None] = lambda: None,
+) -> StaleWatch:
+    """The stale-card watch over one provincial group, as the composition root makes it."""
+    return StaleWatch(
+        OpsFigures(store.db),
+        store.stale_episodes,
+        minutes=minutes,
+        destination=Destinations(lambda region: GROUP, GROUP),
+        group_name=group_name,
+        locale="id",
+        clock=clock,
+        wake=wake,
+    )
+
+
 async def test_a_group_whose_oldest_card_waits_too_long_is_announced_once(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "evidence")
     woken: list[int] = []
@@ -171,28 +193,12 @@ async def test_a_group_whose_oldest_card_waits_too_long_is_announced_once(tmp_pa
         for report_id in (41, 42):
             await store.outbox.enqueue(owed.forward_report(report_id))
         later = utcnow() + timedelta(minutes=11, seconds=5)
-        watch = StaleWatch(
-            OpsFigures(store.db),
-            store.stale_episodes,
-            minutes=10,
-            destination=Destinations(lambda region: GROUP, GROUP),
-            group_name=lambda chat: "Karesidenan <Surakarta>",
-            locale="id",
-            clock=lambda: later,
-            wake=lambda: woken.append(1),
+        watch = stale_watch(
+            store, lambda: later, group_name=lambda chat: "Karesidenan <Surakarta>", wake=lambda: woken.append(1)
         )
         assert await watch.check() == 1
-        assert await watch.check() == 1  # still late: owed again, but deduplicated
-        early = StaleWatch(
-            OpsFigures(store.db),
-            store.stale_episodes,
-            minutes=30,
-            destination=Destinations(lambda region: GROUP, GROUP),
-            group_name=str,
-            locale="id",
-            clock=lambda: later,
-            wake=lambda: woken.append(1),
-        )
+        assert await watch.check() == 1  # still late: the same episode, nothing owed again
+        early = stale_watch(store, lambda: later, minutes=30, wake=lambda: woken.append(1))
         assert await early.check() == 0
         rows = await store.db.fetchall("SELECT kind, payload FROM outbox WHERE dedupe_key GLOB 'stale:*'")
     finally:
@@ -209,16 +215,7 @@ async def test_a_stuck_group_is_warned_once_per_episode_however_many_of_its_card
     try:
         for report_id in (41, 42, 43):
             await store.outbox.enqueue(owed.forward_report(report_id))
-        watch = StaleWatch(
-            OpsFigures(store.db),
-            store.stale_episodes,
-            minutes=10,
-            destination=Destinations(lambda region: GROUP, GROUP),
-            group_name=str,
-            locale="id",
-            clock=lambda: clock[0],
-            wake=lambda: None,
-        )
+        watch = stale_watch(store, lambda: clock[0])
         assert await watch.check() == 1
         # The saturated group delivers its oldest cards one by one: the oldest id changes, the episode does not.
         for item in (await store.outbox.due(utcnow()))[:2]:
@@ -242,18 +239,6 @@ async def test_a_stuck_group_is_warned_once_per_episode_however_many_of_its_card
 
 
 async def test_a_restart_in_the_middle_of_a_stale_episode_does_not_announce_it_again(tmp_path: Path) -> None:
-    def watch_of(store: Store, now: datetime) -> StaleWatch:
-        return StaleWatch(
-            OpsFigures(store.db),
-            store.stale_episodes,
-            minutes=10,
-            destination=Destinations(lambda region: GROUP, GROUP),
-            group_name=str,
-            locale="id",
-            clock=lambda: now,
-            wake=lambda: None,
-        )
-
     async def warnings(store: Store) -> int:
         return len(await store.db.fetchall("SELECT 1 FROM outbox WHERE kind = ?", (owed.OPS_WARNING,)))
 
@@ -263,27 +248,27 @@ async def test_a_restart_in_the_middle_of_a_stale_episode_does_not_announce_it_a
     try:
         for report_id in (41, 42):
             await store.outbox.enqueue(owed.forward_report(report_id))
-        assert await watch_of(store, late).check() == 1
+        assert await stale_watch(store, lambda: late).check() == 1
         assert await warnings(store) == 1
     finally:
         await store.close()
     # The bot restarts with the group still late: the same episode, nothing announced a second time.
     store = await Store.open(database, evidence)
     try:
-        assert await watch_of(store, late + timedelta(minutes=2)).check() == 1
+        assert await stale_watch(store, lambda: late + timedelta(minutes=2)).check() == 1
         assert await warnings(store) == 1
         # The backlog clears and the episode ends; the end is remembered across the next restart too.
         for item in await store.outbox.due(utcnow()):
             if item.kind == owed.FORWARD_REPORT:
                 await store.outbox.mark_sent(item.id)
-        assert await watch_of(store, late + timedelta(minutes=3)).check() == 0
+        assert await stale_watch(store, lambda: late + timedelta(minutes=3)).check() == 0
         assert await store.stale_episodes.open() == {}
     finally:
         await store.close()
     store = await Store.open(database, evidence)
     try:
         await store.outbox.enqueue(owed.forward_report(43))
-        assert await watch_of(store, utcnow() + timedelta(minutes=12)).check() == 1
+        assert await stale_watch(store, lambda: utcnow() + timedelta(minutes=12)).check() == 1
         assert await warnings(store) == 2  # a new episode after the restart is announced
     finally:
         await store.close()

@@ -78,6 +78,14 @@ def cards_in(api: FakeBotApi, chat_id: int, code: str) -> list[Call]:
     return [c for c in api.calls if is_card(c, chat_id, code)]
 
 
+async def klaten_card(app: App, api: FakeBotApi, address: str) -> tuple[Report, int]:
+    """A Klaten report posted to the Surakarta group: the report and its live card's message id."""
+    report = await add_report(app.services.store, address=address, region="kab-klaten", now=utcnow())
+    await forwarded(app, report)
+    await api.wait_for(lambda c: is_card(c, SURAKARTA, report.code), timeout=10)
+    return report, card_message(api, SURAKARTA, report.code)
+
+
 def card_message(api: FakeBotApi, chat_id: int, code: str) -> int:
     ids = [m["message_id"] for m in api.messages(chat_id) if code in shown(m) and m.get("reply_markup")]
     assert ids, f"no live card of {code} in {chat_id}"
@@ -199,10 +207,7 @@ async def test_members_triage_only_their_groups_reports(api: FakeBotApi, tmp_pat
     settings = make_settings(api, tmp_path, region_groups_file=write_routing(tmp_path))
     provincial, solo, semarang = three_groups(api)
     async with running_bot(settings) as app:
-        report = await add_report(app.services.store, address="5320", region="kab-klaten", now=utcnow())
-        await forwarded(app, report)
-        await api.wait_for(lambda c: is_card(c, SURAKARTA, report.code), timeout=10)
-        card = card_message(api, SURAKARTA, report.code)
+        report, card = await klaten_card(app, api, "5320")
         claim = solo.buttons(card)["🙋 Ambil"]
 
         # A Semarang supervisor is no member of the Surakarta group: refused there.
@@ -247,10 +252,7 @@ async def test_provincial_laporan_is_a_copy_and_moves_on_it_edit_the_regional_ca
     provincial, solo, _ = three_groups(api)
     async with running_bot(settings) as app:
         store = app.services.store
-        report = await add_report(store, address="5321", region="kab-klaten", now=utcnow())
-        await forwarded(app, report)
-        await api.wait_for(lambda c: is_card(c, SURAKARTA, report.code), timeout=10)
-        regional = card_message(api, SURAKARTA, report.code)
+        report, regional = await klaten_card(app, api, "5321")
 
         mark = len(api.calls)
         provincial.command(PROVINCIAL_SUP, "laporan", report.code)
@@ -284,10 +286,7 @@ async def test_a_typed_reason_on_the_provincial_copy_shows_on_the_copy_and_the_r
     settings = make_settings(api, tmp_path, region_groups_file=write_routing(tmp_path))
     provincial, solo, _ = three_groups(api)
     async with running_bot(settings) as app:
-        report = await add_report(app.services.store, address="5322", region="kab-klaten", now=utcnow())
-        await forwarded(app, report)
-        await api.wait_for(lambda c: is_card(c, SURAKARTA, report.code), timeout=10)
-        regional = card_message(api, SURAKARTA, report.code)
+        report, regional = await klaten_card(app, api, "5322")
         mark = len(api.calls)
         provincial.command(PROVINCIAL_SUP, "laporan", report.code)
         await said_in(api, GROUP, "Riwayat", mark)
