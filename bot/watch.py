@@ -51,14 +51,13 @@ class StaleWatch:
         wake: Callable[[], None],
     ) -> None:
         self._figures = figures
-        self._store = episodes
+        self._episodes = episodes
         self._limit = timedelta(minutes=minutes)
         self._destination = destination
         self._group_name = group_name
         self._locale = locale
         self._clock = clock
         self._wake = wake
-        self._episodes: dict[str, datetime] | None = None  # chat -> since when it is late; read at the first look
 
     def schedule(self, jobs: JobQueue[Any]) -> None:
         jobs.run_repeating(self.on_schedule, interval=EVERY, first=EVERY, name="stale-card-watch")
@@ -78,20 +77,18 @@ class StaleWatch:
             waiting[chat] = waiting.get(chat, 0) + row.pending
             if chat not in oldest or row.oldest_created < oldest[chat].oldest_created:
                 oldest[chat] = row
-        if self._episodes is None:
-            self._episodes = await self._store.open()
-        late = 0
-        for chat in list(self._episodes):
+        episodes = await self._episodes.open()
+        late = warned = 0
+        for chat in episodes:
             if chat not in oldest or now - oldest[chat].oldest_created <= self._limit:
-                await self._store.end(chat)  # its episode is over: a later one is announced again
-                del self._episodes[chat]
+                await self._episodes.end(chat)  # its episode is over: a later one is announced again
         for chat, row in oldest.items():
             age = now - row.oldest_created
             if age <= self._limit:
                 continue
             late += 1
             minutes = int(age.total_seconds() // 60)
-            if chat not in self._episodes:
+            if chat not in episodes:
                 text = tn(
                     self._locale,
                     "ops.stale_cards",
@@ -100,11 +97,11 @@ class StaleWatch:
                     minutes=minutes,
                     count=waiting[chat],
                 )
-                await self._store.begin(chat, now, owed.stale_warning(chat, now, text))
-                self._episodes[chat] = now
+                await self._episodes.begin(chat, now, owed.stale_warning(chat, now, text))
+                warned += 1
             log.warning("group %s: oldest card waiting %d minutes (%d waiting)", chat, minutes, waiting[chat])
-        if late:
-            self._wake()
+        if warned:
+            self._wake()  # a new warning to send, ahead of the waiting cards
         return late
 
 

@@ -118,9 +118,9 @@ class StaleEpisodes:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def open(self) -> dict[str, datetime]:
-        rows = await self._db.fetchall("SELECT chat, started_at FROM stale_episodes")
-        return {row["chat"]: from_iso(row["started_at"]) for row in rows}
+    async def open(self) -> set[str]:
+        """The groups whose episode is open (its start is kept for whoever reads the table)."""
+        return {row["chat"] for row in await self._db.fetchall("SELECT chat FROM stale_episodes")}
 
     async def begin(self, chat: str, started_at: datetime, warning: Owed) -> None:
         """The episode and its warning in one transaction: a crash leaves both or neither (neither: the

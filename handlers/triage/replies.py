@@ -15,6 +15,7 @@ from typing import Final
 from handlers.triage.machine import Action, Supervisor
 from handlers.triage.service import MAX_QUESTION, MAX_REASON, MoveResult, TriageService, clean_note
 from storage.db import utcnow
+from storage.models import Report
 from storage.triage import Prompt
 
 PROMPT_VALID: Final = timedelta(hours=2)
@@ -39,7 +40,7 @@ class Said:
     values: dict[str, object] = field(default_factory=dict)
     refused: MoveResult | None = None  # the move was not made, and why (for the log)
     count: int | None = None  # set when `key` is a plural entry: the number that picks its form
-    moved: bool = False  # the move was made
+    moved: Report | None = None  # the report as the move left it, when the move was made
 
 
 class PromptReplies:
@@ -73,5 +74,7 @@ class PromptReplies:
         outcome = await self._service.move(prompt.report_id, action, prompt.expected_state, supervisor, note=note)
         code = outcome.report.code if outcome.report else ""
         if outcome.result is MoveResult.DONE:
-            return Said("triage.question_sent" if question else "triage.reason_done", {"code": code}, moved=True)
+            return Said(
+                "triage.question_sent" if question else "triage.reason_done", {"code": code}, moved=outcome.report
+            )
         return Said(refusal_key(outcome.result), {"code": code}, outcome.result)

@@ -313,15 +313,11 @@ class TelegramTriage:
             return
         if said.refused is not None:
             log.info("triage reply not executed (%s)", said.refused)
-        if said.moved and report is not None and message.chat_id != report.card_chat_id:
+        if said.moved is not None and message.chat_id != said.moved.card_chat_id:
             # Made from the copy in this chat: the copy shows the move, as after a press on it.
-            store = self.service.store
-            copy, moved = (
-                await store.reports.latest_card_in(report.id, message.chat_id),
-                await store.reports.get(report.id),
-            )
-            if copy is not None and moved is not None:
-                await self._refresh_copy(context.bot, message.chat_id, copy, moved)
+            copy = await self.service.store.reports.latest_card_in(said.moved.id, message.chat_id)
+            if copy is not None:
+                await self._refresh_copy(context.bot, message.chat_id, copy, said.moved)
         if said.count is not None:
             await message.reply_text(tn(self.locale, said.key, said.count, **said.values))
         else:
